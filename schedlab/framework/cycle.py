@@ -1,0 +1,230 @@
+"""The scheduling cycle: run a profile's filters and scores for a pod over all nodes.
+
+``Evaluator`` caches the answers per pod template and keeps them in sync with the cluster
+state: after binds, a NODE-scope plugin is asked again only about the nodes that changed, a
+CLUSTER-scope plugin about every node, a STATIC one never. Normalisation, weights and bound
+checks are applied per pod over the candidate nodes, exactly as kube-scheduler's framework.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from schedlab.cluster import ALL, ClusterState, NodeIndex
+from schedlab.errors import SchedulingError
+from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Scope, ScorePlugin
+from schedlab.framework.profile import Profile
+from schedlab.objects import Pod
+
+REFRESH_ALL_FRACTION = 4
+"""Refresh every node instead of the changed ones when more than 1/4 of them changed."""
+
+
+def num_feasible_nodes_to_find(percentage: int, n_nodes: int) -> int:
+    """kube-scheduler's numFeasibleNodesToFind (percentage 0 is the adaptive default)."""
+    if n_nodes < 100 or percentage >= 100:
+        return n_nodes
+    if percentage == 0:
+        percentage = max(50 - n_nodes // 125, 5)
+    return max(n_nodes * percentage // 100, 100)
+
+
+@dataclass
+class Evaluation:
+    """A template's filter and score answers over all nodes, as of ``epoch``.
+
+    masks        per filter plugin: bool (n_nodes,), True where it passes
+    feasible     bool (n_nodes,): all filters pass
+    raw          per score plugin: int64 (n_nodes,) raw scores (zeros if it skipped the pod)
+    plain_total  int64 (n_nodes,): Σ weight × raw over score plugins without normalize_score
+    constant     per score plugin with normalize_score: its normalised score when its raw
+                 scores are equal on every node (then any candidate set gets that value)
+    """
+
+    masks: list[np.ndarray]
+    feasible: np.ndarray
+    raw: list[np.ndarray]
+    plain_total: np.ndarray
+    constant: dict[int, int]
+    epoch: int
+
+
+@dataclass(frozen=True)
+class ScoreBreakdown:
+    """One score plugin's scores over candidate nodes, each int64 (k,)."""
+
+    plugin: ScorePlugin
+    weight: int
+    raw: np.ndarray
+    normalized: np.ndarray
+
+    @property
+    def weighted(self) -> np.ndarray:
+        return self.normalized * self.weight
+
+
+def _check_bounds(plugin: ScorePlugin, scores: np.ndarray) -> None:
+    if len(scores) and (scores.min() < 0 or scores.max() > MAX_NODE_SCORE):
+        bad = scores[(scores < 0) | (scores > MAX_NODE_SCORE)][0]
+        raise SchedulingError(
+            f"plugin {plugin.name} returned score {bad}, expected 0..{MAX_NODE_SCORE}"
+        )
+
+
+class Evaluator:
+    """Filters and scores pods against one cluster state with one profile."""
+
+    def __init__(self, profile: Profile, state: ClusterState) -> None:
+        self.profile = profile
+        self.state = state
+        self._cache: dict[int, tuple[object, Evaluation]] = {}
+
+    # ----------------------------------------------------------------- raw answers
+    def _filter(self, plugin: FilterPlugin, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        mask = np.asarray(plugin.filter(self.state, pod, nodes), dtype=bool)
+        expected = self.state.n_nodes if nodes is ALL else len(nodes)
+        if mask.shape != (expected,):
+            raise SchedulingError(f"plugin {plugin.name} filter returned shape {mask.shape}, "
+                                  f"expected ({expected},)")
+        return mask
+
+    def _score(self, plugin: ScorePlugin, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        expected = self.state.n_nodes if nodes is ALL else len(nodes)
+        raw = plugin.score(self.state, pod, nodes)
+        if raw is None:
+            return np.zeros(expected, dtype=np.int64)
+        raw = np.asarray(raw)
+        if raw.shape != (expected,) or raw.dtype.kind not in "iu":
+            raise SchedulingError(f"plugin {plugin.name} score returned {raw.dtype} of shape "
+                                  f"{raw.shape}, expected int64 of shape ({expected},)")
+        if plugin.normalize_score is None:
+            _check_bounds(plugin, raw)
+        return raw.astype(np.int64, copy=False)
+
+    def _plain_total(self, raw: list[np.ndarray], nodes: NodeIndex) -> np.ndarray:
+        total = 0
+        for (plugin, weight), scores in zip(self.profile.scores, raw, strict=True):
+            if plugin.normalize_score is None:
+                total = total + scores[nodes] * weight
+        n = self.state.n_nodes if nodes is ALL else len(nodes)
+        return np.broadcast_to(np.asarray(total, dtype=np.int64), (n,)).copy()
+
+    def _constants(self, pod: Pod, raw: list[np.ndarray]) -> dict[int, int]:
+        constant = {}
+        for i, ((plugin, _), scores) in enumerate(zip(self.profile.scores, raw, strict=True)):
+            if plugin.normalize_score is not None and plugin.scope is Scope.STATIC:
+                if scores.min() == scores.max():
+                    constant[i] = int(self._normalize(plugin, scores[:1])[0])
+        return constant
+
+    def _normalize(self, plugin: ScorePlugin, raw: np.ndarray) -> np.ndarray:
+        normalized = np.asarray(plugin.normalize_score(raw.copy()), dtype=np.int64)
+        _check_bounds(plugin, normalized)
+        return normalized
+
+    # ----------------------------------------------------------------- cache
+    def evaluate(self, pod: Pod) -> Evaluation:
+        """The pod's answers over all nodes, in sync with the state's current epoch."""
+        cached = self._cache.get(id(pod.template))
+        if cached is None:
+            evaluation = self._evaluate_all(pod)
+            self._cache[id(pod.template)] = (pod.template, evaluation)
+            return evaluation
+        evaluation = cached[1]
+        if evaluation.epoch != self.state.epoch:
+            self._refresh(pod, evaluation)
+        return evaluation
+
+    def _evaluate_all(self, pod: Pod) -> Evaluation:
+        masks = [self._filter(p, pod, ALL) for p in self.profile.filters]
+        feasible = np.logical_and.reduce(masks) if masks else np.ones(self.state.n_nodes, bool)
+        raw = [self._score(p, pod, ALL) for p, _ in self.profile.scores]
+        return Evaluation(masks, np.array(feasible, dtype=bool), raw,
+                          self._plain_total(raw, ALL), self._constants(pod, raw),
+                          self.state.epoch)
+
+    def _refresh(self, pod: Pod, ev: Evaluation) -> None:
+        changed = self.state.changed_since(ev.epoch)
+        ev.epoch = self.state.epoch
+        if len(changed) * REFRESH_ALL_FRACTION > self.state.n_nodes:
+            changed = ALL
+        touched: NodeIndex | None = None
+        for i, plugin in enumerate(self.profile.filters):
+            if plugin.scope is not Scope.STATIC:
+                nodes = changed if plugin.scope is Scope.NODE else ALL
+                ev.masks[i][nodes] = self._filter(plugin, pod, nodes)
+                touched = nodes if touched is None or touched is nodes else ALL
+        if touched is not None:
+            ev.feasible[touched] = np.logical_and.reduce([m[touched] for m in ev.masks])
+        touched = None
+        for i, (plugin, _) in enumerate(self.profile.scores):
+            if plugin.scope is not Scope.STATIC:
+                nodes = changed if plugin.scope is Scope.NODE else ALL
+                ev.raw[i][nodes] = self._score(plugin, pod, nodes)
+                touched = nodes if touched is None or touched is nodes else ALL
+        if touched is not None:
+            ev.plain_total[touched] = self._plain_total(ev.raw, touched)
+
+    # ----------------------------------------------------------------- scoring
+    def breakdown(self, ev: Evaluation, nodes: np.ndarray) -> list[ScoreBreakdown]:
+        """Raw, normalised and weighted scores of every score plugin over candidate ``nodes``
+        (int64 index array), normalised over exactly those nodes."""
+        parts = []
+        for i, (plugin, weight) in enumerate(self.profile.scores):
+            raw = ev.raw[i][nodes]
+            if plugin.normalize_score is None:
+                normalized = raw
+            elif i in ev.constant:
+                normalized = np.full(len(nodes), ev.constant[i], dtype=np.int64)
+            else:
+                normalized = self._normalize(plugin, raw)
+            parts.append(ScoreBreakdown(plugin, weight, raw, normalized))
+        return parts
+
+    def totals(self, ev: Evaluation, nodes: np.ndarray) -> np.ndarray:
+        """int64 (k,): the total weighted score of each candidate node in ``nodes``."""
+        total = ev.plain_total[nodes]
+        for i, (plugin, weight) in enumerate(self.profile.scores):
+            if plugin.normalize_score is None:
+                continue
+            if i in ev.constant:
+                total = total + ev.constant[i] * weight
+            else:
+                total = total + self._normalize(plugin, ev.raw[i][nodes]) * weight
+        return total
+
+    # ----------------------------------------------------------------- diagnosis
+    def failures(self, pod: Pod, nodes: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
+        """Every filter's rejections among ``nodes`` (int64 indices): (plugin, reason, bool
+        (len(nodes),)) for each reason, computed on demand (not on the hot path)."""
+        ev = self.evaluate(pod)
+        found = []
+        for plugin, mask in zip(self.profile.filters, ev.masks, strict=True):
+            failed = nodes[~mask[nodes]]
+            if len(failed) == 0:
+                continue
+            for reason, which in plugin.failure_reasons(self.state, pod, failed):
+                hit = np.zeros(len(nodes), dtype=bool)
+                hit[np.searchsorted(nodes, failed[which])] = True
+                found.append((plugin.name, reason, hit))
+        return found
+
+    def unschedulable_message(self, pod: Pod, nodes: np.ndarray | None = None) -> str:
+        """kube's FitError text: "0/N nodes are available: <count> <reason>, ...", counting
+        each node's reasons from the first filter that rejected it."""
+        ev = self.evaluate(pod)
+        nodes = np.arange(self.state.n_nodes) if nodes is None else nodes
+        counts: Counter[str] = Counter()
+        undecided = np.ones(len(nodes), dtype=bool)
+        for plugin, mask in zip(self.profile.filters, ev.masks, strict=True):
+            failing = undecided & ~mask[nodes]
+            if failing.any():
+                failed = nodes[failing]
+                for reason, which in plugin.failure_reasons(self.state, pod, failed):
+                    counts[reason] += int(which.sum())
+                undecided &= ~failing
+        parts = sorted(f"{count} {reason}" for reason, count in counts.items() if count)
+        return f"0/{len(nodes)} nodes are available: {', '.join(parts)}."

@@ -1,0 +1,91 @@
+"""The plugin contract: small classes with the extension points they implement.
+
+A filter returns a bool array over the nodes it is asked about; a score returns an int64 array
+(or None to skip, contributing 0, like a PreScore that returns Skip); ``normalize_score``, if a
+plugin defines it, maps the raw scores of the candidate nodes into [0, MAX_NODE_SCORE]. The
+framework, not the plugin, applies weights and checks bounds.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from typing import ClassVar
+
+import numpy as np
+
+from schedlab.cluster import ClusterState, NodeIndex
+from schedlab.objects import Pod
+
+MAX_NODE_SCORE = 100
+
+
+class Scope(enum.Enum):
+    """What a bind or unbind can change in a plugin's answers, which lets the framework cache
+    them per pod template and recompute only what a bind touched."""
+
+    STATIC = "static"
+    """Answers depend only on the pod and fixed node attributes (labels, taints)."""
+    NODE = "node"
+    """A bind on node i changes answers for node i only (resources, pod counts)."""
+    CLUSTER = "cluster"
+    """A bind anywhere may change any node's answer; recomputed for every pod (the default)."""
+
+
+class Plugin(abc.ABC):
+    """Base of all plugins. ``name`` is the Kubernetes-style plugin name."""
+
+    name: ClassVar[str] = ""
+    scope: ClassVar[Scope] = Scope.CLUSTER
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({params})"
+
+
+class FilterPlugin(Plugin):
+    """A plugin with a Filter extension point.
+
+    ``reason`` is the message for a node the filter rejects, unless ``failure_reasons`` is
+    overridden to give a finer one (e.g. one per insufficient resource).
+    """
+
+    reason: ClassVar[str] = ""
+
+    @abc.abstractmethod
+    def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        """Bool array of shape (len(nodes),): True where ``pod`` may run."""
+
+    def failure_reasons(
+        self, state: ClusterState, pod: Pod, nodes: np.ndarray
+    ) -> list[tuple[str, np.ndarray]]:
+        """For nodes this filter rejects (an int64 index array), pairs of (reason, bool array
+        over ``nodes`` telling which of them fail for that reason)."""
+        return [(self.reason or f"node(s) didn't pass {self.name}", np.ones(len(nodes), bool))]
+
+
+class ScorePlugin(Plugin):
+    """A plugin with a Score extension point (and, optionally, ``normalize_score``)."""
+
+    @abc.abstractmethod
+    def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray | None:
+        """Raw int64 scores of shape (len(nodes),), or None to skip this pod (all 0)."""
+
+    normalize_score = None
+    """Optionally a method ``normalize_score(scores) -> scores`` over the candidate nodes'
+    int64 raw scores, shape (k,). It must map equal raw scores to equal results."""
+
+
+def go_div(numerator: np.ndarray | int, denominator: np.ndarray | int) -> np.ndarray:
+    """Integer division truncating toward zero, as Go's ``/`` on int64 (elementwise)."""
+    quotient = np.abs(numerator) // np.abs(denominator)
+    return np.where((np.sign(numerator) * np.sign(denominator)) < 0, -quotient, quotient)
+
+
+def default_normalize(scores: np.ndarray, reverse: bool) -> np.ndarray:
+    """kube-scheduler's DefaultNormalizeScore(MaxNodeScore, reverse) on int64 scores (k,)."""
+    top = scores.max() if len(scores) else 0
+    if top == 0:
+        return np.full(len(scores), MAX_NODE_SCORE if reverse else 0, dtype=np.int64)
+    normalized = go_div(MAX_NODE_SCORE * scores, top)
+    return MAX_NODE_SCORE - normalized if reverse else normalized

@@ -1,0 +1,52 @@
+"""Built-in plugins, named as in Kubernetes, and the default profile."""
+
+from __future__ import annotations
+
+from schedlab.framework.plugin import FilterPlugin
+from schedlab.framework.profile import Profile, register_plugin
+from schedlab.plugins.node_affinity import NodeAffinity
+from schedlab.plugins.node_name import NodeName
+from schedlab.plugins.node_resources_balanced_allocation import NodeResourcesBalancedAllocation
+from schedlab.plugins.node_resources_fit import NodeResourcesFit
+from schedlab.plugins.node_unschedulable import NodeUnschedulable
+from schedlab.plugins.taint_toleration import TaintToleration
+
+BUILTIN = (
+    NodeUnschedulable,
+    NodeName,
+    TaintToleration,
+    NodeAffinity,
+    NodeResourcesFit,
+    NodeResourcesBalancedAllocation,
+)
+for _cls in BUILTIN:
+    register_plugin(_cls)
+
+DEFAULT_SCORE_WEIGHTS = {
+    "TaintToleration": 3,
+    "NodeAffinity": 2,
+    "NodeResourcesFit": 1,
+    "NodeResourcesBalancedAllocation": 1,
+}
+"""kube-scheduler v1.32's default score weights for the plugins schedlab implements."""
+
+
+def default_profile(percentage_of_nodes_to_score: int = 0) -> Profile:
+    """The v1.32 default profile: filters and scores in kube's order with its weights."""
+    plugins = {cls.name: cls() for cls in BUILTIN}
+    filters = tuple(p for p in plugins.values() if isinstance(p, FilterPlugin))
+    scores = tuple((plugins[name], weight) for name, weight in DEFAULT_SCORE_WEIGHTS.items())
+    return Profile(filters, scores, percentage_of_nodes_to_score)
+
+
+__all__ = [
+    "BUILTIN",
+    "DEFAULT_SCORE_WEIGHTS",
+    "NodeAffinity",
+    "NodeName",
+    "NodeResourcesBalancedAllocation",
+    "NodeResourcesFit",
+    "NodeUnschedulable",
+    "TaintToleration",
+    "default_profile",
+]

@@ -1,0 +1,48 @@
+"""NodeAffinity: nodeSelector, required and preferred node affinity, and the profile's
+``addedAffinity``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from schedlab.cluster import ClusterState, NodeIndex
+from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin, default_normalize
+from schedlab.framework.selectors import preferred_sum, required_mask
+from schedlab.objects import NodeAffinity as NodeAffinityTerms
+from schedlab.objects import Pod
+
+REASON_POD = "node(s) didn't match Pod's node affinity/selector"
+REASON_ENFORCED = "node(s) didn't match scheduler-enforced node affinity"
+
+
+class NodeAffinity(FilterPlugin, ScorePlugin):
+    """``added_affinity`` applies to every pod, on top of its own (NodeAffinityArgs)."""
+
+    name = "NodeAffinity"
+    scope = Scope.STATIC
+
+    def __init__(self, *, added_affinity: NodeAffinityTerms | None = None) -> None:
+        if added_affinity is not None and not isinstance(added_affinity, NodeAffinityTerms):
+            raise TypeError("added_affinity must be a schedlab.objects.NodeAffinity or None")
+        self.added_affinity = added_affinity
+
+    def _enforced(self, state: ClusterState) -> np.ndarray:
+        return required_mask(state, {}, self.added_affinity)
+
+    def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        own = required_mask(state, pod.template.node_selector, pod.template.affinity)
+        return (self._enforced(state) & own)[nodes]
+
+    def failure_reasons(
+        self, state: ClusterState, pod: Pod, nodes: np.ndarray
+    ) -> list[tuple[str, np.ndarray]]:
+        enforced = self._enforced(state)[nodes]
+        return [(REASON_ENFORCED, ~enforced), (REASON_POD, enforced)]
+
+    def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        raw = preferred_sum(state, pod.template.affinity)
+        raw += preferred_sum(state, self.added_affinity)
+        return raw[nodes]
+
+    def normalize_score(self, scores: np.ndarray) -> np.ndarray:
+        return default_normalize(scores, reverse=False)

@@ -1,0 +1,151 @@
+"""NodeResourcesFit: the resource filter and the LeastAllocated, MostAllocated and
+RequestedToCapacityRatio scoring strategies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from schedlab import resources
+from schedlab.cluster import ClusterState, NodeIndex
+from schedlab.errors import ConfigError
+from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Scope, ScorePlugin, go_div
+from schedlab.objects import Pod
+from schedlab.plugins.resource_allocation import DEFAULT_RESOURCES, allocations, validate_resources
+
+STRATEGIES = ("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")
+MAX_CUSTOM_PRIORITY_SCORE = 10
+MAX_UTILIZATION = 100
+
+
+def go_round(x: np.ndarray) -> np.ndarray:
+    """Go's math.Round (half away from zero) on float64, exactly, as int64."""
+    truncated = np.trunc(x)
+    away = np.abs(x - truncated) >= 0.5
+    return (truncated + np.where(away, np.sign(x), 0)).astype(np.int64)
+
+
+class NodeResourcesFit(FilterPlugin, ScorePlugin):
+    """Filter: every requested resource fits the node's free allocatable, and a pod slot is
+    free. Score (NodeResourcesFitArgs.scoringStrategy): ``scoring_strategy`` with per-resource
+    ``resources`` weights; ``shape`` is the RequestedToCapacityRatio function as
+    (utilization 0..100, score 0..10) points in increasing utilization.
+    ``ignored_resources`` and ``ignored_resource_groups`` exempt extended resources (by name, or
+    by the prefix before "/") from the filter."""
+
+    name = "NodeResourcesFit"
+    scope = Scope.NODE
+
+    def __init__(
+        self,
+        *,
+        scoring_strategy: str = "LeastAllocated",
+        resources: Mapping[str, int] = DEFAULT_RESOURCES,
+        shape: Sequence[tuple[int, int]] = (),
+        ignored_resources: Iterable[str] = (),
+        ignored_resource_groups: Iterable[str] = (),
+    ) -> None:
+        if scoring_strategy not in STRATEGIES:
+            raise ConfigError(self.name, "scoringStrategy.type", scoring_strategy,
+                              f"one of {', '.join(STRATEGIES)}")
+        self.scoring_strategy = scoring_strategy
+        self.resources = validate_resources(self.name, resources)
+        self.shape = tuple((int(u), int(s)) for u, s in shape)
+        if scoring_strategy == "RequestedToCapacityRatio":
+            self._validate_shape()
+        self.ignored_resources = frozenset(ignored_resources)
+        self.ignored_resource_groups = frozenset(ignored_resource_groups)
+
+    def _validate_shape(self) -> None:
+        expected = ("at least one point, utilization 0..100 strictly increasing, "
+                    "score 0..10")
+        utilizations = [u for u, _ in self.shape]
+        ok = (
+            bool(self.shape)
+            and all(0 <= u <= MAX_UTILIZATION and 0 <= s <= MAX_CUSTOM_PRIORITY_SCORE
+                    for u, s in self.shape)
+            and all(a < b for a, b in zip(utilizations, utilizations[1:], strict=False))
+        )
+        if not ok:
+            raise ConfigError(self.name, "scoringStrategy.requestedToCapacityRatio.shape",
+                              list(self.shape), expected)
+
+    def _is_ignored(self, name: str) -> bool:
+        return resources.is_extended(name) and (
+            name in self.ignored_resources
+            or name.split("/", 1)[0] in self.ignored_resource_groups
+        )
+
+    def _checked_columns(self, state: ClusterState, pod: Pod) -> tuple[np.ndarray, list[str]]:
+        """Columns the filter compares (requested > 0, not ignored), and the requested
+        resources no node has (which fit nowhere)."""
+        req = state.requests_of(pod)
+        columns = [c for c in np.flatnonzero(req.requested)
+                   if not self._is_ignored(state.resources.names[c])]
+        missing = [n for n in req.missing if not self._is_ignored(n)]
+        return np.array(columns, dtype=np.int64), missing
+
+    def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        fits = state.pod_count[nodes] < state.allowed_pods[nodes]
+        if state.requests_of(pod).is_empty:
+            return fits
+        columns, missing = self._checked_columns(state, pod)
+        if missing:
+            return np.zeros_like(fits)
+        want = state.requests_of(pod).requested[columns]
+        after = state.requested[nodes][:, columns] + want
+        return fits & (after <= state.allocatable[nodes][:, columns]).all(axis=1)
+
+    def failure_reasons(
+        self, state: ClusterState, pod: Pod, nodes: np.ndarray
+    ) -> list[tuple[str, np.ndarray]]:
+        """"Too many pods", then "Insufficient <resource>" per resource, as kube lists them."""
+        reasons = [("Too many pods", state.pod_count[nodes] >= state.allowed_pods[nodes])]
+        if state.requests_of(pod).is_empty:
+            return reasons
+        columns, missing = self._checked_columns(state, pod)
+        want = state.requests_of(pod).requested
+        for column in columns:
+            short = state.requested[nodes, column] + want[column] > state.allocatable[nodes, column]
+            reasons.append((f"Insufficient {state.resources.names[column]}", short))
+        reasons += [(f"Insufficient {name}", np.ones(len(nodes), bool)) for name in missing]
+        return reasons
+
+    def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        n = state.pod_count[nodes].shape[0]
+        total = np.zeros(n, dtype=np.int64)
+        weight_sum = np.zeros(n, dtype=np.int64)
+        for weight, alloc, req in allocations(state, pod, nodes, self.resources, nonzero=True):
+            has = alloc > 0
+            safe = np.where(has, alloc, 1)
+            if self.scoring_strategy == "LeastAllocated":
+                part = np.where(req > alloc, 0, (alloc - req) * MAX_NODE_SCORE // safe)
+            elif self.scoring_strategy == "MostAllocated":
+                part = np.minimum(req, alloc) * MAX_NODE_SCORE // safe
+            else:
+                part = self._shape_score(np.where(req > alloc, MAX_UTILIZATION,
+                                                  req * MAX_UTILIZATION // safe))
+                has &= part > 0
+            total += np.where(has, part * weight, 0)
+            weight_sum += np.where(has, weight, 0)
+        if self.scoring_strategy == "RequestedToCapacityRatio":
+            ratio = total / np.where(weight_sum > 0, weight_sum, 1)
+            return np.where(weight_sum > 0, go_round(ratio), 0)
+        return np.where(weight_sum > 0, total // np.where(weight_sum > 0, weight_sum, 1), 0)
+
+    def _shape_score(self, utilization: np.ndarray) -> np.ndarray:
+        """kube's broken linear function over ``shape`` (scores scaled to 0..100), int64."""
+        scale = MAX_NODE_SCORE // MAX_CUSTOM_PRIORITY_SCORE
+        points = [(u, s * scale) for u, s in self.shape]
+        result = np.full(utilization.shape, points[-1][1], dtype=np.int64)
+        done = np.zeros(utilization.shape, dtype=bool)
+        for i, (u, s) in enumerate(points):
+            here = ~done & (utilization <= u)
+            if i == 0:
+                result[here] = s
+            else:
+                u0, s0 = points[i - 1]
+                result[here] = s0 + go_div((s - s0) * (utilization[here] - u0), u - u0)
+            done |= here
+        return result

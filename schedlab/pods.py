@@ -1,0 +1,46 @@
+"""Pod requests compiled to vectors over a cluster's resource axis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from schedlab.objects import PodTemplate
+from schedlab.resources import ResourceAxis
+
+
+@dataclass(frozen=True)
+class PodRequests:
+    """A pod's requests over a ``ResourceAxis``.
+
+    requested  int64 (n_resources,): real requests (kube's PodRequests)
+    nonzero    int64 (n_resources,): with the non-zero cpu/memory defaults, for scoring
+    missing    names of requested (> 0) resources that no node of the cluster has
+    """
+
+    requested: np.ndarray
+    nonzero: np.ndarray
+    missing: tuple[str, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the pod requests nothing at all (kube's fast path in the fit filter)."""
+        return not self.requested.any() and not self.missing
+
+
+def _vector(amounts: dict[str, int], axis: ResourceAxis) -> np.ndarray:
+    vector = np.zeros(len(axis), dtype=np.int64)
+    for name, amount in amounts.items():
+        if name in axis.index:
+            vector[axis.index[name]] = amount
+    vector.flags.writeable = False
+    return vector
+
+
+def compile_requests(template: PodTemplate, axis: ResourceAxis) -> PodRequests:
+    """Vectors of ``template``'s real and non-zero requests over ``axis``."""
+    missing = tuple(sorted(n for n, a in template.requests.items() if a > 0 and n not in axis.index))
+    return PodRequests(
+        _vector(template.requests, axis), _vector(template.nonzero_requests, axis), missing
+    )

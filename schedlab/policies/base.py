@@ -1,0 +1,54 @@
+"""The policy contract: ``reset`` once per run, then ``place`` one pod at a time."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+import numpy as np
+
+from schedlab.cluster import ClusterState
+from schedlab.framework.cycle import Evaluator
+from schedlab.framework.profile import Profile
+from schedlab.objects import Pod
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Where a pod goes: a node index, or None with the reason it fits nowhere."""
+
+    node: int | None
+    reason: str | None = None
+
+
+class Policy(abc.ABC):
+    """A placement policy. It reads the state and returns decisions; only the simulator binds.
+
+    Subclasses implement ``place``. ``self.evaluator`` runs the profile's filters (and scores,
+    if ``uses_scores``); ``self.rng`` is the run's seeded generator, the only randomness allowed.
+    """
+
+    name: ClassVar[str] = ""
+    uses_scores: ClassVar[bool] = True
+
+    def __init__(self, profile: Profile | None = None) -> None:
+        self.profile = profile if profile is not None else Profile.default()
+
+    def reset(self, state: ClusterState, rng: np.random.Generator) -> None:
+        """Start a run on ``state`` with ``rng``; forget everything from earlier runs."""
+        self.state = state
+        self.rng = rng
+        profile = self.profile if self.uses_scores else replace(self.profile, scores=())
+        self.evaluator = Evaluator(profile, state)
+
+    @abc.abstractmethod
+    def place(self, pod: Pod) -> Decision:
+        """Choose a node for ``pod`` (not yet bound) given the current state."""
+
+    def unschedulable(self, pod: Pod) -> Decision:
+        """The decision for a pod no node can take, with kube's reason message."""
+        return Decision(None, self.evaluator.unschedulable_message(pod))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

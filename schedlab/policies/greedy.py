@@ -1,0 +1,54 @@
+"""Greedy: kube-scheduler's scheduling cycle with a profile."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from schedlab.cluster import ClusterState
+from schedlab.framework.cycle import num_feasible_nodes_to_find
+from schedlab.objects import Pod
+from schedlab.policies.base import Decision, Policy
+
+
+class Greedy(Policy):
+    """Filter, score, pick the highest total; ties are broken uniformly at random with the
+    run's generator, like kube's selectHost.
+
+    Like kube-scheduler, with ``percentage_of_nodes_to_score`` below 100 it searches nodes in
+    round-robin order from where the previous pod's search stopped and scores only the first
+    ``num_feasible_nodes_to_find`` feasible ones; a single feasible node is taken unscored.
+    """
+
+    name = "greedy"
+
+    def reset(self, state: ClusterState, rng: np.random.Generator) -> None:
+        super().reset(state, rng)
+        self.next_start_node_index = 0
+        n = state.n_nodes
+        self._to_find = num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, n)
+        if not self.profile.scores:
+            self._to_find = 1
+
+    def candidates(self, feasible: np.ndarray) -> np.ndarray:
+        """Sorted int64 indices of the feasible nodes this cycle scores; advances the
+        round-robin start as kube's nextStartNodeIndex."""
+        found = np.flatnonzero(feasible)
+        n = len(feasible)
+        if len(found) <= self._to_find:
+            return found
+        split = np.searchsorted(found, self.next_start_node_index)
+        rotated = np.concatenate((found[split:], found[:split]))[: self._to_find]
+        processed = (int(rotated[-1]) - self.next_start_node_index) % n + 1
+        self.next_start_node_index = (self.next_start_node_index + processed) % n
+        return np.sort(rotated)
+
+    def place(self, pod: Pod) -> Decision:
+        evaluation = self.evaluator.evaluate(pod)
+        nodes = self.candidates(evaluation.feasible)
+        if len(nodes) == 0:
+            return self.unschedulable(pod)
+        if len(nodes) == 1:
+            return Decision(int(nodes[0]))
+        totals = self.evaluator.totals(evaluation, nodes)
+        best = nodes[totals == totals.max()]
+        return Decision(int(best[self.rng.integers(len(best))] if len(best) > 1 else best[0]))
