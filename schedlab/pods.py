@@ -17,11 +17,13 @@ class PodRequests:
     requested  int64 (n_resources,): real requests (kube's PodRequests)
     nonzero    int64 (n_resources,): with the non-zero cpu/memory defaults, for scoring
     missing    names of requested (> 0) resources that no node of the cluster has
+    columns    int64 (n requested,): the columns where ``requested`` > 0
     """
 
     requested: np.ndarray
     nonzero: np.ndarray
     missing: tuple[str, ...]
+    columns: np.ndarray
 
     @property
     def is_empty(self) -> bool:
@@ -41,6 +43,7 @@ def _vector(amounts: dict[str, int], axis: ResourceAxis) -> np.ndarray:
 def compile_requests(template: PodTemplate, axis: ResourceAxis) -> PodRequests:
     """Vectors of ``template``'s real and non-zero requests over ``axis``."""
     missing = tuple(sorted(n for n, a in template.requests.items() if a > 0 and n not in axis.index))
+    requested = _vector(template.requests, axis)
     return PodRequests(
-        _vector(template.requests, axis), _vector(template.nonzero_requests, axis), missing
+        requested, _vector(template.nonzero_requests, axis), missing, np.flatnonzero(requested)
     )

@@ -67,7 +67,7 @@ class ScoreBreakdown:
 
 
 def _check_bounds(plugin: ScorePlugin, scores: np.ndarray) -> None:
-    if len(scores) and (scores.min() < 0 or scores.max() > MAX_NODE_SCORE):
+    if len(scores) and not 0 <= scores.min() <= scores.max() <= MAX_NODE_SCORE:
         bad = scores[(scores < 0) | (scores > MAX_NODE_SCORE)][0]
         raise SchedulingError(
             f"plugin {plugin.name} returned score {bad}, expected 0..{MAX_NODE_SCORE}"
@@ -105,12 +105,11 @@ class Evaluator:
         return raw.astype(np.int64, copy=False)
 
     def _plain_total(self, raw: list[np.ndarray], nodes: NodeIndex) -> np.ndarray:
-        total = 0
+        total = np.zeros(self.state.n_nodes if nodes is ALL else len(nodes), dtype=np.int64)
         for (plugin, weight), scores in zip(self.profile.scores, raw, strict=True):
             if plugin.normalize_score is None:
-                total = total + scores[nodes] * weight
-        n = self.state.n_nodes if nodes is ALL else len(nodes)
-        return np.broadcast_to(np.asarray(total, dtype=np.int64), (n,)).copy()
+                total += scores[nodes] * weight
+        return total
 
     def _constants(self, pod: Pod, raw: list[np.ndarray]) -> dict[int, int]:
         constant = {}

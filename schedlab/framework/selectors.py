@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from schedlab.cluster import ClusterState
-from schedlab.matching import parse_int64
+from schedlab.matching import METADATA_NAME, parse_int64, requirement_is_valid
 from schedlab.objects import NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm
 
 
@@ -22,23 +22,29 @@ def _int_label_values(state: ClusterState, key: str) -> tuple[np.ndarray, np.nda
 
 def requirement_mask(state: ClusterState, req: NodeSelectorRequirement) -> np.ndarray:
     """Bool (n_nodes,): nodes whose labels satisfy one matchExpressions entry."""
+    if not requirement_is_valid(req):
+        return np.zeros(state.n_nodes, dtype=bool)
     codes = state.labels.codes(req.key)
     if req.operator in ("In", "NotIn"):
         inside = np.isin(codes, state.labels.value_codes(req.key, req.values))
         return inside if req.operator == "In" else ~inside
     if req.operator in ("Exists", "DoesNotExist"):
         return codes >= 0 if req.operator == "Exists" else codes < 0
-    bound = parse_int64(req.values[0]) if len(req.values) == 1 else None
-    if req.operator not in ("Gt", "Lt") or bound is None:
-        return np.zeros(state.n_nodes, dtype=bool)
+    bound = parse_int64(req.values[0])
     valid, value = _int_label_values(state, req.key)
     return valid & (value > bound if req.operator == "Gt" else value < bound)
 
 
 def field_mask(state: ClusterState, req: NodeSelectorRequirement) -> np.ndarray:
-    """Bool (n_nodes,): nodes whose metadata.name satisfies one matchFields entry."""
+    """Bool (n_nodes,): nodes whose metadata.name satisfies one matchFields entry (In or
+    NotIn with exactly one value; any other key reads as "")."""
+    if req.operator not in ("In", "NotIn") or len(req.values) != 1:
+        return np.zeros(state.n_nodes, dtype=bool)
     named = np.zeros(state.n_nodes, dtype=bool)
-    named[[state.index[v] for v in req.values if v in state.index]] = True
+    if req.key == METADATA_NAME:
+        named[[state.index[v] for v in req.values if v in state.index]] = True
+    elif req.values[0] == "":
+        named[:] = True
     return named if req.operator == "In" else ~named
 
 

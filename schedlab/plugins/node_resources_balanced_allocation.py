@@ -30,23 +30,46 @@ class NodeResourcesBalancedAllocation(ScorePlugin):
             has = alloc > 0
             fractions.append(np.minimum(req / np.where(has, alloc, 1), 1.0))
             valid.append(has)
-        if not fractions:
-            return np.full(state.pod_count[nodes].shape[0], MAX_NODE_SCORE, dtype=np.int64)
-        fraction, ok = np.array(fractions), np.array(valid)
-        count = ok.sum(axis=0)
-        rank = np.cumsum(ok, axis=0)
-        first = np.where(ok & (rank == 1), fraction, 0.0).sum(axis=0)
-        second = np.where(ok & (rank == 2), fraction, 0.0).sum(axis=0)
-        total = np.zeros(fraction.shape[1])
-        for row, has in zip(fraction, ok, strict=True):
-            total += np.where(has, row, 0.0)
-        mean = total / np.maximum(count, 1)
-        squares = np.zeros(fraction.shape[1])
-        for row, has in zip(fraction, ok, strict=True):
-            squares += np.where(has, (row - mean) ** 2, 0.0)
-        std = np.where(
-            count == 2,
-            np.abs((first - second) / 2),
-            np.where(count > 2, np.sqrt(squares / np.maximum(count, 1)), 0.0),
-        )
+        n = state.pod_count[nodes].shape[0]
+        if all(v.all() for v in valid):
+            std = _std_all_valid(fractions, n)
+        else:
+            std = _std_some_valid(np.array(fractions), np.array(valid))
         return ((1 - std) * MAX_NODE_SCORE).astype(np.int64)
+
+
+def _std_all_valid(fractions: list[np.ndarray], n: int) -> np.ndarray:
+    """kube's standard deviation when every node has every resource (the usual case)."""
+    if len(fractions) < 2:
+        return np.zeros(n)
+    if len(fractions) == 2:
+        return np.abs((fractions[0] - fractions[1]) / 2)
+    total = fractions[0].copy()
+    for row in fractions[1:]:
+        total += row
+    mean = total / len(fractions)
+    squares = np.zeros(n)
+    for row in fractions:
+        squares += (row - mean) * (row - mean)
+    return np.sqrt(squares / len(fractions))
+
+
+def _std_some_valid(fraction: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """The same where nodes lack some resources: fractions (m, k) and validity (m, k);
+    a node's fractions are those of the resources it has, in order."""
+    count = ok.sum(axis=0)
+    rank = np.cumsum(ok, axis=0)
+    first = np.where(ok & (rank == 1), fraction, 0.0).sum(axis=0)
+    second = np.where(ok & (rank == 2), fraction, 0.0).sum(axis=0)
+    total = np.zeros(fraction.shape[1])
+    for row, has in zip(fraction, ok, strict=True):
+        total += np.where(has, row, 0.0)
+    mean = total / np.maximum(count, 1)
+    squares = np.zeros(fraction.shape[1])
+    for row, has in zip(fraction, ok, strict=True):
+        squares += np.where(has, (row - mean) * (row - mean), 0.0)
+    return np.where(
+        count == 2,
+        np.abs((first - second) / 2),
+        np.where(count > 2, np.sqrt(squares / np.maximum(count, 1)), 0.0),
+    )

@@ -81,8 +81,9 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
         """Columns the filter compares (requested > 0, not ignored), and the requested
         resources no node has (which fit nowhere)."""
         req = state.requests_of(pod)
-        columns = [c for c in np.flatnonzero(req.requested)
-                   if not self._is_ignored(state.resources.names[c])]
+        if not self.ignored_resources and not self.ignored_resource_groups:
+            return req.columns, list(req.missing)
+        columns = [c for c in req.columns if not self._is_ignored(state.resources.names[c])]
         missing = [n for n in req.missing if not self._is_ignored(n)]
         return np.array(columns, dtype=np.int64), missing
 
@@ -115,24 +116,30 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
         n = state.pod_count[nodes].shape[0]
         total = np.zeros(n, dtype=np.int64)
-        weight_sum = np.zeros(n, dtype=np.int64)
+        weight_sum: np.ndarray | int = 0
         for weight, alloc, req in allocations(state, pod, nodes, self.resources, nonzero=True):
             has = alloc > 0
-            safe = np.where(has, alloc, 1)
+            everywhere = has.all()
+            safe = alloc if everywhere else np.where(has, alloc, 1)
             if self.scoring_strategy == "LeastAllocated":
-                part = np.where(req > alloc, 0, (alloc - req) * MAX_NODE_SCORE // safe)
+                part = np.maximum(alloc - req, 0) * MAX_NODE_SCORE // safe
             elif self.scoring_strategy == "MostAllocated":
                 part = np.minimum(req, alloc) * MAX_NODE_SCORE // safe
             else:
                 part = self._shape_score(np.where(req > alloc, MAX_UTILIZATION,
                                                   req * MAX_UTILIZATION // safe))
                 has &= part > 0
-            total += np.where(has, part * weight, 0)
-            weight_sum += np.where(has, weight, 0)
+                everywhere = has.all()
+            if everywhere:
+                total += part * weight
+                weight_sum = weight_sum + weight
+            else:
+                total += np.where(has, part * weight, 0)
+                weight_sum = weight_sum + np.where(has, weight, 0)
+        divisor = np.maximum(weight_sum, 1)
         if self.scoring_strategy == "RequestedToCapacityRatio":
-            ratio = total / np.where(weight_sum > 0, weight_sum, 1)
-            return np.where(weight_sum > 0, go_round(ratio), 0)
-        return np.where(weight_sum > 0, total // np.where(weight_sum > 0, weight_sum, 1), 0)
+            return np.where(weight_sum > 0, go_round(total / divisor), 0)
+        return np.where(weight_sum > 0, total // divisor, 0)
 
     def _shape_score(self, utilization: np.ndarray) -> np.ndarray:
         """kube's broken linear function over ``shape`` (scores scaled to 0..100), int64."""

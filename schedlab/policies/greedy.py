@@ -34,7 +34,7 @@ class Greedy(Policy):
         round-robin start as kube's nextStartNodeIndex."""
         found = np.flatnonzero(feasible)
         n = len(feasible)
-        if len(found) <= self._to_find:
+        if len(found) < self._to_find:
             return found
         split = np.searchsorted(found, self.next_start_node_index)
         rotated = np.concatenate((found[split:], found[:split]))[: self._to_find]

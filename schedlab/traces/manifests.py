@@ -1,0 +1,553 @@
+"""Kubernetes manifests in and out: Nodes, Pods and the workload controllers, as YAML or JSON.
+
+``load_manifests`` reads files and directories into a ``Workload``, expanding Deployments,
+ReplicaSets, StatefulSets, DaemonSets and Jobs into their pods; ``dump_manifests`` writes a
+``Workload`` back as plain v1 Nodes and Pods. Amounts are in schedlab's units (see
+``schedlab.objects``): cpu in millicores, memory and storage in bytes, anything else a count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import reprlib
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+import yaml
+
+from schedlab import quantity, resources
+from schedlab.errors import InputError
+from schedlab.objects import (
+    NODE_SELECTOR_OPERATORS,
+    TAINT_EFFECTS,
+    Container,
+    Node,
+    NodeAffinity,
+    NodeSelectorRequirement,
+    NodeSelectorTerm,
+    OwnerRef,
+    Pod,
+    PodTemplate,
+    PreferredSchedulingTerm,
+    Taint,
+    Toleration,
+    Workload,
+)
+from schedlab.traces import controllers
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+MANIFEST_SUFFIXES: tuple[str, ...] = (".yaml", ".yml", ".json")
+SUPPORTED_KINDS: Mapping[str, str] = {
+    "Node": "v1",
+    "Pod": "v1",
+    "Deployment": "apps/v1",
+    "ReplicaSet": "apps/v1",
+    "StatefulSet": "apps/v1",
+    "DaemonSet": "apps/v1",
+    "Job": "batch/v1",
+    "List": "v1",
+}
+"""The kinds ``load_manifests`` reads, each with the apiVersion it must carry."""
+
+_LONGEST_VALUE = 80  # characters of a mapping or list shown in an error before eliding
+_OBJECT = "a Kubernetes object (a mapping with apiVersion and kind)"
+
+
+def load_manifests(*paths: str | os.PathLike[str]) -> Workload:
+    """Read Nodes, Pods and workload controllers from YAML/JSON files and directories.
+
+    Each path is a ``.yaml``, ``.yml`` or ``.json`` file (YAML may hold several documents, any
+    document may be a ``kind: List``) or a directory whose files with those suffixes are read
+    in name order (not recursively). Objects keep input order; controllers become their pods,
+    DaemonSets one pod per eligible Node of the whole input. Equal pod templates are one
+    shared object. Raises ``InputError`` naming the file, object, field and value on bad input.
+    """
+    reader = _Reader()
+    for path in paths:
+        reader.read_path(os.fspath(path))
+    return reader.workload()
+
+
+def dump_manifests(workload: Workload) -> str:
+    """The workload as multi-document YAML: its Nodes, then its Pods, as plain v1 objects.
+
+    Amounts are written as Kubernetes quantities ("250m" cpu, "2Gi" memory) and owners as
+    ``metadata.ownerReferences``, so that ``load_manifests`` of the text gives an equal
+    workload. The same workload always gives the same text.
+    """
+    documents = [_node_manifest(n) for n in workload.nodes]
+    documents += [_pod_manifest(p) for p in workload.pods]
+    return yaml.dump_all(documents, Dumper=_YAML_DUMPER, sort_keys=False)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+class _Field:
+    """A value inside one manifest object, knowing its place for error messages.
+
+    ``where`` names the file and object; the field path ("spec.containers[0].name") is built
+    from the parents only when an error needs it. An absent field has the value None.
+    """
+
+    __slots__ = ("value", "where", "_parent", "_key")
+
+    def __init__(
+        self, value: Any, where: str, parent: _Field | None = None, key: str | int = ""
+    ) -> None:
+        self.value, self.where, self._parent, self._key = value, where, parent, key
+
+    @property
+    def path(self) -> str:
+        if self._parent is None:
+            return str(self._key)
+        parent = self._parent.path
+        if isinstance(self._key, int):
+            return f"{parent}[{self._key}]"
+        return f"{parent}.{self._key}" if parent else self._key
+
+    def error(self, expected: str) -> InputError:
+        value = self.value
+        if isinstance(value, dict | list) and len(repr(value)) > _LONGEST_VALUE:
+            value = reprlib.repr(value)
+        return InputError(self.where, self.path, value, expected)
+
+    def __getitem__(self, key: str) -> _Field:
+        if self.value is None:
+            return _Field(None, self.where, self, key)
+        if not isinstance(self.value, dict):
+            raise self.error("a mapping")
+        return _Field(self.value.get(key), self.where, self, key)
+
+    def entries(self) -> Iterator[tuple[str, _Field]]:
+        """The (key, field) pairs of a mapping; none when the field is absent."""
+        if self.value is None:
+            return
+        if not isinstance(self.value, dict):
+            raise self.error("a mapping")
+        for key, value in self.value.items():
+            if not isinstance(key, str):
+                raise self.error("a mapping with string keys")
+            yield key, _Field(value, self.where, self, key)
+
+    def elements(self) -> list[_Field]:
+        """The items of a list; none when the field is absent."""
+        if self.value is None:
+            return []
+        if not isinstance(self.value, list):
+            raise self.error("a list")
+        return [_Field(v, self.where, self, i) for i, v in enumerate(self.value)]
+
+    def string(self, default: str | None = None) -> str:
+        """The value as a string; ``default`` when absent (absent is an error without one)."""
+        if self.value is None and default is not None:
+            return default
+        if not isinstance(self.value, str):
+            raise self.error("a string")
+        return self.value
+
+    def name(self) -> str:
+        """The value as a non-empty string."""
+        if not isinstance(self.value, str) or not self.value:
+            raise self.error("a non-empty string")
+        return self.value
+
+    def choice(self, options: tuple[str, ...], default: str | None = None) -> str:
+        """The value, one of ``options``; ``default`` when absent."""
+        if self.value is None and default is not None:
+            return default
+        if not isinstance(self.value, str) or self.value not in options:
+            raise self.error("one of " + ", ".join(o or '""' for o in options))
+        return self.value
+
+    def integer(
+        self, default: int | None = None, minimum: int | None = None, maximum: int | None = None
+    ) -> int:
+        """The value as an int within [minimum, maximum]; ``default`` when absent."""
+        if self.value is None and default is not None:
+            return default
+        value = self.value
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or (minimum is not None and value < minimum)
+            or (maximum is not None and value > maximum)
+        ):
+            if minimum is None:
+                raise self.error("an integer")
+            if maximum is None:
+                raise self.error(f"an integer >= {minimum}")
+            raise self.error(f"an integer from {minimum} to {maximum}")
+        return value
+
+    def boolean(self) -> bool:
+        """The value as a bool; False when absent."""
+        if self.value is None:
+            return False
+        if not isinstance(self.value, bool):
+            raise self.error("true or false")
+        return self.value
+
+    def quantity(self, resource: str) -> int:
+        """The value as an integer amount of ``resource`` in schedlab's units."""
+        try:
+            return quantity.to_int(resource, self.value)
+        except quantity.QuantityError:
+            raise self.error(quantity.EXPECTED) from None
+
+    def quantities(self) -> dict[str, int]:
+        """A mapping of resource name to quantity, as integer amounts."""
+        return {key: field.quantity(key) for key, field in self.entries()}
+
+    def strings(self) -> dict[str, str]:
+        """A mapping of string to string (labels, nodeSelector)."""
+        return {key: field.string() for key, field in self.entries()}
+
+
+class _Origin(NamedTuple):
+    """The object pods came from: ``where`` for messages, the path of their pod spec."""
+
+    where: str
+    spec_path: str
+
+
+class _DaemonSet(NamedTuple):
+    """A DaemonSet waiting for the nodes of the whole input."""
+
+    name: str
+    template: PodTemplate
+
+
+class _Reader:
+    """Collects objects across files; pods are checked and DaemonSets expanded at the end."""
+
+    def __init__(self) -> None:
+        self._nodes: list[Node] = []
+        self._node_where: dict[str, str] = {}
+        self._pod_groups: list[tuple[_Origin, tuple[Pod, ...] | _DaemonSet]] = []
+        self._templates: dict[PodTemplate, PodTemplate] = {}
+
+    def intern(self, template: PodTemplate) -> PodTemplate:
+        return self._templates.setdefault(template, template)
+
+    def read_path(self, path: str) -> None:
+        if os.path.isdir(path):
+            for entry in sorted(os.listdir(path)):
+                file = os.path.join(path, entry)
+                if entry.lower().endswith(MANIFEST_SUFFIXES) and os.path.isfile(file):
+                    self.read_file(file)
+        elif os.path.isfile(path) and path.lower().endswith(MANIFEST_SUFFIXES):
+            self.read_file(path)
+        else:
+            raise InputError(
+                path, "path", path, "an existing .yaml, .yml or .json file, or a directory"
+            )
+
+    def read_file(self, file: str) -> None:
+        for number, document in enumerate(_documents(file), start=1):
+            if document is None:
+                continue
+            if not isinstance(document, dict):
+                raise _Field(document, file, key=f"document {number}").error(_OBJECT)
+            self.read_object(_Field(document, f"{file}: document {number}"), file)
+
+    def read_object(self, obj: _Field, file: str) -> None:
+        if not isinstance(obj.value, dict):
+            raise obj.error(_OBJECT)
+        kind = obj["kind"].choice(tuple(SUPPORTED_KINDS))
+        if obj["apiVersion"].value != SUPPORTED_KINDS[kind]:
+            raise obj["apiVersion"].error(f"{SUPPORTED_KINDS[kind]} (the apiVersion of {kind})")
+        if kind == "List":
+            for item in obj["items"].elements():
+                self.read_object(item, file)
+            return
+        metadata = obj["metadata"]
+        name = metadata["name"].name()
+        if kind == "Node":
+            self.add_node(_Field(obj.value, f"{file}: Node {name}"), name, file)
+            return
+        namespace = metadata["namespace"].string("") or "default"
+        obj = _Field(obj.value, f"{file}: {kind} {namespace}/{name}")
+        if kind == "Pod":
+            owner = _owner(obj["metadata"]["ownerReferences"])
+            template = self.intern(_pod_template(obj["spec"], namespace, obj["metadata"]))
+            self._pod_groups.append((_Origin(obj.where, "spec"), (Pod(name, template, owner),)))
+            return
+        spec = obj["spec"]
+        template = self.intern(
+            _pod_template(spec["template"]["spec"], namespace, spec["template"]["metadata"])
+        )
+        origin = _Origin(obj.where, "spec.template.spec")
+        if kind == "DaemonSet":
+            self._pod_groups.append((origin, _DaemonSet(name, template)))
+            return
+        if kind == "Job":
+            completions = spec["completions"]
+            count = controllers.job_pod_count(
+                spec["parallelism"].integer(default=1, minimum=0),
+                None if completions.value is None else completions.integer(minimum=0),
+            )
+        else:
+            count = spec["replicas"].integer(default=1, minimum=0)
+        self._pod_groups.append((origin, controllers.replica_pods(kind, name, template, count)))
+
+    def add_node(self, obj: _Field, name: str, file: str) -> None:
+        if name in self._node_where:
+            raise obj["metadata"]["name"].error(
+                f"a name no other Node has (first seen in {self._node_where[name]})"
+            )
+        self._node_where[name] = file
+        status, spec = obj["status"], obj["spec"]
+        allocatable = status["allocatable"]
+        if allocatable.value is None:
+            allocatable = status["capacity"]
+        amounts = allocatable.quantities()
+        amounts.setdefault(resources.PODS, resources.DEFAULT_ALLOWED_PODS)
+        self._nodes.append(
+            Node(
+                name=name,
+                allocatable=amounts,
+                labels=obj["metadata"]["labels"].strings(),
+                taints=tuple(_taint(t) for t in spec["taints"].elements()),
+                unschedulable=spec["unschedulable"].boolean(),
+            )
+        )
+
+    def workload(self) -> Workload:
+        nodes = tuple(self._nodes)
+        pod_where: dict[str, str] = {}
+        pods: list[Pod] = []
+        for origin, group in self._pod_groups:
+            if isinstance(group, _DaemonSet):
+                group = controllers.daemon_set_pods(group.name, group.template, nodes, self.intern)
+            for pod in group:
+                if pod.key in pod_where:
+                    raise InputError(
+                        origin.where,
+                        "metadata.name",
+                        pod.key,
+                        f"a namespace/name no other pod has (first seen in {pod_where[pod.key]})",
+                    )
+                node_name = pod.template.node_name
+                if node_name is not None and node_name not in self._node_where:
+                    raise InputError(
+                        origin.where,
+                        f"{origin.spec_path}.nodeName",
+                        node_name,
+                        "the name of a Node in the input",
+                    )
+                pod_where[pod.key] = origin.where
+                pods.append(pod)
+        return Workload(nodes, tuple(pods))
+
+
+def _documents(file: str) -> list[Any]:
+    """The parsed documents of one file (one for JSON)."""
+    try:
+        with open(file, encoding="utf-8") as stream:
+            text = stream.read()
+        if file.lower().endswith(".json"):
+            return [json.loads(text)]
+        return list(yaml.load_all(text, Loader=_YAML_LOADER))
+    except json.JSONDecodeError as error:
+        raise InputError(file, f"line {error.lineno}", error.msg, "valid JSON") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        field = "content" if mark is None else f"line {mark.line + 1}"
+        raise InputError(file, field, " ".join(problem.split()), "valid YAML") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(file, "content", str(error), "a readable UTF-8 text file") from None
+
+
+def _owner(references: _Field) -> OwnerRef | None:
+    elements = references.elements()
+    if not elements:
+        return None
+    return OwnerRef(elements[0]["kind"].name(), elements[0]["name"].name())
+
+
+def _pod_template(spec: _Field, namespace: str, metadata: _Field) -> PodTemplate:
+    return PodTemplate(
+        namespace=namespace,
+        labels=metadata["labels"].strings(),
+        containers=tuple(_container(c, init=False) for c in spec["containers"].elements()),
+        init_containers=tuple(_container(c, init=True) for c in spec["initContainers"].elements()),
+        overhead=spec["overhead"].quantities(),
+        node_selector=spec["nodeSelector"].strings(),
+        affinity=_node_affinity(spec["affinity"]["nodeAffinity"]),
+        tolerations=tuple(_toleration(t) for t in spec["tolerations"].elements()),
+        priority=spec["priority"].integer(default=0),
+        node_name=spec["nodeName"].string("") or None,
+    )
+
+
+def _container(container: _Field, init: bool) -> Container:
+    """A container's requests; a resource with only a limit requests the limit, as the API
+    server defaults it. An init container with restartPolicy Always is a sidecar."""
+    amounts = container["resources"]
+    limits = amounts["limits"].quantities()
+    return Container(
+        name=container["name"].string("main"),
+        requests={**limits, **amounts["requests"].quantities()},
+        sidecar=init and container["restartPolicy"].value == "Always",
+    )
+
+
+def _taint(taint: _Field) -> Taint:
+    return Taint(
+        taint["key"].name(), taint["value"].string(""), taint["effect"].choice(TAINT_EFFECTS)
+    )
+
+
+def _toleration(toleration: _Field) -> Toleration:
+    key = toleration["key"].string("")
+    operator = toleration["operator"].choice(("Equal", "Exists"), default="Equal")
+    value = toleration["value"].string("")
+    effect = toleration["effect"].choice(("", *TAINT_EFFECTS), default="")
+    if operator == "Exists" and value:
+        raise toleration["value"].error("no value with operator Exists")
+    if operator == "Equal" and not key:
+        raise toleration["key"].error("a non-empty key with operator Equal")
+    return Toleration(key, operator, value, effect)
+
+
+def _node_affinity(affinity: _Field) -> NodeAffinity | None:
+    if affinity.value is None:
+        return None
+    required = affinity["requiredDuringSchedulingIgnoredDuringExecution"]
+    terms = None
+    if required.value is not None:
+        term_fields = required["nodeSelectorTerms"].elements()
+        if not term_fields:
+            raise required["nodeSelectorTerms"].error("at least one node selector term")
+        terms = tuple(_term(t) for t in term_fields)
+    preferred = tuple(
+        PreferredSchedulingTerm(p["weight"].integer(minimum=1, maximum=100), _term(p["preference"]))
+        for p in affinity["preferredDuringSchedulingIgnoredDuringExecution"].elements()
+    )
+    return NodeAffinity(terms, preferred)
+
+
+def _term(term: _Field) -> NodeSelectorTerm:
+    return NodeSelectorTerm(
+        tuple(_label_requirement(r) for r in term["matchExpressions"].elements()),
+        tuple(_field_requirement(r) for r in term["matchFields"].elements()),
+    )
+
+
+def _label_requirement(requirement: _Field) -> NodeSelectorRequirement:
+    key = requirement["key"].name()
+    operator = requirement["operator"].choice(NODE_SELECTOR_OPERATORS)
+    values_field = requirement["values"]
+    values = tuple(v.string() for v in values_field.elements())
+    if operator in ("In", "NotIn") and not values:
+        raise values_field.error(f"at least one value for operator {operator}")
+    if operator in ("Exists", "DoesNotExist") and values:
+        raise values_field.error(f"no values for operator {operator}")
+    if operator in ("Gt", "Lt") and len(values) != 1:
+        raise values_field.error(f"exactly one value for operator {operator}")
+    return NodeSelectorRequirement(key, operator, values)
+
+
+def _field_requirement(requirement: _Field) -> NodeSelectorRequirement:
+    """A matchFields entry: key metadata.name, operator In or NotIn, exactly one node name."""
+    key_field = requirement["key"]
+    if key_field.value != controllers.NODE_NAME_FIELD:
+        raise key_field.error(f"{controllers.NODE_NAME_FIELD} (the only field matchFields takes)")
+    operator = requirement["operator"].choice(("In", "NotIn"))
+    values_field = requirement["values"]
+    values = tuple(v.string() for v in values_field.elements())
+    if len(values) != 1:
+        raise values_field.error("exactly one node name")
+    return NodeSelectorRequirement(controllers.NODE_NAME_FIELD, operator, values)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _pruned(**fields: Any) -> dict[str, Any]:
+    """The fields whose values are not empty, false, zero or None, in the given order."""
+    return {key: value for key, value in fields.items() if value}
+
+
+def _sorted(mapping: Mapping[str, str]) -> dict[str, str]:
+    return dict(sorted(mapping.items()))
+
+
+def _quantities(amounts: Mapping[str, int]) -> dict[str, str]:
+    return {name: quantity.format_quantity(name, amounts[name]) for name in sorted(amounts)}
+
+
+def _node_manifest(node: Node) -> dict[str, Any]:
+    taints = [_pruned(key=t.key, value=t.value, effect=t.effect) for t in node.taints]
+    return _pruned(
+        apiVersion="v1",
+        kind="Node",
+        metadata=_pruned(name=node.name, labels=_sorted(node.labels)),
+        spec=_pruned(unschedulable=node.unschedulable, taints=taints),
+        status={"allocatable": _quantities(node.allocatable)},
+    )
+
+
+def _pod_manifest(pod: Pod) -> dict[str, Any]:
+    template = pod.template
+    owners = [] if pod.owner is None else [{"kind": pod.owner.kind, "name": pod.owner.name}]
+    affinity = template.affinity
+    spec = _pruned(
+        nodeName=template.node_name,
+        priority=template.priority,
+        nodeSelector=_sorted(template.node_selector),
+        affinity=None if affinity is None else {"nodeAffinity": _affinity_manifest(affinity)},
+        tolerations=[
+            _pruned(key=t.key, operator=t.operator, value=t.value, effect=t.effect)
+            for t in template.tolerations
+        ],
+        overhead=_quantities(template.overhead),
+        initContainers=[_container_manifest(c) for c in template.init_containers],
+        containers=[_container_manifest(c) for c in template.containers],
+    )
+    metadata = _pruned(
+        name=pod.name,
+        namespace=template.namespace,
+        labels=_sorted(template.labels),
+        ownerReferences=owners,
+    )
+    return _pruned(apiVersion="v1", kind="Pod", metadata=metadata, spec=spec)
+
+
+def _container_manifest(container: Container) -> dict[str, Any]:
+    return _pruned(
+        name=container.name,
+        restartPolicy="Always" if container.sidecar else None,
+        resources=_pruned(requests=_quantities(container.requests)),
+    )
+
+
+def _affinity_manifest(affinity: NodeAffinity) -> dict[str, Any]:
+    required = None
+    if affinity.required is not None:
+        required = {"nodeSelectorTerms": [_term_manifest(t) for t in affinity.required]}
+    return _pruned(
+        requiredDuringSchedulingIgnoredDuringExecution=required,
+        preferredDuringSchedulingIgnoredDuringExecution=[
+            {"weight": p.weight, "preference": _term_manifest(p.preference)}
+            for p in affinity.preferred
+        ],
+    )
+
+
+def _term_manifest(term: NodeSelectorTerm) -> dict[str, Any]:
+    return _pruned(
+        matchExpressions=[_requirement_manifest(r) for r in term.match_expressions],
+        matchFields=[_requirement_manifest(r) for r in term.match_fields],
+    )
+
+
+def _requirement_manifest(requirement: NodeSelectorRequirement) -> dict[str, Any]:
+    return _pruned(
+        key=requirement.key, operator=requirement.operator, values=list(requirement.values)
+    )
