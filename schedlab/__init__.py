@@ -1,0 +1,63 @@
+"""schedlab: a vectorised research toolkit for Kubernetes-style pod scheduling.
+
+The public API in one import::
+
+    import schedlab
+    workload = schedlab.load_manifests("nodes.yaml", "pods.yaml")
+    result = schedlab.simulate(workload, schedlab.Greedy(schedlab.Profile.default()), seed=1)
+    result.bindings          # pandas DataFrame: pod, node, reason
+"""
+
+from schedlab.cluster import ClusterState
+from schedlab.errors import ConfigError, InputError, SchedlabError
+from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
+from schedlab.framework.profile import Profile, register_plugin
+from schedlab.objects import (
+    Container,
+    Node,
+    NodeAffinity,
+    NodeSelectorRequirement,
+    NodeSelectorTerm,
+    Pod,
+    PodTemplate,
+    PreferredSchedulingTerm,
+    Taint,
+    Toleration,
+    Workload,
+)
+from schedlab.policies import Decision, Greedy, Policy, Random, RoundRobin, make_policy
+from schedlab.sim import RunResult, simulate
+from schedlab.traces import load_manifests
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ClusterState",
+    "ConfigError",
+    "Container",
+    "Decision",
+    "FilterPlugin",
+    "Greedy",
+    "InputError",
+    "Node",
+    "NodeAffinity",
+    "NodeSelectorRequirement",
+    "NodeSelectorTerm",
+    "Pod",
+    "PodTemplate",
+    "Policy",
+    "PreferredSchedulingTerm",
+    "Profile",
+    "Random",
+    "RoundRobin",
+    "RunResult",
+    "SchedlabError",
+    "Scope",
+    "ScorePlugin",
+    "Taint",
+    "Toleration",
+    "Workload",
+    "make_policy",
+    "register_plugin",
+    "simulate",
+]

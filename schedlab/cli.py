@@ -1,0 +1,186 @@
+"""The ``schedlab`` command: parses arguments and calls the public library, nothing more."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from schedlab.errors import InputError, SchedlabError
+from schedlab.framework.profile import Profile
+from schedlab.objects import Pod, Workload
+
+OUTPUT_FORMATS = (".json", ".csv", ".parquet")
+
+
+def _profile(path: str | None) -> Profile:
+    if path is None:
+        return Profile.default()
+    from schedlab.framework.config import load_config
+
+    return load_config(path)
+
+
+def _workload(nodes: str | None, pods: str | None) -> Workload:
+    from schedlab.traces import load_manifests
+
+    if (nodes is None) != (pods is None):
+        raise InputError("arguments", "--nodes/--pods", nodes or pods, "both or neither")
+    if nodes is None:
+        from schedlab.bench import default_trace_dir
+
+        root = default_trace_dir()
+        nodes, pods = str(root / "nodes.yaml"), str(root / "pods.yaml")
+    return load_manifests(*dict.fromkeys((nodes, pods)))
+
+
+def _find_pod(workload: Workload, wanted: str) -> Pod:
+    """``--pod``: a file holding the pod (or a controller: its first pod), or the name or
+    namespace/name of a pod in --pods."""
+    if Path(wanted).is_file():
+        from schedlab.traces import load_manifests
+
+        pods = load_manifests(wanted).pods
+        if not pods:
+            raise InputError(wanted, "kind", "no Pod", "a file holding a Pod")
+        return pods[0]
+    key = wanted if "/" in wanted else f"default/{wanted}"
+    for pod in workload.pods:
+        if pod.key == key:
+            return pod
+    raise InputError("--pod", "value", wanted, "a pod file or the name of a pod in --pods")
+
+
+def cmd_explain(args: argparse.Namespace) -> None:
+    from schedlab.explain import explain, explain_table
+
+    workload = _workload(args.nodes, args.pods)
+    report = explain(workload, _find_pod(workload, args.pod), _profile(args.config), args.seed)
+    print(explain_table(report) if args.format == "table" else json.dumps(report, indent=2))
+
+
+def cmd_place(args: argparse.Namespace) -> None:
+    from schedlab.policies import make_policy
+    from schedlab.report import write_atomic, write_json
+    from schedlab.sim import simulate
+
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise InputError("--out", "extension", suffix or args.out, " or ".join(OUTPUT_FORMATS))
+    workload = _workload(args.nodes, args.pods)
+    result = simulate(workload, make_policy(args.policy, _profile(args.config)), args.seed)
+    summary = {"policy": args.policy, "seed": args.seed, **result.summary}
+    bindings = result.bindings
+    if suffix == ".json":
+        write_json(args.out, {"bindings": bindings.to_dict(orient="records"), "summary": summary})
+    elif suffix == ".csv":
+        write_atomic(args.out, lambda tmp: bindings.to_csv(tmp, index=False))
+    else:
+        write_atomic(args.out, lambda tmp: bindings.to_parquet(tmp, index=False))
+    print(f"placed {summary['placed']}/{summary['pods']} pods "
+          f"({summary['unschedulable']} unschedulable) with {args.policy}, seed {args.seed}: "
+          f"{args.out}")
+
+
+def cmd_bench(args: argparse.Namespace) -> None:
+    from schedlab.bench import (
+        DEFAULT_POLICIES,
+        bench_summary,
+        bench_table,
+        parse_seeds,
+        run_bench,
+    )
+    from schedlab.report import write_atomic, write_json
+
+    policies = args.policy or list(DEFAULT_POLICIES)
+    seeds = parse_seeds(args.seeds)
+    workload = _workload(args.nodes, args.pods)
+    results = run_bench(workload, policies, seeds, _profile(args.config))
+    print(f"{len(workload.nodes)} nodes, {len(workload.pending_pods)} pending pods, "
+          f"seeds {args.seeds}; means over seeds, pods/s median")
+    print(bench_table(results))
+    out = Path(args.out)
+    parameters = {"nodes": args.nodes or "bundled default", "pods": args.pods or "bundled default",
+                  "config": args.config, "policies": policies, "seeds": seeds,
+                  "n_nodes": len(workload.nodes), "n_pods": len(workload.pending_pods)}
+    write_atomic(out / "results.parquet", lambda tmp: results.to_parquet(tmp, index=False))
+    write_json(out / "summary.json", bench_summary(results, parameters))
+    print(f"saved {out / 'results.parquet'} and {out / 'summary.json'}")
+
+
+def cmd_generate(args: argparse.Namespace) -> None:
+    from schedlab.report import write_atomic
+    from schedlab.traces import dump_manifests
+    from schedlab.traces.synthetic import generate
+
+    workload = generate(args.n_nodes, args.n_pods, args.seed)
+    out = Path(args.out)
+    for name, part in (("nodes.yaml", Workload(workload.nodes, ())),
+                       ("pods.yaml", Workload((), workload.pods))):
+        text = dump_manifests(part)
+        write_atomic(out / name, lambda tmp, text=text: Path(tmp).write_text(text))
+    print(f"wrote {len(workload.nodes)} nodes and {len(workload.pods)} pods to {out}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="schedlab",
+        description="Replay Kubernetes pod placement through scheduling policies.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def inputs(sub: argparse.ArgumentParser, required: bool) -> None:
+        hint = "" if required else " (default: the bundled traces/default)"
+        sub.add_argument("--nodes", required=required,
+                         help=f"YAML/JSON file or directory holding Nodes{hint}")
+        sub.add_argument("--pods", required=required,
+                         help=f"YAML/JSON file or directory holding Pods and controllers{hint}")
+        sub.add_argument("--config", help="KubeSchedulerConfiguration YAML "
+                         "(default: kube-scheduler v1.32's default profile)")
+
+    explain = commands.add_parser("explain", help="why each node passed or failed, and scores")
+    inputs(explain, required=True)
+    explain.add_argument("--pod", required=True,
+                         help="file holding the pod to explain, or the name of a pod in --pods")
+    explain.add_argument("--seed", type=int, default=0, help="seed for tie-breaking")
+    explain.add_argument("--format", choices=("json", "table"), default="json")
+    explain.set_defaults(run=cmd_explain)
+
+    place = commands.add_parser("place", help="place every pending pod and write the bindings")
+    inputs(place, required=True)
+    place.add_argument("--policy", default="greedy", help="greedy, round-robin or random")
+    place.add_argument("--seed", type=int, default=0)
+    place.add_argument("--out", required=True, help="bindings file: .json, .csv or .parquet")
+    place.set_defaults(run=cmd_place)
+
+    bench = commands.add_parser("bench", help="compare policies over seeds: quality and speed")
+    inputs(bench, required=False)
+    bench.add_argument("--policy", action="append",
+                       help="policy to run (repeatable; default greedy, round-robin, random)")
+    bench.add_argument("--seeds", default="0-2", help="e.g. 7, 1,2,3 or 42-51 (default 0-2)")
+    bench.add_argument("--out", default="bench-out",
+                       help="directory for results.parquet and summary.json (default bench-out)")
+    bench.set_defaults(run=cmd_bench)
+
+    gen = commands.add_parser("generate", help="write a synthetic cluster and workload")
+    gen.add_argument("--n-nodes", type=int, default=50)
+    gen.add_argument("--n-pods", type=int, default=500)
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--out", required=True, help="directory for nodes.yaml and pods.yaml")
+    gen.set_defaults(run=cmd_generate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except SchedlabError as error:
+        print(f"schedlab: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"schedlab: error: {error.filename or ''}: {error.strerror or error}",
+              file=sys.stderr)
+        return 1
+    return 0

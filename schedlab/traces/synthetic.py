@@ -1,0 +1,134 @@
+"""Synthetic clusters and workloads, generated from a seed (same seed, same objects).
+
+``generate`` makes a small mixed cluster (three zones, three node types, a tainted GPU pool)
+and a workload of a few pod shapes drawn from several Deployments; it is what
+``traces/default`` holds. ``basic`` makes kube-scheduler's SchedulingBasic-like benchmark
+input: identical nodes and a few pod shapes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from schedlab.objects import (
+    Container,
+    Node,
+    NodeAffinity,
+    NodeSelectorRequirement,
+    NodeSelectorTerm,
+    OwnerRef,
+    Pod,
+    PodTemplate,
+    PreferredSchedulingTerm,
+    Taint,
+    Toleration,
+    Workload,
+)
+
+GI = 1024**3
+MI = 1024**2
+ZONE = "topology.kubernetes.io/zone"
+HOSTNAME = "kubernetes.io/hostname"
+INSTANCE_TYPE = "node.kubernetes.io/instance-type"
+GPU = "nvidia.com/gpu"
+
+
+@dataclass(frozen=True)
+class NodeType:
+    name: str
+    cpu_milli: int
+    memory_bytes: int
+    gpus: int = 0
+    share: float = 1.0
+
+
+NODE_TYPES = (
+    NodeType("standard-4", 4000, 16 * GI, share=0.5),
+    NodeType("highmem-8", 8000, 64 * GI, share=0.35),
+    NodeType("gpu-16", 16000, 64 * GI, gpus=4, share=0.15),
+)
+GPU_TAINT = Taint(GPU, "present", "NoSchedule")
+
+
+def _container(cpu_milli: int | None, memory_bytes: int | None, gpus: int = 0,
+               name: str = "main") -> Container:
+    requests = {k: v for k, v in (("cpu", cpu_milli), ("memory", memory_bytes)) if v is not None}
+    return Container(name, requests={**requests, **({GPU: gpus} if gpus else {})})
+
+
+def _prefer_zone(zone: str, weight: int) -> NodeAffinity:
+    term = NodeSelectorTerm((NodeSelectorRequirement(ZONE, "In", (zone,)),))
+    return NodeAffinity(preferred=(PreferredSchedulingTerm(weight, term),))
+
+
+def _templates() -> dict[str, tuple[PodTemplate, float]]:
+    """The workload's pod shapes with their share of pods."""
+    gpu_only = NodeAffinity(required=(NodeSelectorTerm(
+        (NodeSelectorRequirement(INSTANCE_TYPE, "In", ("gpu-16",)),)),))
+    return {
+        "web": (PodTemplate(labels={"app": "web"}, containers=(
+            _container(250, 512 * MI), _container(50, 64 * MI, name="proxy"))), 0.35),
+        "api": (PodTemplate(labels={"app": "api"}, containers=(_container(500, 1 * GI),),
+                            affinity=_prefer_zone("zone-a", 50)), 0.2),
+        "batch": (PodTemplate(labels={"app": "batch"}, containers=(_container(2000, 4 * GI),)),
+                  0.2),
+        "cache": (PodTemplate(labels={"app": "cache"}, containers=(_container(1000, 12 * GI),)),
+                  0.1),
+        "tools": (PodTemplate(labels={"app": "tools"}, containers=(
+            _container(None, None),)), 0.1),
+        "trainer": (PodTemplate(labels={"app": "trainer"}, containers=(
+            _container(4000, 16 * GI, gpus=1),), tolerations=(Toleration(GPU, "Exists"),),
+            affinity=gpu_only), 0.05),
+    }
+
+
+def generate(n_nodes: int = 50, n_pods: int = 500, seed: int = 0, zones: int = 3) -> Workload:
+    """A mixed cluster of ``n_nodes`` nodes in ``zones`` zones and ``n_pods`` pending pods.
+
+    Node types follow ``NODE_TYPES`` shares (GPU nodes are tainted); pods come from the
+    shapes of ``_templates`` in random order, named ``<shape>-<i>`` and owned by a
+    Deployment per shape.
+    """
+    rng = np.random.default_rng(seed)
+    shares = np.array([t.share for t in NODE_TYPES])
+    kinds = rng.choice(len(NODE_TYPES), size=n_nodes, p=shares / shares.sum())
+    nodes = []
+    for i, kind in enumerate(kinds):
+        node_type = NODE_TYPES[kind]
+        name = f"node-{i:04d}"
+        allocatable = {"cpu": node_type.cpu_milli, "memory": node_type.memory_bytes,
+                       "ephemeral-storage": 100 * GI, "pods": 110}
+        if node_type.gpus:
+            allocatable[GPU] = node_type.gpus
+        labels = {HOSTNAME: name, ZONE: f"zone-{'abcdefghij'[i % zones]}",
+                  INSTANCE_TYPE: node_type.name}
+        taints = (GPU_TAINT,) if node_type.gpus else ()
+        nodes.append(Node(name, allocatable, labels, taints))
+    templates = _templates()
+    names = list(templates)
+    weights = np.array([share for _, share in templates.values()])
+    shapes = rng.choice(len(names), size=n_pods, p=weights / weights.sum())
+    counters = dict.fromkeys(names, 0)
+    pods = []
+    for shape in shapes:
+        name = names[shape]
+        pods.append(Pod(f"{name}-{counters[name]}", templates[name][0], OwnerRef("Deployment", name)))
+        counters[name] += 1
+    return Workload(nodes, pods)
+
+
+def basic(n_nodes: int, n_pods: int, seed: int = 0) -> Workload:
+    """kube-scheduler's SchedulingBasic, with a few pod shapes: nodes of 4 cpu, 32Gi and 110
+    pods; pods of 100m/500Mi, 250m/1Gi or 500m/2Gi in random order."""
+    rng = np.random.default_rng(seed)
+    nodes = [
+        Node(f"node-{i}", {"cpu": 4000, "memory": 32 * GI, "pods": 110},
+             {HOSTNAME: f"node-{i}", ZONE: f"zone-{i % 3}"})
+        for i in range(n_nodes)
+    ]
+    shapes = [PodTemplate(containers=(_container(c, m),))
+              for c, m in ((100, 500 * MI), (250, 1 * GI), (500, 2 * GI))]
+    picks = rng.integers(len(shapes), size=n_pods)
+    return Workload(nodes, [Pod(f"pod-{i}", shapes[k]) for i, k in enumerate(picks)])
