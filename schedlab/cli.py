@@ -179,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SchedlabError as error:
         print(f"schedlab: error: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        return 1
     except OSError as error:
         print(f"schedlab: error: {error.filename or ''}: {error.strerror or error}",
               file=sys.stderr)
