@@ -143,7 +143,10 @@ class ClusterState:
 
     def changed_since(self, epoch: int) -> np.ndarray:
         """Sorted unique indices (int64) of the nodes bound or unbound since ``epoch``."""
-        return np.unique(np.array(self._changes[epoch:], dtype=np.int64))
+        changes = self._changes[epoch:]
+        if len(changes) == 1:
+            return np.array(changes, dtype=np.int64)
+        return np.unique(np.array(changes, dtype=np.int64))
 
     def requests_of(self, pod: Pod) -> PodRequests:
         """The pod's requests as vectors over ``resources`` (compiled once per template)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,12 +18,14 @@ class PodRequests:
     nonzero    int64 (n_resources,): with the non-zero cpu/memory defaults, for scoring
     missing    names of requested (> 0) resources that no node of the cluster has
     columns    int64 (n requested,): the columns where ``requested`` > 0
+    derived    a scratch cache for plugins: values derived from these requests alone
     """
 
     requested: np.ndarray
     nonzero: np.ndarray
     missing: tuple[str, ...]
     columns: np.ndarray
+    derived: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_empty(self) -> bool:

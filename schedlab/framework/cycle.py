@@ -81,6 +81,7 @@ class Evaluator:
         self.profile = profile
         self.state = state
         self._cache: dict[int, tuple[object, Evaluation]] = {}
+        self._n_normalizing = sum(p.normalize_score is not None for p, _ in profile.scores)
 
     # ----------------------------------------------------------------- raw answers
     def _filter(self, plugin: FilterPlugin, pod: Pod, nodes: NodeIndex) -> np.ndarray:
@@ -182,6 +183,11 @@ class Evaluator:
                 normalized = self._normalize(plugin, raw)
             parts.append(ScoreBreakdown(plugin, weight, raw, normalized))
         return parts
+
+    def constant_normalized(self, ev: Evaluation) -> bool:
+        """True when every normalising plugin gives all nodes the same score for this pod,
+        so that ranking nodes by ``ev.plain_total`` ranks them by total."""
+        return len(ev.constant) == self._n_normalizing
 
     def totals(self, ev: Evaluation, nodes: np.ndarray) -> np.ndarray:
         """int64 (k,): the total weighted score of each candidate node in ``nodes``."""

@@ -10,7 +10,7 @@ import numpy as np
 from schedlab.cluster import ClusterState, NodeIndex
 from schedlab.framework.plugin import MAX_NODE_SCORE, Scope, ScorePlugin
 from schedlab.objects import Pod
-from schedlab.plugins.resource_allocation import DEFAULT_RESOURCES, allocations, validate_resources
+from schedlab.plugins.resource_allocation import DEFAULT_RESOURCES, allocation, validate_resources
 
 
 class NodeResourcesBalancedAllocation(ScorePlugin):
@@ -25,49 +25,48 @@ class NodeResourcesBalancedAllocation(ScorePlugin):
 
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
         """Float64 arithmetic in kube's order, so results match bit for bit."""
-        fractions, valid = [], []
-        for _, alloc, req in allocations(state, pod, nodes, self.resources, nonzero=False):
-            has = alloc > 0
-            fractions.append(np.minimum(req / np.where(has, alloc, 1), 1.0))
-            valid.append(has)
-        n = state.pod_count[nodes].shape[0]
-        if all(v.all() for v in valid):
-            std = _std_all_valid(fractions, n)
+        scored = allocation(state, pod, nodes, self.resources, nonzero=False)
+        has = scored.allocatable > 0
+        fraction = np.minimum(scored.requested / np.maximum(scored.allocatable, 1), 1.0)
+        if has.all():
+            std = _std_all_valid(fraction)
         else:
-            std = _std_some_valid(np.array(fractions), np.array(valid))
+            std = _std_some_valid(fraction, has)
         return ((1 - std) * MAX_NODE_SCORE).astype(np.int64)
 
 
-def _std_all_valid(fractions: list[np.ndarray], n: int) -> np.ndarray:
-    """kube's standard deviation when every node has every resource (the usual case)."""
-    if len(fractions) < 2:
-        return np.zeros(n)
-    if len(fractions) == 2:
-        return np.abs((fractions[0] - fractions[1]) / 2)
-    total = fractions[0].copy()
-    for row in fractions[1:]:
-        total += row
-    mean = total / len(fractions)
-    squares = np.zeros(n)
-    for row in fractions:
-        squares += (row - mean) * (row - mean)
-    return np.sqrt(squares / len(fractions))
+def _std_all_valid(fraction: np.ndarray) -> np.ndarray:
+    """kube's standard deviation of fractions (k, m) when every node has every resource."""
+    k, m = fraction.shape
+    if m < 2:
+        return np.zeros(k)
+    if m == 2:
+        return np.abs((fraction[:, 0] - fraction[:, 1]) / 2)
+    total = fraction[:, 0].copy()
+    for column in range(1, m):
+        total += fraction[:, column]
+    mean = total / m
+    squares = np.zeros(k)
+    for column in range(m):
+        squares += (fraction[:, column] - mean) * (fraction[:, column] - mean)
+    return np.sqrt(squares / m)
 
 
 def _std_some_valid(fraction: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """The same where nodes lack some resources: fractions (m, k) and validity (m, k);
-    a node's fractions are those of the resources it has, in order."""
-    count = ok.sum(axis=0)
-    rank = np.cumsum(ok, axis=0)
-    first = np.where(ok & (rank == 1), fraction, 0.0).sum(axis=0)
-    second = np.where(ok & (rank == 2), fraction, 0.0).sum(axis=0)
-    total = np.zeros(fraction.shape[1])
-    for row, has in zip(fraction, ok, strict=True):
-        total += np.where(has, row, 0.0)
+    """The same where nodes lack some resources: fractions and validity (k, m); a node's
+    fractions are those of the resources it has, in order."""
+    count = ok.sum(axis=1)
+    rank = np.cumsum(ok, axis=1)
+    first = np.where(ok & (rank == 1), fraction, 0.0).sum(axis=1)
+    second = np.where(ok & (rank == 2), fraction, 0.0).sum(axis=1)
+    total = np.zeros(len(fraction))
+    for column in range(fraction.shape[1]):
+        total += np.where(ok[:, column], fraction[:, column], 0.0)
     mean = total / np.maximum(count, 1)
-    squares = np.zeros(fraction.shape[1])
-    for row, has in zip(fraction, ok, strict=True):
-        squares += np.where(has, (row - mean) * (row - mean), 0.0)
+    squares = np.zeros(len(fraction))
+    for column in range(fraction.shape[1]):
+        deviation = fraction[:, column] - mean
+        squares += np.where(ok[:, column], deviation * deviation, 0.0)
     return np.where(
         count == 2,
         np.abs((first - second) / 2),

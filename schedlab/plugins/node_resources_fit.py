@@ -12,7 +12,7 @@ from schedlab.cluster import ClusterState, NodeIndex
 from schedlab.errors import ConfigError
 from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Scope, ScorePlugin, go_div
 from schedlab.objects import Pod
-from schedlab.plugins.resource_allocation import DEFAULT_RESOURCES, allocations, validate_resources
+from schedlab.plugins.resource_allocation import DEFAULT_RESOURCES, allocation, validate_resources
 
 STRATEGIES = ("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")
 MAX_CUSTOM_PRIORITY_SCORE = 10
@@ -114,28 +114,21 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
         return reasons
 
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
-        n = state.pod_count[nodes].shape[0]
-        total = np.zeros(n, dtype=np.int64)
-        weight_sum: np.ndarray | int = 0
-        for weight, alloc, req in allocations(state, pod, nodes, self.resources, nonzero=True):
-            has = alloc > 0
-            everywhere = has.all()
-            safe = alloc if everywhere else np.where(has, alloc, 1)
-            if self.scoring_strategy == "LeastAllocated":
-                part = np.maximum(alloc - req, 0) * MAX_NODE_SCORE // safe
-            elif self.scoring_strategy == "MostAllocated":
-                part = np.minimum(req, alloc) * MAX_NODE_SCORE // safe
-            else:
-                part = self._shape_score(np.where(req > alloc, MAX_UTILIZATION,
-                                                  req * MAX_UTILIZATION // safe))
-                has &= part > 0
-                everywhere = has.all()
-            if everywhere:
-                total += part * weight
-                weight_sum = weight_sum + weight
-            else:
-                total += np.where(has, part * weight, 0)
-                weight_sum = weight_sum + np.where(has, weight, 0)
+        scored = allocation(state, pod, nodes, self.resources, nonzero=True)
+        alloc, req = scored.allocatable, scored.requested
+        has = alloc > 0
+        safe = np.maximum(alloc, 1)
+        if self.scoring_strategy == "LeastAllocated":
+            part = np.maximum(alloc - req, 0) * MAX_NODE_SCORE // safe
+        elif self.scoring_strategy == "MostAllocated":
+            part = np.minimum(req, alloc) * MAX_NODE_SCORE // safe
+        else:
+            utilization = np.where(req > alloc, MAX_UTILIZATION, req * MAX_UTILIZATION // safe)
+            part = self._shape_score(utilization)
+            has &= part > 0
+        weights = has * scored.weights
+        total = (part * weights).sum(axis=1)
+        weight_sum = weights.sum(axis=1)
         divisor = np.maximum(weight_sum, 1)
         if self.scoring_strategy == "RequestedToCapacityRatio":
             return np.where(weight_sum > 0, go_round(total / divisor), 0)

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,28 +28,47 @@ def validate_resources(plugin: str, weights: Mapping[str, int]) -> dict[str, int
     return checked
 
 
-def allocations(
-    state: ClusterState, pod: Pod, nodes: NodeIndex, weights: Mapping[str, int], nonzero: bool
-) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """For each configured resource kube scores: (weight, allocatable, requested-after-binding),
-    arrays of shape (len(nodes),). Nodes with allocatable 0 must be skipped by the caller.
+@dataclass(frozen=True)
+class Allocation:
+    """The resources kube scores for one pod, over the asked nodes (k nodes, m resources).
 
-    ``nonzero`` uses the non-zero cpu/memory requests (NodeResourcesFit's strategies); the
-    balanced allocation uses the real ones. An extended resource the pod does not request, or
-    that no node has, is not scored at all.
+    weights      int64 (m,)
+    allocatable  int64 (k, m); a node with 0 of a resource must leave it out of its score
+    requested    int64 (k, m): what the node's pods request plus the incoming pod's request
+    """
+
+    weights: np.ndarray
+    allocatable: np.ndarray
+    requested: np.ndarray
+
+
+def allocation(
+    state: ClusterState, pod: Pod, nodes: NodeIndex, weights: Mapping[str, int], nonzero: bool
+) -> Allocation:
+    """The scoring input of ``pod`` on ``nodes`` for the configured resource ``weights``.
+
+    ``nonzero`` uses the non-zero cpu/memory requests on both sides (NodeResourcesFit's
+    strategies; for other resources they equal the real ones); the balanced allocation uses
+    the real requests. An extended resource the pod does not request, or that no node has,
+    is not scored at all.
     """
     pod_requests = state.requests_of(pod)
-    for name, weight in weights.items():
-        column = state.resources.index.get(name)
-        if column is None:
-            continue
-        if resources.is_extended(name) and pod_requests.requested[column] == 0:
-            continue
-        use_nonzero = nonzero and name in (resources.CPU, resources.MEMORY)
-        node_side = state.nonzero_requested if use_nonzero else state.requested
-        pod_side = pod_requests.nonzero if use_nonzero else pod_requests.requested
-        yield (
-            weight,
-            state.allocatable[nodes, column],
-            node_side[nodes, column] + pod_side[column],
-        )
+    key = ("allocation", tuple(weights.items()), nonzero)
+    selected = pod_requests.derived.get(key)
+    if selected is None:
+        columns, kept = [], []
+        for name, weight in weights.items():
+            column = state.resources.index.get(name)
+            if column is None or (resources.is_extended(name)
+                                  and pod_requests.requested[column] == 0):
+                continue
+            columns.append(column)
+            kept.append(weight)
+        pod_side = pod_requests.nonzero if nonzero else pod_requests.requested
+        columns_array = np.array(columns, dtype=np.int64)
+        selected = pod_requests.derived[key] = (
+            columns_array, np.array(kept, dtype=np.int64), pod_side[columns_array])
+    columns, kept, pod_side = selected
+    node_side = state.nonzero_requested if nonzero else state.requested
+    return Allocation(
+        kept, state.allocatable[nodes][:, columns], node_side[nodes][:, columns] + pod_side)

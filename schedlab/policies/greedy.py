@@ -34,8 +34,8 @@ class Greedy(Policy):
         round-robin start as kube's nextStartNodeIndex."""
         found = np.flatnonzero(feasible)
         n = len(feasible)
-        if len(found) < self._to_find:
-            return found
+        if len(found) < self._to_find or self._to_find >= n:
+            return found  # every node searched: the start index comes back where it was
         split = np.searchsorted(found, self.next_start_node_index)
         rotated = np.concatenate((found[split:], found[:split]))[: self._to_find]
         processed = (int(rotated[-1]) - self.next_start_node_index) % n + 1
@@ -44,11 +44,19 @@ class Greedy(Policy):
 
     def place(self, pod: Pod) -> Decision:
         evaluation = self.evaluator.evaluate(pod)
-        nodes = self.candidates(evaluation.feasible)
-        if len(nodes) == 0:
-            return self.unschedulable(pod)
-        if len(nodes) == 1:
-            return Decision(int(nodes[0]))
-        totals = self.evaluator.totals(evaluation, nodes)
-        best = nodes[totals == totals.max()]
+        if self._to_find >= self.state.n_nodes and self.evaluator.constant_normalized(evaluation):
+            # Every feasible node is a candidate and the normalised plugins add the same
+            # amount to each: the best nodes are those with the best plain total.
+            plain = np.where(evaluation.feasible, evaluation.plain_total, -1)
+            best = np.flatnonzero(plain == plain.max())
+            if plain[best[0]] < 0:
+                return self.unschedulable(pod)
+        else:
+            nodes = self.candidates(evaluation.feasible)
+            if len(nodes) == 0:
+                return self.unschedulable(pod)
+            if len(nodes) == 1:
+                return Decision(int(nodes[0]))
+            totals = self.evaluator.totals(evaluation, nodes)
+            best = nodes[totals == totals.max()]
         return Decision(int(best[self.rng.integers(len(best))] if len(best) > 1 else best[0]))

@@ -12,6 +12,7 @@ import json
 import os
 import reprlib
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import yaml
@@ -52,6 +53,8 @@ SUPPORTED_KINDS: Mapping[str, str] = {
 }
 """The kinds ``load_manifests`` reads, each with the apiVersion it must carry."""
 
+_to_int = lru_cache(maxsize=4096, typed=True)(quantity.to_int)
+"""``quantity.to_int`` remembering the few distinct amounts a large manifest repeats."""
 _LONGEST_VALUE = 80  # characters of a mapping or list shown in an error before eliding
 _OBJECT = "a Kubernetes object (a mapping with apiVersion and kind)"
 
@@ -194,8 +197,8 @@ class _Field:
     def quantity(self, resource: str) -> int:
         """The value as an integer amount of ``resource`` in schedlab's units."""
         try:
-            return quantity.to_int(resource, self.value)
-        except quantity.QuantityError:
+            return _to_int(resource, self.value)
+        except (quantity.QuantityError, TypeError):  # TypeError: a list or mapping
             raise self.error(quantity.EXPECTED) from None
 
     def quantities(self) -> dict[str, int]:
@@ -272,27 +275,28 @@ class _Reader:
         namespace = metadata["namespace"].string("") or "default"
         obj = _Field(obj.value, f"{file}: {kind} {namespace}/{name}")
         if kind == "Pod":
-            owner = _owner(obj["metadata"]["ownerReferences"])
-            template = self.intern(_pod_template(obj["spec"], namespace, obj["metadata"]))
-            self._pod_groups.append((_Origin(obj.where, "spec"), (Pod(name, template, owner),)))
-            return
-        spec = obj["spec"]
-        template = self.intern(
-            _pod_template(spec["template"]["spec"], namespace, spec["template"]["metadata"])
-        )
-        origin = _Origin(obj.where, "spec.template.spec")
-        if kind == "DaemonSet":
-            self._pod_groups.append((origin, _DaemonSet(name, template)))
-            return
-        if kind == "Job":
-            completions = spec["completions"]
-            count = controllers.job_pod_count(
-                spec["parallelism"].integer(default=1, minimum=0),
-                None if completions.value is None else completions.integer(minimum=0),
-            )
+            self.add_pod(obj, name, namespace)
         else:
-            count = spec["replicas"].integer(default=1, minimum=0)
-        self._pod_groups.append((origin, controllers.replica_pods(kind, name, template, count)))
+            self.add_controller(obj, kind, name, namespace)
+
+    def add_pod(self, obj: _Field, name: str, namespace: str) -> None:
+        metadata = obj["metadata"]
+        template = self.intern(_pod_template(obj["spec"], namespace, metadata))
+        pod = Pod(name, template, _owner(metadata["ownerReferences"]))
+        self._pod_groups.append((_Origin(obj.where, "spec"), (pod,)))
+
+    def add_controller(self, obj: _Field, kind: str, name: str, namespace: str) -> None:
+        """The pods of a controller; a DaemonSet's wait until all nodes are read."""
+        spec = obj["spec"]
+        pod_template = spec["template"]
+        template = self.intern(
+            _pod_template(pod_template["spec"], namespace, pod_template["metadata"])
+        )
+        if kind == "DaemonSet":
+            group: tuple[Pod, ...] | _DaemonSet = _DaemonSet(name, template)
+        else:
+            group = controllers.replica_pods(kind, name, template, _replica_count(kind, spec))
+        self._pod_groups.append((_Origin(obj.where, "spec.template.spec"), group))
 
     def add_node(self, obj: _Field, name: str, file: str) -> None:
         if name in self._node_where:
@@ -361,6 +365,17 @@ def _documents(file: str) -> list[Any]:
         raise InputError(file, field, " ".join(problem.split()), "valid YAML") from None
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(file, "content", str(error), "a readable UTF-8 text file") from None
+
+
+def _replica_count(kind: str, spec: _Field) -> int:
+    """How many pods a Deployment, ReplicaSet, StatefulSet or Job creates."""
+    if kind != "Job":
+        return spec["replicas"].integer(default=1, minimum=0)
+    completions = spec["completions"]
+    return controllers.job_pod_count(
+        spec["parallelism"].integer(default=1, minimum=0),
+        None if completions.value is None else completions.integer(minimum=0),
+    )
 
 
 def _owner(references: _Field) -> OwnerRef | None:
