@@ -39,6 +39,7 @@ __all__ = [
     "FilterPlugin",
     "Greedy",
     "InputError",
+    "load_manifests",
     "Node",
     "NodeAffinity",
     "NodeSelectorRequirement",

@@ -46,11 +46,12 @@ def _find_pod(workload: Workload, wanted: str) -> Pod:
         if not pods:
             raise InputError(wanted, "kind", "no Pod", "a file holding a Pod")
         return pods[0]
-    key = wanted if "/" in wanted else f"default/{wanted}"
-    for pod in workload.pods:
-        if pod.key == key:
-            return pod
-    raise InputError("--pod", "value", wanted, "a pod file or the name of a pod in --pods")
+    found = [p for p in workload.pods if wanted in (p.key, p.name)]
+    if len(found) != 1:
+        expected = ("namespace/name: several namespaces hold that name" if found
+                    else "a pod file, or the name or namespace/name of a pod in --pods")
+        raise InputError("--pod", "value", wanted, expected)
+    return found[0]
 
 
 def cmd_explain(args: argparse.Namespace) -> None:

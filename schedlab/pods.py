@@ -44,7 +44,8 @@ def _vector(amounts: dict[str, int], axis: ResourceAxis) -> np.ndarray:
 
 def compile_requests(template: PodTemplate, axis: ResourceAxis) -> PodRequests:
     """Vectors of ``template``'s real and non-zero requests over ``axis``."""
-    missing = tuple(sorted(n for n, a in template.requests.items() if a > 0 and n not in axis.index))
+    requests = template.requests
+    missing = tuple(sorted(n for n, a in requests.items() if a > 0 and n not in axis.index))
     requested = _vector(template.requests, axis)
     return PodRequests(
         requested, _vector(template.nonzero_requests, axis), missing, np.flatnonzero(requested)

@@ -94,7 +94,9 @@ def _node_name_filter(plugin: NodeName, pod: Pod, info: NodeInfo) -> list[str]:
 def _taint_filter(plugin: TaintToleration, pod: Pod, info: NodeInfo) -> list[str]:
     taint = matching.first_untolerated(info.node.taints, pod.template.tolerations,
                                        ("NoSchedule", "NoExecute"))
-    return [] if taint is None else [f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"]
+    if taint is None:
+        return []
+    return [f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"]
 
 
 def _affinity_filter(plugin: NodeAffinity, pod: Pod, info: NodeInfo) -> list[str]:

@@ -115,9 +115,9 @@ class Evaluator:
     def _constants(self, pod: Pod, raw: list[np.ndarray]) -> dict[int, int]:
         constant = {}
         for i, ((plugin, _), scores) in enumerate(zip(self.profile.scores, raw, strict=True)):
-            if plugin.normalize_score is not None and plugin.scope is Scope.STATIC:
-                if scores.min() == scores.max():
-                    constant[i] = int(self._normalize(plugin, scores[:1])[0])
+            static = plugin.normalize_score is not None and plugin.scope is Scope.STATIC
+            if static and scores.min() == scores.max():
+                constant[i] = int(self._normalize(plugin, scores[:1])[0])
         return constant
 
     def _normalize(self, plugin: ScorePlugin, raw: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ class Scope(enum.Enum):
     """A bind anywhere may change any node's answer; recomputed for every pod (the default)."""
 
 
-class Plugin(abc.ABC):
+class Plugin:
     """Base of all plugins. ``name`` is the Kubernetes-style plugin name."""
 
     name: ClassVar[str] = ""
@@ -43,7 +43,7 @@ class Plugin(abc.ABC):
         return f"{type(self).__name__}({params})"
 
 
-class FilterPlugin(Plugin):
+class FilterPlugin(Plugin, abc.ABC):
     """A plugin with a Filter extension point.
 
     ``reason`` is the message for a node the filter rejects, unless ``failure_reasons`` is
@@ -64,7 +64,7 @@ class FilterPlugin(Plugin):
         return [(self.reason or f"node(s) didn't pass {self.name}", np.ones(len(nodes), bool))]
 
 
-class ScorePlugin(Plugin):
+class ScorePlugin(Plugin, abc.ABC):
     """A plugin with a Score extension point (and, optionally, ``normalize_score``)."""
 
     @abc.abstractmethod

@@ -28,10 +28,7 @@ class NodeResourcesBalancedAllocation(ScorePlugin):
         scored = allocation(state, pod, nodes, self.resources, nonzero=False)
         has = scored.allocatable > 0
         fraction = np.minimum(scored.requested / np.maximum(scored.allocatable, 1), 1.0)
-        if has.all():
-            std = _std_all_valid(fraction)
-        else:
-            std = _std_some_valid(fraction, has)
+        std = _std_all_valid(fraction) if has.all() else _std_some_valid(fraction, has)
         return ((1 - std) * MAX_NODE_SCORE).astype(np.int64)
 
 

@@ -114,7 +114,8 @@ def generate(n_nodes: int = 50, n_pods: int = 500, seed: int = 0, zones: int = 3
     pods = []
     for shape in shapes:
         name = names[shape]
-        pods.append(Pod(f"{name}-{counters[name]}", templates[name][0], OwnerRef("Deployment", name)))
+        owner = OwnerRef("Deployment", name)
+        pods.append(Pod(f"{name}-{counters[name]}", templates[name][0], owner))
         counters[name] += 1
     return Workload(nodes, pods)
 
