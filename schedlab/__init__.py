@@ -10,6 +10,7 @@ The public API in one import::
 
 from schedlab.cluster import ClusterState
 from schedlab.errors import ConfigError, InputError, SchedlabError
+from schedlab.framework.config import load_config
 from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
 from schedlab.framework.profile import Profile, register_plugin
 from schedlab.objects import (
@@ -39,6 +40,7 @@ __all__ = [
     "FilterPlugin",
     "Greedy",
     "InputError",
+    "load_config",
     "load_manifests",
     "Node",
     "NodeAffinity",

@@ -1,0 +1,773 @@
+"""Reading a ``KubeSchedulerConfiguration`` (``kubescheduler.config.k8s.io/v1``) into a ``Profile``.
+
+``load_config(path)`` reads a YAML (or JSON) file; ``profile_from_config(doc, source)`` takes the
+parsed document. Both follow kube-scheduler v1.32 for the plugins schedlab models, and raise
+``ConfigError`` with one line naming the file, the field path (``profiles[0].plugins.score
+.enabled[1].name``), the value and what was expected.
+
+Profiles
+    schedlab runs one profile: ``profile_name`` picks one by ``schedulerName``; otherwise the one
+    named ``default-scheduler`` if present, else the first. No ``profiles`` means kube's single
+    default profile. A lone profile without ``schedulerName`` is ``default-scheduler``; with
+    several, each needs a distinct name. Every profile is validated, not only the chosen one.
+    ``percentageOfNodesToScore`` (0..100, 0 = adaptive) of a profile, when set (even to 0),
+    overrides the top-level one.
+
+Plugins (kube's ``mergePlugins`` and the framework's MultiPoint expansion, exactly)
+    The defaults are schedlab's default profile as a ``multiPoint`` list (``schedlab.plugins
+    .BUILTIN`` in kube's order, weights from ``DEFAULT_SCORE_WEIGHTS``). ``multiPoint.disabled``
+    drops defaults (``"*"`` all of them); ``multiPoint.enabled`` re-configures a default in place
+    (its weight too) or appends a new plugin. Each plugin then joins every extension point it
+    implements (filter for a ``FilterPlugin``, score for a ``ScorePlugin``) unless that point
+    disables it (or disables ``"*"``, which skips the expansion there). A point's own
+    ``enabled`` adds a plugin there only, so a plugin enabled at ``score`` alone scores nodes
+    its filter would reject, and one enabled at ``filter`` alone is not scored. Order at a
+    point: plugins both in ``multiPoint`` and in the point's ``enabled`` (in the point's
+    order), then the other ``multiPoint`` plugins, then the rest of the point's ``enabled``.
+    The same plugin instance serves its filter and its score; its ``pluginConfig`` args apply
+    to both. A plugin named twice in one ``enabled`` list is an error, as in kube.
+
+Score weights (the framework's ``getScoreWeights``)
+    The first of the point's ``score.enabled`` entries, then the merged ``multiPoint`` entries,
+    that names the plugin gives its weight, and a weight of 0 (or unset) there becomes 1.
+    So a default plugin nobody mentions keeps its default weight (NodeAffinity 2), while
+    ``score: {enabled: [{name: NodeAffinity}]}`` gives it weight 1, as kube-scheduler does.
+    Weights are integers in 0..2**31-1.
+
+preFilter and preScore (a schedlab choice)
+    schedlab plugins have no separate PreFilter/PreScore step. A plugin that has one in kube
+    (NodeAffinity and NodeResourcesFit have PreFilter; the four built-in score plugins have
+    PreScore; a research plugin has one if it defines ``pre_filter``/``pre_score``) and is
+    disabled at ``preFilter`` (by name or ``"*"``, and not re-enabled there) does not filter;
+    disabled at ``preScore`` it is not scored. Entries for plugins without that extension
+    point have no effect, and enabling a plugin at ``preFilter``/``preScore`` alone runs
+    nothing. kube-scheduler itself differs per plugin here: NodeAffinity's Filter and Score
+    and NodeResourcesFit's and BalancedAllocation's Score recompute what their Pre step would
+    have stored and run as usual, while NodeResourcesFit's Filter and TaintToleration's Score
+    return an error status for every pod.
+
+Plugins schedlab does not model
+    The names in ``KNOWN_UNMODELLED`` (kube-scheduler plugins for queueing, binding,
+    preemption, volumes, ports, images, pod topology spread and inter-pod affinity) are
+    accepted anywhere, enabled or disabled, and have no effect; their ``pluginConfig`` args
+    are not read. A name registered with ``register_plugin`` is modelled even if kube has a
+    plugin of that name. Extension points schedlab does not run (``preEnqueue``,
+    ``queueSort``, ``postFilter``, ``reserve``, ``permit``, ``preBind``, ``bind``,
+    ``postBind``) may name unmodelled plugins; enabling a modelled plugin there is an error
+    (it has no such extension point). Top-level settings that do not change placements
+    (``parallelism``, ``leaderElection``, ``clientConnection``, back-off times, profiling,
+    ``delayCacheUntilActive``) and ``extenders`` are accepted and ignored.
+
+pluginConfig args
+    NodeResourcesFit (``scoringStrategy``, ``ignoredResources``, ``ignoredResourceGroups``),
+    NodeResourcesBalancedAllocation (``resources``) and NodeAffinity (``addedAffinity``,
+    validated as the API server validates a pod's node affinity, plus kube's own args
+    checks: Gt/Lt bounds must be integers, label keys and values must be valid) are read
+    field by field; unknown fields are errors, as kube decodes args strictly. Any other
+    modelled plugin gets its args as keyword arguments, camelCase keys turned into
+    snake_case. ``apiVersion`` and ``kind`` (``<Name>Args``) may appear in args.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import reprlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from schedlab.errors import ConfigError
+from schedlab.framework.plugin import FilterPlugin, Plugin, ScorePlugin
+from schedlab.framework.profile import PLUGINS, Profile
+from schedlab.matching import METADATA_NAME, parse_int64, requirement_is_valid
+from schedlab.objects import (
+    NODE_SELECTOR_OPERATORS,
+    NodeAffinity,
+    NodeSelectorRequirement,
+    NodeSelectorTerm,
+    PreferredSchedulingTerm,
+)
+
+API_VERSION = "kubescheduler.config.k8s.io/v1"
+KIND = "KubeSchedulerConfiguration"
+DEFAULT_SCHEDULER_NAME = "default-scheduler"
+MAX_WEIGHT = 2**31 - 1
+"""Score weights are int32 in the API."""
+
+KNOWN_UNMODELLED: frozenset[str] = frozenset({
+    "PrioritySort",
+    "DefaultBinder",
+    "DefaultPreemption",
+    "SchedulingGates",
+    "NodePorts",
+    "VolumeRestrictions",
+    "VolumeBinding",
+    "VolumeZone",
+    "NodeVolumeLimits",
+    "EBSLimits",
+    "GCEPDLimits",
+    "AzureDiskLimits",
+    "ImageLocality",
+    "PodTopologySpread",
+    "InterPodAffinity",
+    "DynamicResources",
+})
+"""kube-scheduler plugins schedlab accepts in a configuration and ignores."""
+
+MODELLED_POINTS = ("multiPoint", "preFilter", "filter", "preScore", "score")
+IGNORED_POINTS = (
+    "preEnqueue", "queueSort", "postFilter", "reserve", "permit", "preBind", "bind", "postBind",
+)
+_POINT_TITLES = {
+    "preFilter": "PreFilter", "filter": "Filter", "preScore": "PreScore", "score": "Score",
+}
+
+_KUBE_PRE_POINTS: Mapping[str, frozenset[str]] = {
+    "NodeUnschedulable": frozenset(),
+    "NodeName": frozenset(),
+    "TaintToleration": frozenset({"preScore"}),
+    "NodeAffinity": frozenset({"preFilter", "preScore"}),
+    "NodeResourcesFit": frozenset({"preFilter", "preScore"}),
+    "NodeResourcesBalancedAllocation": frozenset({"preScore"}),
+}
+"""Which built-in plugins have a PreFilter / PreScore extension point in kube-scheduler."""
+
+_TOP_LEVEL_FIELDS = (
+    "apiVersion", "kind", "percentageOfNodesToScore", "profiles", "parallelism",
+    "leaderElection", "clientConnection", "enableProfiling", "enableContentionProfiling",
+    "podInitialBackoffSeconds", "podMaxBackoffSeconds", "extenders", "delayCacheUntilActive",
+)
+_PROFILE_FIELDS = ("schedulerName", "percentageOfNodesToScore", "plugins", "pluginConfig")
+_ARGS_META = ("apiVersion", "kind")
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+# --- public API ------------------------------------------------------------------------------
+
+
+def load_config(
+    path: str | os.PathLike[str] | None, *, profile_name: str | None = None
+) -> Profile:
+    """The profile a KubeSchedulerConfiguration file sets (see the module docstring).
+
+    ``path`` None gives the default profile. ``profile_name`` chooses a profile by its
+    ``schedulerName``. Raises ``ConfigError`` naming the file for a missing or unreadable file,
+    malformed YAML or any bad field.
+    """
+    if path is None:
+        return profile_from_config({"apiVersion": API_VERSION, "kind": KIND}, "<default>",
+                                   profile_name=profile_name)
+    source = os.fspath(path)
+    try:
+        with open(source, encoding="utf-8") as stream:
+            text = stream.read()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise ConfigError(source, "file", reason, "a readable UTF-8 YAML file") from None
+    try:
+        doc = yaml.load(text, Loader=_YAML_LOADER)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        field = "content" if mark is None else f"line {mark.line + 1}"
+        raise ConfigError(source, field, " ".join(problem.split()), "valid YAML") from None
+    return profile_from_config(doc, source, profile_name=profile_name)
+
+
+def profile_from_config(
+    doc: Any, source: str, *, profile_name: str | None = None
+) -> Profile:
+    """The profile of a parsed KubeSchedulerConfiguration document; ``source`` names it in
+    errors. See ``load_config``."""
+    import schedlab.plugins  # noqa: F401  (registers the built-in plugins)
+
+    root = _Node(doc, source)
+    if not isinstance(doc, dict):
+        raise root.error(f"a {KIND} mapping")
+    fields = root.mapping(_TOP_LEVEL_FIELDS, KIND)
+    api_version = fields.get("apiVersion", root.child("apiVersion"))
+    if api_version.value != API_VERSION:
+        raise api_version.error(API_VERSION)
+    kind = fields.get("kind", root.child("kind"))
+    if kind.value != KIND:
+        raise kind.error(KIND)
+    percentage = _percentage(fields.get("percentageOfNodesToScore"), default=0)
+
+    profile_nodes = fields["profiles"].elements() if "profiles" in fields else []
+    if not profile_nodes:
+        profile_nodes = [_Node({}, source, "profiles[0]")]
+    profiles: dict[str, Profile] = {}
+    for node in profile_nodes:
+        profile = _profile(node, percentage, single=len(profile_nodes) == 1)
+        if profile.name in profiles:
+            raise node.child("schedulerName").error("a scheduler name no other profile has")
+        profiles[profile.name] = profile
+
+    if profile_name is not None:
+        if profile_name not in profiles:
+            raise ConfigError(source, "profiles[].schedulerName", profile_name,
+                              "one of " + ", ".join(profiles))
+        return profiles[profile_name]
+    return profiles.get(DEFAULT_SCHEDULER_NAME, next(iter(profiles.values())))
+
+
+# --- a value in the document, knowing its place ----------------------------------------------
+
+
+class _Shown(str):
+    """A value's shortened repr, shown as is in messages."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class _Node:
+    """A value of the document with its source and field path, for error messages."""
+
+    __slots__ = ("value", "source", "path")
+
+    def __init__(self, value: Any, source: str, path: str = "") -> None:
+        self.value, self.source, self.path = value, source, path
+
+    def error(self, expected: str) -> ConfigError:
+        value = self.value
+        if isinstance(value, dict | list):
+            value = _Shown(reprlib.repr(value))
+        return ConfigError(self.source, self.path or "document", value, expected)
+
+    def child(self, key: str | int) -> _Node:
+        """The (absent) field ``key`` below this one, for paths of missing fields."""
+        path = f"{self.path}[{key}]" if isinstance(key, int) else (
+            f"{self.path}.{key}" if self.path else key)
+        return _Node(None, self.source, path)
+
+    def mapping(self, allowed: Iterable[str] | None, what: str) -> dict[str, _Node]:
+        """The present (non-null) fields of a mapping; an absent mapping has none. A key not in
+        ``allowed`` (None: any key) is an error."""
+        if self.value is None:
+            return {}
+        if not isinstance(self.value, dict):
+            raise self.error("a mapping")
+        allowed = None if allowed is None else tuple(allowed)
+        fields = {}
+        for key, value in self.value.items():
+            if not isinstance(key, str):
+                raise self.error("a mapping with string keys")
+            node = self.child(key)
+            node.value = value
+            if allowed is not None and key not in allowed:
+                options = ", ".join(allowed) if allowed else "none"
+                raise node.error(f"a known field of {what} (one of: {options})")
+            if value is not None:
+                fields[key] = node
+        return fields
+
+    def elements(self) -> list[_Node]:
+        """The items of a list; an absent list has none."""
+        if self.value is None:
+            return []
+        if not isinstance(self.value, list):
+            raise self.error("a list")
+        return [_Node(v, self.source, f"{self.path}[{i}]") for i, v in enumerate(self.value)]
+
+    def string(self) -> str:
+        if not isinstance(self.value, str) or not self.value:
+            raise self.error("a non-empty string")
+        return self.value
+
+    def integer(self, minimum: int, maximum: int) -> int:
+        value = self.value
+        if isinstance(value, bool) or not isinstance(value, int) or not (
+            minimum <= value <= maximum
+        ):
+            raise self.error(f"an integer in {minimum}..{maximum}")
+        return value
+
+
+def _percentage(node: _Node | None, default: int) -> int:
+    return default if node is None else node.integer(0, 100)
+
+
+# --- profiles and plugin sets ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One ``{name, weight}`` of an ``enabled`` list (or of the defaults)."""
+
+    name: str
+    weight: int
+    name_node: _Node | None = None
+
+
+@dataclass(frozen=True)
+class _PluginSet:
+    enabled: tuple[_Entry, ...] = ()
+    disabled: frozenset[str] = frozenset()
+
+    def disables(self, name: str) -> bool:
+        return "*" in self.disabled or name in self.disabled
+
+    def enables(self, name: str) -> bool:
+        return any(e.name == name for e in self.enabled)
+
+
+def _profile(node: _Node, top_percentage: int, single: bool) -> Profile:
+    fields = node.mapping(_PROFILE_FIELDS, "KubeSchedulerProfile")
+    if "schedulerName" in fields:
+        name = fields["schedulerName"].string()
+    elif single:
+        name = DEFAULT_SCHEDULER_NAME
+    else:
+        raise node.child("schedulerName").error("a scheduler name (required with several "
+                                                "profiles)")
+    percentage = _percentage(fields.get("percentageOfNodesToScore"), default=top_percentage)
+    sets = _plugin_sets(fields.get("plugins", node.child("plugins")))
+    args = _plugin_args(fields.get("pluginConfig", node.child("pluginConfig")))
+
+    multi_point = _merge_defaults(sets["multiPoint"])
+    filters = _expand("filter", sets["filter"], multi_point)
+    scores = _expand("score", sets["score"], multi_point)
+    filters = [n for n in filters if not _skipped_by_pre_point(n, "preFilter", sets["preFilter"])]
+    scores = [n for n in scores if not _skipped_by_pre_point(n, "preScore", sets["preScore"])]
+    weights = _score_weights(sets["score"], multi_point)
+
+    instances = {
+        plugin: _instantiate(plugin, args.get(plugin), node)
+        for plugin in dict.fromkeys([*filters, *scores, *_validated_only(args)])
+    }
+    return Profile(
+        filters=tuple(instances[n] for n in filters),
+        scores=tuple((instances[n], weights[n]) for n in scores),
+        percentage_of_nodes_to_score=percentage,
+        name=name,
+    )
+
+
+def _known_names() -> str:
+    return "one of " + ", ".join(sorted(set(PLUGINS) | KNOWN_UNMODELLED))
+
+
+def _plugin_sets(node: _Node) -> dict[str, _PluginSet]:
+    """Every extension point's set (empty when absent), names and weights validated."""
+    fields = node.mapping((*MODELLED_POINTS, *IGNORED_POINTS), "Plugins")
+    sets = {}
+    for point in (*MODELLED_POINTS, *IGNORED_POINTS):
+        sets[point] = _plugin_set(fields.get(point, node.child(point)), point)
+    return sets
+
+
+def _plugin_set(node: _Node, point: str) -> _PluginSet:
+    fields = node.mapping(("enabled", "disabled"), "PluginSet")
+    enabled: list[_Entry] = []
+    for item in fields.get("enabled", node.child("enabled")).elements():
+        entry = _plugin_entry(item, wildcard=False)
+        if any(e.name == entry.name for e in enabled):
+            assert entry.name_node is not None
+            raise entry.name_node.error("a plugin not already enabled at this extension point")
+        _check_point(entry, point)
+        enabled.append(entry)
+    disabled = frozenset(
+        _plugin_entry(item, wildcard=True).name
+        for item in fields.get("disabled", node.child("disabled")).elements()
+    )
+    return _PluginSet(tuple(enabled), disabled)
+
+
+def _plugin_entry(node: _Node, wildcard: bool) -> _Entry:
+    fields = node.mapping(("name", "weight"), "Plugin")
+    name_node = fields.get("name", node.child("name"))
+    name = name_node.string()
+    if not (name in PLUGINS or name in KNOWN_UNMODELLED or (wildcard and name == "*")):
+        raise name_node.error(_known_names())
+    weight = fields["weight"].integer(0, MAX_WEIGHT) if "weight" in fields else 0
+    return _Entry(name, weight, name_node)
+
+
+def _implements(name: str, point: str) -> bool:
+    """Whether the modelled plugin ``name`` has the extension point ``point`` (kube's
+    interfaces for the built-ins)."""
+    cls = PLUGINS[name]
+    if point == "filter":
+        return issubclass(cls, FilterPlugin)
+    if point == "score":
+        return issubclass(cls, ScorePlugin)
+    if point in ("preFilter", "preScore"):
+        from schedlab.plugins import BUILTIN
+
+        if cls in BUILTIN and name in _KUBE_PRE_POINTS:
+            return point in _KUBE_PRE_POINTS[name]
+        return callable(getattr(cls, "pre_filter" if point == "preFilter" else "pre_score", None))
+    return False  # the extension points schedlab does not run
+
+
+def _check_point(entry: _Entry, point: str) -> None:
+    """A modelled plugin enabled at an extension point it does not have is an error, as kube's
+    "plugin does not extend" (multiPoint takes any plugin)."""
+    if point == "multiPoint" or entry.name not in PLUGINS or _implements(entry.name, point):
+        return
+    assert entry.name_node is not None
+    if point in _POINT_TITLES:
+        have = sorted(n for n in PLUGINS if _implements(n, point))
+        expected = f"a plugin with a {_POINT_TITLES[point]} extension point ({', '.join(have)})"
+    else:
+        expected = (f"a plugin schedlab does not model (it runs no {point} plugins): "
+                    + ", ".join(sorted(KNOWN_UNMODELLED)))
+    raise entry.name_node.error(expected)
+
+
+def _merge_defaults(custom: _PluginSet) -> list[_Entry]:
+    """kube's mergePluginSet over the default multiPoint list: defaults not disabled, in
+    order (replaced in place by a custom entry of the same name), then new custom entries."""
+    from schedlab.plugins import BUILTIN, DEFAULT_SCORE_WEIGHTS
+
+    defaults = [_Entry(cls.name, DEFAULT_SCORE_WEIGHTS.get(cls.name, 0)) for cls in BUILTIN]
+    custom_by_name = {e.name: e for e in custom.enabled}
+    merged, replaced = [], set()
+    for entry in defaults:
+        if custom.disables(entry.name):
+            continue
+        if entry.name in custom_by_name:
+            entry = custom_by_name[entry.name]
+            replaced.add(entry.name)
+        merged.append(entry)
+    merged += [e for e in custom.enabled if e.name not in replaced]
+    return merged
+
+
+def _expand(point: str, specific: _PluginSet, multi_point: list[_Entry]) -> list[str]:
+    """The modelled plugins run at ``point``, in kube's order (expandMultiPointPlugins)."""
+    enabled = [e.name for e in specific.enabled if e.name in PLUGINS]
+    if "*" in specific.disabled:
+        return enabled
+    overrides, expanded = set(), []
+    for entry in multi_point:
+        if entry.name not in PLUGINS or not _implements(entry.name, point):
+            continue
+        if entry.name in specific.disabled:
+            continue
+        if entry.name in enabled:
+            overrides.add(entry.name)
+            continue
+        expanded.append(entry.name)
+    first = [n for n in enabled if n in overrides]
+    rest = [n for n in enabled if n not in overrides]
+    return first + expanded + rest
+
+
+def _skipped_by_pre_point(name: str, pre_point: str, pre_set: _PluginSet) -> bool:
+    """schedlab's rule: a plugin with a PreFilter (PreScore) point disabled there does not
+    filter (score)."""
+    return (
+        _implements(name, pre_point) and pre_set.disables(name) and not pre_set.enables(name)
+    )
+
+
+def _score_weights(score: _PluginSet, multi_point: list[_Entry]) -> dict[str, int]:
+    """kube's getScoreWeights: the first entry naming a plugin, score's own before
+    multiPoint's, gives its weight; 0 (unset) becomes 1."""
+    weights: dict[str, int] = {}
+    for entry in (*score.enabled, *multi_point):
+        weights.setdefault(entry.name, entry.weight or 1)
+    return weights
+
+
+# --- pluginConfig ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Args:
+    """A plugin's constructor keyword arguments, and where they came from."""
+
+    kwargs: dict[str, Any]
+    node: _Node
+
+
+def _plugin_args(node: _Node) -> dict[str, _Args]:
+    """Keyword arguments per modelled plugin named in ``pluginConfig``."""
+    configured: dict[str, _Args] = {}
+    seen: set[str] = set()
+    for item in node.elements():
+        fields = item.mapping(("name", "args"), "PluginConfig")
+        name_node = fields.get("name", item.child("name"))
+        name = name_node.string()
+        if name not in PLUGINS and name not in KNOWN_UNMODELLED:
+            raise name_node.error(_known_names())
+        if name in seen:
+            raise name_node.error("a plugin not configured earlier in pluginConfig")
+        seen.add(name)
+        if name not in PLUGINS:
+            continue  # not modelled: args ignored
+        args = fields.get("args", item.child("args"))
+        configured[name] = _Args(_arg_parser(PLUGINS[name])(args, name), args)
+    return configured
+
+
+def _validated_only(args: Mapping[str, _Args]) -> list[str]:
+    """Configured built-in plugins, built even when not enabled so that their args are
+    checked as kube validates them."""
+    from schedlab.plugins import BUILTIN
+
+    return [name for name in args if PLUGINS[name] in BUILTIN]
+
+
+def _instantiate(name: str, args: _Args | None, profile: _Node) -> Plugin:
+    cls = PLUGINS[name]
+    kwargs = {} if args is None else args.kwargs
+    node = args.node if args is not None else profile.child("pluginConfig")
+    try:
+        plugin = cls(**kwargs)
+    except ConfigError as error:
+        path = f"{node.path}.{error.field}" if args is not None else node.path
+        raise ConfigError(node.source, path, error.value, error.expected) from None
+    except (TypeError, ValueError) as error:
+        message = " ".join(str(error).split())
+        raise node.error(f"args {cls.__name__} accepts ({message})") from None
+    return plugin
+
+
+def _args_fields(
+    node: _Node, name: str, allowed: tuple[str, ...] | None
+) -> dict[str, _Node]:
+    """The fields of a plugin's args (``allowed``, or any when None), without ``apiVersion``
+    and ``kind``, which are checked here."""
+    fields = node.mapping(None if allowed is None else (*_ARGS_META, *allowed), f"{name}Args")
+    if "apiVersion" in fields and fields["apiVersion"].value != API_VERSION:
+        raise fields["apiVersion"].error(API_VERSION)
+    if "kind" in fields and fields["kind"].value != f"{name}Args":
+        raise fields["kind"].error(f"{name}Args")
+    return {k: v for k, v in fields.items() if k not in _ARGS_META}
+
+
+def _fit_args(node: _Node, name: str) -> dict[str, Any]:
+    fields = _args_fields(node, name,
+                          ("scoringStrategy", "ignoredResources", "ignoredResourceGroups"))
+    kwargs: dict[str, Any] = {}
+    if "ignoredResources" in fields:
+        kwargs["ignored_resources"] = _strings(fields["ignoredResources"])
+    if "ignoredResourceGroups" in fields:
+        groups = _strings(fields["ignoredResourceGroups"])
+        for item, group in zip(fields["ignoredResourceGroups"].elements(), groups, strict=True):
+            if "/" in group:
+                raise item.error("a resource group name without '/'")
+        kwargs["ignored_resource_groups"] = groups
+    if "scoringStrategy" in fields:
+        strategy_node = fields["scoringStrategy"]
+        strategy = strategy_node.mapping(("type", "resources", "requestedToCapacityRatio"),
+                                         "ScoringStrategy")
+        from schedlab.plugins.node_resources_fit import STRATEGIES
+
+        type_node = strategy.get("type", strategy_node.child("type"))
+        if not isinstance(type_node.value, str):
+            raise type_node.error("one of " + ", ".join(STRATEGIES))
+        kwargs["scoring_strategy"] = type_node.value
+        if "resources" in strategy:
+            kwargs["resources"] = _resources(strategy["resources"])
+        if "requestedToCapacityRatio" in strategy:
+            ratio = strategy["requestedToCapacityRatio"].mapping(
+                ("shape",), "RequestedToCapacityRatioParam")
+            shape_node = ratio.get("shape", strategy["requestedToCapacityRatio"].child("shape"))
+            kwargs["shape"] = _shape(shape_node)
+            if kwargs["scoring_strategy"] != "RequestedToCapacityRatio":
+                _check_shape_alone(kwargs["shape"], node)
+    return kwargs
+
+
+def _check_shape_alone(shape: list[tuple[int, int]], args: _Node) -> None:
+    """kube validates a given shape whatever the strategy; NodeResourcesFit checks it only for
+    RequestedToCapacityRatio, so build one to check it."""
+    from schedlab.plugins.node_resources_fit import NodeResourcesFit
+
+    try:
+        NodeResourcesFit(scoring_strategy="RequestedToCapacityRatio", shape=shape)
+    except ConfigError as error:
+        raise ConfigError(args.source, f"{args.path}.{error.field}", error.value,
+                          error.expected) from None
+
+
+def _balanced_args(node: _Node, name: str) -> dict[str, Any]:
+    fields = _args_fields(node, name, ("resources",))
+    return {"resources": _resources(fields["resources"])} if "resources" in fields else {}
+
+
+def _affinity_args(node: _Node, name: str) -> dict[str, Any]:
+    fields = _args_fields(node, name, ("addedAffinity",))
+    if "addedAffinity" not in fields:
+        return {}
+    return {"added_affinity": node_affinity(fields["addedAffinity"].value,
+                                            fields["addedAffinity"].source,
+                                            fields["addedAffinity"].path)}
+
+
+def _generic_args(node: _Node, name: str) -> dict[str, Any]:
+    """Args of a plugin without a parser here: camelCase keys as snake_case keyword
+    arguments, checked against the constructor's signature when it has no ``**kwargs``."""
+    fields = _args_fields(node, name, None)
+    accepted = _keyword_parameters(PLUGINS[name])
+    if accepted is not None:
+        for key, field in fields.items():
+            if _snake(key) not in accepted:
+                options = ", ".join(_camel(p) for p in accepted) or "none"
+                raise field.error(f"a known field of {name}Args (one of: {options})")
+    return {_snake(key): field.value for key, field in fields.items()}
+
+
+def _keyword_parameters(cls: type) -> list[str] | None:
+    """The keyword parameters of ``cls(...)``, or None when it takes any (or is opaque)."""
+    try:
+        params = list(inspect.signature(cls).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def _arg_parser(cls: type) -> Callable[[_Node, str], dict[str, Any]]:
+    """The args reader for a plugin class: field by field for the built-ins with kube args
+    types, keyword pass-through for the others."""
+    from schedlab.plugins import NodeAffinity as NodeAffinityPlugin
+    from schedlab.plugins import NodeResourcesBalancedAllocation, NodeResourcesFit
+
+    parsers: dict[type, Callable[[_Node, str], dict[str, Any]]] = {
+        NodeResourcesFit: _fit_args,
+        NodeResourcesBalancedAllocation: _balanced_args,
+        NodeAffinityPlugin: _affinity_args,
+    }
+    return parsers.get(cls, _generic_args)
+
+
+def _snake(key: str) -> str:
+    """camelCase (or CamelCase, "maxGPUShare") to snake_case."""
+    key = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", key)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key).lower()
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _strings(node: _Node) -> list[str]:
+    return [item.string() for item in node.elements()]
+
+
+def _resources(node: _Node) -> dict[str, int]:
+    """``[{name, weight}]`` as {name: weight}; weights 0..100 (0 means 1). An empty list is
+    kube's default (cpu and memory, weight 1)."""
+    from schedlab.plugins.resource_allocation import DEFAULT_RESOURCES
+
+    resources: dict[str, int] = {}
+    for item in node.elements():
+        fields = item.mapping(("name", "weight"), "ResourceSpec")
+        name_node = fields.get("name", item.child("name"))
+        name = name_node.string()
+        if name in resources:
+            raise name_node.error("a resource not already listed")
+        resources[name] = fields["weight"].integer(0, 100) if "weight" in fields else 0
+    return resources or dict(DEFAULT_RESOURCES)
+
+
+def _shape(node: _Node) -> list[tuple[int, int]]:
+    """``[{utilization, score}]`` as (utilization, score) pairs (ranges are checked by
+    NodeResourcesFit)."""
+    points = []
+    for item in node.elements():
+        fields = item.mapping(("utilization", "score"), "UtilizationShapePoint")
+        point = []
+        for key in ("utilization", "score"):
+            value = fields.get(key, item.child(key))
+            if isinstance(value.value, bool) or not isinstance(value.value, int):
+                raise value.error("an integer")
+            point.append(value.value)
+        points.append((point[0], point[1]))
+    return points
+
+
+# --- node affinity ---------------------------------------------------------------------------
+
+_REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
+_PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
+
+
+def node_affinity(value: Any, source: str, path: str = "") -> NodeAffinity | None:
+    """A v1 NodeAffinity mapping (``requiredDuringSchedulingIgnoredDuringExecution``,
+    ``preferredDuringSchedulingIgnoredDuringExecution``) as ``objects.NodeAffinity``, validated
+    strictly: operators In/NotIn (one or more values), Exists/DoesNotExist (none), Gt/Lt (one
+    integer); valid label keys and values; matchFields only ``metadata.name`` In/NotIn with one
+    value; at least one required term; preferred weights 0..100 (0: ignored, as in kube).
+    None when the mapping sets neither."""
+    node = _Node(value, source, path)
+    fields = node.mapping((_REQUIRED, _PREFERRED), "NodeAffinity")
+    required = None
+    if _REQUIRED in fields:
+        selector = fields[_REQUIRED]
+        terms_node = selector.mapping(("nodeSelectorTerms",), "NodeSelector").get(
+            "nodeSelectorTerms", selector.child("nodeSelectorTerms"))
+        terms = terms_node.elements()
+        if not terms:
+            raise terms_node.error("at least one node selector term")
+        required = tuple(_term(t) for t in terms)
+    preferred = []
+    for item in fields.get(_PREFERRED, node.child(_PREFERRED)).elements():
+        item_fields = item.mapping(("weight", "preference"), "PreferredSchedulingTerm")
+        weight = item_fields.get("weight", item.child("weight")).integer(0, 100)
+        preference = item_fields.get("preference", item.child("preference"))
+        if preference.value is None:
+            raise preference.error("a node selector term")
+        preferred.append(PreferredSchedulingTerm(weight, _term(preference)))
+    if required is None and not preferred:
+        return None
+    return NodeAffinity(required, tuple(preferred))
+
+
+def _term(node: _Node) -> NodeSelectorTerm:
+    fields = node.mapping(("matchExpressions", "matchFields"), "NodeSelectorTerm")
+    expressions = fields.get("matchExpressions", node.child("matchExpressions")).elements()
+    match_fields = fields.get("matchFields", node.child("matchFields")).elements()
+    return NodeSelectorTerm(
+        tuple(_requirement(r, label=True) for r in expressions),
+        tuple(_requirement(r, label=False) for r in match_fields),
+    )
+
+
+def _requirement(node: _Node, label: bool) -> NodeSelectorRequirement:
+    fields = node.mapping(("key", "operator", "values"), "NodeSelectorRequirement")
+    key_node = fields.get("key", node.child("key"))
+    key = key_node.string()
+    operator_node = fields.get("operator", node.child("operator"))
+    operators = NODE_SELECTOR_OPERATORS if label else ("In", "NotIn")
+    if operator_node.value not in operators:
+        raise operator_node.error("one of " + ", ".join(operators))
+    operator = operator_node.value
+    values_node = fields.get("values", node.child("values"))
+    values = tuple(item.value for item in values_node.elements())
+    for item in values_node.elements():
+        if not isinstance(item.value, str):
+            raise item.error("a string")
+    if not label:
+        if key != METADATA_NAME:
+            raise key_node.error(f"{METADATA_NAME} (the only field matchFields takes)")
+        if len(values) != 1:
+            raise values_node.error("exactly one node name")
+        return NodeSelectorRequirement(key, operator, values)
+    if operator in ("In", "NotIn") and not values:
+        raise values_node.error(f"at least one value for operator {operator}")
+    if operator in ("Exists", "DoesNotExist") and values:
+        raise values_node.error(f"no values for operator {operator}")
+    if operator in ("Gt", "Lt") and (len(values) != 1 or parse_int64(values[0]) is None):
+        raise values_node.error(f"exactly one integer value for operator {operator}")
+    if not requirement_is_valid(NodeSelectorRequirement(key, "Exists")):
+        raise key_node.error("a valid label key (an optional DNS subdomain prefix and '/', "
+                             "then at most 63 characters of [-A-Za-z0-9_.], alphanumeric at "
+                             "both ends)")
+    for item in values_node.elements():
+        if not requirement_is_valid(NodeSelectorRequirement("k", "In", (item.value,))):
+            raise item.error("a valid label value (at most 63 characters of [-A-Za-z0-9_.], "
+                             "alphanumeric at both ends)")
+    return NodeSelectorRequirement(key, operator, values)

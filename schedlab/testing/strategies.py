@@ -1,0 +1,494 @@
+"""Hypothesis strategies for schedlab objects: nodes, pods, clusters, workloads, profiles.
+
+Every strategy draws from a small shared vocabulary (a few label keys and values, a few taint
+keys, round resource amounts mixed with arbitrary ones), so node selectors match some nodes
+and miss others, tolerations sometimes tolerate the cluster's taints, requests sometimes fit
+exactly and scores often tie. Examples stay small so property tests run fast.
+
+Amounts are integers in schedlab's units: cpu in millicores, memory and ephemeral-storage in
+bytes, ``pods`` and extended resources as counts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+from hypothesis import strategies as st
+
+from schedlab import resources
+from schedlab.framework.plugin import FilterPlugin, ScorePlugin
+from schedlab.framework.profile import Profile
+from schedlab.matching import METADATA_NAME, UNSCHEDULABLE_TAINT
+from schedlab.objects import (
+    NODE_SELECTOR_OPERATORS,
+    TAINT_EFFECTS,
+    Container,
+    Node,
+    NodeAffinity,
+    NodeSelectorRequirement,
+    NodeSelectorTerm,
+    Pod,
+    PodTemplate,
+    PreferredSchedulingTerm,
+    Taint,
+    Toleration,
+    Workload,
+)
+from schedlab.plugins import (
+    NodeName,
+    NodeResourcesBalancedAllocation,
+    NodeResourcesFit,
+    NodeUnschedulable,
+    TaintToleration,
+)
+from schedlab.plugins import NodeAffinity as NodeAffinityPlugin
+from schedlab.plugins.node_resources_fit import MAX_CUSTOM_PRIORITY_SCORE, MAX_UTILIZATION
+
+MiB, GiB = 2**20, 2**30
+GPU = "example.com/gpu"
+"""The extended resource some nodes have and some pods request."""
+ABSENT_RESOURCE = "example.com/fpga"
+"""An extended resource pods sometimes request and no node has."""
+HOSTNAME = "kubernetes.io/hostname"
+ZONE = "topology.kubernetes.io/zone"
+DISK = "example.com/disk"
+RANK = "example.com/rank"
+"""A label with integer values, for the Gt and Lt operators."""
+MAX_NODES = 12
+NODE_NAMES: tuple[str, ...] = tuple(f"node-{i}" for i in range(MAX_NODES))
+LABEL_VALUES: Mapping[str, tuple[str, ...]] = {
+    HOSTNAME: NODE_NAMES,
+    ZONE: ("zone-a", "zone-b", "zone-c"),
+    DISK: ("ssd", "hdd"),
+    RANK: ("0", "1", "3", "7", "10"),
+}
+"""The label vocabulary nodes carry and selectors ask for, per key."""
+LABEL_KEYS: tuple[str, ...] = tuple(LABEL_VALUES)
+TAINT_KEYS: tuple[str, ...] = ("dedicated", GPU, "example.com/maintenance")
+TAINT_VALUES: tuple[str, ...] = ("", "a", "b")
+SCORED_RESOURCES: tuple[str, ...] = (resources.CPU, resources.MEMORY,
+                                     resources.EPHEMERAL_STORAGE, GPU)
+"""Resources a generated NodeResourcesFit or BalancedAllocation may be configured with."""
+
+_ROUND_UNIT = {resources.CPU: 250, resources.MEMORY: 256 * MiB,
+               resources.EPHEMERAL_STORAGE: GiB, resources.PODS: 1}
+_DEFAULT_MAX = {resources.CPU: 16_000, resources.MEMORY: 32 * GiB,
+                resources.EPHEMERAL_STORAGE: 100 * GiB, resources.PODS: 110}
+_CONTAINER_MAX = {resources.CPU: 2_000, resources.MEMORY: 4 * GiB,
+                  resources.EPHEMERAL_STORAGE: 8 * GiB}
+_EXTENDED_MAX = 8
+
+
+def _one_in(draw: st.DrawFn, n: int) -> bool:
+    """True with probability about 1/n."""
+    return draw(st.integers(0, n - 1)) == 0
+
+
+def quantities(resource: str, *, min_value: int = 0, max_value: int | None = None
+               ) -> st.SearchStrategy[int]:
+    """Integer amounts of ``resource`` in schedlab's units, in [min_value, max_value].
+
+    Half are round multiples (250m cpu, 256Mi memory, 1Gi storage, 1 of a count), so sums fit
+    exactly and scores tie; half are arbitrary integers, so divisions truncate. The default
+    ``max_value`` is a large node's size: 16 cpus, 32Gi memory, 100Gi storage, 110 pods, 8 of an
+    extended resource.
+    """
+    unit = _ROUND_UNIT.get(resource, 1)
+    top = _DEFAULT_MAX.get(resource, _EXTENDED_MAX) if max_value is None else max_value
+    if top < min_value:
+        raise ValueError(f"max_value {top} < min_value {min_value}")
+    low_k, high_k = -(-min_value // unit), top // unit
+    arbitrary = st.integers(min_value, top)
+    if low_k > high_k:
+        return arbitrary
+    return st.one_of(st.integers(low_k, high_k).map(lambda k: k * unit), arbitrary)
+
+
+def taints(keys: Sequence[str] = TAINT_KEYS, values: Sequence[str] = TAINT_VALUES
+           ) -> st.SearchStrategy[Taint]:
+    """A ``Taint`` with a key and value from the vocabulary and any of the three effects
+    (NoSchedule, PreferNoSchedule, NoExecute)."""
+    return st.builds(Taint, st.sampled_from(tuple(keys)), st.sampled_from(tuple(values)),
+                     st.sampled_from(TAINT_EFFECTS))
+
+
+@st.composite
+def tolerations(draw: st.DrawFn, taints: Sequence[Taint] = ()) -> Toleration:
+    """A ``Toleration``. Half the time, when ``taints`` (the cluster's taints) is non-empty, it
+    is built to tolerate one of them: ``Equal`` on its key and value, ``Exists`` on its key, or
+    the match-everything empty key with ``Exists``, with the taint's effect or an empty one.
+    Otherwise it is drawn from the taint vocabulary (so it may tolerate nothing). An empty key
+    always comes with ``Exists``, as the API requires."""
+    pool = tuple(taints)
+    effect_of = st.sampled_from(("", *TAINT_EFFECTS))
+    if pool and draw(st.booleans()):
+        taint = draw(st.sampled_from(pool))
+        effect = draw(st.sampled_from(("", taint.effect)))
+        kind = draw(st.sampled_from(("equal", "exists", "all")))
+        if kind == "equal":
+            return Toleration(taint.key, "Equal", taint.value, effect)
+        if kind == "exists":
+            return Toleration(taint.key, "Exists", "", effect)
+        return Toleration("", "Exists", "", effect)
+    if _one_in(draw, 8):
+        return Toleration("", "Exists", "", draw(effect_of))
+    key = draw(st.sampled_from(TAINT_KEYS + (UNSCHEDULABLE_TAINT.key,)))
+    if draw(st.booleans()):
+        return Toleration(key, "Exists", "", draw(effect_of))
+    return Toleration(key, "Equal", draw(st.sampled_from(TAINT_VALUES)), draw(effect_of))
+
+
+def _values_for(label_values: Mapping[str, Sequence[str]] | Sequence[str], key: str
+                ) -> tuple[str, ...]:
+    if isinstance(label_values, Mapping):
+        return tuple(label_values.get(key, ()))
+    return tuple(label_values)
+
+
+@st.composite
+def _invalid_requirements(draw: st.DrawFn, key: str) -> NodeSelectorRequirement:
+    """A requirement labels.NewRequirement refuses (so its term never matches)."""
+    return draw(st.sampled_from((
+        NodeSelectorRequirement(key, "In", ()),
+        NodeSelectorRequirement(key, "Exists", ("x",)),
+        NodeSelectorRequirement(key, "Gt", ("abc",)),
+        NodeSelectorRequirement(key, "Lt", ("1", "2")),
+        NodeSelectorRequirement(key, "Gt", ("-3",)),
+        NodeSelectorRequirement(key, "Equals", ("x",)),
+        NodeSelectorRequirement("bad key!", "Exists", ()),
+        NodeSelectorRequirement(key, "In", ("not a label value",)),
+    )))
+
+
+@st.composite
+def node_selector_requirements(
+    draw: st.DrawFn,
+    label_keys: Sequence[str] = LABEL_KEYS,
+    label_values: Mapping[str, Sequence[str]] | Sequence[str] = LABEL_VALUES,
+    *,
+    allow_invalid: bool = False,
+) -> NodeSelectorRequirement:
+    """A ``matchExpressions`` entry on one of ``label_keys`` with any of the six operators:
+    In / NotIn with 1–3 values from ``label_values`` (a mapping key → values, or one shared
+    sequence) plus sometimes a value no node has; Exists / DoesNotExist without values; Gt / Lt
+    with one integer 0..12 (meaningful on the numeric label ``RANK``, never matching on
+    non-numeric ones). With ``allow_invalid``, about one in ten is a requirement Kubernetes'
+    parser refuses (no values for In, a non-integer Gt bound, an unknown operator...)."""
+    key = draw(st.sampled_from(tuple(label_keys)))
+    if allow_invalid and _one_in(draw, 10):
+        return draw(_invalid_requirements(key))
+    operator = draw(st.sampled_from(NODE_SELECTOR_OPERATORS))
+    if operator in ("In", "NotIn"):
+        pool = (*_values_for(label_values, key), "other")
+        values = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True))
+    elif operator in ("Exists", "DoesNotExist"):
+        values = []
+    else:
+        values = [str(draw(st.integers(0, 12)))]
+    return NodeSelectorRequirement(key, operator, tuple(values))
+
+
+@st.composite
+def node_selector_terms(
+    draw: st.DrawFn,
+    label_keys: Sequence[str] = LABEL_KEYS,
+    label_values: Mapping[str, Sequence[str]] | Sequence[str] = LABEL_VALUES,
+    node_names: Sequence[str] = NODE_NAMES,
+    *,
+    allow_invalid: bool = False,
+) -> NodeSelectorTerm:
+    """A ``NodeSelectorTerm``: 0–2 match expressions and sometimes a ``metadata.name`` In /
+    NotIn match field naming one of ``node_names`` (with ``allow_invalid``, sometimes an
+    unparseable field). It is sometimes empty, which matches no node."""
+    expressions = draw(st.lists(
+        node_selector_requirements(label_keys, label_values, allow_invalid=allow_invalid),
+        max_size=2))
+    fields = []
+    if node_names and _one_in(draw, 4):
+        operator = draw(st.sampled_from(("In", "NotIn")))
+        name = draw(st.sampled_from((*node_names, "node-missing")))
+        fields.append(NodeSelectorRequirement(METADATA_NAME, operator, (name,)))
+    if allow_invalid and _one_in(draw, 10):
+        fields.append(draw(st.sampled_from((
+            NodeSelectorRequirement(METADATA_NAME, "Exists", ()),
+            NodeSelectorRequirement(METADATA_NAME, "In", ("a", "b")),
+            NodeSelectorRequirement("metadata.namespace", "In", ("",)),
+            NodeSelectorRequirement("spec.unschedulable", "NotIn", ("x",)),
+        ))))
+    return NodeSelectorTerm(tuple(expressions), tuple(fields))
+
+
+@st.composite
+def node_affinities(
+    draw: st.DrawFn,
+    label_keys: Sequence[str] = LABEL_KEYS,
+    label_values: Mapping[str, Sequence[str]] | Sequence[str] = LABEL_VALUES,
+    node_names: Sequence[str] = NODE_NAMES,
+    *,
+    allow_invalid: bool = False,
+) -> NodeAffinity:
+    """A ``NodeAffinity``: no required selector or 1–2 ORed required terms, and 0–2
+    preferred terms with weights 1..100 (see ``node_selector_terms``)."""
+    terms = node_selector_terms(label_keys, label_values, node_names,
+                                allow_invalid=allow_invalid)
+    required = draw(st.none() | st.lists(terms, min_size=1, max_size=2).map(tuple))
+    preferred = draw(st.lists(st.builds(PreferredSchedulingTerm, st.integers(1, 100), terms),
+                              max_size=2))
+    return NodeAffinity(required, tuple(preferred))
+
+
+@st.composite
+def nodes(draw: st.DrawFn, name: str | None = None, *,
+          extended_resource: str | None = GPU) -> Node:
+    """A ``Node`` named ``name`` (default: one of ``NODE_NAMES``).
+
+    Allocatable: cpu and memory (occasionally 0), ephemeral-storage and the pod-count limit
+    ``pods`` only sometimes (absent ``pods`` means 110; a present one is 1..12, so "Too many
+    pods" happens), and sometimes 0..8 of ``extended_resource``. Labels: usually
+    ``kubernetes.io/hostname`` = the name, and sometimes a zone, a disk type and the numeric
+    ``RANK``. 0–2 taints with any effect; about one node in six is unschedulable.
+    """
+    name = draw(st.sampled_from(NODE_NAMES)) if name is None else name
+    allocatable = {
+        resources.CPU: draw(quantities(resources.CPU)),
+        resources.MEMORY: draw(quantities(resources.MEMORY)),
+    }
+    if draw(st.booleans()):
+        allocatable[resources.EPHEMERAL_STORAGE] = draw(quantities(resources.EPHEMERAL_STORAGE))
+    if draw(st.booleans()):
+        allocatable[resources.PODS] = draw(st.integers(1, 12))
+    if extended_resource is not None and draw(st.booleans()):
+        allocatable[extended_resource] = draw(quantities(extended_resource))
+    labels = {}
+    if not _one_in(draw, 8):
+        labels[HOSTNAME] = name
+    for key in (ZONE, DISK, RANK):
+        if draw(st.booleans()):
+            labels[key] = draw(st.sampled_from(LABEL_VALUES[key]))
+    node_taints = draw(st.lists(taints(), max_size=2, unique_by=lambda t: (t.key, t.effect)))
+    return Node(name, allocatable, labels, tuple(node_taints), _one_in(draw, 6))
+
+
+@st.composite
+def _containers(draw: st.DrawFn, extended_resource: str | None, sidecar: bool = False
+                ) -> Container:
+    """A container naming each native resource or not (absent ≠ explicit 0)."""
+    requests = {}
+    for resource, top in _CONTAINER_MAX.items():
+        kind = draw(st.sampled_from(("absent", "zero", "some", "some")))
+        if kind == "zero":
+            requests[resource] = 0
+        elif kind == "some":
+            requests[resource] = draw(quantities(resource, max_value=top))
+    if extended_resource is not None and _one_in(draw, 4):
+        requests[extended_resource] = draw(st.integers(0, 2))
+    if _one_in(draw, 16):
+        requests[ABSENT_RESOURCE] = 1
+    return Container(requests=requests, sidecar=sidecar)
+
+
+@st.composite
+def pod_templates(
+    draw: st.DrawFn,
+    *,
+    taints: Sequence[Taint] = (),
+    label_keys: Sequence[str] = LABEL_KEYS,
+    label_values: Mapping[str, Sequence[str]] = LABEL_VALUES,
+    node_names: Sequence[str] = NODE_NAMES,
+    extended_resource: str | None = GPU,
+    with_node_name: bool = False,
+) -> PodTemplate:
+    """A pending ``PodTemplate``.
+
+    1–3 containers, each naming cpu, memory and ephemeral-storage or not (absent requests
+    exercise the scoring defaults of 100m / 200Mi, some are an explicit 0), sometimes asking
+    for ``extended_resource`` or for ``ABSENT_RESOURCE``, which no node has; 0–2 init
+    containers, some of them sidecars; sometimes a pod overhead; sometimes a nodeSelector and
+    a node affinity (required and/or preferred) over the label vocabulary; 0–3 tolerations
+    biased towards ``taints`` (the cluster's) and the unschedulable taint. With
+    ``with_node_name`` it sometimes names a node (one of ``node_names`` or a missing one), as
+    spec.nodeName, for the NodeName plugin.
+    """
+    containers = draw(st.lists(_containers(extended_resource), min_size=1, max_size=3))
+    init = draw(st.lists(
+        st.booleans().flatmap(lambda side: _containers(extended_resource, side)), max_size=2))
+    overhead = {}
+    if _one_in(draw, 5):
+        overhead = {resources.CPU: draw(quantities(resources.CPU, max_value=250)),
+                    resources.MEMORY: draw(quantities(resources.MEMORY, max_value=256 * MiB))}
+    selector = {}
+    if _one_in(draw, 3):
+        for key in draw(st.lists(st.sampled_from(tuple(label_keys)), max_size=2, unique=True)):
+            selector[key] = draw(st.sampled_from((*label_values.get(key, ()), "other")))
+    affinity = None
+    if _one_in(draw, 2):
+        affinity = draw(node_affinities(label_keys, label_values, node_names))
+    pool = (*taints, UNSCHEDULABLE_TAINT)
+    tols = draw(st.lists(tolerations(pool), max_size=3))
+    node_name = None
+    if with_node_name and _one_in(draw, 3):
+        node_name = draw(st.sampled_from((*node_names, "node-missing")))
+    return PodTemplate(
+        containers=tuple(containers), init_containers=tuple(init), overhead=overhead,
+        node_selector=selector, affinity=affinity, tolerations=tuple(tols),
+        node_name=node_name,
+    )
+
+
+@st.composite
+def pods(draw: st.DrawFn, templates: Sequence[PodTemplate] | None = None, *,
+         name: str | None = None, **template_kwargs: object) -> Pod:
+    """A ``Pod`` named ``name`` (default "pod-<n>") whose template is one of ``templates``
+    (the same object, as readers intern them) or, if None, drawn from
+    ``pod_templates(**template_kwargs)``."""
+    if templates is not None:
+        template = draw(st.sampled_from(tuple(templates)))
+    else:
+        template = draw(pod_templates(**template_kwargs))
+    if name is None:
+        name = f"pod-{draw(st.integers(0, 999))}"
+    return Pod(name, template)
+
+
+@st.composite
+def clusters(draw: st.DrawFn, *, min_nodes: int = 1, max_nodes: int = MAX_NODES,
+             kinds: int | None = None, extended_resource: str | None = GPU) -> list[Node]:
+    """A list of ``min_nodes``..``max_nodes`` nodes (see ``nodes``) named node-0, node-1, ...,
+    sharing the label and taint vocabulary. With ``kinds``, at most that many different node
+    shapes are drawn and repeated (each copy renamed, its hostname label following), which
+    keeps clusters of 100+ nodes cheap to generate."""
+    n = draw(st.integers(min_nodes, max_nodes))
+    names = [f"node-{i}" for i in range(n)]
+    if kinds is None:
+        return [draw(nodes(name, extended_resource=extended_resource)) for name in names]
+    shapes = draw(st.lists(nodes(extended_resource=extended_resource),
+                           min_size=1, max_size=kinds))
+    picks = draw(st.lists(st.integers(0, len(shapes) - 1), min_size=n, max_size=n))
+    built = []
+    for name, pick in zip(names, picks, strict=True):
+        shape = shapes[pick]
+        labels = dict(shape.labels)
+        if HOSTNAME in labels:
+            labels[HOSTNAME] = name
+        built.append(dataclasses.replace(shape, name=name, labels=labels))
+    return built
+
+
+def cluster_taints(cluster: Sequence[Node]) -> list[Taint]:
+    """The distinct taints of ``cluster``, in first-seen order."""
+    return list(dict.fromkeys(t for node in cluster for t in node.taints))
+
+
+@st.composite
+def _bound_pod(draw: st.DrawFn, node: Node, used: dict[str, int], name: str) -> Pod | None:
+    """A pod bound to ``node`` by the kubelet (template.node_name set) that fits beside the
+    requests ``used`` already there (updated in place), or None if the node is full."""
+    allowed = node.allocatable.get(resources.PODS, resources.DEFAULT_ALLOWED_PODS)
+    if used.get(resources.PODS, 0) >= allowed:
+        return None
+    requests = {}
+    for resource in (*_CONTAINER_MAX, *(r for r in node.allocatable if resources.is_extended(r))):
+        free = node.allocatable.get(resource, 0) - used.get(resource, 0)
+        kind = draw(st.sampled_from(("absent", "zero", "some")))
+        if kind == "zero" or (kind == "some" and free <= 0):
+            requests[resource] = 0
+        elif kind == "some":
+            requests[resource] = draw(quantities(resource, max_value=free))
+    template = PodTemplate(containers=(Container(requests=requests),), node_name=node.name)
+    for resource, amount in template.requests.items():
+        used[resource] = used.get(resource, 0) + amount
+    used[resources.PODS] = used.get(resources.PODS, 0) + 1
+    return Pod(name, template)
+
+
+@st.composite
+def workloads(
+    draw: st.DrawFn,
+    *,
+    min_nodes: int = 1,
+    max_nodes: int = MAX_NODES,
+    kinds: int | None = None,
+    max_templates: int = 4,
+    max_pending: int = 16,
+    max_bound: int = 4,
+) -> Workload:
+    """A ``Workload``: a cluster (see ``clusters``), up to ``max_pending`` pending pods
+    stamped from 1..``max_templates`` shared templates (pods of one template share the one
+    ``PodTemplate`` object, as the framework caches per template identity), and up to
+    ``max_bound`` pods already bound by the kubelet (``template.node_name`` set) whose
+    requests and count fit their node, so the starting state is one Kubernetes could hold.
+    Pods are in a random order; their keys are unique."""
+    cluster = draw(clusters(min_nodes=min_nodes, max_nodes=max_nodes, kinds=kinds))
+    names = [n.name for n in cluster]
+    templates = draw(st.lists(
+        pod_templates(taints=cluster_taints(cluster), node_names=names[:MAX_NODES]),
+        min_size=1, max_size=max_templates))
+    picks = draw(st.lists(st.integers(0, len(templates) - 1), max_size=max_pending))
+    pending = [Pod(f"pod-{i}", templates[j]) for i, j in enumerate(picks)]
+    used: dict[int, dict[str, int]] = {}
+    bound = []
+    for k, i in enumerate(draw(st.lists(st.integers(0, len(cluster) - 1), max_size=max_bound))):
+        pod = draw(_bound_pod(cluster[i], used.setdefault(i, {}), f"bound-{k}"))
+        if pod is not None:
+            bound.append(pod)
+    return Workload(tuple(cluster), tuple(draw(st.permutations(pending + bound))))
+
+
+@st.composite
+def _fit_plugins(draw: st.DrawFn, extended_resource: str = GPU) -> NodeResourcesFit:
+    names = (*SCORED_RESOURCES[:3], extended_resource)
+    weights = draw(st.dictionaries(st.sampled_from(names), st.integers(1, 5), min_size=1,
+                                   max_size=4))
+    strategy = draw(st.sampled_from(("LeastAllocated", "MostAllocated",
+                                     "RequestedToCapacityRatio")))
+    shape: list[tuple[int, int]] = []
+    if strategy == "RequestedToCapacityRatio":
+        points = draw(st.lists(st.integers(0, MAX_UTILIZATION), min_size=1, max_size=4,
+                               unique=True))
+        shape = [(u, draw(st.integers(0, MAX_CUSTOM_PRIORITY_SCORE))) for u in sorted(points)]
+    return NodeResourcesFit(scoring_strategy=strategy, resources=weights, shape=shape)
+
+
+@st.composite
+def _balanced_plugins(draw: st.DrawFn, extended_resource: str = GPU
+                      ) -> NodeResourcesBalancedAllocation:
+    names = (*SCORED_RESOURCES[:3], extended_resource)
+    chosen = draw(st.lists(st.sampled_from(names), min_size=2, max_size=3, unique=True))
+    return NodeResourcesBalancedAllocation(resources=dict.fromkeys(chosen, 1))
+
+
+def percentages() -> st.SearchStrategy[int]:
+    """percentageOfNodesToScore: 0 (adaptive), 100, or anything in 1..100."""
+    return st.one_of(st.just(0), st.just(100), st.integers(1, 100))
+
+
+@st.composite
+def profiles(draw: st.DrawFn, *, require_all_filters: bool = False,
+             extended_resource: str = GPU) -> Profile:
+    """A ``Profile``: a fifth of the time the default one; otherwise a random subset, in a
+    random order, of the built-in filters (all five with ``require_all_filters``, so every
+    hard constraint holds) and of the built-in score plugins (possibly none) with weights
+    1..5. NodeResourcesFit gets a random strategy (RequestedToCapacityRatio with a valid
+    shape of 1–4 points) and resource weights over cpu, memory, ephemeral-storage and
+    ``extended_resource``; BalancedAllocation 2 or 3 resources; NodeAffinity sometimes an
+    ``added_affinity``. A plugin in both lists is one object, as in kube. The
+    percentage_of_nodes_to_score is 0, 100 or in 1..100."""
+    percentage = draw(percentages())
+    if _one_in(draw, 5):
+        return Profile.default(percentage)
+    affinity = NodeAffinityPlugin(
+        added_affinity=draw(st.none() | node_affinities()) if _one_in(draw, 3) else None)
+    fit = draw(_fit_plugins(extended_resource))
+    taint = TaintToleration()
+    filter_pool: list[FilterPlugin] = [NodeUnschedulable(), NodeName(), taint, affinity, fit]
+    if require_all_filters:
+        filters = draw(st.permutations(filter_pool))
+    else:
+        order = draw(st.lists(st.integers(0, len(filter_pool) - 1), unique=True))
+        filters = [filter_pool[i] for i in order]
+    score_pool: list[ScorePlugin] = [taint, affinity, fit,
+                                     draw(_balanced_plugins(extended_resource))]
+    order = draw(st.lists(st.integers(0, len(score_pool) - 1), unique=True))
+    scores = tuple((score_pool[i], draw(st.integers(1, 5))) for i in order)
+    return Profile(tuple(filters), scores, percentage)
