@@ -60,7 +60,7 @@ def parse_quantity(value: str | int | float) -> Fraction:
         amount = number * _DECIMAL[match["suffix"] or ""]
     if amount < 0:
         raise QuantityError(f"{value!r} is negative")
-    if amount * 1000 > INT64_MAX:
+    if amount > INT64_MAX:
         raise QuantityError(f"{value!r} is out of range")
     return amount
 
@@ -76,7 +76,10 @@ def to_int(resource: str, value: str | int | float) -> int:
     (``Value``: bytes for memory and storage, a count for extended resources); both round up.
     """
     amount = parse_quantity(value)
-    return _ceil(amount * 1000) if resource == "cpu" else _ceil(amount)
+    result = _ceil(amount * 1000) if resource == "cpu" else _ceil(amount)
+    if result > INT64_MAX:
+        raise QuantityError(f"{value!r} is out of range for {resource}")
+    return result
 
 
 def format_quantity(resource: str, amount: int) -> str:

@@ -42,6 +42,9 @@ class Evaluation:
     plain_total  int64 (n_nodes,): Σ weight × raw over score plugins without normalize_score
     constant     per score plugin with normalize_score: its normalised score when its raw
                  scores are equal on every node (then any candidate set gets that value)
+    suspect      True once a plugin without normalize_score gave some node a score outside
+                 0..100; kube rejects that only if the node is scored, so candidates are then
+                 checked at scoring time
     """
 
     masks: list[np.ndarray]
@@ -50,6 +53,7 @@ class Evaluation:
     plain_total: np.ndarray
     constant: dict[int, int]
     epoch: int
+    suspect: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,12 @@ class ScoreBreakdown:
         return self.normalized * self.weight
 
 
+def _in_bounds(scores: np.ndarray) -> bool:
+    return not len(scores) or 0 <= scores.min() <= scores.max() <= MAX_NODE_SCORE
+
+
 def _check_bounds(plugin: ScorePlugin, scores: np.ndarray) -> None:
-    if len(scores) and not 0 <= scores.min() <= scores.max() <= MAX_NODE_SCORE:
+    if not _in_bounds(scores):
         bad = scores[(scores < 0) | (scores > MAX_NODE_SCORE)][0]
         raise SchedulingError(
             f"plugin {plugin.name} returned score {bad}, expected 0..{MAX_NODE_SCORE}"
@@ -101,15 +109,17 @@ class Evaluator:
         if raw.shape != (expected,) or raw.dtype.kind not in "iu":
             raise SchedulingError(f"plugin {plugin.name} score returned {raw.dtype} of shape "
                                   f"{raw.shape}, expected int64 of shape ({expected},)")
-        if plugin.normalize_score is None:
-            _check_bounds(plugin, raw)
         return raw.astype(np.int64, copy=False)
 
-    def _plain_total(self, raw: list[np.ndarray], nodes: NodeIndex) -> np.ndarray:
+    def _plain_total(self, ev: Evaluation, nodes: NodeIndex) -> np.ndarray:
+        """Σ weight × raw over the plugins without normalize_score, on ``nodes``; flags the
+        evaluation as suspect if one of those raw scores is out of bounds."""
         total = np.zeros(self.state.n_nodes if nodes is ALL else len(nodes), dtype=np.int64)
-        for (plugin, weight), scores in zip(self.profile.scores, raw, strict=True):
+        for (plugin, weight), scores in zip(self.profile.scores, ev.raw, strict=True):
             if plugin.normalize_score is None:
-                total += scores[nodes] * weight
+                rows = scores[nodes]
+                ev.suspect = ev.suspect or not _in_bounds(rows)
+                total += rows * weight
         return total
 
     def _constants(self, pod: Pod, raw: list[np.ndarray]) -> dict[int, int]:
@@ -142,9 +152,10 @@ class Evaluator:
         masks = [self._filter(p, pod, ALL) for p in self.profile.filters]
         feasible = np.logical_and.reduce(masks) if masks else np.ones(self.state.n_nodes, bool)
         raw = [self._score(p, pod, ALL) for p, _ in self.profile.scores]
-        return Evaluation(masks, np.array(feasible, dtype=bool), raw,
-                          self._plain_total(raw, ALL), self._constants(pod, raw),
-                          self.state.epoch)
+        ev = Evaluation(masks, np.array(feasible, dtype=bool), raw, np.empty(0, np.int64),
+                        self._constants(pod, raw), self.state.epoch)
+        ev.plain_total = self._plain_total(ev, ALL)
+        return ev
 
     def _refresh(self, pod: Pod, ev: Evaluation) -> None:
         changed = self.state.changed_since(ev.epoch)
@@ -166,7 +177,7 @@ class Evaluator:
                 ev.raw[i][nodes] = self._score(plugin, pod, nodes)
                 touched = nodes if touched is None or touched is nodes else ALL
         if touched is not None:
-            ev.plain_total[touched] = self._plain_total(ev.raw, touched)
+            ev.plain_total[touched] = self._plain_total(ev, touched)
 
     # ----------------------------------------------------------------- scoring
     def breakdown(self, ev: Evaluation, nodes: np.ndarray) -> list[ScoreBreakdown]:
@@ -176,6 +187,7 @@ class Evaluator:
         for i, (plugin, weight) in enumerate(self.profile.scores):
             raw = ev.raw[i][nodes]
             if plugin.normalize_score is None:
+                _check_bounds(plugin, raw)
                 normalized = raw
             elif i in ev.constant:
                 normalized = np.full(len(nodes), ev.constant[i], dtype=np.int64)
@@ -184,16 +196,20 @@ class Evaluator:
             parts.append(ScoreBreakdown(plugin, weight, raw, normalized))
         return parts
 
-    def constant_normalized(self, ev: Evaluation) -> bool:
-        """True when every normalising plugin gives all nodes the same score for this pod,
-        so that ranking nodes by ``ev.plain_total`` ranks them by total."""
-        return len(ev.constant) == self._n_normalizing
+    def ranks_by_plain_total(self, ev: Evaluation) -> bool:
+        """True when every normalising plugin gives all nodes the same score for this pod
+        and no raw score is out of bounds, so that ranking feasible nodes by
+        ``ev.plain_total`` ranks them by total score."""
+        return len(ev.constant) == self._n_normalizing and not ev.suspect
 
     def totals(self, ev: Evaluation, nodes: np.ndarray) -> np.ndarray:
-        """int64 (k,): the total weighted score of each candidate node in ``nodes``."""
+        """int64 (k,): the total weighted score of each candidate node in ``nodes``; raises
+        SchedulingError if a plugin scored one of them outside 0..100."""
         total = ev.plain_total[nodes]
         for i, (plugin, weight) in enumerate(self.profile.scores):
             if plugin.normalize_score is None:
+                if ev.suspect:
+                    _check_bounds(plugin, ev.raw[i][nodes])
                 continue
             if i in ev.constant:
                 total = total + ev.constant[i] * weight

@@ -44,7 +44,7 @@ class Greedy(Policy):
 
     def place(self, pod: Pod) -> Decision:
         evaluation = self.evaluator.evaluate(pod)
-        if self._to_find >= self.state.n_nodes and self.evaluator.constant_normalized(evaluation):
+        if self._to_find >= self.state.n_nodes and self.evaluator.ranks_by_plain_total(evaluation):
             # Every feasible node is a candidate and the normalised plugins add the same
             # amount to each: the best nodes are those with the best plain total.
             plain = np.where(evaluation.feasible, evaluation.plain_total, -1)
