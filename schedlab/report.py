@@ -11,6 +11,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from schedlab.errors import SchedlabError
+
 VERSIONED = ("schedlab", "numpy", "pandas", "pyarrow", "PyYAML")
 
 
@@ -62,8 +64,11 @@ def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
 def write_atomic(path: str | os.PathLike[str], write: Any) -> None:
     """Call ``write(tmp_path)`` then rename onto ``path``, so no half-written file is left."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as error:
+        raise SchedlabError(f"{target}: cannot write: {error.strerror or error}") from None
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
