@@ -73,24 +73,16 @@ from __future__ import annotations
 import inspect
 import os
 import re
-import reprlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from schedlab.errors import ConfigError
+from schedlab.fields import Field, node_affinity
 from schedlab.framework.plugin import FilterPlugin, Plugin, ScorePlugin
 from schedlab.framework.profile import PLUGINS, Profile
-from schedlab.matching import METADATA_NAME, parse_int64, requirement_is_valid
-from schedlab.objects import (
-    NODE_SELECTOR_OPERATORS,
-    NodeAffinity,
-    NodeSelectorRequirement,
-    NodeSelectorTerm,
-    PreferredSchedulingTerm,
-)
 
 API_VERSION = "kubescheduler.config.k8s.io/v1"
 KIND = "KubeSchedulerConfiguration"
@@ -186,26 +178,26 @@ def profile_from_config(
     errors. See ``load_config``."""
     import schedlab.plugins  # noqa: F401  (registers the built-in plugins)
 
-    root = _Node(doc, source)
+    root = _document(doc, source)
     if not isinstance(doc, dict):
         raise root.error(f"a {KIND} mapping")
-    fields = root.mapping(_TOP_LEVEL_FIELDS, KIND)
-    api_version = fields.get("apiVersion", root.child("apiVersion"))
+    root.check_fields(_TOP_LEVEL_FIELDS, KIND)
+    api_version = root["apiVersion"]
     if api_version.value != API_VERSION:
         raise api_version.error(API_VERSION)
-    kind = fields.get("kind", root.child("kind"))
+    kind = root["kind"]
     if kind.value != KIND:
         raise kind.error(KIND)
-    percentage = _percentage(fields.get("percentageOfNodesToScore"), default=0)
+    percentage = root["percentageOfNodesToScore"].integer(default=0, minimum=0, maximum=100)
 
-    profile_nodes = fields["profiles"].elements() if "profiles" in fields else []
+    profile_nodes = root["profiles"].elements()
     if not profile_nodes:
-        profile_nodes = [_Node({}, source, "profiles[0]")]
+        profile_nodes = [_document({}, source, "profiles[0]")]
     profiles: dict[str, Profile] = {}
     for node in profile_nodes:
         profile = _profile(node, percentage, single=len(profile_nodes) == 1)
         if profile.name in profiles:
-            raise node.child("schedulerName").error("a scheduler name no other profile has")
+            raise node["schedulerName"].error("a scheduler name no other profile has")
         profiles[profile.name] = profile
 
     if profile_name is not None:
@@ -216,81 +208,10 @@ def profile_from_config(
     return profiles.get(DEFAULT_SCHEDULER_NAME, next(iter(profiles.values())))
 
 
-# --- a value in the document, knowing its place ----------------------------------------------
-
-
-class _Shown(str):
-    """A value's shortened repr, shown as is in messages."""
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
-class _Node:
-    """A value of the document with its source and field path, for error messages."""
-
-    __slots__ = ("value", "source", "path")
-
-    def __init__(self, value: Any, source: str, path: str = "") -> None:
-        self.value, self.source, self.path = value, source, path
-
-    def error(self, expected: str) -> ConfigError:
-        value = self.value
-        if isinstance(value, dict | list):
-            value = _Shown(reprlib.repr(value))
-        return ConfigError(self.source, self.path or "document", value, expected)
-
-    def child(self, key: str | int) -> _Node:
-        """The (absent) field ``key`` below this one, for paths of missing fields."""
-        path = f"{self.path}[{key}]" if isinstance(key, int) else (
-            f"{self.path}.{key}" if self.path else key)
-        return _Node(None, self.source, path)
-
-    def mapping(self, allowed: Iterable[str] | None, what: str) -> dict[str, _Node]:
-        """The present (non-null) fields of a mapping; an absent mapping has none. A key not in
-        ``allowed`` (None: any key) is an error."""
-        if self.value is None:
-            return {}
-        if not isinstance(self.value, dict):
-            raise self.error("a mapping")
-        allowed = None if allowed is None else tuple(allowed)
-        fields = {}
-        for key, value in self.value.items():
-            if not isinstance(key, str):
-                raise self.error("a mapping with string keys")
-            node = self.child(key)
-            node.value = value
-            if allowed is not None and key not in allowed:
-                options = ", ".join(allowed) if allowed else "none"
-                raise node.error(f"a known field of {what} (one of: {options})")
-            if value is not None:
-                fields[key] = node
-        return fields
-
-    def elements(self) -> list[_Node]:
-        """The items of a list; an absent list has none."""
-        if self.value is None:
-            return []
-        if not isinstance(self.value, list):
-            raise self.error("a list")
-        return [_Node(v, self.source, f"{self.path}[{i}]") for i, v in enumerate(self.value)]
-
-    def string(self) -> str:
-        if not isinstance(self.value, str) or not self.value:
-            raise self.error("a non-empty string")
-        return self.value
-
-    def integer(self, minimum: int, maximum: int) -> int:
-        value = self.value
-        if isinstance(value, bool) or not isinstance(value, int) or not (
-            minimum <= value <= maximum
-        ):
-            raise self.error(f"an integer in {minimum}..{maximum}")
-        return value
-
-
-def _percentage(node: _Node | None, default: int) -> int:
-    return default if node is None else node.integer(0, 100)
+def _document(value: Any, source: str, path: str = "") -> Field:
+    """A value of the configuration ``source`` at ``path``, read strictly (unknown fields are
+    errors) and raising ``ConfigError``."""
+    return Field(value, source, path, error_class=ConfigError, strict=True)
 
 
 # --- profiles and plugin sets ----------------------------------------------------------------
@@ -302,7 +223,7 @@ class _Entry:
 
     name: str
     weight: int
-    name_node: _Node | None = None
+    name_node: Field | None = None
 
 
 @dataclass(frozen=True)
@@ -317,18 +238,18 @@ class _PluginSet:
         return any(e.name == name for e in self.enabled)
 
 
-def _profile(node: _Node, top_percentage: int, single: bool) -> Profile:
+def _profile(node: Field, top_percentage: int, single: bool) -> Profile:
     fields = node.mapping(_PROFILE_FIELDS, "KubeSchedulerProfile")
     if "schedulerName" in fields:
-        name = fields["schedulerName"].string()
+        name = fields["schedulerName"].name()
     elif single:
         name = DEFAULT_SCHEDULER_NAME
     else:
-        raise node.child("schedulerName").error("a scheduler name (required with several "
-                                                "profiles)")
-    percentage = _percentage(fields.get("percentageOfNodesToScore"), default=top_percentage)
-    sets = _plugin_sets(fields.get("plugins", node.child("plugins")))
-    args = _plugin_args(fields.get("pluginConfig", node.child("pluginConfig")))
+        raise node["schedulerName"].error("a scheduler name (required with several profiles)")
+    percentage = node["percentageOfNodesToScore"].integer(
+        default=top_percentage, minimum=0, maximum=100)
+    sets = _plugin_sets(node["plugins"])
+    args = _plugin_args(node["pluginConfig"])
 
     multi_point = _merge_defaults(sets["multiPoint"])
     filters = _expand("filter", sets["filter"], multi_point)
@@ -353,19 +274,19 @@ def _known_names() -> str:
     return "one of " + ", ".join(sorted(set(PLUGINS) | KNOWN_UNMODELLED))
 
 
-def _plugin_sets(node: _Node) -> dict[str, _PluginSet]:
+def _plugin_sets(node: Field) -> dict[str, _PluginSet]:
     """Every extension point's set (empty when absent), names and weights validated."""
-    fields = node.mapping((*MODELLED_POINTS, *IGNORED_POINTS), "Plugins")
+    node.check_fields((*MODELLED_POINTS, *IGNORED_POINTS), "Plugins")
     sets = {}
     for point in (*MODELLED_POINTS, *IGNORED_POINTS):
-        sets[point] = _plugin_set(fields.get(point, node.child(point)), point)
+        sets[point] = _plugin_set(node[point], point)
     return sets
 
 
-def _plugin_set(node: _Node, point: str) -> _PluginSet:
-    fields = node.mapping(("enabled", "disabled"), "PluginSet")
+def _plugin_set(node: Field, point: str) -> _PluginSet:
+    node.check_fields(("enabled", "disabled"), "PluginSet")
     enabled: list[_Entry] = []
-    for item in fields.get("enabled", node.child("enabled")).elements():
+    for item in node["enabled"].elements():
         entry = _plugin_entry(item, wildcard=False)
         if any(e.name == entry.name for e in enabled):
             assert entry.name_node is not None
@@ -374,18 +295,18 @@ def _plugin_set(node: _Node, point: str) -> _PluginSet:
         enabled.append(entry)
     disabled = frozenset(
         _plugin_entry(item, wildcard=True).name
-        for item in fields.get("disabled", node.child("disabled")).elements()
+        for item in node["disabled"].elements()
     )
     return _PluginSet(tuple(enabled), disabled)
 
 
-def _plugin_entry(node: _Node, wildcard: bool) -> _Entry:
-    fields = node.mapping(("name", "weight"), "Plugin")
-    name_node = fields.get("name", node.child("name"))
-    name = name_node.string()
+def _plugin_entry(node: Field, wildcard: bool) -> _Entry:
+    node.check_fields(("name", "weight"), "Plugin")
+    name_node = node["name"]
+    name = name_node.name()
     if not (name in PLUGINS or name in KNOWN_UNMODELLED or (wildcard and name == "*")):
         raise name_node.error(_known_names())
-    weight = fields["weight"].integer(0, MAX_WEIGHT) if "weight" in fields else 0
+    weight = node["weight"].integer(default=0, minimum=0, maximum=MAX_WEIGHT)
     return _Entry(name, weight, name_node)
 
 
@@ -485,17 +406,17 @@ class _Args:
     """A plugin's constructor keyword arguments, and where they came from."""
 
     kwargs: dict[str, Any]
-    node: _Node
+    node: Field
 
 
-def _plugin_args(node: _Node) -> dict[str, _Args]:
+def _plugin_args(node: Field) -> dict[str, _Args]:
     """Keyword arguments per modelled plugin named in ``pluginConfig``."""
     configured: dict[str, _Args] = {}
     seen: set[str] = set()
     for item in node.elements():
-        fields = item.mapping(("name", "args"), "PluginConfig")
-        name_node = fields.get("name", item.child("name"))
-        name = name_node.string()
+        item.check_fields(("name", "args"), "PluginConfig")
+        name_node = item["name"]
+        name = name_node.name()
         if name not in PLUGINS and name not in KNOWN_UNMODELLED:
             raise name_node.error(_known_names())
         if name in seen:
@@ -503,7 +424,7 @@ def _plugin_args(node: _Node) -> dict[str, _Args]:
         seen.add(name)
         if name not in PLUGINS:
             continue  # not modelled: args ignored
-        args = fields.get("args", item.child("args"))
+        args = item["args"]
         configured[name] = _Args(_arg_parser(PLUGINS[name])(args, name), args)
     return configured
 
@@ -516,15 +437,16 @@ def _validated_only(args: Mapping[str, _Args]) -> list[str]:
     return [name for name in args if PLUGINS[name] in BUILTIN]
 
 
-def _instantiate(name: str, args: _Args | None, profile: _Node) -> Plugin:
+def _instantiate(name: str, args: _Args | None, profile: Field) -> Plugin:
     cls = PLUGINS[name]
     kwargs = {} if args is None else args.kwargs
-    node = args.node if args is not None else profile.child("pluginConfig")
+    node = args.node if args is not None else _document(None, profile.where,
+                                                          f"{profile.path}.pluginConfig")
     try:
         plugin = cls(**kwargs)
     except ConfigError as error:
         path = f"{node.path}.{error.field}" if args is not None else node.path
-        raise ConfigError(node.source, path, error.value, error.expected) from None
+        raise ConfigError(node.where, path, error.value, error.expected) from None
     except (TypeError, ValueError) as error:
         message = " ".join(str(error).split())
         raise node.error(f"args {cls.__name__} accepts ({message})") from None
@@ -532,8 +454,8 @@ def _instantiate(name: str, args: _Args | None, profile: _Node) -> Plugin:
 
 
 def _args_fields(
-    node: _Node, name: str, allowed: tuple[str, ...] | None
-) -> dict[str, _Node]:
+    node: Field, name: str, allowed: tuple[str, ...] | None
+) -> dict[str, Field]:
     """The fields of a plugin's args (``allowed``, or any when None), without ``apiVersion``
     and ``kind``, which are checked here."""
     fields = node.mapping(None if allowed is None else (*_ARGS_META, *allowed), f"{name}Args")
@@ -544,7 +466,7 @@ def _args_fields(
     return {k: v for k, v in fields.items() if k not in _ARGS_META}
 
 
-def _fit_args(node: _Node, name: str) -> dict[str, Any]:
+def _fit_args(node: Field, name: str) -> dict[str, Any]:
     fields = _args_fields(node, name,
                           ("scoringStrategy", "ignoredResources", "ignoredResourceGroups"))
     kwargs: dict[str, Any] = {}
@@ -562,23 +484,22 @@ def _fit_args(node: _Node, name: str) -> dict[str, Any]:
                                          "ScoringStrategy")
         from schedlab.plugins.node_resources_fit import STRATEGIES
 
-        type_node = strategy.get("type", strategy_node.child("type"))
+        type_node = strategy_node["type"]
         if not isinstance(type_node.value, str):
             raise type_node.error("one of " + ", ".join(STRATEGIES))
         kwargs["scoring_strategy"] = type_node.value
         if "resources" in strategy:
             kwargs["resources"] = _resources(strategy["resources"])
         if "requestedToCapacityRatio" in strategy:
-            ratio = strategy["requestedToCapacityRatio"].mapping(
-                ("shape",), "RequestedToCapacityRatioParam")
-            shape_node = ratio.get("shape", strategy["requestedToCapacityRatio"].child("shape"))
-            kwargs["shape"] = _shape(shape_node)
+            ratio = strategy["requestedToCapacityRatio"]
+            ratio.check_fields(("shape",), "RequestedToCapacityRatioParam")
+            kwargs["shape"] = _shape(ratio["shape"])
             if kwargs["scoring_strategy"] != "RequestedToCapacityRatio":
                 _check_shape_alone(kwargs["shape"], node)
     return kwargs
 
 
-def _check_shape_alone(shape: list[tuple[int, int]], args: _Node) -> None:
+def _check_shape_alone(shape: list[tuple[int, int]], args: Field) -> None:
     """kube validates a given shape whatever the strategy; NodeResourcesFit checks it only for
     RequestedToCapacityRatio, so build one to check it."""
     from schedlab.plugins.node_resources_fit import NodeResourcesFit
@@ -586,25 +507,27 @@ def _check_shape_alone(shape: list[tuple[int, int]], args: _Node) -> None:
     try:
         NodeResourcesFit(scoring_strategy="RequestedToCapacityRatio", shape=shape)
     except ConfigError as error:
-        raise ConfigError(args.source, f"{args.path}.{error.field}", error.value,
+        raise ConfigError(args.where, f"{args.path}.{error.field}", error.value,
                           error.expected) from None
 
 
-def _balanced_args(node: _Node, name: str) -> dict[str, Any]:
+def _balanced_args(node: Field, name: str) -> dict[str, Any]:
     fields = _args_fields(node, name, ("resources",))
     return {"resources": _resources(fields["resources"])} if "resources" in fields else {}
 
 
-def _affinity_args(node: _Node, name: str) -> dict[str, Any]:
+def _affinity_args(node: Field, name: str) -> dict[str, Any]:
     fields = _args_fields(node, name, ("addedAffinity",))
     if "addedAffinity" not in fields:
         return {}
-    return {"added_affinity": node_affinity(fields["addedAffinity"].value,
-                                            fields["addedAffinity"].source,
-                                            fields["addedAffinity"].path)}
+    affinity = node_affinity(fields["addedAffinity"], min_preferred_weight=0,
+                             label_syntax=True, require_preference=True)
+    if affinity is None or (affinity.required is None and not affinity.preferred):
+        affinity = None  # an addedAffinity that sets nothing
+    return {"added_affinity": affinity}
 
 
-def _generic_args(node: _Node, name: str) -> dict[str, Any]:
+def _generic_args(node: Field, name: str) -> dict[str, Any]:
     """Args of a plugin without a parser here: camelCase keys as snake_case keyword
     arguments, checked against the constructor's signature when it has no ``**kwargs``."""
     fields = _args_fields(node, name, None)
@@ -628,13 +551,13 @@ def _keyword_parameters(cls: type) -> list[str] | None:
     return [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
-def _arg_parser(cls: type) -> Callable[[_Node, str], dict[str, Any]]:
+def _arg_parser(cls: type) -> Callable[[Field, str], dict[str, Any]]:
     """The args reader for a plugin class: field by field for the built-ins with kube args
     types, keyword pass-through for the others."""
     from schedlab.plugins import NodeAffinity as NodeAffinityPlugin
     from schedlab.plugins import NodeResourcesBalancedAllocation, NodeResourcesFit
 
-    parsers: dict[type, Callable[[_Node, str], dict[str, Any]]] = {
+    parsers: dict[type, Callable[[Field, str], dict[str, Any]]] = {
         NodeResourcesFit: _fit_args,
         NodeResourcesBalancedAllocation: _balanced_args,
         NodeAffinityPlugin: _affinity_args,
@@ -653,121 +576,37 @@ def _camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def _strings(node: _Node) -> list[str]:
-    return [item.string() for item in node.elements()]
+def _strings(node: Field) -> list[str]:
+    return [item.name() for item in node.elements()]
 
 
-def _resources(node: _Node) -> dict[str, int]:
+def _resources(node: Field) -> dict[str, int]:
     """``[{name, weight}]`` as {name: weight}; weights 0..100 (0 means 1). An empty list is
     kube's default (cpu and memory, weight 1)."""
     from schedlab.plugins.resource_allocation import DEFAULT_RESOURCES
 
     resources: dict[str, int] = {}
     for item in node.elements():
-        fields = item.mapping(("name", "weight"), "ResourceSpec")
-        name_node = fields.get("name", item.child("name"))
-        name = name_node.string()
+        item.check_fields(("name", "weight"), "ResourceSpec")
+        name_node = item["name"]
+        name = name_node.name()
         if name in resources:
             raise name_node.error("a resource not already listed")
-        resources[name] = fields["weight"].integer(0, 100) if "weight" in fields else 0
+        resources[name] = item["weight"].integer(default=0, minimum=0, maximum=100)
     return resources or dict(DEFAULT_RESOURCES)
 
 
-def _shape(node: _Node) -> list[tuple[int, int]]:
+def _shape(node: Field) -> list[tuple[int, int]]:
     """``[{utilization, score}]`` as (utilization, score) pairs (ranges are checked by
     NodeResourcesFit)."""
     points = []
     for item in node.elements():
-        fields = item.mapping(("utilization", "score"), "UtilizationShapePoint")
+        item.check_fields(("utilization", "score"), "UtilizationShapePoint")
         point = []
         for key in ("utilization", "score"):
-            value = fields.get(key, item.child(key))
+            value = item[key]
             if isinstance(value.value, bool) or not isinstance(value.value, int):
                 raise value.error("an integer")
             point.append(value.value)
         points.append((point[0], point[1]))
     return points
-
-
-# --- node affinity ---------------------------------------------------------------------------
-
-_REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
-_PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
-
-
-def node_affinity(value: Any, source: str, path: str = "") -> NodeAffinity | None:
-    """A v1 NodeAffinity mapping (``requiredDuringSchedulingIgnoredDuringExecution``,
-    ``preferredDuringSchedulingIgnoredDuringExecution``) as ``objects.NodeAffinity``, validated
-    strictly: operators In/NotIn (one or more values), Exists/DoesNotExist (none), Gt/Lt (one
-    integer); valid label keys and values; matchFields only ``metadata.name`` In/NotIn with one
-    value; at least one required term; preferred weights 0..100 (0: ignored, as in kube).
-    None when the mapping sets neither."""
-    node = _Node(value, source, path)
-    fields = node.mapping((_REQUIRED, _PREFERRED), "NodeAffinity")
-    required = None
-    if _REQUIRED in fields:
-        selector = fields[_REQUIRED]
-        terms_node = selector.mapping(("nodeSelectorTerms",), "NodeSelector").get(
-            "nodeSelectorTerms", selector.child("nodeSelectorTerms"))
-        terms = terms_node.elements()
-        if not terms:
-            raise terms_node.error("at least one node selector term")
-        required = tuple(_term(t) for t in terms)
-    preferred = []
-    for item in fields.get(_PREFERRED, node.child(_PREFERRED)).elements():
-        item_fields = item.mapping(("weight", "preference"), "PreferredSchedulingTerm")
-        weight = item_fields.get("weight", item.child("weight")).integer(0, 100)
-        preference = item_fields.get("preference", item.child("preference"))
-        if preference.value is None:
-            raise preference.error("a node selector term")
-        preferred.append(PreferredSchedulingTerm(weight, _term(preference)))
-    if required is None and not preferred:
-        return None
-    return NodeAffinity(required, tuple(preferred))
-
-
-def _term(node: _Node) -> NodeSelectorTerm:
-    fields = node.mapping(("matchExpressions", "matchFields"), "NodeSelectorTerm")
-    expressions = fields.get("matchExpressions", node.child("matchExpressions")).elements()
-    match_fields = fields.get("matchFields", node.child("matchFields")).elements()
-    return NodeSelectorTerm(
-        tuple(_requirement(r, label=True) for r in expressions),
-        tuple(_requirement(r, label=False) for r in match_fields),
-    )
-
-
-def _requirement(node: _Node, label: bool) -> NodeSelectorRequirement:
-    fields = node.mapping(("key", "operator", "values"), "NodeSelectorRequirement")
-    key_node = fields.get("key", node.child("key"))
-    key = key_node.string()
-    operator_node = fields.get("operator", node.child("operator"))
-    operators = NODE_SELECTOR_OPERATORS if label else ("In", "NotIn")
-    if operator_node.value not in operators:
-        raise operator_node.error("one of " + ", ".join(operators))
-    operator = operator_node.value
-    values_node = fields.get("values", node.child("values"))
-    values = tuple(item.value for item in values_node.elements())
-    for item in values_node.elements():
-        if not isinstance(item.value, str):
-            raise item.error("a string")
-    if not label:
-        if key != METADATA_NAME:
-            raise key_node.error(f"{METADATA_NAME} (the only field matchFields takes)")
-        if len(values) != 1:
-            raise values_node.error("exactly one node name")
-        return NodeSelectorRequirement(key, operator, values)
-    if operator in ("In", "NotIn") and not values:
-        raise values_node.error(f"at least one value for operator {operator}")
-    if operator in ("Exists", "DoesNotExist") and values:
-        raise values_node.error(f"no values for operator {operator}")
-    if operator in ("Gt", "Lt") and (len(values) != 1 or parse_int64(values[0]) is None):
-        raise values_node.error(f"exactly one integer value for operator {operator}")
-    if not requirement_is_valid(NodeSelectorRequirement(key, "Exists")):
-        raise key_node.error("a valid label key (an optional DNS subdomain prefix and '/', "
-                             "then at most 63 characters of [-A-Za-z0-9_.], alphanumeric at "
-                             "both ends)")
-    for item in values_node.elements():
-        if not requirement_is_valid(NodeSelectorRequirement("k", "In", (item.value,))):
-            raise item.error("a valid label value (at most 63 characters of [-A-Za-z0-9_.], "
-                             "alphanumeric at both ends)")
-    return NodeSelectorRequirement(key, operator, values)

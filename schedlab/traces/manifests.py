@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-import reprlib
-from collections.abc import Iterator, Mapping
-from functools import lru_cache
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import yaml
 
 from schedlab import quantity, resources
 from schedlab.errors import InputError
+from schedlab.fields import Field, node_affinity
 from schedlab.objects import (
-    NODE_SELECTOR_OPERATORS,
     TAINT_EFFECTS,
     Container,
     Node,
@@ -30,7 +28,6 @@ from schedlab.objects import (
     OwnerRef,
     Pod,
     PodTemplate,
-    PreferredSchedulingTerm,
     Taint,
     Toleration,
     Workload,
@@ -53,9 +50,6 @@ SUPPORTED_KINDS: Mapping[str, str] = {
 }
 """The kinds ``load_manifests`` reads, each with the apiVersion it must carry."""
 
-_to_int = lru_cache(maxsize=4096, typed=True)(quantity.to_int)
-"""``quantity.to_int`` remembering the few distinct amounts a large manifest repeats."""
-_LONGEST_VALUE = 80  # characters of a mapping or list shown in an error before eliding
 _OBJECT = "a Kubernetes object (a mapping with apiVersion and kind)"
 
 
@@ -87,127 +81,6 @@ def dump_manifests(workload: Workload) -> str:
 
 
 # --- reading ---------------------------------------------------------------------------------
-
-
-class _Field:
-    """A value inside one manifest object, knowing its place for error messages.
-
-    ``where`` names the file and object; the field path ("spec.containers[0].name") is built
-    from the parents only when an error needs it. An absent field has the value None.
-    """
-
-    __slots__ = ("value", "where", "_parent", "_key")
-
-    def __init__(
-        self, value: Any, where: str, parent: _Field | None = None, key: str | int = ""
-    ) -> None:
-        self.value, self.where, self._parent, self._key = value, where, parent, key
-
-    @property
-    def path(self) -> str:
-        if self._parent is None:
-            return str(self._key)
-        parent = self._parent.path
-        if isinstance(self._key, int):
-            return f"{parent}[{self._key}]"
-        return f"{parent}.{self._key}" if parent else self._key
-
-    def error(self, expected: str) -> InputError:
-        value = self.value
-        if isinstance(value, dict | list) and len(repr(value)) > _LONGEST_VALUE:
-            value = reprlib.repr(value)
-        return InputError(self.where, self.path, value, expected)
-
-    def __getitem__(self, key: str) -> _Field:
-        if self.value is None:
-            return _Field(None, self.where, self, key)
-        if not isinstance(self.value, dict):
-            raise self.error("a mapping")
-        return _Field(self.value.get(key), self.where, self, key)
-
-    def entries(self) -> Iterator[tuple[str, _Field]]:
-        """The (key, field) pairs of a mapping; none when the field is absent."""
-        if self.value is None:
-            return
-        if not isinstance(self.value, dict):
-            raise self.error("a mapping")
-        for key, value in self.value.items():
-            if not isinstance(key, str):
-                raise self.error("a mapping with string keys")
-            yield key, _Field(value, self.where, self, key)
-
-    def elements(self) -> list[_Field]:
-        """The items of a list; none when the field is absent."""
-        if self.value is None:
-            return []
-        if not isinstance(self.value, list):
-            raise self.error("a list")
-        return [_Field(v, self.where, self, i) for i, v in enumerate(self.value)]
-
-    def string(self, default: str | None = None) -> str:
-        """The value as a string; ``default`` when absent (absent is an error without one)."""
-        if self.value is None and default is not None:
-            return default
-        if not isinstance(self.value, str):
-            raise self.error("a string")
-        return self.value
-
-    def name(self) -> str:
-        """The value as a non-empty string."""
-        if not isinstance(self.value, str) or not self.value:
-            raise self.error("a non-empty string")
-        return self.value
-
-    def choice(self, options: tuple[str, ...], default: str | None = None) -> str:
-        """The value, one of ``options``; ``default`` when absent."""
-        if self.value is None and default is not None:
-            return default
-        if not isinstance(self.value, str) or self.value not in options:
-            raise self.error("one of " + ", ".join(o or '""' for o in options))
-        return self.value
-
-    def integer(
-        self, default: int | None = None, minimum: int | None = None, maximum: int | None = None
-    ) -> int:
-        """The value as an int within [minimum, maximum]; ``default`` when absent."""
-        if self.value is None and default is not None:
-            return default
-        value = self.value
-        if (
-            not isinstance(value, int)
-            or isinstance(value, bool)
-            or (minimum is not None and value < minimum)
-            or (maximum is not None and value > maximum)
-        ):
-            if minimum is None:
-                raise self.error("an integer")
-            if maximum is None:
-                raise self.error(f"an integer >= {minimum}")
-            raise self.error(f"an integer from {minimum} to {maximum}")
-        return value
-
-    def boolean(self) -> bool:
-        """The value as a bool; False when absent."""
-        if self.value is None:
-            return False
-        if not isinstance(self.value, bool):
-            raise self.error("true or false")
-        return self.value
-
-    def quantity(self, resource: str) -> int:
-        """The value as an integer amount of ``resource`` in schedlab's units."""
-        try:
-            return _to_int(resource, self.value)
-        except (quantity.QuantityError, TypeError):  # TypeError: a list or mapping
-            raise self.error(quantity.EXPECTED) from None
-
-    def quantities(self) -> dict[str, int]:
-        """A mapping of resource name to quantity, as integer amounts."""
-        return {key: field.quantity(key) for key, field in self.entries()}
-
-    def strings(self) -> dict[str, str]:
-        """A mapping of string to string (labels, nodeSelector)."""
-        return {key: field.string() for key, field in self.entries()}
 
 
 class _Origin(NamedTuple):
@@ -254,10 +127,10 @@ class _Reader:
             if document is None:
                 continue
             if not isinstance(document, dict):
-                raise _Field(document, file, key=f"document {number}").error(_OBJECT)
-            self.read_object(_Field(document, f"{file}: document {number}"), file)
+                raise Field(document, file, f"document {number}").error(_OBJECT)
+            self.read_object(Field(document, f"{file}: document {number}"), file)
 
-    def read_object(self, obj: _Field, file: str) -> None:
+    def read_object(self, obj: Field, file: str) -> None:
         if not isinstance(obj.value, dict):
             raise obj.error(_OBJECT)
         kind = obj["kind"].choice(tuple(SUPPORTED_KINDS))
@@ -270,22 +143,22 @@ class _Reader:
         metadata = obj["metadata"]
         name = metadata["name"].name()
         if kind == "Node":
-            self.add_node(_Field(obj.value, f"{file}: Node {name}"), name, file)
+            self.add_node(Field(obj.value, f"{file}: Node {name}"), name, file)
             return
         namespace = metadata["namespace"].string("") or "default"
-        obj = _Field(obj.value, f"{file}: {kind} {namespace}/{name}")
+        obj = Field(obj.value, f"{file}: {kind} {namespace}/{name}")
         if kind == "Pod":
             self.add_pod(obj, name, namespace)
         else:
             self.add_controller(obj, kind, name, namespace)
 
-    def add_pod(self, obj: _Field, name: str, namespace: str) -> None:
+    def add_pod(self, obj: Field, name: str, namespace: str) -> None:
         metadata = obj["metadata"]
         template = self.intern(_pod_template(obj["spec"], namespace, metadata))
         pod = Pod(name, template, _owner(metadata["ownerReferences"]))
         self._pod_groups.append((_Origin(obj.where, "spec"), (pod,)))
 
-    def add_controller(self, obj: _Field, kind: str, name: str, namespace: str) -> None:
+    def add_controller(self, obj: Field, kind: str, name: str, namespace: str) -> None:
         """The pods of a controller; a DaemonSet's wait until all nodes are read."""
         spec = obj["spec"]
         pod_template = spec["template"]
@@ -298,7 +171,7 @@ class _Reader:
             group = controllers.replica_pods(kind, name, template, _replica_count(kind, spec))
         self._pod_groups.append((_Origin(obj.where, "spec.template.spec"), group))
 
-    def add_node(self, obj: _Field, name: str, file: str) -> None:
+    def add_node(self, obj: Field, name: str, file: str) -> None:
         if name in self._node_where:
             raise obj["metadata"]["name"].error(
                 f"a name no other Node has (first seen in {self._node_where[name]})"
@@ -367,7 +240,7 @@ def _documents(file: str) -> list[Any]:
         raise InputError(file, "content", str(error), "a readable UTF-8 text file") from None
 
 
-def _replica_count(kind: str, spec: _Field) -> int:
+def _replica_count(kind: str, spec: Field) -> int:
     """How many pods a Deployment, ReplicaSet, StatefulSet or Job creates."""
     if kind != "Job":
         return spec["replicas"].integer(default=1, minimum=0)
@@ -378,14 +251,14 @@ def _replica_count(kind: str, spec: _Field) -> int:
     )
 
 
-def _owner(references: _Field) -> OwnerRef | None:
+def _owner(references: Field) -> OwnerRef | None:
     elements = references.elements()
     if not elements:
         return None
     return OwnerRef(elements[0]["kind"].name(), elements[0]["name"].name())
 
 
-def _pod_template(spec: _Field, namespace: str, metadata: _Field) -> PodTemplate:
+def _pod_template(spec: Field, namespace: str, metadata: Field) -> PodTemplate:
     return PodTemplate(
         namespace=namespace,
         labels=metadata["labels"].strings(),
@@ -393,14 +266,14 @@ def _pod_template(spec: _Field, namespace: str, metadata: _Field) -> PodTemplate
         init_containers=tuple(_container(c, init=True) for c in spec["initContainers"].elements()),
         overhead=spec["overhead"].quantities(),
         node_selector=spec["nodeSelector"].strings(),
-        affinity=_node_affinity(spec["affinity"]["nodeAffinity"]),
+        affinity=node_affinity(spec["affinity"]["nodeAffinity"], min_preferred_weight=1),
         tolerations=tuple(_toleration(t) for t in spec["tolerations"].elements()),
         priority=spec["priority"].integer(default=0),
         node_name=spec["nodeName"].string("") or None,
     )
 
 
-def _container(container: _Field, init: bool) -> Container:
+def _container(container: Field, init: bool) -> Container:
     """A container's requests; a resource with only a limit requests the limit, as the API
     server defaults it. An init container with restartPolicy Always is a sidecar."""
     amounts = container["resources"]
@@ -412,13 +285,13 @@ def _container(container: _Field, init: bool) -> Container:
     )
 
 
-def _taint(taint: _Field) -> Taint:
+def _taint(taint: Field) -> Taint:
     return Taint(
         taint["key"].name(), taint["value"].string(""), taint["effect"].choice(TAINT_EFFECTS)
     )
 
 
-def _toleration(toleration: _Field) -> Toleration:
+def _toleration(toleration: Field) -> Toleration:
     key = toleration["key"].string("")
     operator = toleration["operator"].choice(("Equal", "Exists"), default="Equal")
     value = toleration["value"].string("")
@@ -428,57 +301,6 @@ def _toleration(toleration: _Field) -> Toleration:
     if operator == "Equal" and not key:
         raise toleration["key"].error("a non-empty key with operator Equal")
     return Toleration(key, operator, value, effect)
-
-
-def _node_affinity(affinity: _Field) -> NodeAffinity | None:
-    if affinity.value is None:
-        return None
-    required = affinity["requiredDuringSchedulingIgnoredDuringExecution"]
-    terms = None
-    if required.value is not None:
-        term_fields = required["nodeSelectorTerms"].elements()
-        if not term_fields:
-            raise required["nodeSelectorTerms"].error("at least one node selector term")
-        terms = tuple(_term(t) for t in term_fields)
-    preferred = tuple(
-        PreferredSchedulingTerm(p["weight"].integer(minimum=1, maximum=100), _term(p["preference"]))
-        for p in affinity["preferredDuringSchedulingIgnoredDuringExecution"].elements()
-    )
-    return NodeAffinity(terms, preferred)
-
-
-def _term(term: _Field) -> NodeSelectorTerm:
-    return NodeSelectorTerm(
-        tuple(_label_requirement(r) for r in term["matchExpressions"].elements()),
-        tuple(_field_requirement(r) for r in term["matchFields"].elements()),
-    )
-
-
-def _label_requirement(requirement: _Field) -> NodeSelectorRequirement:
-    key = requirement["key"].name()
-    operator = requirement["operator"].choice(NODE_SELECTOR_OPERATORS)
-    values_field = requirement["values"]
-    values = tuple(v.string() for v in values_field.elements())
-    if operator in ("In", "NotIn") and not values:
-        raise values_field.error(f"at least one value for operator {operator}")
-    if operator in ("Exists", "DoesNotExist") and values:
-        raise values_field.error(f"no values for operator {operator}")
-    if operator in ("Gt", "Lt") and len(values) != 1:
-        raise values_field.error(f"exactly one value for operator {operator}")
-    return NodeSelectorRequirement(key, operator, values)
-
-
-def _field_requirement(requirement: _Field) -> NodeSelectorRequirement:
-    """A matchFields entry: key metadata.name, operator In or NotIn, exactly one node name."""
-    key_field = requirement["key"]
-    if key_field.value != controllers.NODE_NAME_FIELD:
-        raise key_field.error(f"{controllers.NODE_NAME_FIELD} (the only field matchFields takes)")
-    operator = requirement["operator"].choice(("In", "NotIn"))
-    values_field = requirement["values"]
-    values = tuple(v.string() for v in values_field.elements())
-    if len(values) != 1:
-        raise values_field.error("exactly one node name")
-    return NodeSelectorRequirement(controllers.NODE_NAME_FIELD, operator, values)
 
 
 # --- writing ---------------------------------------------------------------------------------

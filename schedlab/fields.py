@@ -1,0 +1,322 @@
+"""Walking a parsed YAML/JSON document field by field, with the field path for error messages.
+
+``Field`` wraps one value of a document (a Kubernetes manifest, a KubeSchedulerConfiguration)
+and knows where it stands, so that a bad value raises one line naming the file or object, the
+field path (``spec.containers[0].resources.requests.cpu``), the value and what was expected.
+``node_affinity`` reads a v1 NodeAffinity with it; the manifest reader (a pod's
+``spec.affinity.nodeAffinity``) and the configuration reader (NodeAffinityArgs
+``addedAffinity``) share it, each with its own rules.
+"""
+
+from __future__ import annotations
+
+import reprlib
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import Any
+
+from schedlab import quantity
+from schedlab.errors import InputError
+from schedlab.matching import METADATA_NAME, parse_int64, requirement_is_valid
+from schedlab.objects import (
+    NODE_SELECTOR_OPERATORS,
+    NodeAffinity,
+    NodeSelectorRequirement,
+    NodeSelectorTerm,
+    PreferredSchedulingTerm,
+)
+
+REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
+PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
+
+_LONGEST_VALUE = 80
+"""Characters of a mapping's or list's repr shown in an error before it is shortened."""
+
+_to_int = lru_cache(maxsize=4096, typed=True)(quantity.to_int)
+"""``quantity.to_int`` remembering the few distinct amounts a large document repeats."""
+
+
+class _Shown(str):
+    """A value's shortened repr, shown as is (unquoted) in messages."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class Field:
+    """A value inside a parsed document, knowing its place for error messages.
+
+    ``where`` names the file (and object) for messages; the field path is built from the
+    parents only when an error needs it (a root's path is the ``path`` it was given, or
+    "document" when that is empty). An absent field has the value None. Errors are
+    ``error_class`` (``InputError`` or a subclass such as ``ConfigError``). A ``strict``
+    document refuses fields it does not know (see ``check_fields``), as kube decodes its
+    configuration; a lenient one, as the manifest reader, ignores them.
+    """
+
+    __slots__ = ("value", "where", "_parent", "_key", "_error_class", "_strict")
+
+    def __init__(
+        self,
+        value: Any,
+        where: str,
+        path: str = "",
+        *,
+        error_class: type[InputError] = InputError,
+        strict: bool = False,
+    ) -> None:
+        self.value, self.where = value, where
+        self._parent: Field | None = None
+        self._key: str | int = path
+        self._error_class, self._strict = error_class, strict
+
+    def _child(self, value: Any, key: str | int) -> Field:
+        """The field ``key`` (a mapping key or a list index) below this one."""
+        child = Field.__new__(Field)
+        child.value, child.where, child._parent, child._key = value, self.where, self, key
+        child._error_class, child._strict = self._error_class, self._strict
+        return child
+
+    @property
+    def path(self) -> str:
+        """The field path from the root: ``a.b[0].c``."""
+        if self._parent is None:
+            return str(self._key)
+        parent = self._parent.path
+        if isinstance(self._key, int):
+            return f"{parent}[{self._key}]"
+        return f"{parent}.{self._key}" if parent else self._key
+
+    def error(self, expected: str) -> InputError:
+        """The error for this field's value, saying what was ``expected`` instead (to raise).
+
+        A mapping or list whose repr is longer than 80 characters is shown shortened."""
+        value = self.value
+        if isinstance(value, dict | list) and len(repr(value)) > _LONGEST_VALUE:
+            value = _Shown(reprlib.repr(value))
+        return self._error_class(self.where, self.path or "document", value, expected)
+
+    def __getitem__(self, key: str) -> Field:
+        """The field ``key`` of this mapping (value None when absent, or when this field is)."""
+        if self.value is None:
+            return self._child(None, key)
+        if not isinstance(self.value, dict):
+            raise self.error("a mapping")
+        return self._child(self.value.get(key), key)
+
+    def entries(self) -> Iterator[tuple[str, Field]]:
+        """The (key, field) pairs of a mapping; none when the field is absent."""
+        if self.value is None:
+            return
+        if not isinstance(self.value, dict):
+            raise self.error("a mapping")
+        for key, value in self.value.items():
+            if not isinstance(key, str):
+                raise self.error("a mapping with string keys")
+            yield key, self._child(value, key)
+
+    def check_fields(self, allowed: Iterable[str] | None, type_name: str) -> None:
+        """In a strict document, an error for the first key of this mapping not in ``allowed``
+        (None: any key), naming ``type_name`` (the kube type, "NodeSelectorTerm"). Nothing in
+        a lenient document."""
+        if not self._strict or allowed is None:
+            return
+        allowed = tuple(allowed)
+        for key, field in self.entries():
+            if key not in allowed:
+                options = ", ".join(allowed) if allowed else "none"
+                raise field.error(f"a known field of {type_name} (one of: {options})")
+
+    def mapping(self, allowed: Iterable[str] | None, type_name: str) -> dict[str, Field]:
+        """The present (non-null) fields of a mapping, by key; an absent mapping has none.
+        Unknown keys are refused as ``check_fields`` does."""
+        self.check_fields(allowed, type_name)
+        return {key: field for key, field in self.entries() if field.value is not None}
+
+    def elements(self) -> list[Field]:
+        """The items of a list; none when the field is absent."""
+        if self.value is None:
+            return []
+        if not isinstance(self.value, list):
+            raise self.error("a list")
+        return [self._child(v, i) for i, v in enumerate(self.value)]
+
+    def string(self, default: str | None = None) -> str:
+        """The value as a string; ``default`` when absent (absent is an error without one)."""
+        if self.value is None and default is not None:
+            return default
+        if not isinstance(self.value, str):
+            raise self.error("a string")
+        return self.value
+
+    def name(self) -> str:
+        """The value as a non-empty string."""
+        if not isinstance(self.value, str) or not self.value:
+            raise self.error("a non-empty string")
+        return self.value
+
+    def choice(self, options: tuple[str, ...], default: str | None = None) -> str:
+        """The value, one of ``options``; ``default`` when absent."""
+        if self.value is None and default is not None:
+            return default
+        if not isinstance(self.value, str) or self.value not in options:
+            raise self.error("one of " + ", ".join(o or '""' for o in options))
+        return self.value
+
+    def integer(
+        self,
+        *,
+        default: int | None = None,
+        minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> int:
+        """The value as an int (not a bool) within [minimum, maximum]; ``default`` when
+        absent."""
+        if self.value is None and default is not None:
+            return default
+        value = self.value
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or (minimum is not None and value < minimum)
+            or (maximum is not None and value > maximum)
+        ):
+            if minimum is not None and maximum is not None:
+                raise self.error(f"an integer in {minimum}..{maximum}")
+            if minimum is not None:
+                raise self.error(f"an integer >= {minimum}")
+            if maximum is not None:
+                raise self.error(f"an integer <= {maximum}")
+            raise self.error("an integer")
+        return value
+
+    def boolean(self) -> bool:
+        """The value as a bool; False when absent."""
+        if self.value is None:
+            return False
+        if not isinstance(self.value, bool):
+            raise self.error("true or false")
+        return self.value
+
+    def quantity(self, resource: str) -> int:
+        """The value as an integer amount of ``resource`` in schedlab's units."""
+        try:
+            return _to_int(resource, self.value)
+        except (quantity.QuantityError, TypeError):  # TypeError: a list or mapping
+            raise self.error(quantity.EXPECTED) from None
+
+    def quantities(self) -> dict[str, int]:
+        """A mapping of resource name to quantity, as integer amounts."""
+        return {key: field.quantity(key) for key, field in self.entries()}
+
+    def strings(self) -> dict[str, str]:
+        """A mapping of string to string (labels, nodeSelector)."""
+        return {key: field.string() for key, field in self.entries()}
+
+
+# --- node affinity ---------------------------------------------------------------------------
+
+
+def node_affinity(
+    field: Field,
+    *,
+    min_preferred_weight: int,
+    label_syntax: bool = False,
+    require_preference: bool = False,
+) -> NodeAffinity | None:
+    """A v1 NodeAffinity (``requiredDuringSchedulingIgnoredDuringExecution``,
+    ``preferredDuringSchedulingIgnoredDuringExecution``) as ``objects.NodeAffinity``; None when
+    the field is absent.
+
+    Checked as the API server checks a pod's node affinity: at least one required term;
+    matchExpressions operators In/NotIn (one or more values), Exists/DoesNotExist (none),
+    Gt/Lt (exactly one); matchFields only ``metadata.name`` In/NotIn with one value; preferred
+    weights ``min_preferred_weight``..100 (1 for a pod; kube's NodeAffinityArgs allow 0, a
+    term that adds nothing). ``label_syntax`` also requires what kube's args validation
+    (labels.NewRequirement) requires: valid label keys and values, Gt/Lt bounds that are int64
+    integers. ``require_preference`` refuses a preferred term without ``preference``.
+    Unknown fields are refused in a strict document (``Field.check_fields``).
+    """
+    if field.value is None:
+        return None
+    field.check_fields((REQUIRED, PREFERRED), "NodeAffinity")
+    selector = field[REQUIRED]
+    required = None
+    if selector.value is not None:
+        selector.check_fields(("nodeSelectorTerms",), "NodeSelector")
+        terms = selector["nodeSelectorTerms"]
+        elements = terms.elements()
+        if not elements:
+            raise terms.error("at least one node selector term")
+        required = tuple(node_selector_term(t, label_syntax=label_syntax) for t in elements)
+    preferred = []
+    for item in field[PREFERRED].elements():
+        item.check_fields(("weight", "preference"), "PreferredSchedulingTerm")
+        weight = item["weight"].integer(minimum=min_preferred_weight, maximum=100)
+        preference = item["preference"]
+        if require_preference and preference.value is None:
+            raise preference.error("a node selector term")
+        term = node_selector_term(preference, label_syntax=label_syntax)
+        preferred.append(PreferredSchedulingTerm(weight, term))
+    return NodeAffinity(required, tuple(preferred))
+
+
+def node_selector_term(field: Field, *, label_syntax: bool = False) -> NodeSelectorTerm:
+    """A v1 NodeSelectorTerm (``matchExpressions`` over labels, ``matchFields`` over the node
+    name), checked as ``node_affinity`` says; an absent term has neither."""
+    field.check_fields(("matchExpressions", "matchFields"), "NodeSelectorTerm")
+    expressions = field["matchExpressions"].elements()
+    match_fields = field["matchFields"].elements()
+    return NodeSelectorTerm(
+        tuple(label_requirement(r, label_syntax=label_syntax) for r in expressions),
+        tuple(field_requirement(r) for r in match_fields),
+    )
+
+
+def label_requirement(field: Field, *, label_syntax: bool = False) -> NodeSelectorRequirement:
+    """One ``matchExpressions`` entry: a non-empty key, one of the six operators, and as many
+    string values as the operator takes (see ``node_affinity`` for ``label_syntax``)."""
+    field.check_fields(("key", "operator", "values"), "NodeSelectorRequirement")
+    key_field = field["key"]
+    key = key_field.name()
+    operator = field["operator"].choice(NODE_SELECTOR_OPERATORS)
+    values_field = field["values"]
+    value_fields = values_field.elements()
+    values = tuple(v.string() for v in value_fields)
+    if operator in ("In", "NotIn") and not values:
+        raise values_field.error(f"at least one value for operator {operator}")
+    if operator in ("Exists", "DoesNotExist") and values:
+        raise values_field.error(f"no values for operator {operator}")
+    if operator in ("Gt", "Lt") and (
+        len(values) != 1 or (label_syntax and parse_int64(values[0]) is None)
+    ):
+        one = "exactly one integer value" if label_syntax else "exactly one value"
+        raise values_field.error(f"{one} for operator {operator}")
+    if label_syntax:
+        if not requirement_is_valid(NodeSelectorRequirement(key, "Exists")):
+            raise key_field.error(
+                "a valid label key (an optional DNS subdomain prefix and '/', then at most 63 "
+                "characters of [-A-Za-z0-9_.], alphanumeric at both ends)"
+            )
+        for value_field, value in zip(value_fields, values, strict=True):
+            if not requirement_is_valid(NodeSelectorRequirement("k", "In", (value,))):
+                raise value_field.error(
+                    "a valid label value (at most 63 characters of [-A-Za-z0-9_.], "
+                    "alphanumeric at both ends)"
+                )
+    return NodeSelectorRequirement(key, operator, values)
+
+
+def field_requirement(field: Field) -> NodeSelectorRequirement:
+    """One ``matchFields`` entry: key ``metadata.name``, operator In or NotIn, exactly one
+    node name."""
+    field.check_fields(("key", "operator", "values"), "NodeSelectorRequirement")
+    key_field = field["key"]
+    if key_field.value != METADATA_NAME:
+        raise key_field.error(f"{METADATA_NAME} (the only field matchFields takes)")
+    operator = field["operator"].choice(("In", "NotIn"))
+    values_field = field["values"]
+    values = tuple(v.string() for v in values_field.elements())
+    if len(values) != 1:
+        raise values_field.error("exactly one node name")
+    return NodeSelectorRequirement(METADATA_NAME, operator, values)
