@@ -35,6 +35,7 @@ from schedlab.objects import (
     Toleration,
     Workload,
 )
+from schedlab.plugins import NodeAffinity as NodeAffinityPlugin
 from schedlab.plugins import (
     NodeName,
     NodeResourcesBalancedAllocation,
@@ -42,7 +43,6 @@ from schedlab.plugins import (
     NodeUnschedulable,
     TaintToleration,
 )
-from schedlab.plugins import NodeAffinity as NodeAffinityPlugin
 from schedlab.plugins.node_resources_fit import MAX_CUSTOM_PRIORITY_SCORE, MAX_UTILIZATION
 
 MiB, GiB = 2**20, 2**30
@@ -89,10 +89,12 @@ def quantities(resource: str, *, min_value: int = 0, max_value: int | None = Non
                ) -> st.SearchStrategy[int]:
     """Integer amounts of ``resource`` in schedlab's units, in [min_value, max_value].
 
-    Half are round multiples (250m cpu, 256Mi memory, 1Gi storage, 1 of a count), so sums fit
-    exactly and scores tie; half are arbitrary integers, so divisions truncate. The default
-    ``max_value`` is a large node's size: 16 cpus, 32Gi memory, 100Gi storage, 110 pods, 8 of an
-    extended resource.
+    A third are round multiples (250m cpu, 256Mi memory, 1Gi storage, 1 of a count), so sums
+    fit exactly and scores tie; a third are a round amount plus a random remainder, so
+    divisions truncate; a third are any integer in the range (hypothesis favours small
+    ones). The round part is drawn uniformly, since hypothesis skews wide integer ranges
+    towards small values. The default ``max_value`` is a large node's size: 16 cpus, 32Gi
+    memory, 100Gi storage, 110 pods, 8 of an extended resource.
     """
     unit = _ROUND_UNIT.get(resource, 1)
     top = _DEFAULT_MAX.get(resource, _EXTENDED_MAX) if max_value is None else max_value
@@ -102,7 +104,10 @@ def quantities(resource: str, *, min_value: int = 0, max_value: int | None = Non
     arbitrary = st.integers(min_value, top)
     if low_k > high_k:
         return arbitrary
-    return st.one_of(st.integers(low_k, high_k).map(lambda k: k * unit), arbitrary)
+    ks = st.sampled_from(range(low_k, high_k + 1))
+    near = st.tuples(ks, st.integers(0, unit - 1)).map(
+        lambda kr: min(top, max(min_value, kr[0] * unit + kr[1])))
+    return st.one_of(ks.map(lambda k: k * unit), near, arbitrary)
 
 
 def taints(keys: Sequence[str] = TAINT_KEYS, values: Sequence[str] = TAINT_VALUES
@@ -172,20 +177,28 @@ def node_selector_requirements(
     """A ``matchExpressions`` entry on one of ``label_keys`` with any of the six operators:
     In / NotIn with 1–3 values from ``label_values`` (a mapping key → values, or one shared
     sequence) plus sometimes a value no node has; Exists / DoesNotExist without values; Gt / Lt
-    with one integer 0..12 (meaningful on the numeric label ``RANK``, never matching on
-    non-numeric ones). With ``allow_invalid``, about one in ten is a requirement Kubernetes'
-    parser refuses (no values for In, a non-integer Gt bound, an unknown operator...)."""
+    with one integer, often a numeric label value ± 1, else in 0..12 (mostly on the numeric
+    label ``RANK``; never matching on non-numeric ones). With ``allow_invalid``, about one
+    in ten is a requirement Kubernetes' parser refuses (no values for In, a non-integer Gt
+    bound, an unknown operator...)."""
     key = draw(st.sampled_from(tuple(label_keys)))
     if allow_invalid and _one_in(draw, 10):
         return draw(_invalid_requirements(key))
     operator = draw(st.sampled_from(NODE_SELECTOR_OPERATORS))
+    if operator in ("Gt", "Lt") and RANK in label_keys and not _one_in(draw, 4):
+        key = RANK
     if operator in ("In", "NotIn"):
         pool = (*_values_for(label_values, key), "other")
         values = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True))
     elif operator in ("Exists", "DoesNotExist"):
         values = []
     else:
-        values = [str(draw(st.integers(0, 12)))]
+        numeric = [v for v in _values_for(label_values, key) if v.isdigit()]
+        if numeric and not _one_in(draw, 4):
+            offset = draw(st.sampled_from((0, 0, -1, 1)))
+            values = [str(int(draw(st.sampled_from(numeric))) + offset)]
+        else:
+            values = [str(draw(st.integers(0, 12)))]
     return NodeSelectorRequirement(key, operator, tuple(values))
 
 
@@ -203,7 +216,7 @@ def node_selector_terms(
     unparseable field). It is sometimes empty, which matches no node."""
     expressions = draw(st.lists(
         node_selector_requirements(label_keys, label_values, allow_invalid=allow_invalid),
-        max_size=2))
+        min_size=0 if _one_in(draw, 8) else 1, max_size=2))
     fields = []
     if node_names and _one_in(draw, 4):
         operator = draw(st.sampled_from(("In", "NotIn")))
@@ -243,18 +256,20 @@ def nodes(draw: st.DrawFn, name: str | None = None, *,
           extended_resource: str | None = GPU) -> Node:
     """A ``Node`` named ``name`` (default: one of ``NODE_NAMES``).
 
-    Allocatable: cpu and memory (occasionally 0), ephemeral-storage and the pod-count limit
-    ``pods`` only sometimes (absent ``pods`` means 110; a present one is 1..12, so "Too many
-    pods" happens), and sometimes 0..8 of ``extended_resource``. Labels: usually
+    Allocatable: cpu and memory (usually at least 1 cpu and 2Gi, sometimes less), usually
+    ephemeral-storage, half the time the pod-count limit ``pods`` (absent means 110; a
+    present one is 1..12, so "Too many pods" happens) and 0..8 of ``extended_resource``.
+    Labels: usually
     ``kubernetes.io/hostname`` = the name, and sometimes a zone, a disk type and the numeric
-    ``RANK``. 0–2 taints with any effect; about one node in six is unschedulable.
+    ``RANK``. A third of the nodes have 1–2 taints with any effect; about one node in six is
+    unschedulable.
     """
     name = draw(st.sampled_from(NODE_NAMES)) if name is None else name
-    allocatable = {
-        resources.CPU: draw(quantities(resources.CPU)),
-        resources.MEMORY: draw(quantities(resources.MEMORY)),
-    }
-    if draw(st.booleans()):
+    allocatable = {}
+    for resource, smallest in ((resources.CPU, 1000), (resources.MEMORY, 2 * GiB)):
+        small = _one_in(draw, 10)
+        allocatable[resource] = draw(quantities(resource, min_value=0 if small else smallest))
+    if not _one_in(draw, 6):
         allocatable[resources.EPHEMERAL_STORAGE] = draw(quantities(resources.EPHEMERAL_STORAGE))
     if draw(st.booleans()):
         allocatable[resources.PODS] = draw(st.integers(1, 12))
@@ -266,8 +281,16 @@ def nodes(draw: st.DrawFn, name: str | None = None, *,
     for key in (ZONE, DISK, RANK):
         if draw(st.booleans()):
             labels[key] = draw(st.sampled_from(LABEL_VALUES[key]))
-    node_taints = draw(st.lists(taints(), max_size=2, unique_by=lambda t: (t.key, t.effect)))
+    node_taints = []
+    if _one_in(draw, 3):
+        node_taints = draw(st.lists(taints(), min_size=1, max_size=2,
+                                    unique_by=lambda t: (t.key, t.effect)))
     return Node(name, allocatable, labels, tuple(node_taints), _one_in(draw, 6))
+
+
+_REQUEST_KINDS = {resources.CPU: ("absent", "zero", "some", "some"),
+                  resources.MEMORY: ("absent", "zero", "some", "some"),
+                  resources.EPHEMERAL_STORAGE: ("absent", "absent", "zero", "some")}
 
 
 @st.composite
@@ -276,15 +299,13 @@ def _containers(draw: st.DrawFn, extended_resource: str | None, sidecar: bool = 
     """A container naming each native resource or not (absent ≠ explicit 0)."""
     requests = {}
     for resource, top in _CONTAINER_MAX.items():
-        kind = draw(st.sampled_from(("absent", "zero", "some", "some")))
+        kind = draw(st.sampled_from(_REQUEST_KINDS[resource]))
         if kind == "zero":
             requests[resource] = 0
         elif kind == "some":
             requests[resource] = draw(quantities(resource, max_value=top))
-    if extended_resource is not None and _one_in(draw, 4):
+    if extended_resource is not None and _one_in(draw, 10):
         requests[extended_resource] = draw(st.integers(0, 2))
-    if _one_in(draw, 16):
-        requests[ABSENT_RESOURCE] = 1
     return Container(requests=requests, sidecar=sidecar)
 
 
@@ -298,19 +319,31 @@ def pod_templates(
     node_names: Sequence[str] = NODE_NAMES,
     extended_resource: str | None = GPU,
     with_node_name: bool = False,
+    allow_invalid: bool = False,
 ) -> PodTemplate:
     """A pending ``PodTemplate``.
 
-    1–3 containers, each naming cpu, memory and ephemeral-storage or not (absent requests
-    exercise the scoring defaults of 100m / 200Mi, some are an explicit 0), sometimes asking
-    for ``extended_resource`` or for ``ABSENT_RESOURCE``, which no node has; 0–2 init
-    containers, some of them sidecars; sometimes a pod overhead; sometimes a nodeSelector and
-    a node affinity (required and/or preferred) over the label vocabulary; 0–3 tolerations
-    biased towards ``taints`` (the cluster's) and the unschedulable taint. With
-    ``with_node_name`` it sometimes names a node (one of ``node_names`` or a missing one), as
-    spec.nodeName, for the NodeName plugin.
+    One in eight is best-effort: 1–2 containers requesting nothing (or an explicit 0), no
+    selector, maybe tolerations. The others have 1–3 containers, each naming cpu, memory and
+    ephemeral-storage or not (absent requests exercise the scoring defaults of 100m /
+    200Mi, some are an explicit 0), sometimes asking for ``extended_resource`` or for
+    ``ABSENT_RESOURCE``, which no node has; 0–2 init containers, some of them sidecars;
+    sometimes a pod overhead; sometimes a nodeSelector and a node affinity (required and/or
+    preferred) over ``label_values`` (pass ``cluster_labels(cluster)`` to match more
+    often); 0–4 tolerations biased towards ``taints`` (the cluster's) and the unschedulable
+    taint. With ``with_node_name`` it sometimes names a node (one of ``node_names`` or a
+    missing one), as spec.nodeName, for the NodeName plugin. ``allow_invalid`` lets the
+    affinity hold requirements Kubernetes' parser refuses (see
+    ``node_selector_requirements``).
     """
+    if _one_in(draw, 8):  # best-effort: no requests at all, or explicit zeros
+        zero = draw(st.sampled_from(({}, {resources.CPU: 0}, {resources.MEMORY: 0})))
+        containers = [Container(requests=zero)] * draw(st.integers(1, 2))
+        return PodTemplate(containers=tuple(containers),
+                           tolerations=tuple(draw(st.lists(tolerations(taints), max_size=2))))
     containers = draw(st.lists(_containers(extended_resource), min_size=1, max_size=3))
+    if _one_in(draw, 25):
+        containers[0] = Container(requests={**containers[0].requests, ABSENT_RESOURCE: 1})
     init = draw(st.lists(
         st.booleans().flatmap(lambda side: _containers(extended_resource, side)), max_size=2))
     overhead = {}
@@ -318,14 +351,20 @@ def pod_templates(
         overhead = {resources.CPU: draw(quantities(resources.CPU, max_value=250)),
                     resources.MEMORY: draw(quantities(resources.MEMORY, max_value=256 * MiB))}
     selector = {}
-    if _one_in(draw, 3):
-        for key in draw(st.lists(st.sampled_from(tuple(label_keys)), max_size=2, unique=True)):
-            selector[key] = draw(st.sampled_from((*label_values.get(key, ()), "other")))
+    if _one_in(draw, 4):
+        size = 2 if _one_in(draw, 4) else 1
+        for key in draw(st.lists(st.sampled_from(tuple(label_keys)), min_size=size,
+                                 max_size=size, unique=True)):
+            values = label_values.get(key, ())
+            selector[key] = draw(st.sampled_from(values)) if values else "other"
+        if _one_in(draw, 8):
+            selector[draw(st.sampled_from(tuple(label_keys)))] = "other"
     affinity = None
     if _one_in(draw, 2):
-        affinity = draw(node_affinities(label_keys, label_values, node_names))
+        affinity = draw(node_affinities(label_keys, label_values, node_names,
+                                        allow_invalid=allow_invalid))
     pool = (*taints, UNSCHEDULABLE_TAINT)
-    tols = draw(st.lists(tolerations(pool), max_size=3))
+    tols = draw(st.lists(tolerations(pool), max_size=4))
     node_name = None
     if with_node_name and _one_in(draw, 3):
         node_name = draw(st.sampled_from((*node_names, "node-missing")))
@@ -375,6 +414,20 @@ def clusters(draw: st.DrawFn, *, min_nodes: int = 1, max_nodes: int = MAX_NODES,
     return built
 
 
+def cluster_labels(cluster: Sequence[Node], keys: Sequence[str] = LABEL_KEYS
+                   ) -> dict[str, tuple[str, ...]]:
+    """Per key of ``keys``: the values ``cluster``'s nodes carry (in first-seen order), or the
+    vocabulary's values when no node has the key; selectors drawn over it match more often
+    than over the whole vocabulary."""
+    found: dict[str, dict[str, None]] = {key: {} for key in keys}
+    for node in cluster:
+        for key, value in node.labels.items():
+            if key in found:
+                found[key][value] = None
+    return {key: tuple(values) or tuple(LABEL_VALUES.get(key, ("other",)))
+            for key, values in found.items()}
+
+
 def cluster_taints(cluster: Sequence[Node]) -> list[Taint]:
     """The distinct taints of ``cluster``, in first-seen order."""
     return list(dict.fromkeys(t for node in cluster for t in node.taints))
@@ -403,6 +456,25 @@ def _bound_pod(draw: st.DrawFn, node: Node, used: dict[str, int], name: str) -> 
 
 
 @st.composite
+def tightened(draw: st.DrawFn, node: Node, used: Mapping[str, int], request: Mapping[str, int],
+              *, max_copies: int = 1) -> Node:
+    """``node`` with the allocatable of one or two resources (among those ``request`` asks a
+    positive amount of, and ``pods``) set so that exactly 1..``max_copies`` more pods of
+    ``request`` fit beside ``used``, give or take one unit (never below ``used``). Exact fits
+    are where ``<`` and ``<=`` differ, and random amounts rarely hit them."""
+    names = sorted(r for r, amount in request.items() if amount > 0 and r != resources.PODS)
+    chosen = draw(st.lists(st.sampled_from((*names, resources.PODS)), min_size=1, max_size=2,
+                           unique=True))
+    copies = draw(st.integers(1, max_copies))
+    allocatable = dict(node.allocatable)
+    for name in chosen:
+        per = 1 if name == resources.PODS else request[name]
+        base = used.get(name, 0)
+        allocatable[name] = max(base, base + copies * per + draw(st.sampled_from((-1, 0, 0, 1))))
+    return dataclasses.replace(node, allocatable=allocatable)
+
+
+@st.composite
 def workloads(
     draw: st.DrawFn,
     *,
@@ -418,13 +490,16 @@ def workloads(
     ``PodTemplate`` object, as the framework caches per template identity), and up to
     ``max_bound`` pods already bound by the kubelet (``template.node_name`` set) whose
     requests and count fit their node, so the starting state is one Kubernetes could hold.
+    Up to three nodes are ``tightened`` so that exactly a few pods of one template fit.
     Pods are in a random order; their keys are unique."""
     cluster = draw(clusters(min_nodes=min_nodes, max_nodes=max_nodes, kinds=kinds))
     names = [n.name for n in cluster]
     templates = draw(st.lists(
-        pod_templates(taints=cluster_taints(cluster), node_names=names[:MAX_NODES]),
+        pod_templates(taints=cluster_taints(cluster), label_values=cluster_labels(cluster),
+                      node_names=names[:MAX_NODES]),
         min_size=1, max_size=max_templates))
-    picks = draw(st.lists(st.integers(0, len(templates) - 1), max_size=max_pending))
+    count = draw(st.integers(0, max_pending))
+    picks = draw(st.lists(st.integers(0, len(templates) - 1), min_size=count, max_size=count))
     pending = [Pod(f"pod-{i}", templates[j]) for i, j in enumerate(picks)]
     used: dict[int, dict[str, int]] = {}
     bound = []
@@ -432,6 +507,10 @@ def workloads(
         pod = draw(_bound_pod(cluster[i], used.setdefault(i, {}), f"bound-{k}"))
         if pod is not None:
             bound.append(pod)
+    for i in draw(st.sets(st.integers(0, len(cluster) - 1), max_size=3)):
+        template = draw(st.sampled_from(templates))
+        cluster[i] = draw(tightened(cluster[i], used.get(i, {}), template.requests,
+                                    max_copies=3))
     return Workload(tuple(cluster), tuple(draw(st.permutations(pending + bound))))
 
 

@@ -1,0 +1,604 @@
+"""Conformance checks any plugin or policy author can run, like scikit-learn's check_estimator.
+
+``check_plugin(plugin)`` and ``check_policy(policy)`` run hypothesis over random clusters and
+pods and raise ``AssertionError`` naming the plugin (or policy) and the rule it broke, after
+hypothesis has shrunk the input to a small failing example (printed above the error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Flaky
+
+from schedlab import reference, resources
+from schedlab.cluster import ALL, ClusterState, NodeIndex
+from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Plugin, Scope, ScorePlugin
+from schedlab.framework.profile import Profile
+from schedlab.objects import Node, Pod, Workload
+from schedlab.plugins import (
+    NodeAffinity,
+    NodeName,
+    NodeResourcesFit,
+    NodeUnschedulable,
+    TaintToleration,
+)
+from schedlab.policies.base import Policy
+from schedlab.sim.simulate import prepare, simulate
+from schedlab.testing import strategies
+from schedlab.verify import Violation, check_placement
+
+RULES: dict[str, str] = {
+    "declaration": "a plugin is a FilterPlugin and/or ScorePlugin with a name and a Scope",
+    "no-exceptions": "filter, score, normalize_score and failure_reasons do not raise",
+    "filter-shape": "filter returns a bool ndarray of shape (len(nodes),)",
+    "score-shape": "score returns None or an integer ndarray of shape (len(nodes),)",
+    "subset": "answers for an index array equal the ALL answers at those indices",
+    "deterministic": "the same inputs give the same answers",
+    "score-bounds": "scores lie in [0, 100] (raw ones, for a plugin without normalize_score)",
+    "normalize": "normalize_score returns integers in [0, 100], one per node, equal for "
+                 "equal raw scores",
+    "scope": "the declared scope is honest (STATIC: binds change nothing; NODE: a bind on "
+             "node i changes answers of node i only)",
+    "read-only": "the plugin does not modify the cluster state",
+    "failure-reasons": "failure_reasons gives (str, bool array over the failed nodes) pairs "
+                       "covering every rejected node",
+    "reference": "answers equal the scalar reference (schedlab.reference) exactly",
+}
+"""The rules ``check_plugin`` enforces, by the name its errors use."""
+
+POLICY_RULES: dict[str, str] = {
+    "no-exceptions": "simulate does not raise",
+    "reproducible": "simulate twice with the same seed gives identical bindings",
+    "bindings": "one row per pending pod, in order, naming a node of the workload or None",
+    "hard-constraints": "schedlab.verify.check_placement finds no violation of the "
+                        "constraints the profile's filters enforce",
+    "placed-feasible": "a placed pod passes every filter of the profile when it is placed",
+    "unschedulable": "a pod left unschedulable has no node passing all the profile's "
+                     "filters, and a reason",
+}
+"""The rules ``check_policy`` enforces."""
+
+_MAX_SHOWN = 8
+
+
+def _settings(max_examples: int, parent: settings | None) -> settings:
+    """``parent`` (default: the loaded hypothesis profile) with ``max_examples``, no deadline
+    and no health checks."""
+    return settings(parent, max_examples=max_examples, deadline=None,
+                    suppress_health_check=list(HealthCheck))
+
+
+def _run(run: Callable[[], None]) -> None:
+    """Run a hypothesis test, turning a flaky failure (an input that failed once and then
+    passed: the code under check is not deterministic) into the ``AssertionError`` seen."""
+    try:
+        run()
+    except Flaky as flaky:
+        seen = [e for e in getattr(flaky, "exceptions", ()) if isinstance(e, AssertionError)]
+        if not seen:
+            raise
+        raise AssertionError(f"{seen[0]} (flaky: the same input did not fail again, so the "
+                             "answers are not deterministic)") from flaky
+
+
+def _show(values: Any) -> str:
+    values = list(np.asarray(values).tolist())
+    more = f", ... ({len(values)} in all)" if len(values) > _MAX_SHOWN else ""
+    return "[" + ", ".join(map(str, values[:_MAX_SHOWN])) + more + "]"
+
+
+# ---------------------------------------------------------------------------- scenarios
+@dataclass
+class Scenario:
+    """One random input of ``check_plugin``: a cluster, pods bound to it (possibly over its
+    capacity: a state the checker must cope with), the pods asked about, and the index arrays
+    and moves the checks use."""
+
+    nodes: list[Node]
+    bound: list[tuple[Pod, int]]
+    asked: list[Pod]
+    moved: Pod
+    move_to: int
+    extended: tuple[str, ...]
+    subset: np.ndarray
+    candidates: np.ndarray
+
+    def state(self) -> ClusterState:
+        """A fresh state over ``nodes`` with the ``bound`` pods bound."""
+        state = ClusterState(self.nodes, self.extended)
+        for pod, node in self.bound:
+            state.bind(pod, node)
+        return state
+
+    def infos(self) -> list[reference.NodeInfo]:
+        """The same state as the scalar reference holds it."""
+        infos = [reference.NodeInfo(node) for node in self.nodes]
+        for pod, node in self.bound:
+            infos[node].add(pod)
+        return infos
+
+
+def _extended(pods: Sequence[Pod]) -> set[str]:
+    return {r for p in pods for r in p.template.requests if resources.is_extended(r)}
+
+
+@st.composite
+def scenarios(draw: st.DrawFn, max_nodes: int = 8) -> Scenario:
+    """Random ``Scenario`` objects: up to ``max_nodes`` nodes, 1–3 pods asked about (some
+    naming a node, for NodeName; some with unparseable affinity requirements), 0–6 pods
+    bound anywhere (over capacity sometimes), a column for every extended resource the bound
+    pods request and, only sometimes, for those the asked pods request (else they request a
+    resource the state lacks). Up to two nodes are ``tightened`` so that an asked pod fits
+    exactly (or misses by one unit)."""
+    cluster = draw(strategies.clusters(max_nodes=max_nodes))
+    n = len(cluster)
+    names = [node.name for node in cluster]
+    templates = draw(st.lists(
+        strategies.pod_templates(taints=strategies.cluster_taints(cluster),
+                                 label_values=strategies.cluster_labels(cluster),
+                                 node_names=names, with_node_name=True, allow_invalid=True),
+        min_size=1, max_size=3))
+    template = st.sampled_from(templates)
+    asked = [Pod(f"asked-{i}", draw(template)) for i in range(draw(st.integers(1, 3)))]
+    places = draw(st.lists(st.tuples(template, st.integers(0, n - 1)), max_size=6))
+    bound = [(Pod(f"bound-{k}", t), node) for k, (t, node) in enumerate(places)]
+    for i in draw(st.sets(st.integers(0, n - 1), max_size=2)):
+        used: dict[str, int] = {}
+        for pod, node in bound:
+            if node == i:
+                for name, amount in pod.template.requests.items():
+                    used[name] = used.get(name, 0) + amount
+                used[resources.PODS] = used.get(resources.PODS, 0) + 1
+        request = draw(st.sampled_from(asked)).template.requests
+        cluster[i] = draw(strategies.tightened(cluster[i], used, request))
+    extended = _extended([p for p, _ in bound])
+    if draw(st.booleans()):
+        extended |= _extended(asked)
+    index_sets = st.sets(st.integers(0, n - 1))
+    return Scenario(
+        nodes=cluster,
+        bound=bound,
+        asked=asked,
+        moved=Pod("moved", draw(template)),
+        move_to=draw(st.integers(0, n - 1)),
+        extended=tuple(sorted(extended)),
+        subset=np.array(sorted(draw(index_sets)), dtype=np.int64),
+        candidates=np.array(sorted(draw(st.sets(st.integers(0, n - 1), min_size=1))),
+                            dtype=np.int64),
+    )
+
+
+# ---------------------------------------------------------------------------- plugins
+def _snapshot(state: ClusterState) -> dict[str, Any]:
+    arrays: dict[str, Any] = {
+        name: getattr(state, name).copy()
+        for name in ("allocatable", "requested", "nonzero_requested", "allowed_pods",
+                     "pod_count", "unschedulable")
+    }
+    arrays["taints.ids"] = state.taints.ids.copy()
+    for key in state.labels.keys:
+        arrays[f"labels[{key}]"] = state.labels.codes(key).copy()
+    arrays["bound"] = dict(state.bound)
+    arrays["epoch"] = state.epoch
+    return arrays
+
+
+Answers = tuple[np.ndarray | None, np.ndarray | None]
+
+
+class _PluginChecker:
+    def __init__(self, plugin: Plugin) -> None:
+        self.plugin = plugin
+        self.is_filter = isinstance(plugin, FilterPlugin)
+        self.is_score = isinstance(plugin, ScorePlugin)
+        self.has_reference = reference.has_reference(plugin)
+
+    def error(self, rule: str, detail: str) -> AssertionError:
+        return AssertionError(
+            f"check_plugin: plugin {self.plugin.name or type(self.plugin).__name__} "
+            f"({self.plugin!r}) breaks rule '{rule}' ({RULES[rule]}): {detail}")
+
+    def call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except AssertionError:
+            raise
+        except Exception as exc:
+            raise self.error("no-exceptions", f"{what} raised {type(exc).__name__}: {exc}"
+                             ) from exc
+
+    # ------------------------------------------------------------------ declaration
+    def check_declaration(self) -> None:
+        if not (self.is_filter or self.is_score):
+            raise self.error("declaration", "it is neither a FilterPlugin nor a ScorePlugin")
+        if not isinstance(self.plugin.name, str) or not self.plugin.name:
+            raise self.error("declaration", f"name is {self.plugin.name!r}")
+        if not isinstance(self.plugin.scope, Scope):
+            raise self.error("declaration", f"scope is {self.plugin.scope!r}, not a Scope")
+        normalize = getattr(self.plugin, "normalize_score", None)
+        if normalize is not None and not callable(normalize):
+            raise self.error("declaration", "normalize_score is neither None nor callable")
+
+    # ------------------------------------------------------------------ raw calls
+    @staticmethod
+    def _where(nodes: NodeIndex) -> str:
+        return "ALL nodes" if nodes is ALL else f"nodes {_show(nodes)}"
+
+    def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        mask = self.call(f"filter({pod.key}, {self._where(nodes)})",
+                         self.plugin.filter, state, pod, nodes)
+        expected = (state.n_nodes if nodes is ALL else len(nodes),)
+        if not isinstance(mask, np.ndarray) or mask.dtype != bool or mask.shape != expected:
+            got = (f"{mask.dtype} array of shape {mask.shape}" if isinstance(mask, np.ndarray)
+                   else type(mask).__name__)
+            raise self.error("filter-shape", f"filter({pod.key}, {self._where(nodes)}) "
+                             f"returned {got}, expected bool of shape {expected}")
+        return mask.copy()
+
+    def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray | None:
+        raw = self.call(f"score({pod.key}, {self._where(nodes)})",
+                        self.plugin.score, state, pod, nodes)
+        if raw is None:
+            return None
+        expected = (state.n_nodes if nodes is ALL else len(nodes),)
+        if not isinstance(raw, np.ndarray) or raw.dtype.kind not in "iu" or raw.shape != expected:
+            got = (f"{raw.dtype} array of shape {raw.shape}" if isinstance(raw, np.ndarray)
+                   else type(raw).__name__)
+            raise self.error("score-shape", f"score({pod.key}, {self._where(nodes)}) "
+                             f"returned {got}, expected an integer array of shape {expected}")
+        return raw.astype(np.int64)
+
+    def normalize(self, raw: np.ndarray) -> np.ndarray:
+        out = self.call(f"normalize_score({_show(raw)})", self.plugin.normalize_score,
+                        raw.copy())
+        if (not isinstance(out, np.ndarray) or out.dtype.kind not in "iu"
+                or out.shape != raw.shape):
+            got = (f"{out.dtype} array of shape {out.shape}" if isinstance(out, np.ndarray)
+                   else type(out).__name__)
+            raise self.error("normalize", f"normalize_score({_show(raw)}) returned {got}, "
+                             f"expected an integer array of shape {raw.shape}")
+        if len(out) and not 0 <= out.min() <= out.max() <= MAX_NODE_SCORE:
+            raise self.error("normalize", f"normalize_score({_show(raw)}) = {_show(out)} "
+                             f"leaves [0, {MAX_NODE_SCORE}]")
+        for value in np.unique(raw):
+            if len(np.unique(out[raw == value])) > 1:
+                raise self.error("normalize", f"normalize_score({_show(raw)}) = {_show(out)} "
+                                 f"maps the equal raw scores {value} to different results")
+        return out.astype(np.int64)
+
+    def answers(self, state: ClusterState, pod: Pod) -> Answers:
+        return (self.filter(state, pod, ALL) if self.is_filter else None,
+                self.score(state, pod, ALL) if self.is_score else None)
+
+    # ------------------------------------------------------------------ one pod
+    def check_pod(self, scenario: Scenario, state: ClusterState, pod: Pod) -> None:
+        before = _snapshot(state)
+        subset = scenario.subset
+        if self.is_filter:
+            mask = self.filter(state, pod, ALL)
+            if not np.array_equal(self.filter(state, pod, ALL), mask):
+                raise self.error("deterministic", f"filter({pod.key}, ALL) answered "
+                                 "differently on a second call with the same state")
+            sub = self.filter(state, pod, subset)
+            if not np.array_equal(sub, mask[subset]):
+                raise self.error("subset", f"filter({pod.key}, {_show(subset)}) = {_show(sub)} "
+                                 f"but filter({pod.key}, ALL) gives {_show(mask[subset])} there")
+            self.check_reasons(state, pod, mask)
+        if self.is_score:
+            raw = self.score(state, pod, ALL)
+            again = self.score(state, pod, ALL)
+            if (raw is None) != (again is None) or (raw is not None
+                                                    and not np.array_equal(raw, again)):
+                raise self.error("deterministic", f"score({pod.key}, ALL) answered "
+                                 "differently on a second call with the same state")
+            sub = self.score(state, pod, subset)
+            if (sub is None) != (raw is None) or (raw is not None
+                                                  and not np.array_equal(sub, raw[subset])):
+                shown = "None" if raw is None else _show(raw[subset])
+                got = "None" if sub is None else _show(sub)
+                raise self.error("subset", f"score({pod.key}, {_show(subset)}) = {got} but "
+                                 f"score({pod.key}, ALL) gives {shown} there")
+            if raw is not None:
+                self.check_scores(pod, raw, scenario.candidates)
+        if self.has_reference:
+            self.check_reference(scenario, state, pod)
+        after = _snapshot(state)
+        for name, value in before.items():
+            same = (np.array_equal(value, after[name]) if isinstance(value, np.ndarray)
+                    else value == after[name])
+            if not same:
+                raise self.error("read-only", f"state.{name} changed while the plugin "
+                                 f"answered for pod {pod.key}")
+
+    def check_scores(self, pod: Pod, raw: np.ndarray, candidates: np.ndarray) -> None:
+        if self.plugin.normalize_score is None:
+            if len(raw) and not 0 <= raw.min() <= raw.max() <= MAX_NODE_SCORE:
+                raise self.error("score-bounds", f"score({pod.key}, ALL) = {_show(raw)}")
+            return
+        out = self.normalize(raw[candidates])
+        if not np.array_equal(out, self.normalize(raw[candidates])):
+            raise self.error("deterministic", f"normalize_score({_show(raw[candidates])}) "
+                             "answered differently on a second call")
+
+    def check_reasons(self, state: ClusterState, pod: Pod, mask: np.ndarray
+                      ) -> list[tuple[str, np.ndarray]]:
+        failed = np.flatnonzero(~mask)
+        if len(failed) == 0:
+            return []
+        reasons = self.call(f"failure_reasons({pod.key}, {_show(failed)})",
+                            self.plugin.failure_reasons, state, pod, failed)
+        covered = np.zeros(len(failed), dtype=bool)
+        if not isinstance(reasons, list):
+            raise self.error("failure-reasons", f"returned a {type(reasons).__name__}, "
+                             "expected a list")
+        for item in reasons:
+            ok = (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+                  and item[0] and isinstance(item[1], np.ndarray) and item[1].dtype == bool
+                  and item[1].shape == (len(failed),))
+            if not ok:
+                raise self.error("failure-reasons", f"item {item!r} is not a (non-empty str, "
+                                 f"bool array of shape ({len(failed)},)) pair")
+            covered |= item[1]
+        if not covered.all():
+            raise self.error("failure-reasons", f"pod {pod.key}: rejected nodes "
+                             f"{_show(failed[~covered])} have no reason")
+        return reasons
+
+    # ------------------------------------------------------------------ reference
+    def check_reference(self, scenario: Scenario, state: ClusterState, pod: Pod) -> None:
+        infos = scenario.infos()
+        names = state.names
+        if self.is_filter:
+            mask = self.filter(state, pod, ALL)
+            expected = [reference.filter_node(self.plugin, pod, info) for info in infos]
+            for i, ref in enumerate(expected):
+                if mask[i] != (not ref):
+                    vec = "passes" if mask[i] else "rejects"
+                    raise self.error("reference", f"filter of pod {pod.key} on node {names[i]}: "
+                                     f"vectorised {vec}, reference {ref or 'passes'}")
+            failed = np.flatnonzero(~mask)
+            reasons = self.check_reasons(state, pod, mask)
+            for j, i in enumerate(failed):
+                got = sorted({text for text, which in reasons if which[j]})
+                if got != sorted(set(expected[i])):
+                    raise self.error("reference", f"reasons of pod {pod.key} on node "
+                                     f"{names[i]}: vectorised {got}, reference "
+                                     f"{sorted(set(expected[i]))}")
+        if self.is_score:
+            raw = self.score(state, pod, ALL)
+            raw = np.zeros(state.n_nodes, dtype=np.int64) if raw is None else raw
+            expected = [reference.score_node(self.plugin, pod, info) for info in infos]
+            for i, ref in enumerate(expected):
+                if raw[i] != ref:
+                    raise self.error("reference", f"raw score of pod {pod.key} on node "
+                                     f"{names[i]}: vectorised {raw[i]}, reference {ref}")
+            if self.plugin.normalize_score is None:
+                return
+            sets = [scenario.candidates]
+            if self.is_filter and self.filter(state, pod, ALL).any():
+                sets.append(np.flatnonzero(self.filter(state, pod, ALL)))
+            for nodes in sets:
+                vec = self.normalize(raw[nodes])
+                ref = reference.normalize(self.plugin, [expected[i] for i in nodes])
+                if vec.tolist() != list(ref):
+                    raise self.error("reference", f"normalised scores of pod {pod.key} over "
+                                     f"nodes {_show(nodes)} (raw {_show(raw[nodes])}): "
+                                     f"vectorised {_show(vec)}, reference {_show(ref)}")
+
+    # ------------------------------------------------------------------ scope
+    def _diff(self, before: Answers, after: Answers, allowed: int | None) -> str | None:
+        """Describe answers that changed at nodes other than ``allowed`` (None: any)."""
+        for what, old, new in zip(("filter", "score"), before, after, strict=True):
+            if (old is None) != (new is None):
+                return f"its {what} switched between skipping and answering"
+            if old is None:
+                continue
+            changed = np.flatnonzero(old != new)
+            if allowed is not None:
+                changed = changed[changed != allowed]
+            if len(changed):
+                return (f"its {what} answers at nodes {_show(changed)} went from "
+                        f"{_show(old[changed])} to {_show(new[changed])}")
+        return None
+
+    def check_scope(self, scenario: Scenario, state: ClusterState) -> None:
+        scope = self.plugin.scope
+        if scope is Scope.CLUSTER:
+            return
+        pods = scenario.asked
+        before = [self.answers(state, pod) for pod in pods]
+        moves: list[tuple[str, Callable[[], None], Callable[[], None], int]] = []
+        moved, target = scenario.moved, scenario.move_to
+        moves.append((f"binding pod {moved.key} on node {state.names[target]}",
+                      lambda: state.bind(moved, target), lambda: state.unbind(moved), target))
+        if scenario.bound:
+            gone, source = scenario.bound[0]
+            moves.append((f"unbinding pod {gone.key} from node {state.names[source]}",
+                          lambda: state.unbind(gone), lambda: state.bind(gone, source), source))
+        for text, do, undo, node in moves:
+            do()
+            allowed = None if scope is Scope.STATIC else node
+            for pod, old in zip(pods, before, strict=True):
+                problem = self._diff(old, self.answers(state, pod), allowed)
+                if problem:
+                    raise self.error("scope", f"declares {scope.name}, but after {text}, "
+                                     f"for pod {pod.key}, {problem}")
+            undo()
+            for pod, old in zip(pods, before, strict=True):
+                problem = self._diff(old, self.answers(state, pod), None)
+                if problem:
+                    raise self.error("scope", f"declares {scope.name}, but after {text} and "
+                                     f"undoing it, for pod {pod.key}, {problem}")
+
+    def check(self, scenario: Scenario) -> None:
+        state = scenario.state()
+        for pod in scenario.asked:
+            self.check_pod(scenario, state, pod)
+        self.check_scope(scenario, state)
+
+
+def check_plugin(plugin: Plugin, *, max_examples: int = 50,
+                 hypothesis_settings: settings | None = None) -> None:
+    """Check that ``plugin`` keeps the plugin contract, on ``max_examples`` random states.
+
+    Over random clusters with pods bound (``Scenario``) and random pods, it checks (the
+    names are ``RULES``): filter and score return the right shape and dtype for ALL and for
+    an index array, and the index-array answers equal the ALL answers there; answers are
+    deterministic; raw scores lie in [0, 100] unless the plugin has ``normalize_score``,
+    whose output must lie in [0, 100] and map equal raw scores to equal results; the
+    declared ``scope`` is honest; the state is not modified; ``failure_reasons`` covers
+    every rejected node. A plugin with a scalar reference (``schedlab.reference``) must
+    also equal it exactly: pass/fail and reasons per node, raw scores, and normalised
+    scores over the feasible nodes and over random candidate sets.
+
+    Raises ``AssertionError`` naming the plugin and the rule it breaks; hypothesis prints
+    the (shrunk) failing example. Other hypothesis settings come from
+    ``hypothesis_settings``, by default the loaded profile (e.g. pass
+    ``settings(phases=[Phase.generate])`` to skip shrinking).
+    """
+    checker = _PluginChecker(plugin)
+    checker.check_declaration()
+
+    @_settings(max_examples, hypothesis_settings)
+    @given(scenarios())
+    def run(scenario: Scenario) -> None:
+        checker.check(scenario)
+
+    _run(run)
+
+
+# ---------------------------------------------------------------------------- policies
+def enforced_constraints(profile: Profile) -> Callable[[Violation], bool]:
+    """A predicate telling whether a ``verify`` violation concerns a constraint one of the
+    profile's filters enforces (a profile without NodeResourcesFit does not promise capacity;
+    resources a NodeResourcesFit ignores are not promised either)."""
+    enforced = {"unknown-pod", "unknown-node"}
+    fits = []
+    for plugin in profile.filters:
+        if isinstance(plugin, NodeName):
+            enforced.add("node-name")
+        elif isinstance(plugin, NodeAffinity):
+            enforced.add("node-affinity")
+        elif isinstance(plugin, TaintToleration):
+            enforced.add("taints")
+        elif isinstance(plugin, NodeUnschedulable):
+            enforced.add("unschedulable")
+        elif isinstance(plugin, NodeResourcesFit):
+            enforced |= {"capacity", "pod-count"}
+            fits.append(plugin)
+
+    def ignored(plugin: NodeResourcesFit, name: str) -> bool:
+        return resources.is_extended(name) and (
+            name in plugin.ignored_resources
+            or name.split("/", 1)[0] in plugin.ignored_resource_groups)
+
+    def concerns(violation: Violation) -> bool:
+        if violation.constraint not in enforced:
+            return False
+        if violation.constraint == "capacity":
+            name = violation.detail.split(":", 1)[0]
+            return any(not ignored(fit, name) for fit in fits)
+        return True
+
+    return concerns
+
+
+class _PolicyChecker:
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        profile = getattr(policy, "profile", None)
+        self.profile = profile if isinstance(profile, Profile) else Profile.default()
+        self.concerns = enforced_constraints(self.profile)
+
+    def error(self, rule: str, detail: str) -> AssertionError:
+        return AssertionError(f"check_policy: policy {self.policy.name or type(self.policy)} "
+                              f"({self.policy!r}) breaks rule '{rule}' ({POLICY_RULES[rule]}): "
+                              f"{detail}")
+
+    def simulate(self, workload: Workload, seed: int) -> Any:
+        try:
+            return simulate(workload, self.policy, seed)
+        except AssertionError:
+            raise
+        except Exception as exc:
+            raise self.error("no-exceptions", f"simulate(seed={seed}) raised "
+                             f"{type(exc).__name__}: {exc}") from exc
+
+    def check(self, workload: Workload, seed: int) -> None:
+        first = self.simulate(workload, seed)
+        second = self.simulate(workload, seed)
+        if not first.bindings.equals(second.bindings):
+            differ = first.bindings.ne(second.bindings).any(axis=1)
+            row = int(np.flatnonzero(differ.to_numpy())[0]) if differ.any() else 0
+            raise self.error("reproducible", f"seed {seed}: row {row} is "
+                             f"{first.bindings.iloc[row].to_dict()} then "
+                             f"{second.bindings.iloc[row].to_dict()}")
+        pending = workload.pending_pods
+        keys = [p.key for p in pending]
+        names = {node.name for node in workload.nodes}
+        if list(first.bindings["pod"]) != keys:
+            raise self.error("bindings", f"pods are {list(first.bindings['pod'])}, "
+                             f"expected {keys}")
+        chosen = list(first.bindings["node"])
+        unknown = [n for n in chosen if n is not None and n not in names]
+        if unknown:
+            raise self.error("bindings", f"unknown nodes {unknown}")
+        violations = [v for v in check_placement(workload, first.assignment())
+                      if self.concerns(v)]
+        if violations:
+            raise self.error("hard-constraints", "; ".join(map(str, violations[:5])))
+        self.replay(workload, pending, chosen, list(first.bindings["reason"]))
+
+    def replay(self, workload: Workload, pending: Sequence[Pod], chosen: list[str | None],
+               reasons: list[str | None]) -> None:
+        state = prepare(workload)
+        for pod, node, reason in zip(pending, chosen, reasons, strict=True):
+            feasible = np.ones(state.n_nodes, dtype=bool)
+            for plugin in self.profile.filters:
+                feasible &= np.asarray(plugin.filter(state, pod, ALL), dtype=bool)
+            if node is None:
+                if feasible.any():
+                    nodes = [state.names[i] for i in np.flatnonzero(feasible)]
+                    raise self.error("unschedulable", f"pod {pod.key} was left unschedulable "
+                                     f"({reason!r}) but nodes {nodes} pass every filter")
+                if not isinstance(reason, str) or not reason:
+                    raise self.error("unschedulable", f"pod {pod.key} was left unschedulable "
+                                     f"with reason {reason!r}")
+                continue
+            index = state.index[node]
+            if not feasible[index]:
+                failing = [p.name for p in self.profile.filters
+                           if not np.asarray(p.filter(state, pod, np.array([index])))[0]]
+                raise self.error("placed-feasible", f"pod {pod.key} was placed on {node}, "
+                                 f"which fails filters {failing}")
+            state.bind(pod, index)
+
+
+def check_policy(policy: Policy, *, max_examples: int = 25,
+                 workloads: st.SearchStrategy[Workload] | None = None,
+                 hypothesis_settings: settings | None = None) -> None:
+    """Check that ``policy`` keeps the policy contract on random workloads (``workloads``,
+    default ``schedlab.testing.workloads()``) and seeds (rules in ``POLICY_RULES``):
+    ``simulate`` twice with the same seed gives identical bindings; the bindings list every
+    pending pod in order; ``verify.check_placement`` finds no violation of the constraints
+    the policy's profile filters enforce; every placed pod passes the profile's filters when
+    placed; and a pod left unschedulable really has no node passing them (with a reason).
+
+    Raises ``AssertionError`` naming the policy and the rule it breaks. Other hypothesis
+    settings come from ``hypothesis_settings``, by default the loaded profile.
+    """
+    checker = _PolicyChecker(policy)
+    strategy = strategies.workloads() if workloads is None else workloads
+
+    @_settings(max_examples, hypothesis_settings)
+    @given(strategy, st.integers(0, 2**32 - 1))
+    def run(workload: Workload, seed: int) -> None:
+        checker.check(workload, seed)
+
+    _run(run)
