@@ -54,6 +54,10 @@ class Evaluation:
     constant: dict[int, int]
     epoch: int
     suspect: bool = False
+    static_feasible: np.ndarray | None = None
+    """bool (n_nodes,): the static filters all pass (the part of ``feasible`` binds keep)."""
+    ranked: np.ndarray | None = None
+    """int64 (n_nodes,): ``plain_total`` on feasible nodes, -1 on the others."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,13 @@ def _check_bounds(plugin: ScorePlugin, scores: np.ndarray) -> None:
         )
 
 
+def _union(a: NodeIndex | None, b: NodeIndex | None) -> NodeIndex | None:
+    """The refreshed rows after refreshing ``a`` and ``b`` (each the changed nodes or ALL)."""
+    if a is None or a is b:
+        return b
+    return a if b is None else ALL
+
+
 class Evaluator:
     """Filters and scores pods against one cluster state with one profile."""
 
@@ -90,6 +101,8 @@ class Evaluator:
         self.state = state
         self._cache: dict[int, tuple[object, Evaluation]] = {}
         self._n_normalizing = sum(p.normalize_score is not None for p, _ in profile.scores)
+        self._static_filters = [i for i, p in enumerate(profile.filters)
+                                if p.scope is Scope.STATIC]
 
     # ----------------------------------------------------------------- raw answers
     def _filter(self, plugin: FilterPlugin, pod: Pod, nodes: NodeIndex) -> np.ndarray:
@@ -154,7 +167,10 @@ class Evaluator:
         raw = [self._score(p, pod, ALL) for p, _ in self.profile.scores]
         ev = Evaluation(masks, np.array(feasible, dtype=bool), raw, np.empty(0, np.int64),
                         self._constants(pod, raw), self.state.epoch)
+        static = [masks[i] for i in self._static_filters]
+        ev.static_feasible = np.logical_and.reduce(static) if static else np.ones_like(ev.feasible)
         ev.plain_total = self._plain_total(ev, ALL)
+        ev.ranked = np.where(ev.feasible, ev.plain_total, -1)
         return ev
 
     def _refresh(self, pod: Pod, ev: Evaluation) -> None:
@@ -162,22 +178,26 @@ class Evaluator:
         ev.epoch = self.state.epoch
         if len(changed) * REFRESH_ALL_FRACTION > self.state.n_nodes:
             changed = ALL
-        touched: NodeIndex | None = None
+        filtered: NodeIndex | None = None
         for i, plugin in enumerate(self.profile.filters):
             if plugin.scope is not Scope.STATIC:
                 nodes = changed if plugin.scope is Scope.NODE else ALL
                 ev.masks[i][nodes] = self._filter(plugin, pod, nodes)
-                touched = nodes if touched is None or touched is nodes else ALL
-        if touched is not None:
-            ev.feasible[touched] = np.logical_and.reduce([m[touched] for m in ev.masks])
-        touched = None
+                filtered = _union(filtered, nodes)
+        if filtered is not None:
+            dynamic = [m[filtered] for i, m in enumerate(ev.masks) if i not in self._static_filters]
+            ev.feasible[filtered] = np.logical_and.reduce([ev.static_feasible[filtered], *dynamic])
+        scored: NodeIndex | None = None
         for i, (plugin, _) in enumerate(self.profile.scores):
             if plugin.scope is not Scope.STATIC:
                 nodes = changed if plugin.scope is Scope.NODE else ALL
                 ev.raw[i][nodes] = self._score(plugin, pod, nodes)
-                touched = nodes if touched is None or touched is nodes else ALL
+                scored = _union(scored, nodes)
+        if scored is not None:
+            ev.plain_total[scored] = self._plain_total(ev, scored)
+        touched = _union(filtered, scored)
         if touched is not None:
-            ev.plain_total[touched] = self._plain_total(ev, touched)
+            ev.ranked[touched] = np.where(ev.feasible[touched], ev.plain_total[touched], -1)
 
     # ----------------------------------------------------------------- scoring
     def breakdown(self, ev: Evaluation, nodes: np.ndarray) -> list[ScoreBreakdown]:

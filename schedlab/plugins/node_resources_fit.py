@@ -126,6 +126,10 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
             utilization = np.where(req > alloc, MAX_UTILIZATION, req * MAX_UTILIZATION // safe)
             part = self._shape_score(utilization)
             has &= part > 0
+        if self.scoring_strategy != "RequestedToCapacityRatio" and has.all():
+            # Every node has every scored resource: one weight sum for all (the usual case).
+            weight_sum = int(scored.weights.sum())
+            return (part * scored.weights).sum(axis=1) // max(weight_sum, 1)
         weights = has * scored.weights
         total = (part * weights).sum(axis=1)
         weight_sum = weights.sum(axis=1)

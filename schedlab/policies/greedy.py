@@ -47,10 +47,10 @@ class Greedy(Policy):
         if self._to_find >= self.state.n_nodes and self.evaluator.ranks_by_plain_total(evaluation):
             # Every feasible node is a candidate and the normalised plugins add the same
             # amount to each: the best nodes are those with the best plain total.
-            plain = np.where(evaluation.feasible, evaluation.plain_total, -1)
-            best = np.flatnonzero(plain == plain.max())
-            if plain[best[0]] < 0:
+            top = evaluation.ranked.max()
+            if top < 0:
                 return self.unschedulable(pod)
+            best = np.flatnonzero(evaluation.ranked == top)
         else:
             nodes = self.candidates(evaluation.feasible)
             if len(nodes) == 0:
