@@ -20,6 +20,13 @@ NodeIndex = np.ndarray | slice
 ALL: slice = slice(None)
 
 
+def take(array: np.ndarray, nodes: NodeIndex, columns: np.ndarray) -> np.ndarray:
+    """``array[nodes][:, columns]`` for a (n_nodes, k) array, in one indexing step."""
+    if isinstance(nodes, slice):
+        return array[nodes, columns]
+    return array[nodes[:, None], columns]
+
+
 class NodeLabels:
     """Node labels interned per key.
 

@@ -9,7 +9,7 @@ checks are applied per pod over the candidate nodes, exactly as kube-scheduler's
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -54,9 +54,11 @@ class Evaluation:
     constant: dict[int, int]
     epoch: int
     suspect: bool = False
-    static_feasible: np.ndarray | None = None
-    """bool (n_nodes,): the static filters all pass (the part of ``feasible`` binds keep)."""
-    ranked: np.ndarray | None = None
+    static_feasible: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
+    """bool (n_nodes,): the STATIC filters all pass (the part of ``feasible`` binds keep)."""
+    static_plain: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    """int64 (n_nodes,): the STATIC plugins' part of ``plain_total``."""
+    ranked: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     """int64 (n_nodes,): ``plain_total`` on feasible nodes, -1 on the others."""
 
 
@@ -86,13 +88,6 @@ def _check_bounds(plugin: ScorePlugin, scores: np.ndarray) -> None:
         )
 
 
-def _union(a: NodeIndex | None, b: NodeIndex | None) -> NodeIndex | None:
-    """The refreshed rows after refreshing ``a`` and ``b`` (each the changed nodes or ALL)."""
-    if a is None or a is b:
-        return b
-    return a if b is None else ALL
-
-
 class Evaluator:
     """Filters and scores pods against one cluster state with one profile."""
 
@@ -101,8 +96,14 @@ class Evaluator:
         self.state = state
         self._cache: dict[int, tuple[object, Evaluation]] = {}
         self._n_normalizing = sum(p.normalize_score is not None for p, _ in profile.scores)
-        self._static_filters = [i for i, p in enumerate(profile.filters)
-                                if p.scope is Scope.STATIC]
+        filters, scores = profile.filters, profile.scores
+        self._dynamic_filters = [i for i, p in enumerate(filters) if p.scope is not Scope.STATIC]
+        self._dynamic_scores = [i for i, (p, _) in enumerate(scores) if p.scope is not Scope.STATIC]
+        dynamic = [filters[i] for i in self._dynamic_filters] + [
+            scores[i][0] for i in self._dynamic_scores]
+        self._node_scoped = all(p.scope is Scope.NODE for p in dynamic)
+        """After binds, dynamic plugins are asked about the changed nodes only if all of them
+        have NODE scope; one CLUSTER plugin makes them all be asked about every node."""
 
     # ----------------------------------------------------------------- raw answers
     def _filter(self, plugin: FilterPlugin, pod: Pod, nodes: NodeIndex) -> np.ndarray:
@@ -124,16 +125,14 @@ class Evaluator:
                                   f"{raw.shape}, expected int64 of shape ({expected},)")
         return raw.astype(np.int64, copy=False)
 
-    def _plain_total(self, ev: Evaluation, nodes: NodeIndex) -> np.ndarray:
-        """Σ weight × raw over the plugins without normalize_score, on ``nodes``; flags the
-        evaluation as suspect if one of those raw scores is out of bounds."""
-        total = np.zeros(self.state.n_nodes if nodes is ALL else len(nodes), dtype=np.int64)
-        for (plugin, weight), scores in zip(self.profile.scores, ev.raw, strict=True):
-            if plugin.normalize_score is None:
-                rows = scores[nodes]
-                ev.suspect = ev.suspect or not _in_bounds(rows)
-                total += rows * weight
-        return total
+    def _weighted(self, ev: Evaluation, i: int, raw: np.ndarray) -> np.ndarray | int:
+        """Plugin i's contribution to ``plain_total`` (0 for normalising plugins); flags the
+        evaluation as suspect if a raw score is out of bounds."""
+        plugin, weight = self.profile.scores[i]
+        if plugin.normalize_score is not None:
+            return 0
+        ev.suspect = ev.suspect or not _in_bounds(raw)
+        return raw * weight
 
     def _constants(self, pod: Pod, raw: list[np.ndarray]) -> dict[int, int]:
         constant = {}
@@ -162,42 +161,43 @@ class Evaluator:
         return evaluation
 
     def _evaluate_all(self, pod: Pod) -> Evaluation:
-        masks = [self._filter(p, pod, ALL) for p in self.profile.filters]
-        feasible = np.logical_and.reduce(masks) if masks else np.ones(self.state.n_nodes, bool)
-        raw = [self._score(p, pod, ALL) for p, _ in self.profile.scores]
-        ev = Evaluation(masks, np.array(feasible, dtype=bool), raw, np.empty(0, np.int64),
-                        self._constants(pod, raw), self.state.epoch)
-        static = [masks[i] for i in self._static_filters]
-        ev.static_feasible = np.logical_and.reduce(static) if static else np.ones_like(ev.feasible)
-        ev.plain_total = self._plain_total(ev, ALL)
-        ev.ranked = np.where(ev.feasible, ev.plain_total, -1)
+        """Ask the STATIC plugins once, then the others through ``_refresh``."""
+        n = self.state.n_nodes
+        masks = [np.ones(n, bool) if i in self._dynamic_filters else self._filter(p, pod, ALL)
+                 for i, p in enumerate(self.profile.filters)]
+        raw = [np.zeros(n, np.int64) if i in self._dynamic_scores else self._score(p, pod, ALL)
+               for i, (p, _) in enumerate(self.profile.scores)]
+        ev = Evaluation(masks, np.ones(n, bool), raw, np.zeros(n, np.int64),
+                        self._constants(pod, raw), self.state.epoch,
+                        static_feasible=np.ones(n, bool), static_plain=np.zeros(n, np.int64),
+                        ranked=np.zeros(n, np.int64))
+        for mask in masks:
+            ev.static_feasible &= mask
+        for i, scores in enumerate(raw):
+            if i not in self._dynamic_scores:
+                ev.static_plain += self._weighted(ev, i, scores)
+        self._refresh(pod, ev, ALL)
         return ev
 
-    def _refresh(self, pod: Pod, ev: Evaluation) -> None:
-        changed = self.state.changed_since(ev.epoch)
+    def _refresh(self, pod: Pod, ev: Evaluation, rows: NodeIndex | None = None) -> None:
+        """Ask the dynamic plugins again about ``rows`` (default: the nodes changed since the
+        evaluation's epoch) and update feasibility and totals there."""
+        if rows is None:
+            changed = self.state.changed_since(ev.epoch)
+            few = len(changed) * REFRESH_ALL_FRACTION <= self.state.n_nodes
+            rows = changed if few and self._node_scoped else ALL
         ev.epoch = self.state.epoch
-        if len(changed) * REFRESH_ALL_FRACTION > self.state.n_nodes:
-            changed = ALL
-        filtered: NodeIndex | None = None
-        for i, plugin in enumerate(self.profile.filters):
-            if plugin.scope is not Scope.STATIC:
-                nodes = changed if plugin.scope is Scope.NODE else ALL
-                ev.masks[i][nodes] = self._filter(plugin, pod, nodes)
-                filtered = _union(filtered, nodes)
-        if filtered is not None:
-            dynamic = [m[filtered] for i, m in enumerate(ev.masks) if i not in self._static_filters]
-            ev.feasible[filtered] = np.logical_and.reduce([ev.static_feasible[filtered], *dynamic])
-        scored: NodeIndex | None = None
-        for i, (plugin, _) in enumerate(self.profile.scores):
-            if plugin.scope is not Scope.STATIC:
-                nodes = changed if plugin.scope is Scope.NODE else ALL
-                ev.raw[i][nodes] = self._score(plugin, pod, nodes)
-                scored = _union(scored, nodes)
-        if scored is not None:
-            ev.plain_total[scored] = self._plain_total(ev, scored)
-        touched = _union(filtered, scored)
-        if touched is not None:
-            ev.ranked[touched] = np.where(ev.feasible[touched], ev.plain_total[touched], -1)
+        feasible = ev.static_feasible[rows]
+        for i in self._dynamic_filters:
+            mask = ev.masks[i][rows] = self._filter(self.profile.filters[i], pod, rows)
+            feasible = feasible & mask
+        plain = ev.static_plain[rows]
+        for i in self._dynamic_scores:
+            scores = ev.raw[i][rows] = self._score(self.profile.scores[i][0], pod, rows)
+            plain = plain + self._weighted(ev, i, scores)
+        ev.feasible[rows] = feasible
+        ev.plain_total[rows] = plain
+        ev.ranked[rows] = np.where(feasible, plain, -1)
 
     # ----------------------------------------------------------------- scoring
     def breakdown(self, ev: Evaluation, nodes: np.ndarray) -> list[ScoreBreakdown]:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 
 from schedlab import resources
-from schedlab.cluster import ClusterState, NodeIndex
+from schedlab.cluster import ClusterState, NodeIndex, take
 from schedlab.errors import ConfigError
 from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Scope, ScorePlugin, go_div
 from schedlab.objects import Pod
@@ -95,8 +95,8 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
         if missing:
             return np.zeros_like(fits)
         want = state.requests_of(pod).requested[columns]
-        after = state.requested[nodes][:, columns] + want
-        return fits & (after <= state.allocatable[nodes][:, columns]).all(axis=1)
+        after = take(state.requested, nodes, columns) + want
+        return fits & (after <= take(state.allocatable, nodes, columns)).all(axis=1)
 
     def failure_reasons(
         self, state: ClusterState, pod: Pod, nodes: np.ndarray

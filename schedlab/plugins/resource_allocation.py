@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from schedlab import resources
-from schedlab.cluster import ClusterState, NodeIndex
+from schedlab.cluster import ClusterState, NodeIndex, take
 from schedlab.errors import ConfigError
 from schedlab.objects import Pod
 
@@ -71,4 +71,4 @@ def allocation(
     columns, kept, pod_side = selected
     node_side = state.nonzero_requested if nonzero else state.requested
     return Allocation(
-        kept, state.allocatable[nodes][:, columns], node_side[nodes][:, columns] + pod_side)
+        kept, take(state.allocatable, nodes, columns), take(node_side, nodes, columns) + pod_side)
