@@ -18,7 +18,8 @@ class PodRequests:
     nonzero    int64 (n_resources,): with the non-zero cpu/memory defaults, for scoring
     missing    names of requested (> 0) resources that no node of the cluster has
     columns    int64 (n requested,): the columns where ``requested`` > 0
-    derived    a scratch cache for plugins: values derived from these requests alone
+    derived    a scratch cache for plugins: values derived from these requests and the
+               cluster's fixed allocatable
     """
 
     requested: np.ndarray
@@ -30,7 +31,7 @@ class PodRequests:
     @property
     def is_empty(self) -> bool:
         """True when the pod requests nothing at all (kube's fast path in the fit filter)."""
-        return not self.requested.any() and not self.missing
+        return not len(self.columns) and not self.missing
 
 
 def _vector(amounts: dict[str, int], axis: ResourceAxis) -> np.ndarray:

@@ -288,6 +288,16 @@ class ReasonLess(FilterPlugin):
         return []
 
 
+class AliasedScore(ScorePlugin):
+    """Returns a view of the state's pod counts, which the framework would write into."""
+
+    name = "AliasedScore"
+    scope = Scope.NODE
+
+    def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        return state.pod_count[nodes]  # with ALL (a slice) numpy returns a view
+
+
 class StrictFit(NodeResourcesFit):
     """A subclass breaking kube semantics: a pod must leave some cpu free (``<`` where kube
     has ``<=``)."""
@@ -304,6 +314,7 @@ class StrictFit(NodeResourcesFit):
     (SubsetLiar(), "subset"),
     (Unnormalised(), "normalize"),
     (ReasonLess(), "failure-reasons"),
+    (AliasedScore(), "fresh-arrays"),
     (StrictFit(), "(reference|failure-reasons)"),
 ], ids=lambda x: x.split("|")[0].strip("(") if isinstance(x, str) else type(x).__name__)
 def test_check_plugin_catches_broken_plugins(plugin: FilterPlugin | ScorePlugin,

@@ -26,9 +26,12 @@ class NodeResourcesBalancedAllocation(ScorePlugin):
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
         """Float64 arithmetic in kube's order, so results match bit for bit."""
         scored = allocation(state, pod, nodes, self.resources, nonzero=False)
-        has = scored.allocatable > 0
-        fraction = np.minimum(scored.requested / np.maximum(scored.allocatable, 1), 1.0)
-        std = _std_all_valid(fraction) if has.all() else _std_some_valid(fraction, has)
+        if scored.everywhere:
+            std = _std_all_valid(np.minimum(scored.requested / scored.allocatable, 1.0))
+        else:
+            has = scored.allocatable > 0
+            fraction = np.minimum(scored.requested / np.maximum(scored.allocatable, 1), 1.0)
+            std = _std_some_valid(fraction, has)
         return ((1 - std) * MAX_NODE_SCORE).astype(np.int64)
 
 

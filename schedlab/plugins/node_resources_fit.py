@@ -116,6 +116,13 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
         scored = allocation(state, pod, nodes, self.resources, nonzero=True)
         alloc, req = scored.allocatable, scored.requested
+        if scored.everywhere and self.scoring_strategy != "RequestedToCapacityRatio":
+            # Every node has every scored resource (the usual case): no node skips one.
+            if self.scoring_strategy == "LeastAllocated":
+                part = np.maximum(alloc - req, 0) * MAX_NODE_SCORE // alloc
+            else:
+                part = np.minimum(req, alloc) * MAX_NODE_SCORE // alloc
+            return (part * scored.weights).sum(axis=1) // max(int(scored.weights.sum()), 1)
         has = alloc > 0
         safe = np.maximum(alloc, 1)
         if self.scoring_strategy == "LeastAllocated":
@@ -126,10 +133,6 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
             utilization = np.where(req > alloc, MAX_UTILIZATION, req * MAX_UTILIZATION // safe)
             part = self._shape_score(utilization)
             has &= part > 0
-        if self.scoring_strategy != "RequestedToCapacityRatio" and has.all():
-            # Every node has every scored resource: one weight sum for all (the usual case).
-            weight_sum = int(scored.weights.sum())
-            return (part * scored.weights).sum(axis=1) // max(weight_sum, 1)
         weights = has * scored.weights
         total = (part * weights).sum(axis=1)
         weight_sum = weights.sum(axis=1)

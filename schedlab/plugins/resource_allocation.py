@@ -35,11 +35,13 @@ class Allocation:
     weights      int64 (m,)
     allocatable  int64 (k, m); a node with 0 of a resource must leave it out of its score
     requested    int64 (k, m): what the node's pods request plus the incoming pod's request
+    everywhere   every node of the cluster has every one of the m resources (allocatable > 0)
     """
 
     weights: np.ndarray
     allocatable: np.ndarray
     requested: np.ndarray
+    everywhere: bool
 
 
 def allocation(
@@ -66,9 +68,10 @@ def allocation(
             kept.append(weight)
         pod_side = pod_requests.nonzero if nonzero else pod_requests.requested
         columns_array = np.array(columns, dtype=np.int64)
+        everywhere = bool((state.allocatable[:, columns_array] > 0).all())
         selected = pod_requests.derived[key] = (
-            columns_array, np.array(kept, dtype=np.int64), pod_side[columns_array])
-    columns, kept, pod_side = selected
+            columns_array, np.array(kept, dtype=np.int64), pod_side[columns_array], everywhere)
+    columns, kept, pod_side, everywhere = selected
     node_side = state.nonzero_requested if nonzero else state.requested
-    return Allocation(
-        kept, take(state.allocatable, nodes, columns), take(node_side, nodes, columns) + pod_side)
+    return Allocation(kept, take(state.allocatable, nodes, columns),
+                      take(node_side, nodes, columns) + pod_side, everywhere)

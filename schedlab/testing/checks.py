@@ -46,6 +46,8 @@ RULES: dict[str, str] = {
     "scope": "the declared scope is honest (STATIC: binds change nothing; NODE: a bind on "
              "node i changes answers of node i only)",
     "read-only": "the plugin does not modify the cluster state",
+    "fresh-arrays": "filter and score return new arrays, not views of the state or arrays "
+                    "returned before (the framework writes into the answers it caches)",
     "failure-reasons": "failure_reasons gives (str, bool array over the failed nodes) pairs "
                        "covering every rejected node",
     "reference": "answers equal the scalar reference (schedlab.reference) exactly",
@@ -189,6 +191,16 @@ def _snapshot(state: ClusterState) -> dict[str, Any]:
     return arrays
 
 
+def _state_arrays(state: ClusterState) -> dict[str, np.ndarray]:
+    arrays = {name: getattr(state, name)
+              for name in ("allocatable", "requested", "nonzero_requested", "allowed_pods",
+                           "pod_count", "unschedulable")}
+    arrays["taints.ids"] = state.taints.ids
+    for key in state.labels.keys:
+        arrays[f"labels.codes({key!r})"] = state.labels.codes(key)
+    return arrays
+
+
 Answers = tuple[np.ndarray | None, np.ndarray | None]
 
 
@@ -230,29 +242,38 @@ class _PluginChecker:
     def _where(nodes: NodeIndex) -> str:
         return "ALL nodes" if nodes is ALL else f"nodes {_show(nodes)}"
 
+    def check_fresh(self, state: ClusterState, what: str, out: np.ndarray) -> None:
+        for name, array in _state_arrays(state).items():
+            if np.may_share_memory(out, array):
+                raise self.error("fresh-arrays", f"{what} returned a view of state.{name}")
+
     def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
-        mask = self.call(f"filter({pod.key}, {self._where(nodes)})",
-                         self.plugin.filter, state, pod, nodes)
+        """The plugin's answer, checked for shape, dtype and aliasing (not copied)."""
+        what = f"filter({pod.key}, {self._where(nodes)})"
+        mask = self.call(what, self.plugin.filter, state, pod, nodes)
         expected = (state.n_nodes if nodes is ALL else len(nodes),)
         if not isinstance(mask, np.ndarray) or mask.dtype != bool or mask.shape != expected:
             got = (f"{mask.dtype} array of shape {mask.shape}" if isinstance(mask, np.ndarray)
                    else type(mask).__name__)
-            raise self.error("filter-shape", f"filter({pod.key}, {self._where(nodes)}) "
-                             f"returned {got}, expected bool of shape {expected}")
-        return mask.copy()
+            raise self.error("filter-shape", f"{what} returned {got}, expected bool of shape "
+                             f"{expected}")
+        self.check_fresh(state, what, mask)
+        return mask
 
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray | None:
-        raw = self.call(f"score({pod.key}, {self._where(nodes)})",
-                        self.plugin.score, state, pod, nodes)
+        """The plugin's answer, checked for shape, dtype and aliasing (not copied)."""
+        what = f"score({pod.key}, {self._where(nodes)})"
+        raw = self.call(what, self.plugin.score, state, pod, nodes)
         if raw is None:
             return None
         expected = (state.n_nodes if nodes is ALL else len(nodes),)
         if not isinstance(raw, np.ndarray) or raw.dtype.kind not in "iu" or raw.shape != expected:
             got = (f"{raw.dtype} array of shape {raw.shape}" if isinstance(raw, np.ndarray)
                    else type(raw).__name__)
-            raise self.error("score-shape", f"score({pod.key}, {self._where(nodes)}) "
-                             f"returned {got}, expected an integer array of shape {expected}")
-        return raw.astype(np.int64)
+            raise self.error("score-shape", f"{what} returned {got}, expected an integer "
+                             f"array of shape {expected}")
+        self.check_fresh(state, what, raw)
+        return raw
 
     def normalize(self, raw: np.ndarray) -> np.ndarray:
         out = self.call(f"normalize_score({_show(raw)})", self.plugin.normalize_score,
@@ -273,8 +294,11 @@ class _PluginChecker:
         return out.astype(np.int64)
 
     def answers(self, state: ClusterState, pod: Pod) -> Answers:
-        return (self.filter(state, pod, ALL) if self.is_filter else None,
-                self.score(state, pod, ALL) if self.is_score else None)
+        """Copies of the filter and score answers over ALL nodes (None where not a filter or
+        a score plugin, or the score skips the pod)."""
+        mask = self.filter(state, pod, ALL).copy() if self.is_filter else None
+        raw = self.score(state, pod, ALL) if self.is_score else None
+        return mask, None if raw is None else raw.copy()
 
     # ------------------------------------------------------------------ one pod
     def check_pod(self, scenario: Scenario, state: ClusterState, pod: Pod) -> None:
@@ -282,9 +306,13 @@ class _PluginChecker:
         subset = scenario.subset
         if self.is_filter:
             mask = self.filter(state, pod, ALL)
-            if not np.array_equal(self.filter(state, pod, ALL), mask):
+            again = self.filter(state, pod, ALL)
+            if not np.array_equal(again, mask):
                 raise self.error("deterministic", f"filter({pod.key}, ALL) answered "
                                  "differently on a second call with the same state")
+            if np.may_share_memory(mask, again):
+                raise self.error("fresh-arrays", f"filter({pod.key}, ALL) returned the same "
+                                 "array on two calls")
             sub = self.filter(state, pod, subset)
             if not np.array_equal(sub, mask[subset]):
                 raise self.error("subset", f"filter({pod.key}, {_show(subset)}) = {_show(sub)} "
@@ -297,6 +325,9 @@ class _PluginChecker:
                                                     and not np.array_equal(raw, again)):
                 raise self.error("deterministic", f"score({pod.key}, ALL) answered "
                                  "differently on a second call with the same state")
+            if raw is not None and np.may_share_memory(raw, again):
+                raise self.error("fresh-arrays", f"score({pod.key}, ALL) returned the same "
+                                 "array on two calls")
             sub = self.score(state, pod, subset)
             if (sub is None) != (raw is None) or (raw is not None
                                                   and not np.array_equal(sub, raw[subset])):
