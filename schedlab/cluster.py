@@ -143,6 +143,12 @@ class ClusterState:
     def n_nodes(self) -> int:
         return len(self.nodes)
 
+    def count(self, nodes: NodeIndex) -> int:
+        """How many nodes ``nodes`` (an index array or a slice) selects."""
+        if isinstance(nodes, slice):
+            return len(range(*nodes.indices(self.n_nodes)))
+        return len(nodes)
+
     @property
     def epoch(self) -> int:
         """Counts binds and unbinds; ``changed_since(epoch)`` lists the nodes they touched."""

@@ -21,7 +21,7 @@ import pytest
 from schedlab.cluster import ClusterState, NodeIndex
 from schedlab.errors import SchedulingError
 from schedlab.framework.cycle import Evaluator, num_feasible_nodes_to_find
-from schedlab.framework.plugin import Scope, ScorePlugin
+from schedlab.framework.plugin import Scope, ScorePlugin, default_normalize
 from schedlab.framework.profile import Profile
 from schedlab.objects import (
     Container,
@@ -460,3 +460,29 @@ def test_taint_toleration_alone_spreads_nothing() -> None:
     evaluator = Evaluator(profile, prepare(TWO_NODES))
     totals = evaluator.totals(evaluator.evaluate(TWO_NODES.pods[0]), np.arange(2))
     assert totals.tolist() == [300, 300]
+
+
+class _SkippingReverse(ScorePlugin):
+    """Skips every pod (kube's PreScore Skip) but would reverse-normalise zeros to 100."""
+
+    name = "SkippingReverse"
+    scope = Scope.STATIC
+
+    def score(self, state, pod, nodes):
+        return None
+
+    def normalize_score(self, scores):
+        return default_normalize(scores, reverse=True)
+
+
+def test_a_skipped_score_plugin_contributes_zero() -> None:
+    # Kubernetes: a plugin whose PreScore returned Skip adds 0 to every node's total, even a
+    # reverse-normalising one whose all-zero raw scores would otherwise normalise to 100.
+    nodes = [Node(f"n{i}", {"cpu": 4000, "memory": 8 * 2**30}) for i in range(3)]
+    pod = Pod("p", PodTemplate(containers=(Container(requests={"cpu": 100}),)))
+    state = prepare(Workload(nodes, [pod]))
+    evaluator = Evaluator(Profile(scores=((_SkippingReverse(), 5),)), state)
+    evaluation = evaluator.evaluate(pod)
+    assert list(evaluator.totals(evaluation, np.arange(3))) == [0, 0, 0]
+    parts = evaluator.breakdown(evaluation, np.arange(3))
+    assert list(parts[0].normalized) == [0, 0, 0]

@@ -54,6 +54,8 @@ class Evaluation:
     constant: dict[int, int]
     epoch: int
     suspect: bool = False
+    skipped: set[int] = field(default_factory=set)
+    """Score plugins that skipped this pod (kube's PreScore Skip): they contribute 0."""
     static_feasible: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
     """bool (n_nodes,): the STATIC filters all pass (the part of ``feasible`` binds keep)."""
     static_plain: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
@@ -108,17 +110,18 @@ class Evaluator:
     # ----------------------------------------------------------------- raw answers
     def _filter(self, plugin: FilterPlugin, pod: Pod, nodes: NodeIndex) -> np.ndarray:
         mask = np.asarray(plugin.filter(self.state, pod, nodes), dtype=bool)
-        expected = self.state.n_nodes if nodes is ALL else len(nodes)
+        expected = self.state.count(nodes)
         if mask.shape != (expected,):
             raise SchedulingError(f"plugin {plugin.name} filter returned shape {mask.shape}, "
                                   f"expected ({expected},)")
         return mask
 
-    def _score(self, plugin: ScorePlugin, pod: Pod, nodes: NodeIndex) -> np.ndarray:
-        expected = self.state.n_nodes if nodes is ALL else len(nodes)
+    def _score(self, plugin: ScorePlugin, pod: Pod, nodes: NodeIndex) -> np.ndarray | None:
+        """The plugin's raw scores, checked for shape and type; None if it skips the pod."""
+        expected = self.state.count(nodes)
         raw = plugin.score(self.state, pod, nodes)
         if raw is None:
-            return np.zeros(expected, dtype=np.int64)
+            return None
         raw = np.asarray(raw)
         if raw.shape != (expected,) or raw.dtype.kind not in "iu":
             raise SchedulingError(f"plugin {plugin.name} score returned {raw.dtype} of shape "
@@ -134,11 +137,13 @@ class Evaluator:
         ev.suspect = ev.suspect or not _in_bounds(raw)
         return raw * weight
 
-    def _constants(self, pod: Pod, raw: list[np.ndarray]) -> dict[int, int]:
+    def _constants(self, raw: list[np.ndarray], skipped: set[int]) -> dict[int, int]:
         constant = {}
         for i, ((plugin, _), scores) in enumerate(zip(self.profile.scores, raw, strict=True)):
             static = plugin.normalize_score is not None and plugin.scope is Scope.STATIC
-            if static and scores.min() == scores.max():
+            if static and i in skipped:
+                constant[i] = 0
+            elif static and scores.min() == scores.max():
                 constant[i] = int(self._normalize(plugin, scores[:1])[0])
         return constant
 
@@ -165,10 +170,12 @@ class Evaluator:
         n = self.state.n_nodes
         masks = [np.ones(n, bool) if i in self._dynamic_filters else self._filter(p, pod, ALL)
                  for i, p in enumerate(self.profile.filters)]
-        raw = [np.zeros(n, np.int64) if i in self._dynamic_scores else self._score(p, pod, ALL)
-               for i, (p, _) in enumerate(self.profile.scores)]
+        answers = [None if i in self._dynamic_scores else self._score(p, pod, ALL)
+                   for i, (p, _) in enumerate(self.profile.scores)]
+        skipped = {i for i, r in enumerate(answers) if r is None and i not in self._dynamic_scores}
+        raw = [np.zeros(n, np.int64) if r is None else r for r in answers]
         ev = Evaluation(masks, np.ones(n, bool), raw, np.zeros(n, np.int64),
-                        self._constants(pod, raw), self.state.epoch,
+                        self._constants(raw, skipped), self.state.epoch, skipped=skipped,
                         static_feasible=np.ones(n, bool), static_plain=np.zeros(n, np.int64),
                         ranked=np.zeros(n, np.int64))
         for mask in masks:
@@ -193,7 +200,13 @@ class Evaluator:
             feasible = feasible & mask
         plain = ev.static_plain[rows]
         for i in self._dynamic_scores:
-            scores = ev.raw[i][rows] = self._score(self.profile.scores[i][0], pod, rows)
+            scores = self._score(self.profile.scores[i][0], pod, rows)
+            if scores is None:
+                ev.skipped.add(i)
+                scores = np.zeros(self.state.count(rows), np.int64)
+            else:
+                ev.skipped.discard(i)
+            ev.raw[i][rows] = scores
             plain = plain + self._weighted(ev, i, scores)
         ev.feasible[rows] = feasible
         ev.plain_total[rows] = plain
@@ -209,6 +222,8 @@ class Evaluator:
             if plugin.normalize_score is None:
                 _check_bounds(plugin, raw)
                 normalized = raw
+            elif i in ev.skipped:
+                normalized = np.zeros(len(nodes), dtype=np.int64)
             elif i in ev.constant:
                 normalized = np.full(len(nodes), ev.constant[i], dtype=np.int64)
             else:
@@ -230,6 +245,8 @@ class Evaluator:
             if plugin.normalize_score is None:
                 if ev.suspect:
                     _check_bounds(plugin, ev.raw[i][nodes])
+                continue
+            if i in ev.skipped:
                 continue
             if i in ev.constant:
                 total = total + ev.constant[i] * weight
