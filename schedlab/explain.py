@@ -9,6 +9,7 @@ import numpy as np
 from schedlab.framework.profile import Profile
 from schedlab.objects import Pod, Workload
 from schedlab.policies.greedy import Greedy
+from schedlab.report import table
 from schedlab.sim.simulate import prepare
 
 
@@ -55,7 +56,7 @@ def explain_table(report: dict[str, Any]) -> str:
     """``explain``'s result as a plain-text table for people."""
     plugins = sorted({p for row in report["nodes"] for p in row["scores"]})
     header = ["node", "feasible", "total", *plugins, "reasons"]
-    lines = []
+    lines: list[list[str]] = []
     for row in report["nodes"]:
         marker = " *" if row["name"] == report["selected"] else ""
         scores = [
@@ -65,10 +66,7 @@ def explain_table(report: dict[str, Any]) -> str:
         reasons = "; ".join(f"{r['plugin']}: {r['reason']}" for r in row["reasons"])
         lines.append([row["name"] + marker, "yes" if row["feasible"] else "no",
                       str(row["total"]) if row["feasible"] else "-", *scores, reasons])
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-    render = [header, *lines]
-    text = "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                     for r in render)
+    text = table(lines, header)
     chosen = report["selected"] or "none (unschedulable)"
     return (f"pod {report['pod']}: selected {chosen}\n"
             f"scores are weighted (raw); * marks the selected node\n{text}")

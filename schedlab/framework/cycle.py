@@ -213,23 +213,28 @@ class Evaluator:
         ev.ranked[rows] = np.where(feasible, plain, -1)
 
     # ----------------------------------------------------------------- scoring
+    def _normalized(self, ev: Evaluation, i: int, nodes: np.ndarray) -> np.ndarray | int:
+        """Score plugin i's normalised scores over candidate ``nodes``: an int64 array, or one
+        int shared by all of them (a skipped plugin's 0, a constant plugin's value)."""
+        plugin = self.profile.scores[i][0]
+        if plugin.normalize_score is None:
+            raw = ev.raw[i][nodes]
+            _check_bounds(plugin, raw)
+            return raw
+        if i in ev.skipped:
+            return 0
+        if i in ev.constant:
+            return ev.constant[i]
+        return self._normalize(plugin, ev.raw[i][nodes])
+
     def breakdown(self, ev: Evaluation, nodes: np.ndarray) -> list[ScoreBreakdown]:
         """Raw, normalised and weighted scores of every score plugin over candidate ``nodes``
         (int64 index array), normalised over exactly those nodes."""
-        parts = []
-        for i, (plugin, weight) in enumerate(self.profile.scores):
-            raw = ev.raw[i][nodes]
-            if plugin.normalize_score is None:
-                _check_bounds(plugin, raw)
-                normalized = raw
-            elif i in ev.skipped:
-                normalized = np.zeros(len(nodes), dtype=np.int64)
-            elif i in ev.constant:
-                normalized = np.full(len(nodes), ev.constant[i], dtype=np.int64)
-            else:
-                normalized = self._normalize(plugin, raw)
-            parts.append(ScoreBreakdown(plugin, weight, raw, normalized))
-        return parts
+        return [
+            ScoreBreakdown(plugin, weight, ev.raw[i][nodes],
+                           np.broadcast_to(self._normalized(ev, i, nodes), len(nodes)))
+            for i, (plugin, weight) in enumerate(self.profile.scores)
+        ]
 
     def ranks_by_plain_total(self, ev: Evaluation) -> bool:
         """True when every normalising plugin gives all nodes the same score for this pod
@@ -242,16 +247,10 @@ class Evaluator:
         SchedulingError if a plugin scored one of them outside 0..100."""
         total = ev.plain_total[nodes]
         for i, (plugin, weight) in enumerate(self.profile.scores):
-            if plugin.normalize_score is None:
-                if ev.suspect:
-                    _check_bounds(plugin, ev.raw[i][nodes])
-                continue
-            if i in ev.skipped:
-                continue
-            if i in ev.constant:
-                total = total + ev.constant[i] * weight
-            else:
-                total = total + self._normalize(plugin, ev.raw[i][nodes]) * weight
+            if plugin.normalize_score is not None:
+                total = total + self._normalized(ev, i, nodes) * weight
+            elif ev.suspect:
+                self._normalized(ev, i, nodes)  # only to check the bounds on these nodes
         return total
 
     # ----------------------------------------------------------------- diagnosis

@@ -251,7 +251,7 @@ class _PluginChecker:
         """The plugin's answer, checked for shape, dtype and aliasing (not copied)."""
         what = f"filter({pod.key}, {self._where(nodes)})"
         mask = self.call(what, self.plugin.filter, state, pod, nodes)
-        expected = (state.n_nodes if nodes is ALL else len(nodes),)
+        expected = (state.count(nodes),)
         if not isinstance(mask, np.ndarray) or mask.dtype != bool or mask.shape != expected:
             got = (f"{mask.dtype} array of shape {mask.shape}" if isinstance(mask, np.ndarray)
                    else type(mask).__name__)
@@ -266,7 +266,7 @@ class _PluginChecker:
         raw = self.call(what, self.plugin.score, state, pod, nodes)
         if raw is None:
             return None
-        expected = (state.n_nodes if nodes is ALL else len(nodes),)
+        expected = (state.count(nodes),)
         if not isinstance(raw, np.ndarray) or raw.dtype.kind not in "iu" or raw.shape != expected:
             got = (f"{raw.dtype} array of shape {raw.shape}" if isinstance(raw, np.ndarray)
                    else type(raw).__name__)
