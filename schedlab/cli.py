@@ -119,7 +119,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
     workload = generate(args.n_nodes, args.n_pods, args.seed)
     out = Path(args.out)
     for name, part in (("nodes.yaml", Workload(workload.nodes, ())),
-                       ("pods.yaml", Workload((), workload.pods))):
+                       ("pods.yaml", Workload((), workload.pods, workload.objects))):
         text = dump_manifests(part)
         write_atomic(out / name, lambda tmp, text=text: Path(tmp).write_text(text))
     print(f"wrote {len(workload.nodes)} nodes and {len(workload.pods)} pods to {out}")

@@ -6,13 +6,17 @@ taints are interned once, so selectors and tolerations are matched against small
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from schedlab import resources
 from schedlab.errors import SchedlabError
-from schedlab.objects import Node, Pod, Taint, Workload
+from schedlab.matching import PodSelector
+from schedlab.objects import ApiObjects, FrozenMap, Node, Pod, PodTemplate, Taint, Workload
 from schedlab.pods import PodRequests, compile_requests
 
 NodeIndex = np.ndarray | slice
@@ -30,8 +34,9 @@ def take(array: np.ndarray, nodes: NodeIndex, columns: np.ndarray) -> np.ndarray
 class NodeLabels:
     """Node labels interned per key.
 
-    ``codes(key)`` is an int32 array of shape (n_nodes,) holding each node's value code for the
-    key, -1 where the node lacks it; ``value_codes(key, values)`` maps label values to codes.
+    ``codes(key)`` is an intp (int64) array of shape (n_nodes,) holding each node's value code
+    for the key, -1 where the node lacks it; ``value_codes(key, values)`` maps label values
+    to codes.
     """
 
     def __init__(self, nodes: Sequence[Node]) -> None:
@@ -43,9 +48,9 @@ class NodeLabels:
                 values = self._values.setdefault(key, {})
                 codes = self._codes.get(key)
                 if codes is None:
-                    codes = self._codes[key] = np.full(self.n_nodes, -1, dtype=np.int32)
+                    codes = self._codes[key] = np.full(self.n_nodes, -1, dtype=np.intp)
                 codes[i] = values.setdefault(value, len(values))
-        self._absent = np.full(self.n_nodes, -1, dtype=np.int32)
+        self._absent = np.full(self.n_nodes, -1, dtype=np.intp)
         self._absent.flags.writeable = False
         for codes in self._codes.values():
             codes.flags.writeable = False
@@ -59,9 +64,9 @@ class NodeLabels:
         return self._codes.get(key, self._absent)
 
     def value_codes(self, key: str, values: Iterable[str]) -> np.ndarray:
-        """Codes of those ``values`` that some node carries under ``key`` (int32, 1-D)."""
+        """Codes of those ``values`` that some node carries under ``key`` (intp, 1-D)."""
         known = self._values.get(key, {})
-        return np.array([known[v] for v in values if v in known], dtype=np.int32)
+        return np.array([known[v] for v in values if v in known], dtype=np.intp)
 
     def values(self, key: str) -> list[str]:
         """The distinct values of ``key``, indexed by code."""
@@ -75,7 +80,7 @@ class NodeTaints:
     def __init__(self, nodes: Sequence[Node]) -> None:
         index: dict[Taint, int] = {}
         width = max((len(n.taints) for n in nodes), default=0)
-        self.ids = np.full((len(nodes), width), -1, dtype=np.int32)
+        self.ids = np.full((len(nodes), width), -1, dtype=np.intp)
         for i, node in enumerate(nodes):
             for j, taint in enumerate(node.taints):
                 self.ids[i, j] = index.setdefault(taint, len(index))
@@ -87,6 +92,81 @@ class NodeTaints:
         ``nodes``: a bool array of shape (len(nodes), max taints per node), False on padding."""
         padded = np.append(np.asarray(flags, dtype=bool), False)
         return padded[self.ids[nodes]]
+
+
+class Tally:
+    """Some of the bound pods, counted per node and per topology domain, kept up to date by
+    binds and unbinds (a bind adds one to a few counters, nothing is rescanned).
+
+    ``per_node`` is int64 (n_nodes,); ``domains(key)`` is int64 (n_values(key) + 1,): the
+    count per value code of node label ``key``, whose last entry (code -1, nodes lacking the
+    key) stays 0, so that ``domains(key)[labels.codes(key)]`` gives every node its domain's
+    count. The arrays are live: they change in place as pods are bound.
+    """
+
+    def __init__(self, labels: NodeLabels) -> None:
+        self._labels = labels
+        self.per_node = np.zeros(labels.n_nodes, dtype=np.int64)
+        self.version = 0
+        """Counts the binds and unbinds that changed this tally."""
+        self._domains: dict[tuple[str, bytes | None], np.ndarray] = {}
+        self._views: list[tuple[np.ndarray, np.ndarray | None, np.ndarray]] = []
+
+    def domains(self, key: str, where: np.ndarray | None = None) -> np.ndarray:
+        """Counts per domain of ``key`` over the nodes that have it and, if given, where the
+        bool (n_nodes,) array ``where`` is True; shape (n_values(key) + 1,), last entry 0."""
+        cache_key = (key, None if where is None else where.tobytes())
+        counts = self._domains.get(cache_key)
+        if counts is None:
+            codes = self._labels.codes(key)
+            counted = codes >= 0 if where is None else (codes >= 0) & where
+            size = len(self._labels.values(key)) + 1
+            counts = np.bincount(codes[counted], self.per_node[counted], size).astype(np.int64)
+            self._domains[cache_key] = counts
+            self._views.append((codes, None if where is None else where.copy(), counts))
+        return counts
+
+    def add(self, node: int, delta: int) -> None:
+        self.version += 1
+        self.per_node[node] += delta
+        for codes, where, counts in self._views:
+            code = codes[node]
+            if code >= 0 and (where is None or where[node]):
+                counts[code] += delta
+
+
+@dataclass(frozen=True)
+class CarriedTerm:
+    """A pod (anti-)affinity term that bound pods carry, as the pods it matches see it.
+
+    ``kind`` is one of ``CARRIED_KINDS``; ``weight`` is the preferred term's weight (0 for
+    required terms)."""
+
+    kind: str
+    selector: PodSelector
+    topology_key: str
+    weight: int = 0
+
+
+CARRIED_KINDS: tuple[str, ...] = (
+    "required-affinity", "required-anti-affinity", "preferred-affinity", "preferred-anti-affinity",
+)
+
+
+def carried_terms(pod: Pod) -> list[CarriedTerm]:
+    """The pod (anti-)affinity terms ``pod`` carries, each with the namespace it resolves in."""
+    template = pod.template
+    namespace = template.namespace
+    found = []
+    for kind, rules in (("affinity", template.pod_affinity),
+                        ("anti-affinity", template.pod_anti_affinity)):
+        if rules is None:
+            continue
+        found += [CarriedTerm(f"required-{kind}", PodSelector.of_term(t, namespace),
+                              t.topology_key) for t in rules.required]
+        found += [CarriedTerm(f"preferred-{kind}", PodSelector.of_term(w.term, namespace),
+                              w.term.topology_key, w.weight) for w in rules.preferred]
+    return found
 
 
 class ClusterState:
@@ -102,8 +182,10 @@ class ClusterState:
       unschedulable      bool (n_nodes,): spec.unschedulable
     """
 
-    def __init__(self, nodes: Sequence[Node], extended_resources: Iterable[str] = ()) -> None:
+    def __init__(self, nodes: Sequence[Node], extended_resources: Iterable[str] = (),
+                 objects: ApiObjects | None = None) -> None:
         self.nodes: tuple[Node, ...] = tuple(nodes)
+        self.objects = objects if objects is not None else ApiObjects()
         self.names: tuple[str, ...] = tuple(n.name for n in self.nodes)
         self.index: dict[str, int] = {name: i for i, name in enumerate(self.names)}
         if len(self.index) != len(self.names):
@@ -130,14 +212,26 @@ class ClusterState:
         self.pod_count = np.zeros(n, dtype=np.int64)
         self.bound: dict[str, int] = {}
         self._changes: list[int] = []
+        self._last_changed: tuple[tuple[int, int], np.ndarray] = ((-1, -1), np.empty(0, np.int64))
         self._compiled: dict[int, tuple[object, PodRequests]] = {}
+        self._by_requests: dict[tuple[FrozenMap, FrozenMap], PodRequests] = {}
+        self._placed: dict[int, tuple[PodTemplate, Counter[int]]] = {}
+        """id(template) → (template, node index → pods of it bound there)."""
+        self._tallies: dict[tuple[PodSelector, ...], Tally] = {}
+        self._carried: dict[CarriedTerm, Tally] = {}
+        self._counted_in: dict[int, tuple[PodTemplate, list[Tally]]] = {}
+        """id(template) → the tallies a bound pod of the template adds to."""
+        self._carried_matching: dict[int, tuple[PodTemplate, list[tuple[CarriedTerm, Tally]]]] = {}
+        self.memo: dict[Any, Any] = {}
+        """Scratch space for plugins' per-state compiled data (e.g. per pod template)."""
 
     @classmethod
     def from_workload(cls, workload: Workload) -> ClusterState:
         """A state over the workload's nodes, with a column for every resource its pods use."""
         templates = {id(p.template): p.template for p in workload.pods}.values()
         used = {r for t in templates for r in t.requests}
-        return cls(workload.nodes, (r for r in used if resources.is_extended(r)))
+        extended = (r for r in used if resources.is_extended(r))
+        return cls(workload.nodes, extended, workload.objects)
 
     @property
     def n_nodes(self) -> int:
@@ -156,19 +250,24 @@ class ClusterState:
 
     def changed_since(self, epoch: int) -> np.ndarray:
         """Sorted unique indices (int64) of the nodes bound or unbound since ``epoch``."""
-        changes = self._changes[epoch:]
-        if len(changes) == 1:
-            return np.array(changes, dtype=np.int64)
-        return np.unique(np.array(changes, dtype=np.int64))
+        key = (epoch, len(self._changes))
+        if self._last_changed[0] != key:
+            changes = self._changes[epoch:]
+            changed = np.array(changes, dtype=np.int64)
+            self._last_changed = (key, changed if len(changes) <= 1 else np.unique(changed))
+        return self._last_changed[1]
 
     def requests_of(self, pod: Pod) -> PodRequests:
-        """The pod's requests as vectors over ``resources`` (compiled once per template)."""
+        """The pod's requests as vectors over ``resources``, compiled once per template and
+        shared by all templates with the same real and non-zero requests."""
         cached = self._compiled.get(id(pod.template))
         if cached is None:
-            cached = self._compiled[id(pod.template)] = (
-                pod.template,
-                compile_requests(pod.template, self.resources),
-            )
+            template = pod.template
+            key = (FrozenMap(template.requests), FrozenMap(template.nonzero_requests))
+            compiled = self._by_requests.get(key)
+            if compiled is None:
+                compiled = self._by_requests[key] = compile_requests(template, self.resources)
+            cached = self._compiled[id(template)] = (template, compiled)
         return cached[1]
 
     def bind(self, pod: Pod, node: int) -> None:
@@ -180,6 +279,7 @@ class ClusterState:
         self.nonzero_requested[node] += req.nonzero
         self.pod_count[node] += 1
         self.bound[pod.key] = node
+        self._count(pod, node, 1)
         self._changes.append(node)
 
     def unbind(self, pod: Pod) -> int:
@@ -191,5 +291,60 @@ class ClusterState:
         self.requested[node] -= req.requested
         self.nonzero_requested[node] -= req.nonzero
         self.pod_count[node] -= 1
+        self._count(pod, node, -1)
         self._changes.append(node)
         return node
+
+    # ------------------------------------------------------------ pods counted by selectors
+    def tally(self, selectors: tuple[PodSelector, ...]) -> Tally:
+        """The bound pods that every one of ``selectors`` matches, per node and domain."""
+        tally = self._tallies.get(selectors)
+        if tally is None:
+            tally = self._tallies[selectors] = Tally(self.labels)
+            self._register(tally, lambda t: all(s.matches(t, self.objects) for s in selectors))
+        return tally
+
+    def carried_terms_matching(self, pod: Pod) -> list[tuple[CarriedTerm, Tally]]:
+        """The terms bound pods carry (or carried) that match ``pod``, each with the tally of
+        the pods carrying it. The list is live: terms first carried later are appended."""
+        cached = self._carried_matching.get(id(pod.template))
+        if cached is None:
+            found = [(term, tally) for term, tally in self._carried.items()
+                     if term.selector.matches(pod.template, self.objects)]
+            cached = self._carried_matching[id(pod.template)] = (pod.template, found)
+        return cached[1]
+
+    def _register(self, tally: Tally, counts: Callable[[PodTemplate], bool]) -> None:
+        """Start counting the bound pods of the templates ``counts`` accepts in ``tally``."""
+        for template, tallies in self._counted_in.values():
+            if counts(template):
+                tallies.append(tally)
+        for template, placed in self._placed.values():
+            if placed and counts(template):
+                for node, n in placed.items():
+                    tally.add(node, n)
+
+    def _tallies_of(self, pod: Pod) -> list[Tally]:
+        template = pod.template
+        cached = self._counted_in.get(id(template))
+        if cached is None:
+            tallies = [t for selectors, t in self._tallies.items()
+                       if all(s.matches(template, self.objects) for s in selectors)]
+            tallies += [self._carry(term) for term in carried_terms(pod)]
+            cached = self._counted_in[id(template)] = (template, tallies)
+        return cached[1]
+
+    def _carry(self, term: CarriedTerm) -> Tally:
+        tally = self._carried.get(term)
+        if tally is None:
+            tally = self._carried[term] = Tally(self.labels)
+            for template, found in self._carried_matching.values():
+                if term.selector.matches(template, self.objects):
+                    found.append((term, tally))
+        return tally
+
+    def _count(self, pod: Pod, node: int, delta: int) -> None:
+        for tally in self._tallies_of(pod):
+            tally.add(node, delta)
+        entry = self._placed.setdefault(id(pod.template), (pod.template, Counter()))
+        entry[1][node] += delta

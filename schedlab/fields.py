@@ -5,7 +5,10 @@ and knows where it stands, so that a bad value raises one line naming the file o
 field path (``spec.containers[0].resources.requests.cpu``), the value and what was expected.
 ``node_affinity`` reads a v1 NodeAffinity with it; the manifest reader (a pod's
 ``spec.affinity.nodeAffinity``) and the configuration reader (NodeAffinityArgs
-``addedAffinity``) share it, each with its own rules.
+``addedAffinity``) share it, each with its own rules. ``label_selector``, ``pod_affinity`` and
+``topology_spread_constraints`` read a metav1.LabelSelector, a v1 PodAffinity (or
+PodAntiAffinity) and a list of v1 TopologySpreadConstraints, checked as the API server checks
+a pod; the configuration reader uses the last for PodTopologySpreadArgs ``defaultConstraints``.
 """
 
 from __future__ import annotations
@@ -19,15 +22,34 @@ from schedlab import quantity
 from schedlab.errors import InputError
 from schedlab.matching import METADATA_NAME, parse_int64, requirement_is_valid
 from schedlab.objects import (
+    LABEL_SELECTOR_OPERATORS,
     NODE_SELECTOR_OPERATORS,
+    LabelSelector,
+    LabelSelectorRequirement,
     NodeAffinity,
     NodeSelectorRequirement,
     NodeSelectorTerm,
+    PodAffinity,
+    PodAffinityTerm,
     PreferredSchedulingTerm,
+    TopologySpreadConstraint,
+    WeightedPodAffinityTerm,
 )
 
 REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
 PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
+INT32_MAX = 2**31 - 1
+WHEN_UNSATISFIABLE: tuple[str, ...] = ("DoNotSchedule", "ScheduleAnyway")
+NODE_INCLUSION_POLICIES: tuple[str, ...] = ("Honor", "Ignore")
+
+LABEL_KEY = (
+    "a valid label key (an optional DNS subdomain prefix and '/', then at most 63 "
+    "characters of [-A-Za-z0-9_.], alphanumeric at both ends)"
+)
+LABEL_VALUE = (
+    "a valid label value (at most 63 characters of [-A-Za-z0-9_.], alphanumeric at both ends)"
+)
+_UNSET: Any = object()
 
 _LONGEST_VALUE = 80
 """Characters of a mapping's or list's repr shown in an error before it is shortened."""
@@ -87,11 +109,13 @@ class Field:
             return f"{parent}[{self._key}]"
         return f"{parent}.{self._key}" if parent else self._key
 
-    def error(self, expected: str) -> InputError:
-        """The error for this field's value, saying what was ``expected`` instead (to raise).
+    def error(self, expected: str, value: Any = _UNSET) -> InputError:
+        """The error for this field's value (or for ``value`` when given, to show something
+        else at this field's path), saying what was ``expected`` instead (to raise).
 
         A mapping or list whose repr is longer than 80 characters is shown shortened."""
-        value = self.value
+        if value is _UNSET:
+            value = self.value
         if isinstance(value, dict | list) and len(repr(value)) > _LONGEST_VALUE:
             value = _Shown(reprlib.repr(value))
         return self._error_class(self.where, self.path or "document", value, expected)
@@ -213,6 +237,36 @@ class Field:
         """A mapping of string to string (labels, nodeSelector)."""
         return {key: field.string() for key, field in self.entries()}
 
+    def label_key(self) -> str:
+        """The value as a valid label key (the API server's IsQualifiedName)."""
+        if not isinstance(self.value, str) or not _is_label_key(self.value):
+            raise self.error(LABEL_KEY)
+        return self.value
+
+    def label_value(self) -> str:
+        """The value as a valid label value (IsValidLabelValue; empty is valid)."""
+        if not isinstance(self.value, str) or not _is_label_value(self.value):
+            raise self.error(LABEL_VALUE)
+        return self.value
+
+    def label_map(self) -> dict[str, str]:
+        """A mapping of valid label keys to valid label values (matchLabels, a Service's
+        selector), as the API server's ValidateLabels; a bad key is shown at its own path."""
+        labels = {}
+        for key, field in self.entries():
+            if not _is_label_key(key):
+                raise field.error(LABEL_KEY, value=key)
+            labels[key] = field.label_value()
+        return labels
+
+
+def _is_label_key(key: str) -> bool:
+    return requirement_is_valid(NodeSelectorRequirement(key, "Exists"))
+
+
+def _is_label_value(value: str) -> bool:
+    return requirement_is_valid(NodeSelectorRequirement("k", "In", (value,)))
+
 
 # --- node affinity ---------------------------------------------------------------------------
 
@@ -293,17 +347,9 @@ def label_requirement(field: Field, *, label_syntax: bool = False) -> NodeSelect
         one = "exactly one integer value" if label_syntax else "exactly one value"
         raise values_field.error(f"{one} for operator {operator}")
     if label_syntax:
-        if not requirement_is_valid(NodeSelectorRequirement(key, "Exists")):
-            raise key_field.error(
-                "a valid label key (an optional DNS subdomain prefix and '/', then at most 63 "
-                "characters of [-A-Za-z0-9_.], alphanumeric at both ends)"
-            )
-        for value_field, value in zip(value_fields, values, strict=True):
-            if not requirement_is_valid(NodeSelectorRequirement("k", "In", (value,))):
-                raise value_field.error(
-                    "a valid label value (at most 63 characters of [-A-Za-z0-9_.], "
-                    "alphanumeric at both ends)"
-                )
+        key_field.label_key()
+        for value_field in value_fields:
+            value_field.label_value()
     return NodeSelectorRequirement(key, operator, values)
 
 
@@ -320,3 +366,181 @@ def field_requirement(field: Field) -> NodeSelectorRequirement:
     if len(values) != 1:
         raise values_field.error("exactly one node name")
     return NodeSelectorRequirement(METADATA_NAME, operator, values)
+
+
+# --- label selectors -------------------------------------------------------------------------
+
+
+def label_selector(field: Field) -> LabelSelector | None:
+    """A metav1.LabelSelector (``matchLabels``, ``matchExpressions``); None when the field is
+    absent or null, an empty ``LabelSelector`` for ``{}``.
+
+    Checked as the API server's ValidateLabelSelector: matchLabels keys and values are valid
+    label keys and values; each expression has a valid key, an operator In, NotIn, Exists or
+    DoesNotExist, one or more valid label values for In/NotIn and none for Exists/DoesNotExist.
+    """
+    if field.value is None:
+        return None
+    field.check_fields(("matchLabels", "matchExpressions"), "LabelSelector")
+    match_labels = field["matchLabels"].label_map()
+    expressions = field["matchExpressions"].elements()
+    return LabelSelector(match_labels, tuple(label_selector_requirement(e) for e in expressions))
+
+
+def label_selector_requirement(field: Field) -> LabelSelectorRequirement:
+    """One ``matchExpressions`` entry of a label selector (see ``label_selector``)."""
+    field.check_fields(("key", "operator", "values"), "LabelSelectorRequirement")
+    key = field["key"].label_key()
+    operator = field["operator"].choice(LABEL_SELECTOR_OPERATORS)
+    values_field = field["values"]
+    value_fields = values_field.elements()
+    if operator in ("In", "NotIn") and not value_fields:
+        raise values_field.error(f"at least one value for operator {operator}")
+    if operator in ("Exists", "DoesNotExist") and value_fields:
+        raise values_field.error(f"no values for operator {operator}")
+    return LabelSelectorRequirement(key, operator, tuple(v.label_value() for v in value_fields))
+
+
+# --- pod affinity ----------------------------------------------------------------------------
+
+_TERM_FIELDS = (
+    "labelSelector", "namespaces", "topologyKey", "namespaceSelector", "matchLabelKeys",
+    "mismatchLabelKeys",
+)
+_UNMODELLED_TERM_FIELDS = ("matchLabelKeys", "mismatchLabelKeys")
+
+
+def pod_affinity(field: Field, type_name: str = "PodAffinity") -> PodAffinity | None:
+    """A v1 PodAffinity or PodAntiAffinity (``type_name``, for messages) as
+    ``objects.PodAffinity``; None when the field is absent (``{}`` is an affinity without
+    terms, which kube still counts as the pod having affinity).
+
+    Required terms are a list of PodAffinityTerm (see ``pod_affinity_term``); preferred ones
+    ``{weight: 1..100, podAffinityTerm}``.
+    """
+    if field.value is None:
+        return None
+    field.check_fields((REQUIRED, PREFERRED), type_name)
+    required = tuple(pod_affinity_term(t) for t in field[REQUIRED].elements())
+    preferred = []
+    for item in field[PREFERRED].elements():
+        item.check_fields(("weight", "podAffinityTerm"), "WeightedPodAffinityTerm")
+        weight = item["weight"].integer(minimum=1, maximum=100)
+        term = item["podAffinityTerm"]
+        if term.value is None:
+            raise term.error("a pod affinity term (with a topologyKey)")
+        preferred.append(WeightedPodAffinityTerm(weight, pod_affinity_term(term)))
+    return PodAffinity(required, tuple(preferred))
+
+
+def pod_affinity_term(field: Field) -> PodAffinityTerm:
+    """A v1 PodAffinityTerm: ``labelSelector`` (absent: None, matching no pod),
+    ``namespaces`` (non-empty strings), ``namespaceSelector`` (absent: None; ``{}`` selects
+    every namespace) and ``topologyKey`` (required, a valid label key, as the API server
+    checks). ``matchLabelKeys`` and ``mismatchLabelKeys`` are not modelled: a non-empty list
+    is an error rather than silently ignored."""
+    field.check_fields(_TERM_FIELDS, "PodAffinityTerm")
+    for name in _UNMODELLED_TERM_FIELDS:
+        keys = field[name]
+        if keys.elements():
+            raise keys.error(
+                f"no {name} (schedlab does not model {name} of pod affinity terms; the API "
+                "server merges them into labelSelector when it creates a pod: write the "
+                "merged labelSelector instead)"
+            )
+    selector = label_selector(field["labelSelector"])
+    namespaces = tuple(n.name() for n in field["namespaces"].elements())
+    namespace_selector = label_selector(field["namespaceSelector"])
+    topology_key = field["topologyKey"].label_key()
+    return PodAffinityTerm(topology_key, selector, namespaces, namespace_selector)
+
+
+# --- topology spread constraints -------------------------------------------------------------
+
+_CONSTRAINT_FIELDS = (
+    "maxSkew", "topologyKey", "whenUnsatisfiable", "labelSelector", "minDomains",
+    "matchLabelKeys", "nodeAffinityPolicy", "nodeTaintsPolicy",
+)
+
+
+def topology_spread_constraints(
+    field: Field, *, defaults: bool = False
+) -> tuple[TopologySpreadConstraint, ...]:
+    """A list of v1 TopologySpreadConstraint (see ``topology_spread_constraint``); two
+    constraints with the same ``{topologyKey, whenUnsatisfiable}`` pair are an error, as the
+    API server's. ``defaults`` reads PodTopologySpreadArgs ``defaultConstraints``."""
+    constraints: list[TopologySpreadConstraint] = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, item in enumerate(field.elements()):
+        constraint = topology_spread_constraint(item, default=defaults)
+        pair = (constraint.topology_key, constraint.when_unsatisfiable)
+        if pair in seen:
+            shown = {"topologyKey": pair[0], "whenUnsatisfiable": pair[1]}
+            raise item.error(
+                "a {topologyKey, whenUnsatisfiable} pair no other constraint has "
+                f"({field.path}[{seen[pair]}] has it)",
+                value=shown,
+            )
+        seen[pair] = index
+        constraints.append(constraint)
+    return tuple(constraints)
+
+
+def topology_spread_constraint(field: Field, *, default: bool = False) -> TopologySpreadConstraint:
+    """A v1 TopologySpreadConstraint, checked as the API server checks a pod's.
+
+    ``maxSkew`` an integer >= 1; ``topologyKey`` a valid label key; ``whenUnsatisfiable``
+    DoNotSchedule or ScheduleAnyway (required); ``labelSelector`` optional (absent: None,
+    matching no pod); ``minDomains`` optional, >= 1 and only with DoNotSchedule (absent: 1);
+    ``matchLabelKeys`` valid label keys, only with a labelSelector and none of its keys;
+    ``nodeAffinityPolicy`` (default Honor) and ``nodeTaintsPolicy`` (default Ignore) Honor or
+    Ignore. A ``default`` constraint (PodTopologySpreadArgs) must not set a labelSelector, as
+    kube's args validation requires (the selector is deduced for each pod); matchLabelKeys
+    need no selector there.
+    """
+    field.check_fields(_CONSTRAINT_FIELDS, "TopologySpreadConstraint")
+    max_skew = field["maxSkew"].integer(minimum=1, maximum=INT32_MAX)
+    topology_key = field["topologyKey"].label_key()
+    when = field["whenUnsatisfiable"].choice(WHEN_UNSATISFIABLE)
+    selector_field = field["labelSelector"]
+    if default and selector_field.value is not None:
+        raise selector_field.error(
+            "no labelSelector in a default constraint (it is deduced for each pod from the "
+            "Services and controllers selecting it)"
+        )
+    selector = label_selector(selector_field)
+    min_domains_field = field["minDomains"]
+    min_domains = 1
+    if min_domains_field.value is not None:
+        min_domains = min_domains_field.integer(minimum=1, maximum=INT32_MAX)
+        if when != "DoNotSchedule":
+            raise min_domains_field.error(
+                f"no minDomains with whenUnsatisfiable {when} (minDomains needs DoNotSchedule)"
+            )
+    keys_field = field["matchLabelKeys"]
+    key_fields = keys_field.elements()
+    if key_fields and selector is None and not default:
+        raise keys_field.error("no matchLabelKeys without a labelSelector")
+    selector_keys = set() if selector is None else {
+        *selector.match_labels, *(r.key for r in selector.match_expressions)
+    }
+    keys = []
+    for key_field in key_fields:
+        key = key_field.label_key()
+        if key in selector_keys:
+            raise key_field.error("a key that labelSelector does not also name")
+        keys.append(key)
+    return TopologySpreadConstraint(
+        max_skew=max_skew,
+        topology_key=topology_key,
+        when_unsatisfiable=when,
+        label_selector=selector,
+        min_domains=min_domains,
+        match_label_keys=tuple(keys),
+        node_affinity_policy=field["nodeAffinityPolicy"].choice(
+            NODE_INCLUSION_POLICIES, default="Honor"
+        ),
+        node_taints_policy=field["nodeTaintsPolicy"].choice(
+            NODE_INCLUSION_POLICIES, default="Ignore"
+        ),
+    )

@@ -1,4 +1,5 @@
-"""Kubernetes matching rules for one object at a time: node selector terms and tolerations.
+"""Kubernetes matching rules for one object at a time: node selector terms, tolerations, pod
+label selectors, pod affinity terms and spreading selectors.
 
 This is the plain, scalar statement of the rules (k8s.io/component-helpers nodeaffinity and
 v1helper tolerations). ``schedlab.verify``, the scalar reference plugins and the DaemonSet
@@ -9,14 +10,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 from schedlab.objects import (
+    LABEL_SELECTOR_OPERATORS,
+    ApiObjects,
+    LabelSelector,
+    LabelSelectorRequirement,
     NodeAffinity,
     NodeSelectorRequirement,
     NodeSelectorTerm,
+    Pod,
+    PodAffinityTerm,
+    PodTemplate,
     Taint,
     Toleration,
+    TopologySpreadConstraint,
 )
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -164,3 +174,129 @@ def first_untolerated(
         if taint.effect in effects and not any(tolerates(t, taint) for t in tolerations):
             return taint
     return None
+
+
+# --- pods: label selectors, affinity terms, spreading ------------------------------------------
+
+
+def label_requirement_matches(req: LabelSelectorRequirement, labels: Mapping[str, str]) -> bool:
+    """One label selector expression against a pod's (or namespace's) labels. A requirement
+    the API server would refuse (unknown operator, bad key or value, values missing for
+    In/NotIn or given for Exists/DoesNotExist) never matches."""
+    as_node_requirement = NodeSelectorRequirement(req.key, req.operator, req.values)
+    if req.operator not in LABEL_SELECTOR_OPERATORS:
+        return False
+    return requirement_matches(as_node_requirement, labels)
+
+
+def label_selector_matches(selector: LabelSelector | None, labels: Mapping[str, str]) -> bool:
+    """metav1.LabelSelectorAsSelector(selector).Matches(labels): None matches nothing, an empty
+    selector everything."""
+    if selector is None:
+        return False
+    return all(labels.get(k) == v for k, v in selector.match_labels.items()) and all(
+        label_requirement_matches(r, labels) for r in selector.match_expressions
+    )
+
+
+def term_namespaces(term: PodAffinityTerm, owner_namespace: str) -> tuple[str, ...]:
+    """The namespaces a term names: its list, or the owner's namespace when it has neither a
+    list nor a namespace selector."""
+    if not term.namespaces and term.namespace_selector is None:
+        return (owner_namespace,)
+    return term.namespaces
+
+
+def affinity_term_matches(
+    term: PodAffinityTerm,
+    owner_namespace: str,
+    pod: PodTemplate,
+    objects: ApiObjects,
+) -> bool:
+    """A pod (anti-)affinity term of a pod in ``owner_namespace`` matches ``pod``: the pod's
+    namespace is listed or selected, and the label selector matches its labels."""
+    return PodSelector.of_term(term, owner_namespace).matches(pod, objects)
+
+
+def spread_selector(
+    constraint: TopologySpreadConstraint, pod_labels: Mapping[str, str]
+) -> LabelSelector | None:
+    """The constraint's selector with ``key in (value)`` added for each matchLabelKeys key the
+    pod carries (keys it lacks are ignored); None (matching no pod) stays None."""
+    selector = constraint.label_selector
+    added = {k: pod_labels[k] for k in constraint.match_label_keys if k in pod_labels}
+    if selector is None or not added:
+        return selector
+    extra = tuple(LabelSelectorRequirement(k, "In", (v,)) for k, v in added.items())
+    return LabelSelector(selector.match_labels, selector.match_expressions + extra)
+
+
+SPREAD_OWNER_KINDS: tuple[str, ...] = ("ReplicaSet", "StatefulSet", "Deployment")
+"""Owners whose selector joins a pod's default spreading selector (a Deployment's pods are
+owned by its ReplicaSet in Kubernetes, which has the Deployment's selector)."""
+
+
+def default_spread_selector(pod: Pod, objects: ApiObjects) -> LabelSelector | None:
+    """kube's helper.DefaultSelector: the selectors of the Services in the pod's namespace that
+    select it (a Service without a selector selects nothing), merged, plus the selector of the
+    ReplicaSet or StatefulSet owning it. None when that is empty (no default constraints)."""
+    template = pod.template
+    merged: dict[str, str] = {}
+    for service in objects.services:
+        selects = service.selector is not None and all(
+            template.labels.get(k) == v for k, v in service.selector.items()
+        )
+        if service.namespace == template.namespace and selects:
+            merged.update(service.selector)
+    expressions: tuple[LabelSelectorRequirement, ...] = ()
+    if pod.owner is not None and pod.owner.kind in SPREAD_OWNER_KINDS:
+        owner = objects.controllers.get((pod.owner.kind, template.namespace, pod.owner.name))
+        if owner is not None:
+            expressions = tuple(
+                LabelSelectorRequirement(k, "In", (v,)) for k, v in owner.match_labels.items()
+            ) + owner.match_expressions
+    if not merged and not expressions:
+        return None
+    return LabelSelector(merged, expressions)
+
+
+def node_counts_for_spread(
+    constraint: TopologySpreadConstraint, pod: PodTemplate, labels: Mapping[str, str],
+    taints: Iterable[Taint], node_name: str,
+) -> bool:
+    """matchNodeInclusionPolicies: with nodeAffinityPolicy Honor the pod's nodeSelector and
+    required node affinity must match the node; with nodeTaintsPolicy Honor every NoSchedule
+    and NoExecute taint of the node must be tolerated."""
+    if constraint.node_affinity_policy == "Honor" and not required_affinity_matches(
+        pod.node_selector, pod.affinity, labels, node_name
+    ):
+        return False
+    return constraint.node_taints_policy != "Honor" or (
+        first_untolerated(taints, pod.tolerations, ("NoSchedule", "NoExecute")) is None
+    )
+
+
+@dataclass(frozen=True)
+class PodSelector:
+    """Which pods a term or a spreading constraint counts: those in one of ``namespaces`` or
+    in a namespace whose labels ``namespace_selector`` matches (None: none), whose labels
+    ``label_selector`` matches (None: no pod)."""
+
+    label_selector: LabelSelector | None
+    namespaces: frozenset[str] = frozenset()
+    namespace_selector: LabelSelector | None = None
+
+    @classmethod
+    def of_term(cls, term: PodAffinityTerm, owner_namespace: str) -> PodSelector:
+        """The pods an affinity term of a pod in ``owner_namespace`` matches."""
+        namespaces = frozenset(term_namespaces(term, owner_namespace))
+        return cls(term.label_selector, namespaces, term.namespace_selector)
+
+    def matches(self, pod: PodTemplate, objects: ApiObjects) -> bool:
+        in_namespace = pod.namespace in self.namespaces or (
+            self.namespace_selector is not None
+            and label_selector_matches(
+                self.namespace_selector, objects.namespace_labels(pod.namespace)
+            )
+        )
+        return in_namespace and label_selector_matches(self.label_selector, pod.labels)

@@ -17,6 +17,11 @@ from schedlab import resources
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 TAINT_EFFECTS: tuple[str, ...] = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 NODE_SELECTOR_OPERATORS: tuple[str, ...] = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
+LABEL_SELECTOR_OPERATORS: tuple[str, ...] = ("In", "NotIn", "Exists", "DoesNotExist")
+ZONE_KEY = "topology.kubernetes.io/zone"
+HOSTNAME_KEY = "kubernetes.io/hostname"
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+"""The label the API server puts on every Namespace, holding its name."""
 
 
 class FrozenMap(Mapping[str, Any]):
@@ -122,6 +127,94 @@ class NodeAffinity:
 
 
 @dataclass(frozen=True)
+class LabelSelectorRequirement:
+    """One matchExpressions entry of a pod label selector (In, NotIn, Exists, DoesNotExist)."""
+
+    key: str
+    operator: str
+    values: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _freeze(self, values=tuple(self.values))
+
+
+@dataclass(frozen=True)
+class LabelSelector:
+    """A metav1.LabelSelector: every ``match_labels`` pair and every expression must match.
+    An empty selector matches every pod; where a field may be nil, None matches none."""
+
+    match_labels: Mapping[str, str] = field(default_factory=FrozenMap)
+    match_expressions: tuple[LabelSelectorRequirement, ...] = ()
+
+    def __post_init__(self) -> None:
+        _freeze(
+            self,
+            match_labels=FrozenMap(self.match_labels),
+            match_expressions=tuple(self.match_expressions),
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.match_labels and not self.match_expressions
+
+
+@dataclass(frozen=True)
+class PodAffinityTerm:
+    """Pods matching ``label_selector`` (None matches none) in the ``namespaces`` listed or
+    selected by ``namespace_selector`` (None selects none, empty selects all; with neither,
+    the namespace of the pod carrying the term), counted per ``topology_key`` domain."""
+
+    topology_key: str
+    label_selector: LabelSelector | None = None
+    namespaces: tuple[str, ...] = ()
+    namespace_selector: LabelSelector | None = None
+
+    def __post_init__(self) -> None:
+        _freeze(self, namespaces=tuple(self.namespaces))
+
+
+@dataclass(frozen=True)
+class WeightedPodAffinityTerm:
+    """A preferred term; ``weight`` is 1..100."""
+
+    weight: int
+    term: PodAffinityTerm
+
+
+@dataclass(frozen=True)
+class PodAffinity:
+    """The required and preferred terms of a podAffinity or a podAntiAffinity."""
+
+    required: tuple[PodAffinityTerm, ...] = ()
+    preferred: tuple[WeightedPodAffinityTerm, ...] = ()
+
+    def __post_init__(self) -> None:
+        _freeze(self, required=tuple(self.required), preferred=tuple(self.preferred))
+
+
+@dataclass(frozen=True)
+class TopologySpreadConstraint:
+    """A pod's topologySpreadConstraints entry, with Kubernetes' defaults.
+
+    ``when_unsatisfiable`` is "DoNotSchedule" (a filter) or "ScheduleAnyway" (a score);
+    ``label_selector`` None matches no pod; ``match_label_keys`` adds ``key in (value)`` for
+    each key the pod carries; the policies are "Honor" or "Ignore".
+    """
+
+    max_skew: int
+    topology_key: str
+    when_unsatisfiable: str = "DoNotSchedule"
+    label_selector: LabelSelector | None = None
+    min_domains: int = 1
+    match_label_keys: tuple[str, ...] = ()
+    node_affinity_policy: str = "Honor"
+    node_taints_policy: str = "Ignore"
+
+    def __post_init__(self) -> None:
+        _freeze(self, match_label_keys=tuple(self.match_label_keys))
+
+
+@dataclass(frozen=True)
 class Container:
     """``requests`` holds only the resources the container names (absent ≠ explicit 0);
     ``sidecar`` is an init container with ``restartPolicy: Always``."""
@@ -158,6 +251,9 @@ class PodTemplate:
     tolerations: tuple[Toleration, ...] = ()
     priority: int = 0
     node_name: str | None = None
+    pod_affinity: PodAffinity | None = None
+    pod_anti_affinity: PodAffinity | None = None
+    topology_spread_constraints: tuple[TopologySpreadConstraint, ...] = ()
 
     def __post_init__(self) -> None:
         _freeze(
@@ -168,7 +264,13 @@ class PodTemplate:
             overhead=FrozenMap(self.overhead),
             node_selector=FrozenMap(self.node_selector),
             tolerations=tuple(self.tolerations),
+            topology_spread_constraints=tuple(self.topology_spread_constraints),
         )
+
+    @property
+    def has_pod_affinity(self) -> bool:
+        """True when the pod has any podAffinity or podAntiAffinity (kube's PodsWithAffinity)."""
+        return self.pod_affinity is not None or self.pod_anti_affinity is not None
 
     @cached_property
     def requests(self) -> dict[str, int]:
@@ -220,11 +322,54 @@ class Node:
 
 
 @dataclass(frozen=True)
+class Service:
+    """A v1 Service as scheduling reads it: its pod selector (None selects no pod)."""
+
+    name: str
+    namespace: str = "default"
+    selector: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.selector is not None:
+            _freeze(self, selector=FrozenMap(self.selector))
+
+
+@dataclass(frozen=True)
+class ApiObjects:
+    """The API objects besides nodes and pods that scheduling reads.
+
+    namespaces   namespace name → its labels as declared (``NAMESPACE_NAME_LABEL`` is implied)
+    services     the Services, whose selectors give pods default spreading constraints
+    controllers  (kind, namespace, name) → the ``spec.selector`` of each ReplicaSet,
+                 StatefulSet or Deployment, for the pods they own
+    """
+
+    namespaces: Mapping[str, Mapping[str, str]] = field(default_factory=FrozenMap)
+    services: tuple[Service, ...] = ()
+    controllers: Mapping[tuple[str, str, str], LabelSelector] = field(default_factory=FrozenMap)
+
+    def __post_init__(self) -> None:
+        namespaces = FrozenMap((k, FrozenMap(v)) for k, v in self.namespaces.items())
+        _freeze(
+            self,
+            namespaces=namespaces,
+            services=tuple(self.services),
+            controllers=FrozenMap(self.controllers),
+        )
+
+    def namespace_labels(self, namespace: str) -> Mapping[str, str]:
+        """The labels of ``namespace``, with its ``kubernetes.io/metadata.name``."""
+        declared = self.namespaces.get(namespace, {})
+        return FrozenMap({**declared, NAMESPACE_NAME_LABEL: namespace})
+
+
+@dataclass(frozen=True)
 class Workload:
     """Nodes and pods in input order. Pods whose template names a node are already bound."""
 
     nodes: tuple[Node, ...]
     pods: tuple[Pod, ...]
+    objects: ApiObjects = field(default_factory=ApiObjects)
 
     def __post_init__(self) -> None:
         _freeze(self, nodes=tuple(self.nodes), pods=tuple(self.pods))

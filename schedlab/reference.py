@@ -1,15 +1,28 @@
-"""The scalar reference: every built-in plugin one node at a time, in plain Python integers
-and floats, the way kube-scheduler calls its plugins; and a reference scheduler built on it.
+"""The scalar reference: every built-in plugin in plain Python integers and floats, the way
+kube-scheduler calls its plugins; and a reference scheduler built on it.
 
 It shares no code with the vectorised plugins beyond the scalar matching rules in
 ``schedlab.matching``, so hypothesis tests can check the fast path against it, and the
 throughput benchmark uses it as its baseline.
+
+Two levels:
+
+- one scheduling cycle (what kube's framework does for one pod): ``pre_filter`` runs a
+  plugin's PreFilter over all nodes and returns its Filter for one node index;
+  ``filter_all`` gives the reasons for every node; ``score_candidates`` runs PreScore over
+  all nodes, Score over the candidate nodes and NormalizeScore over them. These work for
+  every plugin with a reference (``has_reference``). InterPodAffinity and PodTopologySpread
+  follow kube's Go code literally (maps keyed by topology pairs, loops over nodes and their
+  pods); PodTopologySpread keeps its counts per constraint, as v1.33 does (kubernetes#129067);
+- one node (the per-node plugins only, whose answers depend on that node alone):
+  ``filter_node``, ``score_node`` and ``normalize``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +31,19 @@ from schedlab import matching, resources
 from schedlab.framework.cycle import num_feasible_nodes_to_find
 from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Plugin, ScorePlugin
 from schedlab.framework.profile import Profile
-from schedlab.objects import Node, Pod, Workload
+from schedlab.objects import (
+    HOSTNAME_KEY,
+    ApiObjects,
+    LabelSelector,
+    Node,
+    Pod,
+    PodAffinity,
+    PodAffinityTerm,
+    PodTemplate,
+    TopologySpreadConstraint,
+    WeightedPodAffinityTerm,
+    Workload,
+)
 from schedlab.plugins import (
     NodeAffinity,
     NodeName,
@@ -27,25 +52,66 @@ from schedlab.plugins import (
     NodeUnschedulable,
     TaintToleration,
 )
+from schedlab.plugins.inter_pod_affinity import (
+    REASON_AFFINITY,
+    REASON_ANTI_AFFINITY,
+    REASON_EXISTING_ANTI_AFFINITY,
+    InterPodAffinity,
+)
 from schedlab.plugins.node_affinity import REASON_ENFORCED, REASON_POD
+from schedlab.plugins.pod_topology_spread import (
+    REASON_MISSING_LABEL,
+    REASON_SKEW,
+    PodTopologySpread,
+)
+
+NO_OBJECTS = ApiObjects()
+INT32_MAX, INT64_MAX, INT64_MIN = 2**31 - 1, 2**63 - 1, -(2**63)
+
+
+def _required(affinity: PodAffinity | None) -> tuple[PodAffinityTerm, ...]:
+    return () if affinity is None else affinity.required
+
+
+def _preferred(affinity: PodAffinity | None) -> tuple[WeightedPodAffinityTerm, ...]:
+    return () if affinity is None else affinity.preferred
 
 
 @dataclass
 class NodeInfo:
-    """One node and what is bound to it (kube's NodeInfo): summed real and non-zero requests
-    per resource name, and the pod count."""
+    """One node and what is bound to it (kube's NodeInfo): the bound pods in bind order,
+    those with pod (anti-)affinity and those with required anti-affinity (kube's
+    PodsWithAffinity and PodsWithRequiredAntiAffinity), and the summed real and non-zero
+    requests per resource name."""
 
     node: Node
     requested: dict[str, int] = field(default_factory=dict)
     nonzero_requested: dict[str, int] = field(default_factory=dict)
-    pods: int = 0
+    pods: list[Pod] = field(default_factory=list)
+    pods_with_affinity: list[Pod] = field(default_factory=list)
+    pods_with_required_anti_affinity: list[Pod] = field(default_factory=list)
 
     def add(self, pod: Pod, sign: int = 1) -> None:
+        """Bind ``pod`` here (``sign`` -1: unbind it)."""
         for total, amounts in ((self.requested, pod.template.requests),
                                (self.nonzero_requested, pod.template.nonzero_requests)):
             for name, amount in amounts.items():
                 total[name] = total.get(name, 0) + sign * amount
-        self.pods += sign
+        lists = [self.pods]
+        if pod.template.has_pod_affinity:
+            lists.append(self.pods_with_affinity)
+        if _required(pod.template.pod_anti_affinity):
+            lists.append(self.pods_with_required_anti_affinity)
+        for pods in lists:
+            if sign > 0:
+                pods.append(pod)
+            else:
+                pods.remove(pod)
+
+    @property
+    def pod_count(self) -> int:
+        """How many pods are bound here."""
+        return len(self.pods)
 
     @property
     def allowed_pods(self) -> int:
@@ -64,7 +130,7 @@ def _go_round(x: float) -> int:
 
 # ---------------------------------------------------------------------------- filters
 def _fit_filter(plugin: NodeResourcesFit, pod: Pod, info: NodeInfo) -> list[str]:
-    reasons = ["Too many pods"] if info.pods + 1 > info.allowed_pods else []
+    reasons = ["Too many pods"] if info.pod_count + 1 > info.allowed_pods else []
     request = pod.template.requests
     if all(v == 0 for v in request.values()):
         return reasons
@@ -197,6 +263,305 @@ def _default_normalize(scores: list[int], reverse: bool) -> list[int]:
     return [MAX_NODE_SCORE - s for s in normalized] if reverse else normalized
 
 
+# ---------------------------------------------------------------------------- InterPodAffinity
+# interpodaffinity/filtering.go and scoring.go. A term of a pod in namespace ``ns`` matching a
+# pod template is matching.affinity_term_matches(term, ns, template, objects).
+TopologyPair = tuple[str, str]
+NodeFilter = Callable[[int], list[str]]
+
+
+def _matches_all(terms: Sequence[PodAffinityTerm], owner_namespace: str, pod: PodTemplate,
+                 objects: ApiObjects) -> bool:
+    """podMatchesAllAffinityTerms: false for no terms."""
+    return bool(terms) and all(
+        matching.affinity_term_matches(t, owner_namespace, pod, objects) for t in terms)
+
+
+def _update(counts: Counter[TopologyPair], labels: Mapping[str, str], key: str) -> None:
+    """topologyToMatchedTermCount.update with value 1: only if the node has the key."""
+    if key in labels:
+        counts[(key, labels[key])] += 1
+
+
+def _ipa_pre_filter(plugin: InterPodAffinity, pod: Pod, infos: Sequence[NodeInfo],
+                    objects: ApiObjects) -> NodeFilter:
+    incoming = pod.template
+    affinity_terms = _required(incoming.pod_affinity)
+    anti_affinity_terms = _required(incoming.pod_anti_affinity)
+    # getExistingAntiAffinityCounts: existing pods' required anti-affinity terms matching p.
+    existing_anti_affinity_counts: Counter[TopologyPair] = Counter()
+    for info in infos:
+        for existing in info.pods_with_required_anti_affinity:
+            for term in existing.template.pod_anti_affinity.required:
+                if matching.affinity_term_matches(term, existing.namespace, incoming, objects):
+                    _update(existing_anti_affinity_counts, info.node.labels, term.topology_key)
+    # getIncomingAffinityAntiAffinityCounts: existing pods matching p's required terms.
+    affinity_counts: Counter[TopologyPair] = Counter()
+    anti_affinity_counts: Counter[TopologyPair] = Counter()
+    if affinity_terms or anti_affinity_terms:
+        for info in infos:
+            labels = info.node.labels
+            for existing in info.pods:
+                if _matches_all(affinity_terms, incoming.namespace, existing.template, objects):
+                    for term in affinity_terms:
+                        _update(affinity_counts, labels, term.topology_key)
+                for term in anti_affinity_terms:
+                    if matching.affinity_term_matches(term, incoming.namespace,
+                                                      existing.template, objects):
+                        _update(anti_affinity_counts, labels, term.topology_key)
+    matches_itself = _matches_all(affinity_terms, incoming.namespace, incoming, objects)
+
+    def satisfy_pod_affinity(labels: Mapping[str, str]) -> bool:
+        pods_exist = True
+        for term in affinity_terms:
+            if term.topology_key not in labels:
+                return False  # all topology labels must exist on the node
+            if affinity_counts[(term.topology_key, labels[term.topology_key])] <= 0:
+                pods_exist = False
+        # the first pod of a series with affinity to itself
+        return pods_exist or (not affinity_counts and matches_itself)
+
+    def satisfy_pod_anti_affinity(labels: Mapping[str, str]) -> bool:
+        return not any(t.topology_key in labels
+                       and anti_affinity_counts[(t.topology_key, labels[t.topology_key])] > 0
+                       for t in anti_affinity_terms)
+
+    def satisfy_existing_pods_anti_affinity(labels: Mapping[str, str]) -> bool:
+        return not any(existing_anti_affinity_counts[pair] > 0 for pair in labels.items())
+
+    def filter_node_(i: int) -> list[str]:
+        labels = infos[i].node.labels
+        if not satisfy_pod_affinity(labels):
+            return [REASON_AFFINITY]
+        if not satisfy_pod_anti_affinity(labels):
+            return [REASON_ANTI_AFFINITY]
+        if not satisfy_existing_pods_anti_affinity(labels):
+            return [REASON_EXISTING_ANTI_AFFINITY]
+        return []
+
+    return filter_node_
+
+
+def _ipa_score(plugin: InterPodAffinity, pod: Pod, infos: Sequence[NodeInfo],
+               candidates: Sequence[int], objects: ApiObjects
+               ) -> tuple[list[int], list[int]] | None:
+    incoming = pod.template
+    preferred_affinity = _preferred(incoming.pod_affinity)
+    preferred_anti_affinity = _preferred(incoming.pod_anti_affinity)
+    has_constraints = bool(preferred_affinity or preferred_anti_affinity)
+    if plugin.ignore_preferred_terms_of_existing_pods and not has_constraints:
+        return None  # PreScore Skip
+    topology_score: dict[str, dict[str, int]] = {}
+
+    def process_term(term: PodAffinityTerm, weight: int, owner_namespace: str,
+                     target: PodTemplate, labels: Mapping[str, str], multiplier: int) -> None:
+        if (matching.affinity_term_matches(term, owner_namespace, target, objects)
+                and term.topology_key in labels):
+            values = topology_score.setdefault(term.topology_key, {})
+            value = labels[term.topology_key]
+            values[value] = values.get(value, 0) + weight * multiplier
+
+    def process_terms(terms: Iterable[WeightedPodAffinityTerm], owner_namespace: str,
+                      target: PodTemplate, labels: Mapping[str, str], multiplier: int) -> None:
+        for weighted in terms:
+            process_term(weighted.term, weighted.weight, owner_namespace, target, labels,
+                         multiplier)
+
+    for info in infos:  # processExistingPod for each pod (each pod with affinity) of each node
+        labels = info.node.labels
+        for existing in info.pods if has_constraints else info.pods_with_affinity:
+            if not labels:
+                continue
+            other = existing.template
+            process_terms(preferred_affinity, incoming.namespace, other, labels, 1)
+            process_terms(preferred_anti_affinity, incoming.namespace, other, labels, -1)
+            if plugin.hard_pod_affinity_weight > 0:
+                for term in _required(other.pod_affinity):
+                    process_term(term, plugin.hard_pod_affinity_weight, existing.namespace,
+                                 incoming, labels, 1)
+            process_terms(_preferred(other.pod_affinity), existing.namespace, incoming, labels, 1)
+            process_terms(_preferred(other.pod_anti_affinity), existing.namespace, incoming,
+                          labels, -1)
+    if not topology_score:
+        return None  # PreScore Skip: no node gave an entry
+    raw = []
+    for i in candidates:
+        labels = infos[i].node.labels
+        raw.append(sum(values.get(labels[key], 0) for key, values in topology_score.items()
+                       if key in labels))
+    # NormalizeScore: true min and max, then float64 and truncation.
+    min_count, max_count = INT64_MAX, INT64_MIN
+    for score in raw:
+        max_count = max(max_count, score)
+        min_count = min(min_count, score)
+    max_min_diff = max_count - min_count
+    normalized = []
+    for score in raw:
+        f_score = 0.0
+        if max_min_diff > 0:
+            f_score = float(MAX_NODE_SCORE) * (float(score - min_count) / float(max_min_diff))
+        normalized.append(int(f_score))
+    return raw, normalized
+
+
+# ---------------------------------------------------------------------------- PodTopologySpread
+# podtopologyspread/common.go, filtering.go and scoring.go, with counts per constraint.
+Constraint = tuple[TopologySpreadConstraint, LabelSelector | None]
+
+
+def _spread_constraints(plugin: PodTopologySpread, pod: Pod, objects: ApiObjects,
+                        action: str) -> list[Constraint]:
+    """getConstraints: the pod's constraints with ``action`` (each with its selector and the
+    matchLabelKeys added), or, if it has none at all, the default ones with ``action``
+    (buildDefaultConstraints), all with the selector of helper.DefaultSelector; none when
+    that selects nothing."""
+    template = pod.template
+    if template.topology_spread_constraints:
+        return [(c, matching.spread_selector(c, template.labels))
+                for c in template.topology_spread_constraints if c.when_unsatisfiable == action]
+    defaults = [c for c in plugin.defaults if c.when_unsatisfiable == action]
+    if not defaults:
+        return []
+    selector = matching.default_spread_selector(pod, objects)
+    if selector is None:
+        return []
+    return [(c, selector) for c in defaults]
+
+
+def _has_all_keys(labels: Mapping[str, str], constraints: Sequence[Constraint]) -> bool:
+    """nodeLabelsMatchSpreadConstraints."""
+    return all(c.topology_key in labels for c, _ in constraints)
+
+
+def _count_matching(pods: Iterable[Pod], selector: LabelSelector | None, namespace: str) -> int:
+    """countPodsMatchSelector (no pod is terminating in schedlab)."""
+    return sum(1 for p in pods if p.namespace == namespace
+               and matching.label_selector_matches(selector, p.template.labels))
+
+
+def _includes(c: TopologySpreadConstraint, pod: Pod, node: Node) -> bool:
+    """matchNodeInclusionPolicies."""
+    return matching.node_counts_for_spread(c, pod.template, node.labels, node.taints, node.name)
+
+
+def _pts_pre_filter(plugin: PodTopologySpread, pod: Pod, infos: Sequence[NodeInfo],
+                    objects: ApiObjects) -> NodeFilter:
+    constraints = _spread_constraints(plugin, pod, objects, "DoNotSchedule")
+    if not constraints:
+        return lambda i: []  # PreFilter Skip
+    namespace = pod.namespace
+    # calPreFilterState: TpValueToMatchNum[i][value] over the nodes that count
+    tp_value_to_match_num: list[dict[str, int]] = [{} for _ in constraints]
+    for info in infos:
+        node = info.node
+        if not _has_all_keys(node.labels, constraints):
+            continue
+        for i, (c, selector) in enumerate(constraints):
+            if not _includes(c, pod, node):
+                continue
+            value = node.labels[c.topology_key]
+            counts = tp_value_to_match_num[i]
+            counts[value] = counts.get(value, 0) + _count_matching(info.pods, selector, namespace)
+    min_match_num = [min(counts.values(), default=INT32_MAX) for counts in tp_value_to_match_num]
+
+    def filter_node_(n: int) -> list[str]:
+        labels = infos[n].node.labels
+        for i, (c, selector) in enumerate(constraints):
+            if c.topology_key not in labels:
+                return [REASON_MISSING_LABEL]
+            counts = tp_value_to_match_num[i]
+            minimum = 0 if len(counts) < c.min_domains else min_match_num[i]
+            self_match_num = 1 if matching.label_selector_matches(selector,
+                                                                  pod.template.labels) else 0
+            skew = counts.get(labels[c.topology_key], 0) + self_match_num - minimum
+            if skew > c.max_skew:
+                return [REASON_SKEW]
+        return []
+
+    return filter_node_
+
+
+def _pts_score(plugin: PodTopologySpread, pod: Pod, infos: Sequence[NodeInfo],
+               candidates: Sequence[int], objects: ApiObjects
+               ) -> tuple[list[int], list[int]] | None:
+    if not infos:
+        return None
+    template = pod.template
+    require_all = bool(template.topology_spread_constraints) or not plugin.system_defaulted
+    constraints = _spread_constraints(plugin, pod, objects, "ScheduleAnyway")
+    if not constraints:
+        return None  # PreScore Skip
+    # initPreScoreState over the candidate (filtered) nodes
+    ignored: set[int] = set()
+    topology_value_to_pod_counts: list[dict[str, int]] = [{} for _ in constraints]
+    topo_size = [0] * len(constraints)
+    for n in candidates:
+        labels = infos[n].node.labels
+        if require_all and not _has_all_keys(labels, constraints):
+            ignored.add(n)
+            continue
+        for i, (c, _) in enumerate(constraints):
+            if c.topology_key == HOSTNAME_KEY:
+                continue  # per-node counts are taken in Score
+            value = labels.get(c.topology_key, "")
+            if value not in topology_value_to_pod_counts[i]:
+                topology_value_to_pod_counts[i][value] = 0
+                topo_size[i] += 1
+    weights = []
+    for i, (c, _) in enumerate(constraints):
+        size = len(candidates) - len(ignored) if c.topology_key == HOSTNAME_KEY else topo_size[i]
+        weights.append(math.log(float(size + 2)))  # topologyNormalizingWeight
+    # PreScore: counts over all nodes, in the domains seen among the candidates
+    for info in infos:
+        node = info.node
+        if require_all and not _has_all_keys(node.labels, constraints):
+            continue
+        for i, (c, selector) in enumerate(constraints):
+            if not _includes(c, pod, node):
+                continue
+            value = node.labels.get(c.topology_key, "")
+            counts = topology_value_to_pod_counts[i]
+            if value in counts:
+                counts[value] += _count_matching(info.pods, selector, pod.namespace)
+    # Score
+    raw = []
+    for n in candidates:
+        if n in ignored:
+            raw.append(0)
+            continue
+        info = infos[n]
+        score = 0.0
+        for i, (c, selector) in enumerate(constraints):
+            value = info.node.labels.get(c.topology_key)
+            if value is None:
+                continue
+            if c.topology_key == HOSTNAME_KEY:
+                count = _count_matching(info.pods, selector, pod.namespace)
+            else:
+                count = topology_value_to_pod_counts[i][value]
+            score += float(count) * weights[i] + float(c.max_skew - 1)  # scoreForCount
+        raw.append(_go_round(score))
+    # NormalizeScore
+    invalid_score = -1
+    scores = list(raw)
+    min_score, max_score = INT64_MAX, 0
+    for j, n in enumerate(candidates):
+        if n in ignored:
+            scores[j] = invalid_score
+            continue
+        min_score = min(min_score, scores[j])
+        max_score = max(max_score, scores[j])
+    for j, s in enumerate(scores):
+        if s == invalid_score:
+            scores[j] = 0
+        elif max_score == 0:
+            scores[j] = MAX_NODE_SCORE
+        else:
+            scores[j] = _go_div(MAX_NODE_SCORE * (max_score + min_score - s), max_score)
+    return raw, scores
+
+
+# ---------------------------------------------------------------------------- dispatch
 FILTERS: dict[type, Callable[..., list[str]]] = {
     NodeUnschedulable: _unschedulable_filter,
     NodeName: _node_name_filter,
@@ -204,49 +569,109 @@ FILTERS: dict[type, Callable[..., list[str]]] = {
     NodeAffinity: _affinity_filter,
     NodeResourcesFit: _fit_filter,
 }
+"""Per-node filters: (plugin, pod, NodeInfo) -> reasons."""
 SCORES: dict[type, Callable[..., int]] = {
     TaintToleration: _taint_score,
     NodeAffinity: _affinity_score,
     NodeResourcesFit: _fit_score,
     NodeResourcesBalancedAllocation: _balanced_score,
 }
+"""Per-node scores: (plugin, pod, NodeInfo) -> raw score."""
 NORMALIZERS: dict[type, Callable[[list[int]], list[int]]] = {
     TaintToleration: lambda s: _default_normalize(s, reverse=True),
     NodeAffinity: lambda s: _default_normalize(s, reverse=False),
 }
+CYCLE_FILTERS: dict[type, Callable[..., NodeFilter]] = {
+    InterPodAffinity: _ipa_pre_filter,
+    PodTopologySpread: _pts_pre_filter,
+}
+"""Filters that read the whole cluster: (plugin, pod, infos, objects) -> Filter by node index."""
+CYCLE_SCORES: dict[type, Callable[..., tuple[list[int], list[int]] | None]] = {
+    InterPodAffinity: _ipa_score,
+    PodTopologySpread: _pts_score,
+}
+"""Scores that read the whole cluster and the candidates: (plugin, pod, infos, candidates,
+objects) -> (raw, normalised) over the candidates, or None to skip the pod."""
 
 
-def _lookup(table: dict[type, Callable], plugin: Plugin) -> Callable:
+def _find(table: dict[type, Callable], plugin: Plugin) -> Callable | None:
     for cls in type(plugin).__mro__:
         if cls in table:
             return table[cls]
-    raise KeyError(f"no scalar reference for plugin {plugin.name}")
+    return None
+
+
+def _lookup(table: dict[type, Callable], plugin: Plugin) -> Callable:
+    found = _find(table, plugin)
+    if found is None:
+        raise KeyError(f"no scalar reference for plugin {plugin.name}")
+    return found
 
 
 def has_reference(plugin: Plugin) -> bool:
-    """True when this module holds a scalar version of ``plugin``."""
-    tables = ([FILTERS] if isinstance(plugin, FilterPlugin) else []) + (
-        [SCORES] if isinstance(plugin, ScorePlugin) else [])
-    return all(any(cls in t for cls in type(plugin).__mro__) for t in tables)
+    """True when this module holds a scalar version of ``plugin`` (for ``pre_filter``,
+    ``filter_all`` and ``score_candidates``)."""
+    tables = ([(FILTERS, CYCLE_FILTERS)] if isinstance(plugin, FilterPlugin) else []) + (
+        [(SCORES, CYCLE_SCORES)] if isinstance(plugin, ScorePlugin) else [])
+    return all(any(_find(t, plugin) is not None for t in pair) for pair in tables)
+
+
+def is_per_node(plugin: Plugin) -> bool:
+    """True when the reference answers for ``plugin`` one node at a time (``filter_node``,
+    ``score_node``, ``normalize``): its answers on a node depend on that node alone."""
+    return _find(CYCLE_FILTERS, plugin) is None and _find(CYCLE_SCORES, plugin) is None
+
+
+def pre_filter(plugin: FilterPlugin, pod: Pod, infos: Sequence[NodeInfo],
+               objects: ApiObjects = NO_OBJECTS) -> NodeFilter:
+    """``plugin``'s PreFilter for ``pod`` over all nodes (``infos``, in node order), returning
+    its Filter: node index -> the reasons it rejects the pod there (empty: it passes)."""
+    cycle = _find(CYCLE_FILTERS, plugin)
+    if cycle is not None:
+        return cycle(plugin, pod, infos, objects)
+    per_node = _lookup(FILTERS, plugin)
+    return lambda i: per_node(plugin, pod, infos[i])
+
+
+def filter_all(plugin: FilterPlugin, pod: Pod, infos: Sequence[NodeInfo],
+               objects: ApiObjects = NO_OBJECTS) -> list[list[str]]:
+    """The reasons ``plugin`` rejects ``pod`` on each node of ``infos`` (empty: it passes)."""
+    check = pre_filter(plugin, pod, infos, objects)
+    return [check(i) for i in range(len(infos))]
+
+
+def score_candidates(plugin: ScorePlugin, pod: Pod, infos: Sequence[NodeInfo],
+                     candidates: Sequence[int], objects: ApiObjects = NO_OBJECTS
+                     ) -> tuple[list[int], list[int]] | None:
+    """``plugin``'s raw and normalised scores of ``pod`` on the ``candidates`` (indices into
+    ``infos``, the nodes that passed the filters), normalised over exactly those; None when
+    the plugin skips the pod (its PreScore returns Skip: it contributes 0 to every node)."""
+    cycle = _find(CYCLE_SCORES, plugin)
+    if cycle is not None:
+        return cycle(plugin, pod, infos, candidates, objects)
+    raw = [score_node(plugin, pod, infos[i]) for i in candidates]
+    return raw, normalize(plugin, raw)
 
 
 def filter_node(plugin: FilterPlugin, pod: Pod, info: NodeInfo) -> list[str]:
-    """The reasons ``plugin`` rejects ``pod`` on one node (empty: it passes)."""
+    """The reasons a per-node ``plugin`` rejects ``pod`` on one node (empty: it passes)."""
     return _lookup(FILTERS, plugin)(plugin, pod, info)
 
 
 def score_node(plugin: ScorePlugin, pod: Pod, info: NodeInfo) -> int:
-    """``plugin``'s raw score of ``pod`` on one node."""
+    """A per-node ``plugin``'s raw score of ``pod`` on one node."""
     return _lookup(SCORES, plugin)(plugin, pod, info)
 
 
 def normalize(plugin: ScorePlugin, scores: list[int]) -> list[int]:
-    """``plugin``'s normalisation over the candidate nodes' raw scores (identity if none)."""
+    """A per-node ``plugin``'s normalisation over the candidates' raw scores (identity if
+    it has none)."""
     return _lookup(NORMALIZERS, plugin)(scores) if plugin.normalize_score is not None else scores
 
 
 class ReferenceScheduler:
-    """A plain scheduler over ``NodeInfo`` objects: filters and scores node by node.
+    """A plain scheduler over ``NodeInfo`` objects: runs each filter's PreFilter, filters node
+    by node, and scores the candidates plugin by plugin.
 
     ``policy`` is "greedy", "round-robin" or "random"; with the same profile, workload and
     seed it makes the same choices as the vectorised policies (and draws the same random
@@ -256,6 +681,7 @@ class ReferenceScheduler:
     def __init__(self, workload: Workload, profile: Profile, policy: str = "greedy",
                  seed: int = 0) -> None:
         self.profile, self.policy = profile, policy
+        self.objects = workload.objects
         self.infos = [NodeInfo(n) for n in workload.nodes]
         self.index = {n.name: i for i, n in enumerate(workload.nodes)}
         for pod in workload.bound_pods:
@@ -264,14 +690,20 @@ class ReferenceScheduler:
         self.next_start = 0
         self.last = -1
 
-    def feasible(self, pod: Pod, info: NodeInfo) -> bool:
-        return all(not filter_node(p, pod, info) for p in self.profile.filters)
+    def feasibility(self, pod: Pod) -> Callable[[int], bool]:
+        """Runs every filter's PreFilter for ``pod``; returns whether a node index passes
+        all filters."""
+        checks = [pre_filter(p, pod, self.infos, self.objects) for p in self.profile.filters]
+        return lambda i: all(not check(i) for check in checks)
 
     def totals(self, pod: Pod, nodes: Sequence[int]) -> list[int]:
+        """Total weighted scores of ``pod`` on the candidate ``nodes`` (node indices)."""
         totals = [0] * len(nodes)
         for plugin, weight in self.profile.scores:
-            raw = [score_node(plugin, pod, self.infos[i]) for i in nodes]
-            for j, s in enumerate(normalize(plugin, raw)):
+            scored = score_candidates(plugin, pod, self.infos, nodes, self.objects)
+            if scored is None:
+                continue
+            for j, s in enumerate(scored[1]):
                 totals[j] += s * weight
         return totals
 
@@ -279,10 +711,11 @@ class ReferenceScheduler:
         n = len(self.infos)
         to_find = num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, n)
         to_find = to_find if self.profile.scores else 1
+        feasible = self.feasibility(pod)
         found, processed = [], n
         for step in range(n):
             i = (self.next_start + step) % n
-            if self.feasible(pod, self.infos[i]):
+            if feasible(i):
                 found.append(i)
                 if len(found) == to_find:
                     processed = step + 1
@@ -300,7 +733,8 @@ class ReferenceScheduler:
         if self.policy == "greedy":
             choice = self._greedy(pod)
         else:
-            found = [i for i, info in enumerate(self.infos) if self.feasible(pod, info)]
+            feasible = self.feasibility(pod)
+            found = [i for i in range(len(self.infos)) if feasible(i)]
             if not found:
                 choice = None
             elif self.policy == "random":

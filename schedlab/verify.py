@@ -1,7 +1,8 @@
 """An independent checker of every hard constraint of a placement, from first principles.
 
 It reads only the Kubernetes objects of a workload and the policy's bindings, never the plugins
-or the cluster state it checks, and restates each filter one pod (or one node) at a time:
+or the cluster state it checks, and restates each filter one pod (or one node) at a time with
+the scalar rules of ``schedlab.matching``:
 
 - ``unknown-pod``: every bound pod key belongs to the workload;
 - ``unknown-node``: every placed pod is on a node of the workload;
@@ -11,25 +12,59 @@ or the cluster state it checks, and restates each filter one pod (or one node) a
 - ``unschedulable`` (NodeUnschedulable): a pod on an unschedulable node tolerates the
   ``node.kubernetes.io/unschedulable:NoSchedule`` taint;
 - ``capacity`` (NodeResourcesFit): per resource, the summed requests fit the allocatable;
-- ``pod-count`` (NodeResourcesFit): at most ``allocatable["pods"]`` pods (default 110).
+- ``pod-count`` (NodeResourcesFit): at most ``allocatable["pods"]`` pods (default 110);
+- ``pod-affinity`` (InterPodAffinity): the node has the topologyKey of every required pod
+  affinity term, and for every term a pod matching all the terms is in the node's domain of
+  the term's key; or no pod matching all the terms is on a node with any of the keys and the
+  pod matches all its terms itself (the first pod of a group with affinity to itself);
+- ``pod-anti-affinity`` (InterPodAffinity): no pod matching one of the pod's required
+  anti-affinity terms is in the node's domain of that term's key; and no pod whose required
+  anti-affinity term matches this pod (its namespaces resolved from that pod's namespace) is
+  in the node's domain of that term's key;
+- ``topology-spread`` (PodTopologySpread): the node has the topologyKey of each of the pod's
+  own whenUnsatisfiable=DoNotSchedule constraints, and for each, the pods matching its
+  selector (matchLabelKeys added) in the pod's namespace in the node's domain, plus 1 if the
+  pod matches the selector itself, minus the global minimum over the domains is at most
+  maxSkew. Domains are the values of the key on the nodes that have every key of those
+  constraints and pass the constraint's nodeAffinityPolicy / nodeTaintsPolicy; the minimum
+  is 0 when there are fewer domains than minDomains. Default constraints (a profile's
+  PodTopologySpread defaults for pods without constraints) are not checked: verify does not
+  know the profile.
 
-The final state is checked, not the order of binds: per node, all pods on it (bound by the
-kubelet through ``template.node_name`` and placed by the policy) are summed with their real
-requests (no non-zero defaults), and a resource is over capacity only when some policy-placed
-pod on the node requests a positive amount of it (kube's ``req > 0`` guard), so a pod asking
-for none of a resource never violates on it. Requests of ``pods`` are not a resource here (the
-pod count is). Extended resources are all checked (no ignoredResources).
+Capacity and pod count check the final state, not the order of binds: per node, all pods on
+it (bound by the kubelet through ``template.node_name`` and placed by the policy) are summed
+with their real requests (no non-zero defaults), and a resource is over capacity only when
+some policy-placed pod on the node requests a positive amount of it (kube's ``req > 0``
+guard), so a pod asking for none of a resource never violates on it. Requests of ``pods`` are
+not a resource here (the pod count is). Extended resources are all checked (no
+ignoredResources).
+
+The inter-pod constraints (pod-affinity, pod-anti-affinity, topology-spread) depend on the
+order of binds, as in a scheduler: the kubelet-bound pods are placed first, then the pods of
+``bindings`` in its iteration order (the order the policy bound them, as ``simulate``
+records it), each checked against the pods placed before it (never against itself or later
+pods) and then placed, also when it breaks a constraint.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from schedlab import matching, resources
 from schedlab.errors import SchedlabError
-from schedlab.objects import Node, Pod, PodTemplate, Taint, Workload
+from schedlab.objects import (
+    LabelSelector,
+    Node,
+    Pod,
+    PodAffinityTerm,
+    PodTemplate,
+    Taint,
+    TopologySpreadConstraint,
+    Workload,
+)
 
 CONSTRAINTS: tuple[str, ...] = (
     "unknown-pod",
@@ -40,8 +75,12 @@ CONSTRAINTS: tuple[str, ...] = (
     "unschedulable",
     "capacity",
     "pod-count",
+    "pod-affinity",
+    "pod-anti-affinity",
+    "topology-spread",
 )
 FILTER_EFFECTS: tuple[str, ...] = ("NoSchedule", "NoExecute")
+_INT32_MAX = 2**31 - 1
 _SHOWN_IN_ERROR = 5
 
 
@@ -137,18 +176,236 @@ def _node_totals(
     return found
 
 
+# --------------------------------------------------------------------- inter-pod constraints
+Pair = tuple[str, str]
+"""A topology domain: (topology key, value)."""
+
+
+@dataclass
+class _Counts:
+    """Pods counted per topology domain, with the first pod seen in each (for details), kept
+    up to date with the placement log from position ``seen`` on."""
+
+    count: Counter[Pair] = field(default_factory=Counter)
+    example: dict[Pair, str] = field(default_factory=dict)
+    seen: int = 0
+
+    def add(self, pair: Pair, pod_key: str) -> None:
+        self.count[pair] += 1
+        self.example.setdefault(pair, pod_key)
+
+
+@dataclass
+class _Spread:
+    """One DoNotSchedule constraint of a template: its selector, the domain of each node that
+    counts (None for the others), pods counted per domain, log position."""
+
+    constraint: TopologySpreadConstraint
+    selector: LabelSelector | None
+    domain: list[str | None]
+    count: dict[str, int]
+    seen: int = 0
+
+
+def _describe(pair: Pair) -> str:
+    return f"{pair[0]}={pair[1]}"
+
+
+class _Replay:
+    """The pods placed so far, in order, and the counts the inter-pod constraints read.
+
+    Counts that depend on the pod being checked are kept per what they depend on (its
+    terms and namespace; its constraints, their selectors and its node inclusion fields), and
+    brought up to date lazily from the placement log, so that pods sharing those read each
+    placement once. Existing pods' anti-affinity terms are counted when placed, per term and
+    namespace of the pod carrying it.
+    """
+
+    def __init__(self, workload: Workload) -> None:
+        self.nodes = workload.nodes
+        self.objects = workload.objects
+        self.log: list[tuple[Pod, int]] = []  # (pod, node index) in placement order
+        self._affinity: dict[tuple[tuple[PodAffinityTerm, ...], str], _Counts] = {}
+        self._anti_affinity: dict[tuple[tuple[PodAffinityTerm, ...], str], _Counts] = {}
+        self._existing_anti_affinity: dict[tuple[PodAffinityTerm, str], _Counts] = {}
+        self._spread: dict[tuple[Any, ...], list[_Spread]] = {}
+        self._term_matches: dict[tuple[PodAffinityTerm, str, str, Mapping[str, str]], bool] = {}
+        self._selector_matches: dict[tuple[LabelSelector | None, Mapping[str, str]], bool] = {}
+
+    def place(self, pod: Pod, node_index: int) -> None:
+        self.log.append((pod, node_index))
+        anti = pod.template.pod_anti_affinity
+        labels = self.nodes[node_index].labels
+        for t in () if anti is None else anti.required:
+            if t.topology_key in labels:
+                counts = self._existing_anti_affinity.setdefault((t, pod.namespace), _Counts())
+                counts.add((t.topology_key, labels[t.topology_key]), pod.key)
+
+    # ----------------------------------------------------------------- matching, memoised
+    def term_matches(self, term: PodAffinityTerm, owner_namespace: str, pod: PodTemplate) -> bool:
+        key = (term, owner_namespace, pod.namespace, pod.labels)
+        found = self._term_matches.get(key)
+        if found is None:
+            found = self._term_matches[key] = matching.affinity_term_matches(
+                term, owner_namespace, pod, self.objects)
+        return found
+
+    def selector_matches(self, selector: LabelSelector | None, labels: Mapping[str, str]) -> bool:
+        key = (selector, labels)
+        found = self._selector_matches.get(key)
+        if found is None:
+            found = self._selector_matches[key] = matching.label_selector_matches(selector, labels)
+        return found
+
+    # ----------------------------------------------------------------- counts
+    def _affinity_counts(self, template: PodTemplate) -> _Counts:
+        """Placed pods matching all of the template's required affinity terms, counted once
+        per term in the domain of its key (if their node has it)."""
+        terms = template.pod_affinity.required
+        state = self._affinity.setdefault((terms, template.namespace), _Counts())
+        for pod, i in self.log[state.seen:]:
+            labels = self.nodes[i].labels
+            if all(self.term_matches(t, template.namespace, pod.template) for t in terms):
+                for t in terms:
+                    if t.topology_key in labels:
+                        state.add((t.topology_key, labels[t.topology_key]), pod.key)
+        state.seen = len(self.log)
+        return state
+
+    def _anti_affinity_counts(self, template: PodTemplate) -> _Counts:
+        """Placed pods matching each required anti-affinity term of the template, in the
+        domain of the term's key."""
+        terms = template.pod_anti_affinity.required
+        state = self._anti_affinity.setdefault((terms, template.namespace), _Counts())
+        for pod, i in self.log[state.seen:]:
+            labels = self.nodes[i].labels
+            for t in terms:
+                key = t.topology_key
+                if key in labels and self.term_matches(t, template.namespace, pod.template):
+                    state.add((key, labels[key]), pod.key)
+        state.seen = len(self.log)
+        return state
+
+    def _spreads(self, template: PodTemplate) -> list[_Spread]:
+        """The template's DoNotSchedule constraints with their domain counts up to date."""
+        hard = tuple(c for c in template.topology_spread_constraints
+                     if c.when_unsatisfiable == "DoNotSchedule")
+        selectors = tuple(matching.spread_selector(c, template.labels) for c in hard)
+        key = (hard, selectors, template.namespace, template.node_selector, template.affinity,
+               template.tolerations)
+        spreads = self._spread.get(key)
+        if spreads is None:
+            keys = {c.topology_key for c in hard}
+            spreads = self._spread[key] = []
+            for c, selector in zip(hard, selectors, strict=True):
+                domain = [
+                    node.labels[c.topology_key]
+                    if keys <= node.labels.keys() and matching.node_counts_for_spread(
+                        c, template, node.labels, node.taints, node.name)
+                    else None
+                    for node in self.nodes
+                ]
+                count = {value: 0 for value in domain if value is not None}
+                spreads.append(_Spread(c, selector, domain, count))
+        for spread in spreads:
+            for pod, i in self.log[spread.seen:]:
+                value = spread.domain[i]
+                if (value is not None and pod.namespace == template.namespace
+                        and self.selector_matches(spread.selector, pod.template.labels)):
+                    spread.count[value] += 1
+            spread.seen = len(self.log)
+        return spreads
+
+    # ----------------------------------------------------------------- checks
+    def check(self, pod: Pod, node: Node) -> list[tuple[str, str]]:
+        """(constraint, detail) pairs ``pod`` breaks on ``node`` given the pods placed so far."""
+        template = pod.template
+        found: list[tuple[str, str]] = []
+        affinity = template.pod_affinity
+        if affinity is not None and affinity.required:
+            found.extend(self._check_affinity(template, node))
+        anti = template.pod_anti_affinity
+        if anti is not None and anti.required:
+            counts = self._anti_affinity_counts(template)
+            hits = {(t.topology_key, node.labels[t.topology_key])
+                    for t in anti.required if t.topology_key in node.labels}
+            for pair in sorted(p for p in hits if counts.count[p] > 0):
+                found.append(("pod-anti-affinity",
+                              f"a required anti-affinity term of the pod matches "
+                              f"{counts.count[pair]} pod(s) in {_describe(pair)}, e.g. "
+                              f"{counts.example[pair]}"))
+        existing: dict[Pair, str] = {}
+        for (term, owner_namespace), counts in self._existing_anti_affinity.items():
+            key = term.topology_key
+            pair = (key, node.labels.get(key, ""))
+            if (key in node.labels and pair not in existing and counts.count[pair] > 0
+                    and self.term_matches(term, owner_namespace, template)):
+                existing[pair] = counts.example[pair]
+        for pair in sorted(existing):
+            found.append(("pod-anti-affinity", f"pod {existing[pair]} in {_describe(pair)} has "
+                                               f"a required anti-affinity term matching the pod"))
+        if template.topology_spread_constraints:
+            found.extend(self._check_spread(template, node))
+        return found
+
+    def _check_affinity(self, template: PodTemplate, node: Node) -> list[tuple[str, str]]:
+        terms = template.pod_affinity.required
+        missing = sorted({t.topology_key for t in terms} - node.labels.keys())
+        if missing:
+            return [("pod-affinity", f"node has no label {key} (topologyKey of a required pod "
+                                     f"affinity term)") for key in missing]
+        counts = self._affinity_counts(template)
+        lacking = sorted({(t.topology_key, node.labels[t.topology_key]) for t in terms
+                          if counts.count[(t.topology_key, node.labels[t.topology_key])] <= 0})
+        if not lacking:
+            return []
+        if not counts.count:
+            if all(self.term_matches(t, template.namespace, template) for t in terms):
+                return []  # the first pod of a group with affinity to itself
+            return [("pod-affinity", "no pod matches all required pod affinity terms, and the "
+                                     "pod does not match them itself")]
+        return [("pod-affinity", f"no pod matching all required pod affinity terms in "
+                                 f"{_describe(pair)}") for pair in lacking]
+
+    def _check_spread(self, template: PodTemplate, node: Node) -> list[tuple[str, str]]:
+        found = []
+        for spread in self._spreads(template):
+            c = spread.constraint
+            value = node.labels.get(c.topology_key)
+            if value is None:
+                found.append(("topology-spread", f"node has no label {c.topology_key} "
+                                                 f"(topologyKey of a DoNotSchedule constraint)"))
+                continue
+            if len(spread.count) < c.min_domains:
+                minimum = 0
+            else:
+                minimum = min(spread.count.values(), default=_INT32_MAX)
+            here = spread.count.get(value, 0)
+            own = 1 if self.selector_matches(spread.selector, template.labels) else 0
+            skew = here + own - minimum
+            if skew > c.max_skew:
+                found.append(("topology-spread",
+                              f"{c.topology_key}={value} holds {here} matching pod(s); "
+                              f"{here} + {own} - global minimum {minimum} = skew {skew} > "
+                              f"maxSkew {c.max_skew}"))
+        return found
+
+
 def check_placement(workload: Workload, bindings: Mapping[str, str | None]) -> list[Violation]:
     """Every hard constraint a placement breaks, sorted by node, pod and constraint.
 
     ``bindings`` maps the key (``namespace/name``, ``Pod.key``) of each pod a policy placed
-    to a node name, or to None when the policy left it unschedulable (never a violation). A
-    pod in ``bindings`` is where its binding says and is checked in full, including that it
-    is on the node its template names, if any. A pod absent from ``bindings`` whose template
-    names a node is bound there by the kubelet: it counts towards that node's capacity and pod
-    count but is not itself checked. Capacity and pod count are checked on each node holding
-    at least one policy-placed pod.
+    to a node name, or to None when the policy left it unschedulable (never a violation), in
+    the order the policy bound them (the inter-pod constraints depend on it). A pod in
+    ``bindings`` is where its binding says and is checked in full, including that it is on
+    the node its template names, if any. A pod absent from ``bindings`` whose template names
+    a node is bound there by the kubelet, before all others: it counts towards that node's
+    capacity and pod count and for the inter-pod constraints of later pods, but is not itself
+    checked. Capacity and pod count are checked on each node holding at least one
+    policy-placed pod.
     """
     nodes = {node.name: node for node in workload.nodes}
+    node_index = {node.name: i for i, node in enumerate(workload.nodes)}
     pods: dict[str, Pod] = {pod.key: pod for pod in workload.pods}
     violations = [
         Violation(key, node or "", "unknown-pod", "pod is not in the workload")
@@ -159,32 +416,37 @@ def check_placement(workload: Workload, bindings: Mapping[str, str | None]) -> l
     on_node: dict[str, Counter[int]] = defaultdict(Counter)  # node -> id(template) -> pods
     placed_on: dict[str, set[int]] = defaultdict(set)  # node -> ids of policy-placed templates
     verdicts: dict[tuple[int, str], tuple[tuple[str, str], ...]] = {}
-    for key, pod in pods.items():
+    replay = _Replay(workload)
+
+    def place(pod: Pod, node: Node) -> None:
+        templates[id(pod.template)] = pod.template
+        on_node[node.name][id(pod.template)] += 1
+        replay.place(pod, node_index[node.name])
+
+    for key, pod in pods.items():  # the kubelet's pods first
+        if key not in bindings and pod.template.node_name in nodes:
+            place(pod, nodes[pod.template.node_name])
+    for key, node_name in bindings.items():  # then the policy's, in bind order
+        pod = pods.get(key)
+        if pod is None or node_name is None:
+            continue
         template = pod.template
-        if key in bindings:
-            node_name = bindings[key]
-            if node_name is None:
-                continue
-            if template.node_name is not None and template.node_name != node_name:
-                violations.append(
-                    Violation(key, node_name, "node-name", f"pod names node {template.node_name}")
-                )
-            node = nodes.get(node_name)
-            if node is None:
-                violations.append(Violation(key, node_name, "unknown-node", "no such node"))
-                continue
-            cache_key = (id(template), node_name)
-            verdict = verdicts.get(cache_key)
-            if verdict is None:
-                verdict = verdicts[cache_key] = _pod_on_node(template, node)
-            violations.extend(Violation(key, node_name, c, d) for c, d in verdict)
-            placed_on[node_name].add(id(template))
-        else:
-            node_name = template.node_name
-            if node_name is None or node_name not in nodes:
-                continue
-        templates[id(template)] = template
-        on_node[node_name][id(template)] += 1
+        if template.node_name is not None and template.node_name != node_name:
+            violations.append(
+                Violation(key, node_name, "node-name", f"pod names node {template.node_name}")
+            )
+        node = nodes.get(node_name)
+        if node is None:
+            violations.append(Violation(key, node_name, "unknown-node", "no such node"))
+            continue
+        cache_key = (id(template), node_name)
+        verdict = verdicts.get(cache_key)
+        if verdict is None:
+            verdict = verdicts[cache_key] = _pod_on_node(template, node)
+        violations.extend(Violation(key, node_name, c, d) for c, d in verdict)
+        violations.extend(Violation(key, node_name, c, d) for c, d in replay.check(pod, node))
+        placed_on[node_name].add(id(template))
+        place(pod, node)
     for node_name, placed in placed_on.items():
         node = nodes[node_name]
         violations.extend(_node_totals(node, templates, on_node[node_name], placed))

@@ -18,6 +18,7 @@ NODES, PODS = str(EXAMPLES / "nodes.yaml"), str(EXAMPLES / "pods.yaml")
 NODE_KEYS = {"name", "feasible", "reasons", "scores", "total"}
 SCORE_KEYS = {"raw", "normalized", "weighted"}
 DEFAULT_SCORE_PLUGINS = {"TaintToleration", "NodeAffinity", "NodeResourcesFit",
+                         "PodTopologySpread", "InterPodAffinity",
                          "NodeResourcesBalancedAllocation"}
 
 
@@ -97,7 +98,7 @@ def test_explain_unschedulable_pod_selects_nothing(capsys) -> None:
 def test_explain_with_config_and_table(capsys) -> None:
     config = str(EXAMPLES / "scheduler-config.yaml")
     report = explain(capsys, "rescue", "--config", config)
-    assert_shape(report, {"TaintToleration", "NodeAffinity", "NodeResourcesFit"})
+    assert_shape(report, DEFAULT_SCORE_PLUGINS - {"NodeResourcesBalancedAllocation"})
     code, out, _ = run(capsys, "explain", "--nodes", NODES, "--pods", PODS, "--pod", "web",
                        "--format", "table")
     assert code == 0 and "big-b *" in out and "Insufficient cpu" in out

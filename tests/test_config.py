@@ -28,23 +28,27 @@ from schedlab.objects import (
     NodeSelectorRequirement,
     NodeSelectorTerm,
     PreferredSchedulingTerm,
+    TopologySpreadConstraint,
 )
 from schedlab.plugins import (
-    NodeAffinity as NodeAffinityPlugin,
-)
-from schedlab.plugins import (
+    InterPodAffinity,
     NodeName,
     NodeResourcesBalancedAllocation,
     NodeResourcesFit,
     NodeUnschedulable,
+    PodTopologySpread,
     TaintToleration,
     default_profile,
+)
+from schedlab.plugins import (
+    NodeAffinity as NodeAffinityPlugin,
 )
 
 HEADER = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n"
 DEFAULT_FILTERS = [NodeUnschedulable, NodeName, TaintToleration, NodeAffinityPlugin,
-                   NodeResourcesFit]
+                   NodeResourcesFit, PodTopologySpread, InterPodAffinity]
 DEFAULT_SCORES = [(TaintToleration, 3), (NodeAffinityPlugin, 2), (NodeResourcesFit, 1),
+                  (PodTopologySpread, 2), (InterPodAffinity, 2),
                   (NodeResourcesBalancedAllocation, 1)]
 
 
@@ -149,17 +153,22 @@ def test_no_file_is_the_default_profile() -> None:
 
 def test_unmodelled_plugins_are_accepted_and_ignored(tmp_path: Path) -> None:
     plugins = (
-        "{multiPoint: {enabled: [{name: PodTopologySpread, weight: 5}, {name: DynamicResources}],"
-        " disabled: [{name: ImageLocality}, {name: InterPodAffinity}]},"
+        "{multiPoint: {enabled: [{name: VolumeZone, weight: 5}, {name: DynamicResources}],"
+        " disabled: [{name: ImageLocality}, {name: NodeVolumeLimits}]},"
         " queueSort: {enabled: [{name: PrioritySort}], disabled: [{name: '*'}]},"
         " bind: {enabled: [{name: DefaultBinder}]}, postFilter: {disabled: [{name: '*'}]},"
         " filter: {enabled: [{name: VolumeBinding}], disabled: [{name: NodePorts}]},"
         " score: {enabled: [{name: ImageLocality, weight: 4}]}}"
     )
-    config = "[{name: PodTopologySpread, args: {defaultingType: List, whatever: [1]}}]"
+    config = "[{name: VolumeBinding, args: {bindTimeoutSeconds: 5, whatever: [1]}}]"
     profile = load(tmp_path, profile_yaml(plugins, config))
     assert shape(profile) == shape(default_profile())
-    assert "PodTopologySpread" in KNOWN_UNMODELLED and "ImageLocality" in KNOWN_UNMODELLED
+    assert "VolumeZone" in KNOWN_UNMODELLED and "ImageLocality" in KNOWN_UNMODELLED
+
+
+def test_inter_pod_affinity_and_topology_spread_are_modelled() -> None:
+    assert "InterPodAffinity" not in KNOWN_UNMODELLED
+    assert "PodTopologySpread" not in KNOWN_UNMODELLED
 
 
 def test_filter_and_score_share_one_instance(tmp_path: Path) -> None:
@@ -236,6 +245,7 @@ def test_score_only_when_not_in_multipoint(tmp_path: Path) -> None:
     profile = load(tmp_path, profile_yaml(plugins))
     assert NodeAffinityPlugin not in filter_types(profile)
     assert score_types(profile) == [(TaintToleration, 3), (NodeResourcesFit, 1),
+                                    (PodTopologySpread, 2), (InterPodAffinity, 2),
                                     (NodeResourcesBalancedAllocation, 1), (NodeAffinityPlugin, 3)]
 
 
@@ -244,7 +254,8 @@ def test_filter_only_enablement(tmp_path: Path) -> None:
                " filter: {enabled: [{name: NodeAffinity}]}}")
     profile = load(tmp_path, profile_yaml(plugins))
     assert filter_types(profile) == [NodeUnschedulable, NodeName, TaintToleration,
-                                     NodeResourcesFit, NodeAffinityPlugin]
+                                     NodeResourcesFit, PodTopologySpread, InterPodAffinity,
+                                     NodeAffinityPlugin]
     assert NodeAffinityPlugin not in [t for t, _ in score_types(profile)]
 
 
@@ -254,7 +265,8 @@ def test_point_override_comes_first_as_in_kube(tmp_path: Path) -> None:
     plugins = "{score: {enabled: [{name: NodeResourcesFit, weight: 5}]}}"
     profile = load(tmp_path, profile_yaml(plugins))
     assert score_types(profile) == [(NodeResourcesFit, 5), (TaintToleration, 3),
-                                    (NodeAffinityPlugin, 2), (NodeResourcesBalancedAllocation, 1)]
+                                    (NodeAffinityPlugin, 2), (PodTopologySpread, 2),
+                                    (InterPodAffinity, 2), (NodeResourcesBalancedAllocation, 1)]
     assert filter_types(profile) == DEFAULT_FILTERS
 
 
@@ -262,7 +274,8 @@ def test_multipoint_reconfigured_default_keeps_its_place(tmp_path: Path) -> None
     plugins = "{multiPoint: {enabled: [{name: NodeAffinity, weight: 7}]}}"
     profile = load(tmp_path, profile_yaml(plugins))
     assert score_types(profile) == [(TaintToleration, 3), (NodeAffinityPlugin, 7),
-                                    (NodeResourcesFit, 1), (NodeResourcesBalancedAllocation, 1)]
+                                    (NodeResourcesFit, 1), (PodTopologySpread, 2),
+                                    (InterPodAffinity, 2), (NodeResourcesBalancedAllocation, 1)]
     assert filter_types(profile) == DEFAULT_FILTERS
 
 
@@ -270,7 +283,8 @@ def test_enabled_and_disabled_at_a_point_stays_enabled(tmp_path: Path) -> None:
     plugins = ("{filter: {enabled: [{name: NodeName}], disabled: [{name: NodeName}]}}")
     profile = load(tmp_path, profile_yaml(plugins))
     assert filter_types(profile) == [NodeUnschedulable, TaintToleration, NodeAffinityPlugin,
-                                     NodeResourcesFit, NodeName]
+                                     NodeResourcesFit, PodTopologySpread, InterPodAffinity,
+                                     NodeName]
 
 
 # --- weights ---------------------------------------------------------------------------------
@@ -280,6 +294,7 @@ def test_unmentioned_defaults_keep_default_weights(tmp_path: Path) -> None:
     plugins = "{score: {enabled: [{name: TaintToleration, weight: 9}]}}"
     weights = dict(score_types(load(tmp_path, profile_yaml(plugins))))
     assert weights == {TaintToleration: 9, NodeAffinityPlugin: 2, NodeResourcesFit: 1,
+                       PodTopologySpread: 2, InterPodAffinity: 2,
                        NodeResourcesBalancedAllocation: 1}
 
 
@@ -314,7 +329,8 @@ def test_prescore_disabled_skips_the_score(tmp_path: Path) -> None:
 
 def test_prefilter_disabled_skips_the_filter(tmp_path: Path) -> None:
     profile = load(tmp_path, profile_yaml("{preFilter: {disabled: [{name: '*'}]}}"))
-    # NodeAffinity and NodeResourcesFit have a PreFilter in kube; the others do not.
+    # NodeAffinity, NodeResourcesFit, PodTopologySpread and InterPodAffinity have a PreFilter
+    # in kube; the others do not.
     assert filter_types(profile) == [NodeUnschedulable, NodeName, TaintToleration]
     assert score_types(profile) == DEFAULT_SCORES
 
@@ -779,3 +795,192 @@ def test_not_a_configuration(tmp_path: Path, text: str, expected: str) -> None:
 def test_imports_are_acyclic(imports: str) -> None:
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "-c", imports], check=True, cwd=root)
+
+
+# --- InterPodAffinityArgs and PodTopologySpreadArgs ------------------------------------------
+
+
+def configured(tmp_path: Path, name: str, args: str) -> Any:
+    """The ``name`` plugin instance of a profile enabling it with ``args`` (flow YAML)."""
+    plugins = f"{{multiPoint: {{enabled: [{{name: {name}}}]}}}}"
+    config = f"[{{name: {name}, args: {args}}}]"
+    profile = load(tmp_path, profile_yaml(plugins, config))
+    instances = [*profile.filters, *(p for p, _ in profile.scores)]
+    return next(p for p in instances if p.name == name)
+
+
+@pytest.mark.parametrize(("args", "weight", "ignore"), [
+    ("{}", 1, False),
+    ("{hardPodAffinityWeight: 0}", 0, False),
+    ("{hardPodAffinityWeight: 100, ignorePreferredTermsOfExistingPods: true}", 100, True),
+    ("{kind: InterPodAffinityArgs, ignorePreferredTermsOfExistingPods: false}", 1, False),
+])
+def test_inter_pod_affinity_args(tmp_path: Path, args: str, weight: int, ignore: bool) -> None:
+    plugin = configured(tmp_path, "InterPodAffinity", args)
+    assert isinstance(plugin, InterPodAffinity)
+    assert plugin.hard_pod_affinity_weight == weight
+    assert plugin.ignore_preferred_terms_of_existing_pods is ignore
+
+
+@pytest.mark.parametrize("args", ["{}", "{defaultingType: System}",
+                                  "{defaultingType: System, defaultConstraints: []}"])
+def test_topology_spread_system_defaulting(tmp_path: Path, args: str) -> None:
+    plugin = configured(tmp_path, "PodTopologySpread", args)
+    assert plugin.defaulting_type == "System" and plugin.default_constraints == ()
+
+
+def test_topology_spread_listed_default_constraints(tmp_path: Path) -> None:
+    args = ("{defaultingType: List, defaultConstraints: ["
+            "{maxSkew: 1, topologyKey: topology.kubernetes.io/zone,"
+            " whenUnsatisfiable: DoNotSchedule, minDomains: 3, nodeTaintsPolicy: Honor},"
+            " {maxSkew: 2, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway,"
+            " matchLabelKeys: [pod-template-hash], nodeAffinityPolicy: Ignore}]}")
+    plugin = configured(tmp_path, "PodTopologySpread", args)
+    assert plugin.defaulting_type == "List"
+    assert plugin.default_constraints == (
+        TopologySpreadConstraint(1, "topology.kubernetes.io/zone", "DoNotSchedule",
+                                 min_domains=3, node_taints_policy="Honor"),
+        TopologySpreadConstraint(2, "kubernetes.io/hostname", "ScheduleAnyway",
+                                 match_label_keys=("pod-template-hash",),
+                                 node_affinity_policy="Ignore"),
+    )
+
+
+def test_topology_spread_list_without_constraints_is_no_defaults(tmp_path: Path) -> None:
+    plugin = configured(tmp_path, "PodTopologySpread", "{defaultingType: List}")
+    assert plugin.defaulting_type == "List" and plugin.default_constraints == ()
+
+
+ARGS = "profiles[0].pluginConfig[0].args"
+ONE_CONSTRAINT = "{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}"
+POD_AFFINITY_ARGS_ERRORS = {
+    "hard weight 101": (
+        "InterPodAffinity", "{hardPodAffinityWeight: 101}",
+        f"{ARGS}.hardPodAffinityWeight: got 101, expected an integer in 0..100",
+    ),
+    "hard weight negative": (
+        "InterPodAffinity", "{hardPodAffinityWeight: -1}",
+        f"{ARGS}.hardPodAffinityWeight: got -1, expected an integer in 0..100",
+    ),
+    "hard weight a string": (
+        "InterPodAffinity", "{hardPodAffinityWeight: '5'}",
+        f"{ARGS}.hardPodAffinityWeight: got '5', expected an integer in 0..100",
+    ),
+    "ignore preferred not a bool": (
+        "InterPodAffinity", "{ignorePreferredTermsOfExistingPods: yes please}",
+        f"{ARGS}.ignorePreferredTermsOfExistingPods: got 'yes please', expected true or false",
+    ),
+    "unknown affinity arg": (
+        "InterPodAffinity", "{hardPodAffinityWeigth: 2}",
+        f"{ARGS}.hardPodAffinityWeigth: got 2, expected a known field of InterPodAffinityArgs "
+        "(one of: apiVersion, kind, hardPodAffinityWeight, ignorePreferredTermsOfExistingPods)",
+    ),
+    "wrong args kind": (
+        "InterPodAffinity", "{kind: PodTopologySpreadArgs}",
+        f"{ARGS}.kind: got 'PodTopologySpreadArgs', expected InterPodAffinityArgs",
+    ),
+    "defaulting type": (
+        "PodTopologySpread", "{defaultingType: Custom}",
+        f"{ARGS}.defaultingType: got 'Custom', expected one of System, List",
+    ),
+    "constraints with System": (
+        "PodTopologySpread", f"{{defaultingType: System, defaultConstraints: [{ONE_CONSTRAINT}]}}",
+        f"{ARGS}.defaultConstraints: got [{{'maxSkew': 1, 'topologyKey': 'zone', "
+        "'whenUnsatisfiable': 'DoNotSchedule'}], expected no default constraints with "
+        "defaultingType System (the default: set defaultingType: List to use them)",
+    ),
+    "constraints with defaultingType unset (System, as kube's v1 defaulting)": (
+        "PodTopologySpread", f"{{defaultConstraints: [{ONE_CONSTRAINT}]}}",
+        f"{ARGS}.defaultConstraints: got [",
+    ),
+    "constraint with a selector": (
+        "PodTopologySpread",
+        "{defaultingType: List, defaultConstraints: [{maxSkew: 1, topologyKey: zone,"
+        " whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: a}}}]}",
+        f"{ARGS}.defaultConstraints[0].labelSelector: got {{'matchLabels': {{'app': 'a'}}}}, "
+        "expected no labelSelector in a default constraint",
+    ),
+    "constraint with an empty selector": (
+        "PodTopologySpread",
+        "{defaultingType: List, defaultConstraints: [{maxSkew: 1, topologyKey: zone,"
+        " whenUnsatisfiable: DoNotSchedule, labelSelector: {}}]}",
+        f"{ARGS}.defaultConstraints[0].labelSelector: got {{}}, expected no labelSelector",
+    ),
+    "repeated pair": (
+        "PodTopologySpread",
+        f"{{defaultingType: List, defaultConstraints: [{ONE_CONSTRAINT},"
+        " {maxSkew: 3, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}]}",
+        f"{ARGS}.defaultConstraints[1]: got {{'topologyKey': 'zone', 'whenUnsatisfiable': "
+        "'DoNotSchedule'}, expected a {topologyKey, whenUnsatisfiable} pair no other "
+        f"constraint has ({ARGS}.defaultConstraints[0] has it)",
+    ),
+    "no whenUnsatisfiable": (
+        "PodTopologySpread",
+        "{defaultingType: List, defaultConstraints: [{maxSkew: 1, topologyKey: zone}]}",
+        f"{ARGS}.defaultConstraints[0].whenUnsatisfiable: got None, expected one of "
+        "DoNotSchedule, ScheduleAnyway",
+    ),
+    "maxSkew 0": (
+        "PodTopologySpread",
+        "{defaultingType: List, defaultConstraints: [{maxSkew: 0, topologyKey: zone,"
+        " whenUnsatisfiable: ScheduleAnyway}]}",
+        f"{ARGS}.defaultConstraints[0].maxSkew: got 0, expected an integer in 1..2147483647",
+    ),
+    "bad topology key": (
+        "PodTopologySpread",
+        "{defaultingType: List, defaultConstraints: [{maxSkew: 1, topologyKey: 'a b',"
+        " whenUnsatisfiable: ScheduleAnyway}]}",
+        f"{ARGS}.defaultConstraints[0].topologyKey: got 'a b', expected a valid label key",
+    ),
+    "minDomains with ScheduleAnyway": (
+        "PodTopologySpread",
+        "{defaultingType: List, defaultConstraints: [{maxSkew: 1, topologyKey: zone,"
+        " whenUnsatisfiable: ScheduleAnyway, minDomains: 2}]}",
+        f"{ARGS}.defaultConstraints[0].minDomains: got 2, expected no minDomains with "
+        "whenUnsatisfiable ScheduleAnyway",
+    ),
+    "node taints policy": (
+        "PodTopologySpread",
+        "{defaultingType: List, defaultConstraints: [{maxSkew: 1, topologyKey: zone,"
+        " whenUnsatisfiable: ScheduleAnyway, nodeTaintsPolicy: Respect}]}",
+        f"{ARGS}.defaultConstraints[0].nodeTaintsPolicy: got 'Respect', expected one of "
+        "Honor, Ignore",
+    ),
+    "unknown constraint field": (
+        "PodTopologySpread",
+        "{defaultingType: List, defaultConstraints: [{maxSkew: 1, topologyKey: zone,"
+        " whenUnsatisfiable: ScheduleAnyway, maxskew: 2}]}",
+        f"{ARGS}.defaultConstraints[0].maxskew: got 2, expected a known field of "
+        "TopologySpreadConstraint (one of: maxSkew, ",
+    ),
+    "constraints not a list": (
+        "PodTopologySpread", "{defaultingType: List, defaultConstraints: {maxSkew: 1}}",
+        f"{ARGS}.defaultConstraints: got {{'maxSkew': 1}}, expected a list",
+    ),
+    "unknown spread arg": (
+        "PodTopologySpread", "{defaultingtype: List}",
+        f"{ARGS}.defaultingtype: got 'List', expected a known field of PodTopologySpreadArgs "
+        "(one of: apiVersion, kind, defaultConstraints, defaultingType)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(POD_AFFINITY_ARGS_ERRORS))
+def test_pod_affinity_and_spread_args_errors(tmp_path: Path, case: str) -> None:
+    name, args, expected = POD_AFFINITY_ARGS_ERRORS[case]
+    # args are checked whether or not the plugin is enabled
+    for plugins in ("", f"{{multiPoint: {{disabled: [{{name: {name}}}]}}}}"):
+        message = config_error(tmp_path, profile_yaml(plugins, f"[{{name: {name}, args: {args}}}]"))
+        assert expected in message, message
+
+
+def test_pre_points_of_the_spreading_and_affinity_plugins(tmp_path: Path) -> None:
+    """Both have PreFilter and PreScore in kube: disabled at preScore they do not score,
+    at preFilter they do not filter."""
+    plugins = ("{preScore: {disabled: [{name: PodTopologySpread}]},"
+               " preFilter: {disabled: [{name: InterPodAffinity}]}}")
+    profile = load(tmp_path, profile_yaml(plugins))
+    assert PodTopologySpread in filter_types(profile)
+    assert PodTopologySpread not in [t for t, _ in score_types(profile)]
+    assert InterPodAffinity not in filter_types(profile)
+    assert (InterPodAffinity, 2) in score_types(profile)

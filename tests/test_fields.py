@@ -7,12 +7,27 @@ from typing import Any
 import pytest
 
 from schedlab.errors import ConfigError, InputError
-from schedlab.fields import PREFERRED, REQUIRED, Field, node_affinity
+from schedlab.fields import (
+    PREFERRED,
+    REQUIRED,
+    Field,
+    label_selector,
+    node_affinity,
+    pod_affinity_term,
+    topology_spread_constraints,
+)
+from schedlab.fields import pod_affinity as read_pod_affinity
 from schedlab.objects import (
+    LabelSelector,
+    LabelSelectorRequirement,
     NodeAffinity,
     NodeSelectorRequirement,
     NodeSelectorTerm,
+    PodAffinity,
+    PodAffinityTerm,
     PreferredSchedulingTerm,
+    TopologySpreadConstraint,
+    WeightedPodAffinityTerm,
 )
 
 
@@ -245,4 +260,233 @@ def test_unknown_fields_refused_only_in_strict_documents() -> None:
     assert expected in affinity_error(args_affinity, value)
     assert "expected a known field of NodeAffinity" in affinity_error(
         args_affinity, {"requiredDuringScheduling": {}}
+    )
+
+
+# --- label selectors, pod affinity, spread constraints ----------------------------------------
+
+
+def error_of(call: Any) -> str:
+    with pytest.raises(InputError) as caught:
+        call()
+    text = str(caught.value)
+    assert "\n" not in text
+    return text
+
+
+def test_error_can_show_another_value_at_the_fields_path() -> None:
+    field = Field({"a": {"b": 1}}, "f")["a"]
+    assert str(field.error("x", value="shown")) == "f: a: got 'shown', expected x"
+    assert str(field.error("x", value=None)) == "f: a: got None, expected x"
+
+
+def test_label_getters() -> None:
+    field = Field({"k": "app.kubernetes.io/name", "v": "", "labels": {"a/b": "c"}}, "f")
+    assert field["k"].label_key() == "app.kubernetes.io/name"
+    assert field["v"].label_value() == ""
+    assert field["labels"].label_map() == {"a/b": "c"}
+    assert "f: k: got 3, expected a valid label key" in error_of(lambda: Field({"k": 3}, "f")[
+        "k"].label_key())
+    text = error_of(lambda: Field({"m": {"a b": "c"}}, "f")["m"].label_map())
+    assert text.startswith("f: m.a b: got 'a b', expected a valid label key (an optional DNS")
+    text = error_of(lambda: Field({"m": {"a": "c d"}}, "f")["m"].label_map())
+    assert text.startswith("f: m.a: got 'c d', expected a valid label value (at most 63")
+    assert "got True, expected a valid label value" in error_of(
+        lambda: Field({"m": {"a": True}}, "f")["m"].label_map()
+    )
+
+
+def selector(value: Any, strict: bool = False) -> LabelSelector | None:
+    error_class = ConfigError if strict else InputError
+    return label_selector(Field(value, "f", "sel", error_class=error_class, strict=strict))
+
+
+def test_label_selector_absent_empty_and_full() -> None:
+    assert selector(None) is None
+    assert selector({}) == LabelSelector()
+    value = {
+        "matchLabels": {"app": "web"},
+        "matchExpressions": [
+            {"key": "tier", "operator": "In", "values": ["fe", "be"]},
+            {"key": "canary", "operator": "DoesNotExist"},
+            {"key": "x", "operator": "Exists", "values": []},
+        ],
+    }
+    assert selector(value) == LabelSelector(
+        {"app": "web"},
+        (
+            LabelSelectorRequirement("tier", "In", ("fe", "be")),
+            LabelSelectorRequirement("canary", "DoesNotExist"),
+            LabelSelectorRequirement("x", "Exists"),
+        ),
+    )
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("app=web", "sel: got 'app=web', expected a mapping"),
+    ({"matchLabels": {"-a": "b"}}, "sel.matchLabels.-a: got '-a', expected a valid label key"),
+    ({"matchLabels": {"a": "b c"}}, "sel.matchLabels.a: got 'b c', expected a valid label value"),
+    ({"matchExpressions": [{"key": "k", "operator": "Gt", "values": ["1"]}]},
+     "sel.matchExpressions[0].operator: got 'Gt', expected one of In, NotIn, Exists, "
+     "DoesNotExist"),
+    ({"matchExpressions": [{"key": "k", "operator": "NotIn", "values": []}]},
+     "sel.matchExpressions[0].values: got [], expected at least one value for operator NotIn"),
+    ({"matchExpressions": [{"key": "k", "operator": "DoesNotExist", "values": ["a"]}]},
+     "sel.matchExpressions[0].values: got ['a'], expected no values for operator DoesNotExist"),
+    ({"matchExpressions": [{"operator": "Exists"}]},
+     "sel.matchExpressions[0].key: got None, expected a valid label key"),
+    ({"matchExpressions": [{"key": "k", "operator": "In", "values": ["ok", "not ok"]}]},
+     "sel.matchExpressions[0].values[1]: got 'not ok', expected a valid label value"),
+    ({"matchExpressions": {"key": "k"}},
+     "sel.matchExpressions: got {'key': 'k'}, expected a list"),
+])
+def test_label_selector_errors(value: Any, expected: str) -> None:
+    assert f"f: {expected}" in error_of(lambda: selector(value))
+
+
+def test_label_selector_unknown_fields_only_in_strict_documents() -> None:
+    value = {"matchLabel": {"a": "b"}}
+    assert selector(value) == LabelSelector()
+    with pytest.raises(ConfigError, match=r"sel.matchLabel: got \{'a': 'b'\}, expected a known "
+                       r"field of LabelSelector \(one of: matchLabels, matchExpressions\)"):
+        selector(value, strict=True)
+
+
+def term(value: Any) -> PodAffinityTerm:
+    return pod_affinity_term(Field(value, "f", "term"))
+
+
+def test_pod_affinity_term() -> None:
+    assert term({"topologyKey": "zone"}) == PodAffinityTerm("zone")
+    assert term({
+        "labelSelector": {"matchLabels": {"app": "db"}},
+        "namespaces": ["a", "b"],
+        "namespaceSelector": {},
+        "topologyKey": "kubernetes.io/hostname",
+        "matchLabelKeys": [],
+        "mismatchLabelKeys": None,
+    }) == PodAffinityTerm(
+        "kubernetes.io/hostname", LabelSelector({"app": "db"}), ("a", "b"), LabelSelector()
+    )
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ({}, "term.topologyKey: got None, expected a valid label key"),
+    ({"topologyKey": ""}, "term.topologyKey: got '', expected a valid label key"),
+    ({"topologyKey": "a/b/c"}, "term.topologyKey: got 'a/b/c', expected a valid label key"),
+    ({"topologyKey": "z", "namespaces": [""]},
+     "term.namespaces[0]: got '', expected a non-empty string"),
+    ({"topologyKey": "z", "namespaceSelector": {"matchLabels": {"env": "a b"}}},
+     "term.namespaceSelector.matchLabels.env: got 'a b', expected a valid label value"),
+    ({"topologyKey": "z", "matchLabelKeys": ["app"]},
+     "term.matchLabelKeys: got ['app'], expected no matchLabelKeys (schedlab does not model "
+     "matchLabelKeys of pod affinity terms; "),
+    ({"topologyKey": "z", "mismatchLabelKeys": ["tenant"]},
+     "term.mismatchLabelKeys: got ['tenant'], expected no mismatchLabelKeys"),
+])
+def test_pod_affinity_term_errors(value: Any, expected: str) -> None:
+    assert f"f: {expected}" in error_of(lambda: term(value))
+
+
+def test_pod_affinity_absent_empty_and_full() -> None:
+    def read(value: Any) -> PodAffinity | None:
+        return read_pod_affinity(Field(value, "f", "podAffinity"))
+
+    assert read(None) is None
+    assert read({}) == PodAffinity()
+    value = {
+        REQUIRED: [{"topologyKey": "zone"}],
+        PREFERRED: [{"weight": 100, "podAffinityTerm": {"topologyKey": "host"}}],
+    }
+    assert read(value) == PodAffinity(
+        (PodAffinityTerm("zone"),), (WeightedPodAffinityTerm(100, PodAffinityTerm("host")),)
+    )
+    for weight in (0, 101, "5"):
+        bad = {PREFERRED: [{"weight": weight, "podAffinityTerm": {"topologyKey": "z"}}]}
+        assert f"podAffinity.{PREFERRED}[0].weight: got {weight!r}, expected an integer in " \
+            "1..100" in error_of(lambda bad=bad: read(bad))
+    assert f"podAffinity.{PREFERRED}[0].podAffinityTerm: got None, expected a pod affinity " \
+        "term" in error_of(lambda: read({PREFERRED: [{"weight": 1}]}))
+    strict = Field({REQUIRED: [], "preferred": []}, "s", "a", error_class=ConfigError, strict=True)
+    assert "a.preferred: got [], expected a known field of PodAntiAffinity" in error_of(
+        lambda: read_pod_affinity(strict, "PodAntiAffinity")
+    )
+
+
+def constraints(value: Any, defaults: bool = False) -> tuple[TopologySpreadConstraint, ...]:
+    return topology_spread_constraints(Field(value, "f", "tsc"), defaults=defaults)
+
+
+ZONE = {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}
+
+
+def test_spread_constraints_with_defaults_and_every_field() -> None:
+    assert constraints(None) == ()
+    full = {
+        "maxSkew": 2, "topologyKey": "kubernetes.io/hostname",
+        "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": "a"}},
+        "minDomains": 4, "matchLabelKeys": ["pod-template-hash"],
+        "nodeAffinityPolicy": "Ignore", "nodeTaintsPolicy": "Honor",
+    }
+    anyway = {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "ScheduleAnyway"}
+    assert constraints([ZONE, full, anyway]) == (
+        TopologySpreadConstraint(1, "zone", "DoNotSchedule", None, 1, (), "Honor", "Ignore"),
+        TopologySpreadConstraint(
+            2, "kubernetes.io/hostname", "DoNotSchedule", LabelSelector({"app": "a"}), 4,
+            ("pod-template-hash",), "Ignore", "Honor",
+        ),
+        TopologySpreadConstraint(1, "zone", "ScheduleAnyway"),
+    )
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"maxSkew": None}, "tsc[0].maxSkew: got None, expected an integer in 1..2147483647"),
+    ({"maxSkew": 0}, "tsc[0].maxSkew: got 0, expected an integer in 1..2147483647"),
+    ({"maxSkew": 2**31}, "tsc[0].maxSkew: got 2147483648, expected an integer in 1.."),
+    ({"topologyKey": None}, "tsc[0].topologyKey: got None, expected a valid label key"),
+    ({"whenUnsatisfiable": None},
+     "tsc[0].whenUnsatisfiable: got None, expected one of DoNotSchedule, ScheduleAnyway"),
+    ({"whenUnsatisfiable": "Never"}, "tsc[0].whenUnsatisfiable: got 'Never', expected one of"),
+    ({"minDomains": 0}, "tsc[0].minDomains: got 0, expected an integer in 1..2147483647"),
+    ({"whenUnsatisfiable": "ScheduleAnyway", "minDomains": 1},
+     "tsc[0].minDomains: got 1, expected no minDomains with whenUnsatisfiable ScheduleAnyway "
+     "(minDomains needs DoNotSchedule)"),
+    ({"matchLabelKeys": ["app"]},
+     "tsc[0].matchLabelKeys: got ['app'], expected no matchLabelKeys without a labelSelector"),
+    ({"labelSelector": {"matchLabels": {"app": "a"}}, "matchLabelKeys": ["app"]},
+     "tsc[0].matchLabelKeys[0]: got 'app', expected a key that labelSelector does not also "
+     "name"),
+    ({"labelSelector": {"matchExpressions": [{"key": "v", "operator": "Exists"}]},
+      "matchLabelKeys": ["h", "v"]},
+     "tsc[0].matchLabelKeys[1]: got 'v', expected a key that labelSelector does not also name"),
+    ({"labelSelector": {}, "matchLabelKeys": ["a b"]},
+     "tsc[0].matchLabelKeys[0]: got 'a b', expected a valid label key"),
+    ({"labelSelector": {"matchLabels": {"a": 1}}},
+     "tsc[0].labelSelector.matchLabels.a: got 1, expected a valid label value"),
+    ({"nodeAffinityPolicy": "honor"},
+     "tsc[0].nodeAffinityPolicy: got 'honor', expected one of Honor, Ignore"),
+    ({"nodeTaintsPolicy": ""}, "tsc[0].nodeTaintsPolicy: got '', expected one of Honor, Ignore"),
+])
+def test_spread_constraint_errors(change: dict[str, Any], expected: str) -> None:
+    assert f"f: {expected}" in error_of(lambda: constraints([{**ZONE, **change}]))
+
+
+def test_repeated_pair_is_refused_at_the_later_constraint() -> None:
+    other = {**ZONE, "whenUnsatisfiable": "ScheduleAnyway"}
+    again = {**ZONE, "maxSkew": 5, "labelSelector": {}}
+    assert len(constraints([ZONE, other])) == 2
+    assert error_of(lambda: constraints([ZONE, other, again])) == (
+        "f: tsc[2]: got {'topologyKey': 'zone', 'whenUnsatisfiable': 'DoNotSchedule'}, "
+        "expected a {topologyKey, whenUnsatisfiable} pair no other constraint has "
+        "(tsc[0] has it)"
+    )
+
+
+def test_default_constraints_take_no_selector_and_need_none_for_match_label_keys() -> None:
+    keyed = {**ZONE, "matchLabelKeys": ["pod-template-hash"]}
+    assert constraints([keyed], defaults=True) == (
+        TopologySpreadConstraint(1, "zone", match_label_keys=("pod-template-hash",)),
+    )
+    assert "tsc[0].labelSelector: got {}, expected no labelSelector in a default constraint" in (
+        error_of(lambda: constraints([{**ZONE, "labelSelector": {}}], defaults=True))
     )

@@ -143,10 +143,11 @@ EXPECTED_BREAKDOWN = {
 def test_default_profile_weights() -> None:
     weights = {p.name: w for p, w in default_profile().scores}
     assert weights == {"TaintToleration": 3, "NodeAffinity": 2, "NodeResourcesFit": 1,
+                       "PodTopologySpread": 2, "InterPodAffinity": 2,
                        "NodeResourcesBalancedAllocation": 1}
     filters = [p.name for p in default_profile().filters]
     assert filters == ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity",
-                       "NodeResourcesFit"]
+                       "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"]
 
 
 def test_totals_are_weighted_sums_of_normalized_scores() -> None:

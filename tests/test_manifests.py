@@ -13,16 +13,20 @@ from schedlab.errors import InputError
 from schedlab.objects import (
     TAINT_EFFECTS,
     Container,
+    LabelSelector,
     Node,
     NodeAffinity,
     NodeSelectorRequirement,
     NodeSelectorTerm,
     OwnerRef,
     Pod,
+    PodAffinity,
+    PodAffinityTerm,
     PodTemplate,
     PreferredSchedulingTerm,
     Taint,
     Toleration,
+    TopologySpreadConstraint,
     Workload,
 )
 from schedlab.traces import dump_manifests, load_manifests
@@ -104,7 +108,9 @@ spec:
   - {key: gpu, operator: Equal, value: "yes", effect: NoSchedule}
   - {operator: Exists}
   affinity:
-    podAntiAffinity: {ignored: true}
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - {labelSelector: {matchLabels: {app: web}}, topologyKey: kubernetes.io/hostname}
     nodeAffinity:
       requiredDuringSchedulingIgnoredDuringExecution:
         nodeSelectorTerms:
@@ -113,7 +119,8 @@ spec:
       preferredDuringSchedulingIgnoredDuringExecution:
       - weight: 7
         preference: {matchExpressions: [{key: disk, operator: Exists}]}
-  topologySpreadConstraints: [{maxSkew: 1}]
+  topologySpreadConstraints:
+  - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: ScheduleAnyway}
   containers:
   - name: app
     image: nginx
@@ -154,6 +161,15 @@ spec:
     )
     assert template.containers == (Container("app", {"cpu": 250, "memory": GI}),)
     assert template.node_name is None
+    assert template.pod_affinity is None
+    assert template.pod_anti_affinity == PodAffinity(
+        required=(
+            PodAffinityTerm("kubernetes.io/hostname", LabelSelector({"app": "web"})),
+        )
+    )
+    assert template.topology_spread_constraints == (
+        TopologySpreadConstraint(1, "zone", "ScheduleAnyway"),
+    )
 
 
 def test_node_falls_back_to_capacity_and_default_pod_limit(tmp_path: Path) -> None:
@@ -405,7 +421,7 @@ BAD_INPUTS = [
     pytest.param("apiVersion: v1\nkind: List\nitems: [3]\n", "items[0]", "3", id="list-item"),
     pytest.param("kind: Pod\nmetadata: {name: a}\n", "apiVersion", "None", id="no-api-version"),
     pytest.param("apiVersion: v1\nmetadata: {name: a}\n", "kind", "None", id="no-kind"),
-    pytest.param("apiVersion: v1\nkind: Service\n", "kind", "'Service'", id="unknown-kind"),
+    pytest.param("apiVersion: v1\nkind: ConfigMap\n", "kind", "'ConfigMap'", id="unknown-kind"),
     pytest.param(
         controller("Deployment", "d", f"{{{TEMPLATE}}}", api="v1"),
         "apiVersion",

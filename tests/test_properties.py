@@ -182,7 +182,7 @@ def _equal_evaluations(long: object, fresh: object) -> None:
             np.testing.assert_array_equal(x, y, err_msg=field)
     np.testing.assert_array_equal(long.feasible, fresh.feasible, err_msg="feasible")
     np.testing.assert_array_equal(long.plain_total, fresh.plain_total, err_msg="plain_total")
-    assert long.constant == fresh.constant
+    assert long.uniform == fresh.uniform
 
 
 OPS = st.lists(st.tuples(st.sampled_from(("bind", "bind", "unbind", "evaluate")),

@@ -36,34 +36,40 @@ Score weights (the framework's ``getScoreWeights``)
 
 preFilter and preScore (a schedlab choice)
     schedlab plugins have no separate PreFilter/PreScore step. A plugin that has one in kube
-    (NodeAffinity and NodeResourcesFit have PreFilter; the four built-in score plugins have
-    PreScore; a research plugin has one if it defines ``pre_filter``/``pre_score``) and is
-    disabled at ``preFilter`` (by name or ``"*"``, and not re-enabled there) does not filter;
-    disabled at ``preScore`` it is not scored. Entries for plugins without that extension
-    point have no effect, and enabling a plugin at ``preFilter``/``preScore`` alone runs
-    nothing. kube-scheduler itself differs per plugin here: NodeAffinity's Filter and Score
-    and NodeResourcesFit's and BalancedAllocation's Score recompute what their Pre step would
-    have stored and run as usual, while NodeResourcesFit's Filter and TaintToleration's Score
-    return an error status for every pod.
+    (NodeAffinity, NodeResourcesFit, InterPodAffinity and PodTopologySpread have PreFilter; the
+    built-in score plugins have PreScore; a research plugin has one if it defines
+    ``pre_filter``/``pre_score``) and is disabled at ``preFilter`` (by name or ``"*"``, and not
+    re-enabled there) does not filter; disabled at ``preScore`` it is not scored. Entries for
+    plugins without that extension point have no effect, and enabling a plugin at
+    ``preFilter``/``preScore`` alone runs nothing. kube-scheduler itself differs per plugin
+    here: NodeAffinity's Filter and Score and NodeResourcesFit's and BalancedAllocation's Score
+    recompute what their Pre step would have stored and run as usual, while NodeResourcesFit's
+    Filter and TaintToleration's Score return an error status for every pod.
 
 Plugins schedlab does not model
     The names in ``KNOWN_UNMODELLED`` (kube-scheduler plugins for queueing, binding,
-    preemption, volumes, ports, images, pod topology spread and inter-pod affinity) are
-    accepted anywhere, enabled or disabled, and have no effect; their ``pluginConfig`` args
-    are not read. A name registered with ``register_plugin`` is modelled even if kube has a
-    plugin of that name. Extension points schedlab does not run (``preEnqueue``,
-    ``queueSort``, ``postFilter``, ``reserve``, ``permit``, ``preBind``, ``bind``,
-    ``postBind``) may name unmodelled plugins; enabling a modelled plugin there is an error
-    (it has no such extension point). Top-level settings that do not change placements
-    (``parallelism``, ``leaderElection``, ``clientConnection``, back-off times, profiling,
-    ``delayCacheUntilActive``) and ``extenders`` are accepted and ignored.
+    preemption, volumes, ports, images and dynamic resources) are accepted anywhere, enabled
+    or disabled, and have no effect; their ``pluginConfig`` args are not read. A name
+    registered with ``register_plugin`` is modelled even if kube has a plugin of that name.
+    Extension points schedlab does not run (``preEnqueue``, ``queueSort``, ``postFilter``,
+    ``reserve``, ``permit``, ``preBind``, ``bind``, ``postBind``) may name unmodelled
+    plugins; enabling a modelled plugin there is an error (it has no such extension point).
+    Top-level settings that do not change placements (``parallelism``, ``leaderElection``,
+    ``clientConnection``, back-off times, profiling, ``delayCacheUntilActive``) and
+    ``extenders`` are accepted and ignored.
 
 pluginConfig args
     NodeResourcesFit (``scoringStrategy``, ``ignoredResources``, ``ignoredResourceGroups``),
-    NodeResourcesBalancedAllocation (``resources``) and NodeAffinity (``addedAffinity``,
+    NodeResourcesBalancedAllocation (``resources``), NodeAffinity (``addedAffinity``,
     validated as the API server validates a pod's node affinity, plus kube's own args
-    checks: Gt/Lt bounds must be integers, label keys and values must be valid) are read
-    field by field; unknown fields are errors, as kube decodes args strictly. Any other
+    checks: Gt/Lt bounds must be integers, label keys and values must be valid),
+    InterPodAffinity (``hardPodAffinityWeight`` 0..100, default 1;
+    ``ignorePreferredTermsOfExistingPods``, default false) and PodTopologySpread
+    (``defaultingType`` System or List, default System as in kube's v1 defaulting even when
+    ``defaultConstraints`` are given, so using them takes ``defaultingType: List``;
+    ``defaultConstraints`` read as a pod's topologySpreadConstraints but without a
+    ``labelSelector``, and empty with System) are read field by field; unknown fields are
+    errors, as kube decodes args strictly. Any other
     modelled plugin gets its args as keyword arguments, camelCase keys turned into
     snake_case. ``apiVersion`` and ``kind`` (``<Name>Args``) may appear in args.
 """
@@ -80,7 +86,7 @@ from typing import Any
 import yaml
 
 from schedlab.errors import ConfigError
-from schedlab.fields import Field, node_affinity
+from schedlab.fields import Field, node_affinity, topology_spread_constraints
 from schedlab.framework.plugin import FilterPlugin, Plugin, ScorePlugin
 from schedlab.framework.profile import PLUGINS, Profile
 
@@ -104,8 +110,6 @@ KNOWN_UNMODELLED: frozenset[str] = frozenset({
     "GCEPDLimits",
     "AzureDiskLimits",
     "ImageLocality",
-    "PodTopologySpread",
-    "InterPodAffinity",
     "DynamicResources",
 })
 """kube-scheduler plugins schedlab accepts in a configuration and ignores."""
@@ -125,6 +129,8 @@ _KUBE_PRE_POINTS: Mapping[str, frozenset[str]] = {
     "NodeAffinity": frozenset({"preFilter", "preScore"}),
     "NodeResourcesFit": frozenset({"preFilter", "preScore"}),
     "NodeResourcesBalancedAllocation": frozenset({"preScore"}),
+    "InterPodAffinity": frozenset({"preFilter", "preScore"}),
+    "PodTopologySpread": frozenset({"preFilter", "preScore"}),
 }
 """Which built-in plugins have a PreFilter / PreScore extension point in kube-scheduler."""
 
@@ -527,6 +533,42 @@ def _affinity_args(node: Field, name: str) -> dict[str, Any]:
     return {"added_affinity": affinity}
 
 
+def _inter_pod_affinity_args(node: Field, name: str) -> dict[str, Any]:
+    """InterPodAffinityArgs: ``hardPodAffinityWeight`` 0..100, ``ignorePreferredTermsOf
+    ExistingPods`` a bool."""
+    fields = _args_fields(node, name,
+                          ("hardPodAffinityWeight", "ignorePreferredTermsOfExistingPods"))
+    kwargs: dict[str, Any] = {}
+    if "hardPodAffinityWeight" in fields:
+        weight = fields["hardPodAffinityWeight"].integer(minimum=0, maximum=100)
+        kwargs["hard_pod_affinity_weight"] = weight
+    if "ignorePreferredTermsOfExistingPods" in fields:
+        ignore = fields["ignorePreferredTermsOfExistingPods"].boolean()
+        kwargs["ignore_preferred_terms_of_existing_pods"] = ignore
+    return kwargs
+
+
+def _topology_spread_args(node: Field, name: str) -> dict[str, Any]:
+    """PodTopologySpreadArgs: ``defaultingType`` (System unless set, as kube's v1 defaulting)
+    and ``defaultConstraints`` (only with List; no labelSelector; no repeated
+    {topologyKey, whenUnsatisfiable} pair)."""
+    from schedlab.plugins.pod_topology_spread import DEFAULTING_TYPES
+
+    fields = _args_fields(node, name, ("defaultConstraints", "defaultingType"))
+    defaulting = node["defaultingType"].choice(DEFAULTING_TYPES, default="System")
+    constraints_node = node["defaultConstraints"]
+    constraints = topology_spread_constraints(constraints_node, defaults=True)
+    if defaulting == "System" and constraints:
+        raise constraints_node.error(
+            "no default constraints with defaultingType System (the default: set "
+            "defaultingType: List to use them)"
+        )
+    kwargs: dict[str, Any] = {"defaulting_type": defaulting}
+    if "defaultConstraints" in fields:
+        kwargs["default_constraints"] = constraints
+    return kwargs
+
+
 def _generic_args(node: Field, name: str) -> dict[str, Any]:
     """Args of a plugin without a parser here: camelCase keys as snake_case keyword
     arguments, checked against the constructor's signature when it has no ``**kwargs``."""
@@ -556,11 +598,15 @@ def _arg_parser(cls: type) -> Callable[[Field, str], dict[str, Any]]:
     types, keyword pass-through for the others."""
     from schedlab.plugins import NodeAffinity as NodeAffinityPlugin
     from schedlab.plugins import NodeResourcesBalancedAllocation, NodeResourcesFit
+    from schedlab.plugins.inter_pod_affinity import InterPodAffinity
+    from schedlab.plugins.pod_topology_spread import PodTopologySpread
 
     parsers: dict[type, Callable[[Field, str], dict[str, Any]]] = {
         NodeResourcesFit: _fit_args,
         NodeResourcesBalancedAllocation: _balanced_args,
         NodeAffinityPlugin: _affinity_args,
+        InterPodAffinity: _inter_pod_affinity_args,
+        PodTopologySpread: _topology_spread_args,
     }
     return parsers.get(cls, _generic_args)
 

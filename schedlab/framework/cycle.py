@@ -1,9 +1,10 @@
 """The scheduling cycle: run a profile's filters and scores for a pod over all nodes.
 
-``Evaluator`` caches the answers per pod template and keeps them in sync with the cluster
-state: after binds, a NODE-scope plugin is asked again only about the nodes that changed, a
-CLUSTER-scope plugin about every node, a STATIC one never. Normalisation, weights and bound
-checks are applied per pod over the candidate nodes, exactly as kube-scheduler's framework.
+``Evaluator`` caches each plugin's answers per the plugin's cache key (by default the pod
+template) and keeps them in sync with the cluster state: after binds, a NODE-scope plugin is
+asked again only about the nodes that changed, a CLUSTER-scope plugin about every node, a
+STATIC one never. Normalisation, weights and bound checks are applied per pod over the
+candidate nodes, exactly as kube-scheduler's framework.
 """
 
 from __future__ import annotations
@@ -33,35 +34,69 @@ def num_feasible_nodes_to_find(percentage: int, n_nodes: int) -> int:
 
 
 @dataclass
+class Answer:
+    """One plugin's answer for one cache key (see ``Plugin.cache_key``), over all nodes.
+
+    values   bool (n_nodes,) for a filter, int64 (n_nodes,) raw scores for a score plugin
+             (zeros if it skipped the pod)
+    epoch    the state's epoch the values are in sync with
+    skipped  a score plugin skipped the pod (kube's PreScore Skip): it contributes 0
+    alike    a score plugin gave every node the same raw score
+    alike_normalized  the normalised score of those equal raw scores, once worked out
+    suspect  a score plugin without normalize_score gave some node a score outside 0..100
+             (kube rejects that only if the node is scored, so candidates are then checked)
+    """
+
+    values: np.ndarray
+    epoch: int
+    skipped: bool = False
+    alike: bool = False
+    suspect: bool = False
+    alike_normalized: int | None = None
+    token: object = None
+    """A CLUSTER plugin's ``state_token`` when the values were computed."""
+    generation: int = 0
+    """Counts recomputations over every node (after which all totals must be recombined)."""
+
+
+@dataclass
 class Evaluation:
-    """A template's filter and score answers over all nodes, as of ``epoch``.
+    """A pod template's filter and score answers over all nodes, as of ``epoch``.
 
     masks        per filter plugin: bool (n_nodes,), True where it passes
     feasible     bool (n_nodes,): all filters pass
-    raw          per score plugin: int64 (n_nodes,) raw scores (zeros if it skipped the pod)
-    plain_total  int64 (n_nodes,): Σ weight × raw over score plugins without normalize_score
-    constant     per score plugin with normalize_score: its normalised score when its raw
-                 scores are equal on every node (then any candidate set gets that value)
-    suspect      True once a plugin without normalize_score gave some node a score outside
-                 0..100; kube rejects that only if the node is scored, so candidates are then
-                 checked at scoring time
+    raw          per score plugin: int64 (n_nodes,) raw scores (zeros if it skipped the pod,
+                 or if its scores depend on the candidates and are computed per cycle)
+    plain_total  int64 (n_nodes,): Σ weight × raw over the score plugins that neither
+                 normalise nor depend on the candidates
+    ranked       int64 (n_nodes,): ``plain_total`` on feasible nodes, -1 on the others
+    skipped      the score plugins that skipped the pod: they contribute 0
+    uniform      the score plugins with normalize_score or candidate-dependent scores whose
+                 normalised scores are equal on every node of any candidate set (they skipped
+                 the pod, or their raw scores are equal on every node)
+    suspect      some plugin without normalize_score scored a node outside 0..100
+    The arrays in ``masks`` and ``raw`` are shared with other templates the plugin answers
+    alike; they are read-only for callers.
     """
 
+    pod: Pod
     masks: list[np.ndarray]
     feasible: np.ndarray
     raw: list[np.ndarray]
     plain_total: np.ndarray
-    constant: dict[int, int]
+    ranked: np.ndarray
     epoch: int
-    suspect: bool = False
     skipped: set[int] = field(default_factory=set)
-    """Score plugins that skipped this pod (kube's PreScore Skip): they contribute 0."""
-    static_feasible: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
-    """bool (n_nodes,): the STATIC filters all pass (the part of ``feasible`` binds keep)."""
-    static_plain: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    uniform: set[int] = field(default_factory=set)
+    suspect: bool = False
+    static_feasible: np.ndarray = field(default_factory=lambda: np.empty(0, bool), repr=False)
+    """bool (n_nodes,): the STATIC filters all pass."""
+    static_plain: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
     """int64 (n_nodes,): the STATIC plugins' part of ``plain_total``."""
-    ranked: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
-    """int64 (n_nodes,): ``plain_total`` on feasible nodes, -1 on the others."""
+    filter_answers: list[Answer] = field(default_factory=list, repr=False)
+    score_answers: list[Answer] = field(default_factory=list, repr=False)
+    generations: dict[tuple[bool, int], int] = field(default_factory=dict, repr=False)
+    """The ``generation`` of each dynamic answer when the totals were last combined."""
 
 
 @dataclass(frozen=True)
@@ -91,21 +126,30 @@ def _check_bounds(plugin: ScorePlugin, scores: np.ndarray) -> None:
 
 
 class Evaluator:
-    """Filters and scores pods against one cluster state with one profile."""
+    """Filters and scores pods against one cluster state with one profile.
+
+    Each plugin's answers are cached per its ``cache_key`` (pods it answers alike share one
+    answer) and kept in sync with the state: after binds a NODE plugin is asked again about
+    the nodes that changed, a CLUSTER plugin about every node, a STATIC one never. A pod's
+    totals are then combined from its plugins' answers over all nodes.
+    """
 
     def __init__(self, profile: Profile, state: ClusterState) -> None:
         self.profile = profile
         self.state = state
         self._cache: dict[int, tuple[object, Evaluation]] = {}
-        self._n_normalizing = sum(p.normalize_score is not None for p, _ in profile.scores)
-        filters, scores = profile.filters, profile.scores
-        self._dynamic_filters = [i for i, p in enumerate(filters) if p.scope is not Scope.STATIC]
-        self._dynamic_scores = [i for i, (p, _) in enumerate(scores) if p.scope is not Scope.STATIC]
-        dynamic = [filters[i] for i in self._dynamic_filters] + [
-            scores[i][0] for i in self._dynamic_scores]
-        self._node_scoped = all(p.scope is Scope.NODE for p in dynamic)
-        """After binds, dynamic plugins are asked about the changed nodes only if all of them
-        have NODE scope; one CLUSTER plugin makes them all be asked about every node."""
+        self._answers: dict[tuple[bool, int, object], tuple[object, Answer]] = {}
+        scores = profile.scores
+        self._per_cycle = [i for i, (p, _) in enumerate(scores)
+                           if p.normalize_score is not None or p.candidate_dependent]
+        """Score plugins whose contribution is worked out per cycle over the candidates."""
+        self._plain = [i for i, (p, _) in enumerate(scores) if i not in self._per_cycle]
+        self._dynamic_filters = [i for i, p in enumerate(profile.filters)
+                                 if p.scope is not Scope.STATIC]
+        self._dynamic_plain = [i for i in self._plain if scores[i][0].scope is not Scope.STATIC]
+        self._dynamic = [(True, i, profile.filters[i]) for i in self._dynamic_filters] + [
+            (False, i, p) for i, (p, _) in enumerate(scores) if p.scope is not Scope.STATIC]
+        """(is a filter, index, plugin) of the NODE and CLUSTER plugins."""
 
     # ----------------------------------------------------------------- raw answers
     def _filter(self, plugin: FilterPlugin, pod: Pod, nodes: NodeIndex) -> np.ndarray:
@@ -128,129 +172,173 @@ class Evaluator:
                                   f"{raw.shape}, expected int64 of shape ({expected},)")
         return raw.astype(np.int64, copy=False)
 
-    def _weighted(self, ev: Evaluation, i: int, raw: np.ndarray) -> np.ndarray | int:
-        """Plugin i's contribution to ``plain_total`` (0 for normalising plugins); flags the
-        evaluation as suspect if a raw score is out of bounds."""
-        plugin, weight = self.profile.scores[i]
-        if plugin.normalize_score is not None:
-            return 0
-        ev.suspect = ev.suspect or not _in_bounds(raw)
-        return raw * weight
-
-    def _constants(self, raw: list[np.ndarray], skipped: set[int]) -> dict[int, int]:
-        constant = {}
-        for i, ((plugin, _), scores) in enumerate(zip(self.profile.scores, raw, strict=True)):
-            static = plugin.normalize_score is not None and plugin.scope is Scope.STATIC
-            if static and i in skipped:
-                constant[i] = 0
-            elif static and scores.min() == scores.max():
-                constant[i] = int(self._normalize(plugin, scores[:1])[0])
-        return constant
-
     def _normalize(self, plugin: ScorePlugin, raw: np.ndarray) -> np.ndarray:
         normalized = np.asarray(plugin.normalize_score(raw.copy()), dtype=np.int64)
         _check_bounds(plugin, normalized)
         return normalized
 
-    # ----------------------------------------------------------------- cache
+    def _answer(self, plugin: FilterPlugin | ScorePlugin, is_filter: bool, pod: Pod) -> Answer:
+        """The plugin's answer for ``pod``, brought in sync with the state."""
+        key = (is_filter, id(plugin), plugin.cache_key(self.state, pod))
+        cached = self._answers.get(key)
+        epoch = self.state.epoch
+        token = plugin.state_token(self.state, pod) if plugin.scope is Scope.CLUSTER else None
+        rows: NodeIndex = ALL
+        if cached is None:
+            n = self.state.n_nodes
+            answer = Answer(np.ones(n, bool) if is_filter else np.zeros(n, np.int64), -1)
+            self._answers[key] = (pod.template, answer)
+        else:
+            answer = cached[1]
+            if answer.epoch == epoch or plugin.scope is Scope.STATIC or (
+                    token is not None and token == answer.token):
+                answer.epoch = epoch
+                return answer
+            if plugin.scope is Scope.NODE:
+                changed = self.state.changed_since(answer.epoch)
+                if len(changed) * REFRESH_ALL_FRACTION <= self.state.n_nodes:
+                    rows = changed
+        answer.epoch, answer.token = epoch, token
+        if rows is ALL:
+            answer.generation += 1
+        if is_filter:
+            answer.values[rows] = self._filter(plugin, pod, rows)
+            return answer
+        if plugin.candidate_dependent:
+            answer.skipped = plugin.skips(self.state, pod)
+            return answer
+        scores = self._score(plugin, pod, rows)
+        answer.skipped = scores is None
+        answer.values[rows] = 0 if scores is None else scores
+        answer.alike_normalized = None
+        if plugin.normalize_score is None:
+            answer.suspect = answer.suspect or (scores is not None and not _in_bounds(scores))
+        else:
+            values = answer.values
+            answer.alike = not len(values) or values.min() == values.max()
+        return answer
+
+    # ----------------------------------------------------------------- per template
     def evaluate(self, pod: Pod) -> Evaluation:
         """The pod's answers over all nodes, in sync with the state's current epoch."""
         cached = self._cache.get(id(pod.template))
         if cached is None:
-            evaluation = self._evaluate_all(pod)
-            self._cache[id(pod.template)] = (pod.template, evaluation)
-            return evaluation
-        evaluation = cached[1]
-        if evaluation.epoch != self.state.epoch:
-            self._refresh(pod, evaluation)
-        return evaluation
-
-    def _evaluate_all(self, pod: Pod) -> Evaluation:
-        """Ask the STATIC plugins once, then the others through ``_refresh``."""
-        n = self.state.n_nodes
-        masks = [np.ones(n, bool) if i in self._dynamic_filters else self._filter(p, pod, ALL)
-                 for i, p in enumerate(self.profile.filters)]
-        answers = [None if i in self._dynamic_scores else self._score(p, pod, ALL)
-                   for i, (p, _) in enumerate(self.profile.scores)]
-        skipped = {i for i, r in enumerate(answers) if r is None and i not in self._dynamic_scores}
-        raw = [np.zeros(n, np.int64) if r is None else r for r in answers]
-        ev = Evaluation(masks, np.ones(n, bool), raw, np.zeros(n, np.int64),
-                        self._constants(raw, skipped), self.state.epoch, skipped=skipped,
-                        static_feasible=np.ones(n, bool), static_plain=np.zeros(n, np.int64),
-                        ranked=np.zeros(n, np.int64))
-        for mask in masks:
-            ev.static_feasible &= mask
-        for i, scores in enumerate(raw):
-            if i not in self._dynamic_scores:
-                ev.static_plain += self._weighted(ev, i, scores)
-        self._refresh(pod, ev, ALL)
+            ev = self._first_evaluation(pod)
+            self._cache[id(pod.template)] = (pod.template, ev)
+            return ev
+        ev = cached[1]
+        if ev.epoch != self.state.epoch:
+            ev.pod = pod
+            self._refresh(ev, self.state.changed_since(ev.epoch))
         return ev
 
-    def _refresh(self, pod: Pod, ev: Evaluation, rows: NodeIndex | None = None) -> None:
-        """Ask the dynamic plugins again about ``rows`` (default: the nodes changed since the
-        evaluation's epoch) and update feasibility and totals there."""
-        if rows is None:
-            changed = self.state.changed_since(ev.epoch)
-            few = len(changed) * REFRESH_ALL_FRACTION <= self.state.n_nodes
-            rows = changed if few and self._node_scoped else ALL
-        ev.epoch = self.state.epoch
+    def _first_evaluation(self, pod: Pod) -> Evaluation:
+        """Ask the STATIC plugins once and combine their answers; then ``_refresh``."""
+        n = self.state.n_nodes
+        filters = [self._answer(p, True, pod) if p.scope is Scope.STATIC else None
+                   for p in self.profile.filters]
+        scores = [self._answer(p, False, pod) if p.scope is Scope.STATIC else None
+                  for p, _ in self.profile.scores]
+        static_feasible = np.ones(n, bool)
+        for answer in filters:
+            if answer is not None:
+                static_feasible &= answer.values
+        static_plain = np.zeros(n, np.int64)
+        for i in self._plain:
+            if scores[i] is not None:
+                static_plain += scores[i].values * self.profile.scores[i][1]
+        ev = Evaluation(pod, [], np.ones(n, bool), [], np.zeros(n, np.int64),
+                        np.zeros(n, np.int64), -1, static_feasible=static_feasible,
+                        static_plain=static_plain, filter_answers=filters, score_answers=scores)
+        self._refresh(ev, ALL)
+        ev.masks = [a.values for a in ev.filter_answers]
+        ev.raw = [a.values for a in ev.score_answers]
+        return ev
+
+    def _refresh(self, ev: Evaluation, changed: NodeIndex) -> None:
+        """Bring the dynamic plugins' answers in sync and recombine the totals, on the
+        ``changed`` nodes only when no answer was recomputed everywhere since last time."""
+        pod, profile = ev.pod, self.profile
+        rows = changed
+        if self.state.count(changed) * REFRESH_ALL_FRACTION > self.state.n_nodes:
+            rows = ALL
+        generations = ev.generations
+        for is_filter, i, plugin in self._dynamic:
+            answers = ev.filter_answers if is_filter else ev.score_answers
+            answer = self._answer(plugin, is_filter, pod)
+            if answers[i] is not answer or generations.get((is_filter, i)) != answer.generation:
+                rows = ALL
+            answers[i] = answer
+            generations[(is_filter, i)] = answer.generation
         feasible = ev.static_feasible[rows]
         for i in self._dynamic_filters:
-            mask = ev.masks[i][rows] = self._filter(self.profile.filters[i], pod, rows)
-            feasible = feasible & mask
+            feasible = feasible & ev.filter_answers[i].values[rows]
         plain = ev.static_plain[rows]
-        for i in self._dynamic_scores:
-            scores = self._score(self.profile.scores[i][0], pod, rows)
-            if scores is None:
-                ev.skipped.add(i)
-                scores = np.zeros(self.state.count(rows), np.int64)
-            else:
-                ev.skipped.discard(i)
-            ev.raw[i][rows] = scores
-            plain = plain + self._weighted(ev, i, scores)
+        for i in self._dynamic_plain:
+            plain = plain + ev.score_answers[i].values[rows] * profile.scores[i][1]
         ev.feasible[rows] = feasible
         ev.plain_total[rows] = plain
         ev.ranked[rows] = np.where(feasible, plain, -1)
+        ev.epoch = self.state.epoch
+        scores = ev.score_answers
+        ev.skipped = {i for i, a in enumerate(scores) if a.skipped}
+        ev.uniform = {i for i in self._per_cycle if scores[i].skipped or (
+            scores[i].alike and not profile.scores[i][0].candidate_dependent)}
+        ev.suspect = any(a.suspect for a in scores)
 
     # ----------------------------------------------------------------- scoring
-    def _normalized(self, ev: Evaluation, i: int, nodes: np.ndarray) -> np.ndarray | int:
-        """Score plugin i's normalised scores over candidate ``nodes``: an int64 array, or one
-        int shared by all of them (a skipped plugin's 0, a constant plugin's value)."""
+    def _scores(self, ev: Evaluation, i: int, nodes: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray | int]:
+        """Score plugin i's raw and normalised scores over candidate ``nodes``: int64 arrays,
+        or 0 for the normalised scores of a plugin that skipped the pod."""
         plugin = self.profile.scores[i][0]
+        raw = ev.raw[i][nodes]
+        if plugin.candidate_dependent and i not in ev.skipped:
+            scored = self._score(plugin, ev.pod, nodes)
+            if scored is None:
+                return raw, 0
+            raw = scored
+        elif i in ev.skipped:
+            return raw, 0
         if plugin.normalize_score is None:
-            raw = ev.raw[i][nodes]
             _check_bounds(plugin, raw)
-            return raw
-        if i in ev.skipped:
-            return 0
-        if i in ev.constant:
-            return ev.constant[i]
-        return self._normalize(plugin, ev.raw[i][nodes])
+            return raw, raw
+        return raw, self._normalize(plugin, raw)
 
     def breakdown(self, ev: Evaluation, nodes: np.ndarray) -> list[ScoreBreakdown]:
         """Raw, normalised and weighted scores of every score plugin over candidate ``nodes``
         (int64 index array), normalised over exactly those nodes."""
-        return [
-            ScoreBreakdown(plugin, weight, ev.raw[i][nodes],
-                           np.broadcast_to(self._normalized(ev, i, nodes), len(nodes)))
-            for i, (plugin, weight) in enumerate(self.profile.scores)
-        ]
+        found = []
+        for i, (plugin, weight) in enumerate(self.profile.scores):
+            raw, normalized = self._scores(ev, i, nodes)
+            found.append(ScoreBreakdown(plugin, weight, raw,
+                                        np.broadcast_to(normalized, len(nodes))))
+        return found
 
     def ranks_by_plain_total(self, ev: Evaluation) -> bool:
-        """True when every normalising plugin gives all nodes the same score for this pod
-        and no raw score is out of bounds, so that ranking feasible nodes by
-        ``ev.plain_total`` ranks them by total score."""
-        return len(ev.constant) == self._n_normalizing and not ev.suspect
+        """True when every per-cycle plugin gives all nodes the same score for this pod and
+        no raw score is out of bounds, so that ranking feasible nodes by ``ev.plain_total``
+        ranks them by total score."""
+        return not ev.suspect and all(i in ev.uniform for i in self._per_cycle)
+
+    def check_uniform(self, ev: Evaluation) -> None:
+        """Normalise the uniform plugins' equal scores once, as scoring two or more nodes
+        would, so that a score outside 0..100 raises even when ranking by plain totals."""
+        for i in ev.uniform - ev.skipped:
+            answer = ev.score_answers[i]
+            if answer.alike_normalized is None:
+                plugin = self.profile.scores[i][0]
+                answer.alike_normalized = int(self._normalize(plugin, answer.values[:1])[0])
 
     def totals(self, ev: Evaluation, nodes: np.ndarray) -> np.ndarray:
         """int64 (k,): the total weighted score of each candidate node in ``nodes``; raises
         SchedulingError if a plugin scored one of them outside 0..100."""
         total = ev.plain_total[nodes]
         for i, (plugin, weight) in enumerate(self.profile.scores):
-            if plugin.normalize_score is not None:
-                total = total + self._normalized(ev, i, nodes) * weight
+            if i in self._per_cycle:
+                total = total + self._scores(ev, i, nodes)[1] * weight
             elif ev.suspect:
-                self._normalized(ev, i, nodes)  # only to check the bounds on these nodes
+                _check_bounds(plugin, ev.raw[i][nodes])
         return total
 
     # ----------------------------------------------------------------- diagnosis

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import enum
+from collections.abc import Hashable
 from typing import ClassVar
 
 import numpy as np
@@ -37,6 +38,19 @@ class Plugin:
 
     name: ClassVar[str] = ""
     scope: ClassVar[Scope] = Scope.CLUSTER
+
+    def cache_key(self, state: ClusterState, pod: Pod) -> Hashable:
+        """What of ``pod`` this plugin's answers depend on: the framework asks once for all
+        pods with equal keys (within one state). The default, the pod template's identity,
+        is always safe; a plugin reading only the pod's requests can return
+        ``id(state.requests_of(pod))`` (equal requests share one object)."""
+        return id(pod.template)
+
+    def state_token(self, state: ClusterState, pod: Pod) -> Hashable | None:
+        """For a CLUSTER plugin: a value that changes whenever its answers for ``pod`` may
+        have changed (e.g. the versions of the counters it reads), so that the framework
+        asks again only then. None, the default, means after every bind."""
+        return None
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
@@ -67,9 +81,21 @@ class FilterPlugin(Plugin, abc.ABC):
 class ScorePlugin(Plugin, abc.ABC):
     """A plugin with a Score extension point (and, optionally, ``normalize_score``)."""
 
+    candidate_dependent: ClassVar[bool] = False
+    """True when a node's raw score depends on which other nodes are scored with it, as with
+    kube's PreScore over the filtered nodes (PodTopologySpread's topology weights). The
+    framework then calls ``score`` once per scheduling cycle with exactly the candidate nodes
+    (an int64 index array) and caches nothing; ``skips`` tells it early that a pod is not
+    scored at all."""
+
     @abc.abstractmethod
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray | None:
         """Raw int64 scores of shape (len(nodes),), or None to skip this pod (all 0)."""
+
+    def skips(self, state: ClusterState, pod: Pod) -> bool:
+        """For a candidate-dependent plugin: True when ``score`` would skip ``pod`` whatever
+        the candidates (kube's PreScore Skip). Not asked of other plugins."""
+        return False
 
     normalize_score = None
     """Optionally a method ``normalize_score(scores) -> scores`` over the candidate nodes'

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from schedlab.framework.plugin import FilterPlugin
 from schedlab.framework.profile import Profile, register_plugin
+from schedlab.plugins.inter_pod_affinity import InterPodAffinity
 from schedlab.plugins.node_affinity import NodeAffinity
 from schedlab.plugins.node_name import NodeName
 from schedlab.plugins.node_resources_balanced_allocation import NodeResourcesBalancedAllocation
 from schedlab.plugins.node_resources_fit import NodeResourcesFit
 from schedlab.plugins.node_unschedulable import NodeUnschedulable
+from schedlab.plugins.pod_topology_spread import PodTopologySpread
 from schedlab.plugins.taint_toleration import TaintToleration
 
 BUILTIN = (
@@ -17,6 +19,8 @@ BUILTIN = (
     TaintToleration,
     NodeAffinity,
     NodeResourcesFit,
+    PodTopologySpread,
+    InterPodAffinity,
     NodeResourcesBalancedAllocation,
 )
 for _cls in BUILTIN:
@@ -26,6 +30,8 @@ DEFAULT_SCORE_WEIGHTS = {
     "TaintToleration": 3,
     "NodeAffinity": 2,
     "NodeResourcesFit": 1,
+    "PodTopologySpread": 2,
+    "InterPodAffinity": 2,
     "NodeResourcesBalancedAllocation": 1,
 }
 """kube-scheduler v1.32's default score weights for the plugins schedlab implements."""
@@ -42,6 +48,8 @@ def default_profile(percentage_of_nodes_to_score: int = 0) -> Profile:
 __all__ = [
     "BUILTIN",
     "DEFAULT_SCORE_WEIGHTS",
+    "InterPodAffinity",
+    "PodTopologySpread",
     "NodeAffinity",
     "NodeName",
     "NodeResourcesBalancedAllocation",

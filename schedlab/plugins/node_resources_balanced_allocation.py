@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
 import numpy as np
 
@@ -19,6 +19,9 @@ class NodeResourcesBalancedAllocation(ScorePlugin):
 
     name = "NodeResourcesBalancedAllocation"
     scope = Scope.NODE
+
+    def cache_key(self, state: ClusterState, pod: Pod) -> Hashable:
+        return id(state.requests_of(pod))  # answers depend on the requests only
 
     def __init__(self, *, resources: Mapping[str, int] = DEFAULT_RESOURCES) -> None:
         self.resources = validate_resources(self.name, resources)

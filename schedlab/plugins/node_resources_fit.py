@@ -3,7 +3,7 @@ RequestedToCapacityRatio scoring strategies."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -36,6 +36,9 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
 
     name = "NodeResourcesFit"
     scope = Scope.NODE
+
+    def cache_key(self, state: ClusterState, pod: Pod) -> Hashable:
+        return id(state.requests_of(pod))  # answers depend on the requests only
 
     def __init__(
         self,

@@ -51,6 +51,8 @@ class Greedy(Policy):
             if top < 0:
                 return self.unschedulable(pod)
             best = np.flatnonzero(evaluation.ranked == top)
+            if len(best) > 1 or np.count_nonzero(evaluation.feasible) > 1:
+                self.evaluator.check_uniform(evaluation)
         else:
             nodes = self.candidates(evaluation.feasible)
             if len(nodes) == 0:

@@ -1,9 +1,21 @@
-"""Kubernetes manifests in and out: Nodes, Pods and the workload controllers, as YAML or JSON.
+"""Kubernetes manifests in and out: Nodes, Pods, the workload controllers, Services and
+Namespaces, as YAML or JSON.
 
 ``load_manifests`` reads files and directories into a ``Workload``, expanding Deployments,
 ReplicaSets, StatefulSets, DaemonSets and Jobs into their pods; ``dump_manifests`` writes a
-``Workload`` back as plain v1 Nodes and Pods. Amounts are in schedlab's units (see
-``schedlab.objects``): cpu in millicores, memory and storage in bytes, anything else a count.
+``Workload`` back as plain v1 Nodes and Pods (plus its Namespaces, Services and controller
+selectors). Amounts are in schedlab's units (see ``schedlab.objects``): cpu in millicores,
+memory and storage in bytes, anything else a count.
+
+Besides nodes and pods, a workload carries the API objects scheduling reads
+(``Workload.objects``): the Namespaces declared (name and labels, for pod affinity
+``namespaceSelector``), the Services (their ``spec.selector``; absent means the Service selects
+no pod) and the ``spec.selector`` of each Deployment, ReplicaSet and StatefulSet (for
+PodTopologySpread's default constraints). apps/v1 requires that selector, but many manifests
+omit it: an absent selector defaults to ``matchLabels`` equal to the pod template's labels
+(as the old extensions/v1beta1 API defaulted it). A given selector must be non-empty and
+match the template's labels, as the API server requires. The selectors of Jobs and
+DaemonSets are not read.
 """
 
 from __future__ import annotations
@@ -17,19 +29,33 @@ import yaml
 
 from schedlab import quantity, resources
 from schedlab.errors import InputError
-from schedlab.fields import Field, node_affinity
+from schedlab.fields import (
+    Field,
+    label_selector,
+    node_affinity,
+    pod_affinity,
+    topology_spread_constraints,
+)
+from schedlab.matching import label_selector_matches
 from schedlab.objects import (
     TAINT_EFFECTS,
+    ApiObjects,
     Container,
+    LabelSelector,
+    LabelSelectorRequirement,
     Node,
     NodeAffinity,
     NodeSelectorRequirement,
     NodeSelectorTerm,
     OwnerRef,
     Pod,
+    PodAffinity,
+    PodAffinityTerm,
     PodTemplate,
+    Service,
     Taint,
     Toleration,
+    TopologySpreadConstraint,
     Workload,
 )
 from schedlab.traces import controllers
@@ -39,7 +65,9 @@ _YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 MANIFEST_SUFFIXES: tuple[str, ...] = (".yaml", ".yml", ".json")
 SUPPORTED_KINDS: Mapping[str, str] = {
+    "Namespace": "v1",
     "Node": "v1",
+    "Service": "v1",
     "Pod": "v1",
     "Deployment": "apps/v1",
     "ReplicaSet": "apps/v1",
@@ -49,18 +77,23 @@ SUPPORTED_KINDS: Mapping[str, str] = {
     "List": "v1",
 }
 """The kinds ``load_manifests`` reads, each with the apiVersion it must carry."""
+SELECTOR_KINDS: tuple[str, ...] = ("Deployment", "ReplicaSet", "StatefulSet")
+"""The controllers whose ``spec.selector`` a workload keeps (``ApiObjects.controllers``)."""
 
 _OBJECT = "a Kubernetes object (a mapping with apiVersion and kind)"
 
 
 def load_manifests(*paths: str | os.PathLike[str]) -> Workload:
-    """Read Nodes, Pods and workload controllers from YAML/JSON files and directories.
+    """Read Nodes, Pods, workload controllers, Services and Namespaces from YAML/JSON files
+    and directories.
 
     Each path is a ``.yaml``, ``.yml`` or ``.json`` file (YAML may hold several documents, any
     document may be a ``kind: List``) or a directory whose files with those suffixes are read
     in name order (not recursively). Objects keep input order; controllers become their pods,
     DaemonSets one pod per eligible Node of the whole input. Equal pod templates are one
-    shared object. Raises ``InputError`` naming the file, object, field and value on bad input.
+    shared object. Services, Namespaces and controller selectors go to ``Workload.objects``
+    (see the module docstring). Raises ``InputError`` naming the file, object, field and value
+    on bad input.
     """
     reader = _Reader()
     for path in paths:
@@ -69,13 +102,25 @@ def load_manifests(*paths: str | os.PathLike[str]) -> Workload:
 
 
 def dump_manifests(workload: Workload) -> str:
-    """The workload as multi-document YAML: its Nodes, then its Pods, as plain v1 objects.
+    """The workload as multi-document YAML: its Namespaces (by name), Nodes, Services,
+    controllers (by kind, namespace and name) and Pods, as plain Kubernetes objects.
 
     Amounts are written as Kubernetes quantities ("250m" cpu, "2Gi" memory) and owners as
-    ``metadata.ownerReferences``, so that ``load_manifests`` of the text gives an equal
-    workload. The same workload always gives the same text.
+    ``metadata.ownerReferences``; fields equal to their Kubernetes default are left out. Each
+    ``objects.controllers`` entry becomes a controller of that kind with ``replicas: 0``, its
+    selector and a template whose labels the selector matches (its matchLabels, plus a label
+    for each expression that needs one), since its pods are written as Pods. So
+    ``load_manifests`` of the text gives an equal workload, and the same workload always gives
+    the same text. Raises ``InputError`` for a controller entry that cannot be written back
+    (a kind other than ``SELECTOR_KINDS``, or a selector no labels satisfy).
     """
-    documents = [_node_manifest(n) for n in workload.nodes]
+    objects = workload.objects
+    documents = [_namespace_manifest(n, objects.namespaces[n]) for n in sorted(objects.namespaces)]
+    documents += [_node_manifest(n) for n in workload.nodes]
+    documents += [_service_manifest(s) for s in objects.services]
+    documents += [
+        _controller_manifest(key, objects.controllers[key]) for key in sorted(objects.controllers)
+    ]
     documents += [_pod_manifest(p) for p in workload.pods]
     return yaml.dump_all(documents, Dumper=_YAML_DUMPER, sort_keys=False)
 
@@ -105,6 +150,12 @@ class _Reader:
         self._node_where: dict[str, str] = {}
         self._pod_groups: list[tuple[_Origin, tuple[Pod, ...] | _DaemonSet]] = []
         self._templates: dict[PodTemplate, PodTemplate] = {}
+        self._namespaces: dict[str, dict[str, str]] = {}
+        self._namespace_where: dict[str, str] = {}
+        self._services: list[Service] = []
+        self._service_where: dict[tuple[str, str], str] = {}
+        self._controllers: dict[tuple[str, str, str], LabelSelector] = {}
+        self._controller_where: dict[tuple[str, str, str], str] = {}
 
     def intern(self, template: PodTemplate) -> PodTemplate:
         return self._templates.setdefault(template, template)
@@ -145,12 +196,17 @@ class _Reader:
         if kind == "Node":
             self.add_node(Field(obj.value, f"{file}: Node {name}"), name, file)
             return
+        if kind == "Namespace":
+            self.add_namespace(Field(obj.value, f"{file}: Namespace {name}"), name, file)
+            return
         namespace = metadata["namespace"].string("") or "default"
         obj = Field(obj.value, f"{file}: {kind} {namespace}/{name}")
         if kind == "Pod":
             self.add_pod(obj, name, namespace)
+        elif kind == "Service":
+            self.add_service(obj, name, namespace, file)
         else:
-            self.add_controller(obj, kind, name, namespace)
+            self.add_controller(obj, kind, name, namespace, file)
 
     def add_pod(self, obj: Field, name: str, namespace: str) -> None:
         metadata = obj["metadata"]
@@ -158,18 +214,48 @@ class _Reader:
         pod = Pod(name, template, _owner(metadata["ownerReferences"]))
         self._pod_groups.append((_Origin(obj.where, "spec"), (pod,)))
 
-    def add_controller(self, obj: Field, kind: str, name: str, namespace: str) -> None:
-        """The pods of a controller; a DaemonSet's wait until all nodes are read."""
+    def add_controller(self, obj: Field, kind: str, name: str, namespace: str, file: str) -> None:
+        """The pods of a controller (a DaemonSet's wait until all nodes are read) and the
+        selector of a Deployment, ReplicaSet or StatefulSet."""
         spec = obj["spec"]
         pod_template = spec["template"]
         template = self.intern(
             _pod_template(pod_template["spec"], namespace, pod_template["metadata"])
         )
+        if kind in SELECTOR_KINDS:
+            key = (kind, namespace, name)
+            if key in self._controller_where:
+                raise obj["metadata"]["name"].error(
+                    f"a name no other {kind} in namespace {namespace} has "
+                    f"(first seen in {self._controller_where[key]})"
+                )
+            self._controller_where[key] = file
+            self._controllers[key] = _controller_selector(kind, spec, template)
         if kind == "DaemonSet":
             group: tuple[Pod, ...] | _DaemonSet = _DaemonSet(name, template)
         else:
             group = controllers.replica_pods(kind, name, template, _replica_count(kind, spec))
         self._pod_groups.append((_Origin(obj.where, "spec.template.spec"), group))
+
+    def add_namespace(self, obj: Field, name: str, file: str) -> None:
+        if name in self._namespace_where:
+            raise obj["metadata"]["name"].error(
+                f"a name no other Namespace has (first seen in {self._namespace_where[name]})"
+            )
+        self._namespace_where[name] = file
+        self._namespaces[name] = obj["metadata"]["labels"].strings()
+
+    def add_service(self, obj: Field, name: str, namespace: str, file: str) -> None:
+        key = (namespace, name)
+        if key in self._service_where:
+            raise obj["metadata"]["name"].error(
+                f"a namespace/name no other Service has (first seen in {self._service_where[key]})",
+                value=f"{namespace}/{name}",
+            )
+        self._service_where[key] = file
+        selector = obj["spec"]["selector"]
+        labels = None if selector.value is None else selector.label_map()
+        self._services.append(Service(name, namespace, labels))
 
     def add_node(self, obj: Field, name: str, file: str) -> None:
         if name in self._node_where:
@@ -218,7 +304,8 @@ class _Reader:
                     )
                 pod_where[pod.key] = origin.where
                 pods.append(pod)
-        return Workload(nodes, tuple(pods))
+        objects = ApiObjects(self._namespaces, tuple(self._services), self._controllers)
+        return Workload(nodes, tuple(pods), objects)
 
 
 def _documents(file: str) -> list[Any]:
@@ -251,6 +338,24 @@ def _replica_count(kind: str, spec: Field) -> int:
     )
 
 
+def _controller_selector(kind: str, spec: Field, template: PodTemplate) -> LabelSelector:
+    """``spec.selector`` of a Deployment, ReplicaSet or StatefulSet: non-empty and matching the
+    template's labels, as the API server requires; absent, ``matchLabels`` of those labels."""
+    field = spec["selector"]
+    selector = label_selector(field)
+    if selector is None:
+        return LabelSelector(template.labels)
+    if selector.is_empty:
+        raise field.error(f"a non-empty selector (an empty one is invalid for a {kind})")
+    if not label_selector_matches(selector, template.labels):
+        labels = spec["template"]["metadata"]["labels"]
+        raise labels.error(
+            "labels that spec.selector matches (the API server refuses a selector that does "
+            "not match the template's labels)"
+        )
+    return selector
+
+
 def _owner(references: Field) -> OwnerRef | None:
     elements = references.elements()
     if not elements:
@@ -270,6 +375,11 @@ def _pod_template(spec: Field, namespace: str, metadata: Field) -> PodTemplate:
         tolerations=tuple(_toleration(t) for t in spec["tolerations"].elements()),
         priority=spec["priority"].integer(default=0),
         node_name=spec["nodeName"].string("") or None,
+        pod_affinity=pod_affinity(spec["affinity"]["podAffinity"], "PodAffinity"),
+        pod_anti_affinity=pod_affinity(spec["affinity"]["podAntiAffinity"], "PodAntiAffinity"),
+        topology_spread_constraints=topology_spread_constraints(
+            spec["topologySpreadConstraints"]
+        ),
     )
 
 
@@ -330,18 +440,102 @@ def _node_manifest(node: Node) -> dict[str, Any]:
     )
 
 
+def _namespace_manifest(name: str, labels: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": _pruned(name=name, labels=_sorted(labels)),
+    }
+
+
+def _service_manifest(service: Service) -> dict[str, Any]:
+    manifest: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": service.name, "namespace": service.namespace},
+    }
+    if service.selector is not None:  # {} is kept: it differs from no selector
+        manifest["spec"] = {"selector": _sorted(service.selector)}
+    return manifest
+
+
+def _controller_manifest(key: tuple[str, str, str], selector: LabelSelector) -> dict[str, Any]:
+    """A controller with no replicas, standing for the selector of ``key``'s pods (which are
+    written as Pods)."""
+    kind, namespace, name = key
+    where = f"workload: objects.controllers[{kind} {namespace}/{name}]"
+    if kind not in SELECTOR_KINDS:
+        raise InputError(where, "kind", kind, "one of " + ", ".join(SELECTOR_KINDS))
+    labels = _labels_selected_by(selector)
+    if not label_selector_matches(selector, labels):
+        raise InputError(
+            where, "selector", _selector_manifest(selector), "a selector some labels satisfy"
+        )
+    spec: dict[str, Any] = {"replicas": 0}
+    if not selector.is_empty:  # absent, the selector defaults to the template's labels, {}
+        spec["selector"] = _selector_manifest(selector)
+    spec["template"] = {"metadata": _pruned(labels=_sorted(labels))}
+    return {
+        "apiVersion": SUPPORTED_KINDS[kind],
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
+
+
+def _labels_selected_by(selector: LabelSelector) -> dict[str, str]:
+    """Labels ``selector`` matches when some do: its matchLabels, plus for each key its
+    expressions need present the smallest allowed value (``""``, ``x``, ``x1``, .. for
+    Exists). Keys only NotIn or DoesNotExist names stay absent."""
+    labels = dict(selector.match_labels)
+    by_key: dict[str, list[LabelSelectorRequirement]] = {}
+    for requirement in selector.match_expressions:
+        by_key.setdefault(requirement.key, []).append(requirement)
+    for key, requirements in by_key.items():
+        allowed = {labels[key]} if key in labels else None
+        excluded: set[str] = set()
+        present = key in labels
+        for r in requirements:
+            if r.operator == "In":
+                allowed = set(r.values) if allowed is None else allowed & set(r.values)
+            elif r.operator == "NotIn":
+                excluded.update(r.values)
+            present = present or r.operator in ("In", "Exists")
+        if not present:
+            continue
+        if allowed is not None:
+            candidates = sorted(allowed - excluded)
+            if candidates:
+                labels[key] = candidates[0]
+            continue
+        value, index = "", 0
+        while value in excluded:
+            value, index = f"x{index or ''}", index + 1
+        labels[key] = value
+    return labels
+
+
 def _pod_manifest(pod: Pod) -> dict[str, Any]:
     template = pod.template
     owners = [] if pod.owner is None else [{"kind": pod.owner.kind, "name": pod.owner.name}]
-    affinity = template.affinity
+    affinity: dict[str, Any] = {}
+    if template.affinity is not None:
+        affinity["nodeAffinity"] = _affinity_manifest(template.affinity)
+    if template.pod_affinity is not None:
+        affinity["podAffinity"] = _pod_affinity_manifest(template.pod_affinity)
+    if template.pod_anti_affinity is not None:
+        affinity["podAntiAffinity"] = _pod_affinity_manifest(template.pod_anti_affinity)
     spec = _pruned(
         nodeName=template.node_name,
         priority=template.priority,
         nodeSelector=_sorted(template.node_selector),
-        affinity=None if affinity is None else {"nodeAffinity": _affinity_manifest(affinity)},
+        affinity=affinity,
         tolerations=[
             _pruned(key=t.key, operator=t.operator, value=t.value, effect=t.effect)
             for t in template.tolerations
+        ],
+        topologySpreadConstraints=[
+            _constraint_manifest(c) for c in template.topology_spread_constraints
         ],
         overhead=_quantities(template.overhead),
         initContainers=[_container_manifest(c) for c in template.init_containers],
@@ -388,3 +582,59 @@ def _requirement_manifest(requirement: NodeSelectorRequirement) -> dict[str, Any
     return _pruned(
         key=requirement.key, operator=requirement.operator, values=list(requirement.values)
     )
+
+
+def _selector_manifest(selector: LabelSelector) -> dict[str, Any]:
+    """A label selector; an empty one is ``{}`` (matching everything), kept by the callers."""
+    return _pruned(
+        matchLabels=_sorted(selector.match_labels),
+        matchExpressions=[
+            _pruned(key=r.key, operator=r.operator, values=list(r.values))
+            for r in selector.match_expressions
+        ],
+    )
+
+
+def _pod_affinity_manifest(affinity: PodAffinity) -> dict[str, Any]:
+    return _pruned(
+        requiredDuringSchedulingIgnoredDuringExecution=[
+            _pod_affinity_term_manifest(t) for t in affinity.required
+        ],
+        preferredDuringSchedulingIgnoredDuringExecution=[
+            {"weight": p.weight, "podAffinityTerm": _pod_affinity_term_manifest(p.term)}
+            for p in affinity.preferred
+        ],
+    )
+
+
+def _pod_affinity_term_manifest(term: PodAffinityTerm) -> dict[str, Any]:
+    manifest: dict[str, Any] = {}
+    if term.label_selector is not None:
+        manifest["labelSelector"] = _selector_manifest(term.label_selector)
+    if term.namespaces:
+        manifest["namespaces"] = list(term.namespaces)
+    manifest["topologyKey"] = term.topology_key
+    if term.namespace_selector is not None:
+        manifest["namespaceSelector"] = _selector_manifest(term.namespace_selector)
+    return manifest
+
+
+def _constraint_manifest(constraint: TopologySpreadConstraint) -> dict[str, Any]:
+    """A topology spread constraint; minDomains 1, nodeAffinityPolicy Honor and
+    nodeTaintsPolicy Ignore are Kubernetes' defaults and left out."""
+    manifest: dict[str, Any] = {
+        "maxSkew": constraint.max_skew,
+        "topologyKey": constraint.topology_key,
+        "whenUnsatisfiable": constraint.when_unsatisfiable,
+    }
+    if constraint.label_selector is not None:
+        manifest["labelSelector"] = _selector_manifest(constraint.label_selector)
+    if constraint.min_domains != 1:
+        manifest["minDomains"] = constraint.min_domains
+    if constraint.match_label_keys:
+        manifest["matchLabelKeys"] = list(constraint.match_label_keys)
+    if constraint.node_affinity_policy != "Honor":
+        manifest["nodeAffinityPolicy"] = constraint.node_affinity_policy
+    if constraint.node_taints_policy != "Ignore":
+        manifest["nodeTaintsPolicy"] = constraint.node_taints_policy
+    return manifest

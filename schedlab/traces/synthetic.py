@@ -3,27 +3,34 @@
 ``generate`` makes a small mixed cluster (three zones, three node types, a tainted GPU pool)
 and a workload of a few pod shapes drawn from several Deployments; it is what
 ``traces/default`` holds. ``basic`` makes kube-scheduler's SchedulingBasic-like benchmark
-input: identical nodes and a few pod shapes.
+input: identical nodes and a few pod shapes. ``spread`` makes many zones of identical nodes
+and Deployments whose pods spread across zones and keep off each other's nodes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from schedlab.objects import (
+    ApiObjects,
     Container,
+    LabelSelector,
     Node,
     NodeAffinity,
     NodeSelectorRequirement,
     NodeSelectorTerm,
     OwnerRef,
     Pod,
+    PodAffinity,
+    PodAffinityTerm,
     PodTemplate,
     PreferredSchedulingTerm,
     Taint,
     Toleration,
+    TopologySpreadConstraint,
     Workload,
 )
 
@@ -117,7 +124,16 @@ def generate(n_nodes: int = 50, n_pods: int = 500, seed: int = 0, zones: int = 3
         owner = OwnerRef("Deployment", name)
         pods.append(Pod(f"{name}-{counters[name]}", templates[name][0], owner))
         counters[name] += 1
-    return Workload(nodes, pods)
+    return Workload(nodes, pods, _deployments(templates[n][0] for n in names))
+
+
+def _deployments(templates: Iterable[PodTemplate]) -> ApiObjects:
+    """The Deployments owning pods of ``templates``, named by their ``app`` label and
+    selecting it."""
+    return ApiObjects(controllers={
+        ("Deployment", t.namespace, t.labels["app"]): LabelSelector({"app": t.labels["app"]})
+        for t in templates
+    })
 
 
 def basic(n_nodes: int, n_pods: int, seed: int = 0) -> Workload:
@@ -133,3 +149,34 @@ def basic(n_nodes: int, n_pods: int, seed: int = 0) -> Workload:
               for c, m in ((100, 500 * MI), (250, 1 * GI), (500, 2 * GI))]
     picks = rng.integers(len(shapes), size=n_pods)
     return Workload(nodes, [Pod(f"pod-{i}", shapes[k]) for i, k in enumerate(picks)])
+
+
+def spread(n_nodes: int, n_pods: int, zones: int = 50, replicas: int = 100, seed: int = 0,
+           shuffle: bool = False) -> Workload:
+    """Nodes as in ``basic`` spread round-robin over ``zones`` zones; ``n_pods`` pods from
+    Deployments of ``replicas`` pods (the last may have fewer), one Deployment after the
+    other as the manifest reader expands them, or in random order with ``shuffle``. Each
+    Deployment's pods spread over zones (maxSkew 1, DoNotSchedule) and keep off nodes that
+    already run one of them (required anti-affinity on the hostname)."""
+    rng = np.random.default_rng(seed)
+    nodes = [
+        Node(f"node-{i}", {"cpu": 4000, "memory": 32 * GI, "pods": 110},
+             {HOSTNAME: f"node-{i}", ZONE: f"zone-{i % zones}"})
+        for i in range(n_nodes)
+    ]
+    shapes = ((100, 500 * MI), (250, 1 * GI), (500, 2 * GI))
+    templates = []
+    for d in range(-(-n_pods // replicas)):
+        app = LabelSelector({"app": f"app-{d}"})
+        cpu, memory = shapes[d % len(shapes)]
+        templates.append(PodTemplate(
+            labels={"app": f"app-{d}"},
+            containers=(_container(cpu, memory),),
+            topology_spread_constraints=(TopologySpreadConstraint(1, ZONE, label_selector=app),),
+            pod_anti_affinity=PodAffinity(required=(PodAffinityTerm(HOSTNAME, app),)),
+        ))
+    owners = np.repeat(np.arange(len(templates)), replicas)[:n_pods]
+    pods = [Pod(f"app-{d}-{i % replicas}", templates[d], OwnerRef("Deployment", f"app-{d}"))
+            for i, d in enumerate(owners)]
+    order = rng.permutation(n_pods) if shuffle else range(n_pods)
+    return Workload(nodes, [pods[i] for i in order], _deployments(templates))

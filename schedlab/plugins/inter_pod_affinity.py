@@ -1,0 +1,184 @@
+"""InterPodAffinity: required and preferred pod affinity and anti-affinity, both the incoming
+pod's terms and the terms of the pods already bound (kube's interpodaffinity plugin)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import numpy as np
+
+from schedlab.cluster import CarriedTerm, ClusterState, NodeIndex, Tally
+from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Scope, ScorePlugin
+from schedlab.matching import PodSelector
+from schedlab.objects import Pod, PodAffinity
+
+REASON_AFFINITY = "node(s) didn't match pod affinity rules"
+REASON_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
+REASON_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules"
+
+
+class InterPodAffinity(FilterPlugin, ScorePlugin):
+    """InterPodAffinityArgs: ``hard_pod_affinity_weight`` (0..100) scores the incoming pod's
+    match with bound pods' required affinity terms; ``ignore_preferred_terms_of_existing_pods``
+    skips scoring pods that have no preferred terms of their own (as kube v1.32 does, bound
+    pods' terms still count for a pod that has some)."""
+
+    name = "InterPodAffinity"
+    scope = Scope.CLUSTER
+
+    def __init__(
+        self,
+        *,
+        hard_pod_affinity_weight: int = 1,
+        ignore_preferred_terms_of_existing_pods: bool = False,
+    ) -> None:
+        weight = hard_pod_affinity_weight
+        if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= 100:
+            raise ValueError(
+                f"hard_pod_affinity_weight must be an integer in 0..100, got {weight!r}"
+            )
+        if not isinstance(ignore_preferred_terms_of_existing_pods, bool):
+            raise ValueError("ignore_preferred_terms_of_existing_pods must be a bool")
+        self.hard_pod_affinity_weight = weight
+        self.ignore_preferred_terms_of_existing_pods = ignore_preferred_terms_of_existing_pods
+
+    # ----------------------------------------------------------------- compiled terms
+    def _terms(self, state: ClusterState, pod: Pod) -> _PodTerms:
+        key = (self.name, id(pod.template))
+        cached = state.memo.get(key)
+        if cached is None:
+            cached = state.memo[key] = (pod.template, _PodTerms(state, pod))
+        return cached[1]
+
+    def state_token(self, state: ClusterState, pod: Pod) -> Hashable:
+        """The versions of the tallies the pod's answers read, and how many bound terms
+        match it."""
+        carried = state.carried_terms_matching(pod)
+        return (len(carried), tuple(t.version for t in self._terms(state, pod).tallies),
+                tuple(t.version for _, t in carried))
+
+    # ----------------------------------------------------------------- filter
+    def _passing(self, state: ClusterState, pod: Pod) -> tuple[np.ndarray | None, ...]:
+        """bool (n_nodes,) arrays, True where the node passes (None: everywhere): the pod's
+        required affinity, its required anti-affinity, the bound pods' required
+        anti-affinity."""
+        terms = self._terms(state, pod)
+        affinity = None
+        if terms.affinity_keys:
+            domains = [(terms.affinity_tally.domains(k), state.labels.codes(k))
+                       for k in terms.affinity_keys]
+            first_pod = terms.matches_own_affinity and not any(c.any() for c, _ in domains)
+            affinity = terms.has_affinity_keys.copy()
+            if not first_pod:
+                for counts, codes in domains:
+                    affinity &= (counts > 0)[codes]
+        carried = [(tally, term.topology_key) for term, tally in state.carried_terms_matching(pod)
+                   if term.kind == "required-anti-affinity"]
+        return (affinity, _none_in_domain(state, terms.anti_affinity),
+                _none_in_domain(state, carried))
+
+    def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        passes = np.ones(state.count(nodes), dtype=bool)
+        for passing in self._passing(state, pod):
+            if passing is not None:
+                passes &= passing[nodes]
+        return passes
+
+    def failure_reasons(
+        self, state: ClusterState, pod: Pod, nodes: np.ndarray
+    ) -> list[tuple[str, np.ndarray]]:
+        undecided = np.ones(len(nodes), dtype=bool)
+        found = []
+        reasons = (REASON_AFFINITY, REASON_ANTI_AFFINITY, REASON_EXISTING_ANTI_AFFINITY)
+        for reason, passing in zip(reasons, self._passing(state, pod), strict=True):
+            fails = undecided & (False if passing is None else ~passing[nodes])
+            found.append((reason, fails))
+            undecided &= ~fails
+        return found
+
+    # ----------------------------------------------------------------- score
+    def _weight_of(self, term: CarriedTerm) -> int:
+        """What each bound pod carrying ``term`` (which matches the incoming pod) adds."""
+        if term.kind == "required-affinity":
+            return self.hard_pod_affinity_weight
+        return {"preferred-affinity": term.weight, "preferred-anti-affinity": -term.weight}.get(
+            term.kind, 0)
+
+    def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray | None:
+        """Σ over topology keys of the weights of the matching terms in the node's domain
+        (kube's topologyScore); None (skip) when no term weighs anywhere."""
+        terms = self._terms(state, pod)
+        if self.ignore_preferred_terms_of_existing_pods and not terms.preferred:
+            return None
+        weighted = [(tally, key, weight) for tally, key, weight in terms.preferred]
+        weighted += [(tally, term.topology_key, self._weight_of(term))
+                     for term, tally in state.carried_terms_matching(pod)]
+        topology: dict[str, np.ndarray] = {}
+        for tally, key, weight in weighted:
+            if weight:
+                counts = tally.domains(key) * weight
+                topology[key] = topology[key] + counts if key in topology else counts
+        if not any(scores.any() for scores in topology.values()):
+            return None
+        raw = np.zeros(state.n_nodes, dtype=np.int64)
+        for key, scores in topology.items():
+            raw += scores[state.labels.codes(key)]
+        return raw[nodes]
+
+    def normalize_score(self, scores: np.ndarray) -> np.ndarray:
+        """100 × (s - min) / (max - min) in float64, truncated; all 0 when max == min."""
+        low, high = scores.min(), scores.max()
+        if high <= low:
+            return np.zeros(len(scores), dtype=np.int64)
+        return (MAX_NODE_SCORE * ((scores - low) / float(high - low))).astype(np.int64)
+
+
+def _none_in_domain(state: ClusterState, tallies: list[tuple[Tally, str]]) -> np.ndarray | None:
+    """bool (n_nodes,): True where no tally counts a pod in the node's domain of its key
+    (None when there are no tallies); one lookup per distinct key."""
+    per_key: dict[str, np.ndarray] = {}
+    for tally, key in tallies:
+        counts = tally.domains(key)
+        per_key[key] = per_key[key] + counts if key in per_key else counts
+    passing = None
+    for key, counts in per_key.items():
+        clear = (counts == 0)[state.labels.codes(key)]
+        passing = clear if passing is None else passing & clear
+    return passing
+
+
+class _PodTerms:
+    """A pod template's own pod (anti-)affinity terms, compiled against one state.
+
+    affinity_keys         the distinct topology keys of the required affinity terms
+    affinity_tally        bound pods matching all the required affinity terms
+    has_affinity_keys     bool (n_nodes,): the node has every one of those keys
+    matches_own_affinity  the pod matches all its own required affinity terms
+    anti_affinity         (tally of pods matching the term, topology key) per required
+                          anti-affinity term
+    preferred             (tally, topology key, +weight or -weight) per preferred term
+    tallies               all the tallies above
+    """
+
+    def __init__(self, state: ClusterState, pod: Pod) -> None:
+        template = pod.template
+        namespace = template.namespace
+        affinity = template.pod_affinity or PodAffinity()
+        anti = template.pod_anti_affinity or PodAffinity()
+        required = [PodSelector.of_term(t, namespace) for t in affinity.required]
+        self.affinity_keys = tuple(dict.fromkeys(t.topology_key for t in affinity.required))
+        self.affinity_tally = state.tally(tuple(required)) if required else None
+        self.has_affinity_keys = np.ones(state.n_nodes, dtype=bool)
+        for key in self.affinity_keys:
+            self.has_affinity_keys &= state.labels.codes(key) >= 0
+        self.matches_own_affinity = all(s.matches(template, state.objects) for s in required)
+        self.anti_affinity = [(state.tally((PodSelector.of_term(t, namespace),)), t.topology_key)
+                              for t in anti.required]
+        self.preferred = [
+            (state.tally((PodSelector.of_term(w.term, namespace),)), w.term.topology_key,
+             sign * w.weight)
+            for sign, rules in ((1, affinity), (-1, anti)) for w in rules.preferred
+        ]
+        self.tallies = [t for t, _ in self.anti_affinity] + [t for t, _, _ in self.preferred]
+        if self.affinity_tally is not None:
+            self.tallies.append(self.affinity_tally)

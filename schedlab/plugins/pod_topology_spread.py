@@ -1,0 +1,251 @@
+"""PodTopologySpread: spread matching pods over topology domains (kube's podtopologyspread
+plugin): DoNotSchedule constraints filter, ScheduleAnyway constraints score, and pods without
+constraints get the default ones."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable
+
+import numpy as np
+
+from schedlab.cluster import ALL, ClusterState, NodeIndex
+from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Scope, ScorePlugin
+from schedlab.framework.selectors import required_mask
+from schedlab.matching import (
+    PodSelector,
+    default_spread_selector,
+    label_selector_matches,
+    spread_selector,
+)
+from schedlab.objects import (
+    HOSTNAME_KEY,
+    ZONE_KEY,
+    LabelSelector,
+    Pod,
+    PodTemplate,
+    TopologySpreadConstraint,
+)
+from schedlab.plugins.taint_toleration import HARD_EFFECTS, untolerated
+
+REASON_MISSING_LABEL = (
+    "node(s) didn't match pod topology spread constraints (missing required label)"
+)
+REASON_SKEW = "node(s) didn't match pod topology spread constraints"
+
+SYSTEM_DEFAULT_CONSTRAINTS: tuple[TopologySpreadConstraint, ...] = (
+    TopologySpreadConstraint(3, HOSTNAME_KEY, "ScheduleAnyway"),
+    TopologySpreadConstraint(5, ZONE_KEY, "ScheduleAnyway"),
+)
+"""kube-scheduler's system default constraints (defaultingType System)."""
+DEFAULTING_TYPES: tuple[str, ...] = ("System", "List")
+
+
+class PodTopologySpread(FilterPlugin, ScorePlugin):
+    """PodTopologySpreadArgs: with ``defaulting_type`` "System" pods without constraints get
+    ``SYSTEM_DEFAULT_CONSTRAINTS``; with "List" they get ``default_constraints`` (whose label
+    selectors are ignored: the selector comes from the Services and controllers selecting
+    the pod)."""
+
+    name = "PodTopologySpread"
+    scope = Scope.CLUSTER
+    candidate_dependent = True
+
+    def __init__(
+        self,
+        *,
+        defaulting_type: str = "System",
+        default_constraints: Iterable[TopologySpreadConstraint] = (),
+    ) -> None:
+        default_constraints = tuple(default_constraints)
+        if defaulting_type not in DEFAULTING_TYPES:
+            raise ValueError(f"defaulting_type must be System or List, got {defaulting_type!r}")
+        if defaulting_type == "System" and default_constraints:
+            raise ValueError("default_constraints must be empty when defaulting_type is System")
+        if not all(isinstance(c, TopologySpreadConstraint) for c in default_constraints):
+            raise ValueError("default_constraints must be TopologySpreadConstraint objects")
+        self.defaulting_type = defaulting_type
+        self.default_constraints = default_constraints
+
+    @property
+    def system_defaulted(self) -> bool:
+        return self.defaulting_type == "System"
+
+    @property
+    def defaults(self) -> tuple[TopologySpreadConstraint, ...]:
+        """The constraints a pod without its own gets (before their selector is set)."""
+        return SYSTEM_DEFAULT_CONSTRAINTS if self.system_defaulted else self.default_constraints
+
+    # ----------------------------------------------------------------- compiled constraints
+    def _spread(self, state: ClusterState, pod: Pod) -> tuple[_Spread, _Spread]:
+        """The pod's (filter, score) constraints compiled against ``state``, cached."""
+        key = (self.name, self.defaulting_type, self.default_constraints, id(pod.template))
+        cached = state.memo.get(key)
+        if cached is None:
+            own = pod.template.topology_spread_constraints
+            default_selector = None if own else default_spread_selector(pod, state.objects)
+            constraints = own or (self.defaults if default_selector is not None else ())
+            # Filtering always needs every key on a counted node; scoring with the system
+            # defaults does not (nodes without a zone still spread by hostname).
+            require_all = {"DoNotSchedule": True,
+                           "ScheduleAnyway": bool(own) or not self.system_defaulted}
+            spreads = tuple(
+                _Spread(state, pod, [
+                    (c, spread_selector(c, pod.template.labels) if own else default_selector)
+                    for c in constraints if c.when_unsatisfiable == action
+                ], require_all[action])
+                for action in ("DoNotSchedule", "ScheduleAnyway")
+            )
+            cached = state.memo[key] = (pod.template, spreads)
+        return cached[1]
+
+    def state_token(self, state: ClusterState, pod: Pod) -> Hashable:
+        """The versions of the tallies the filter constraints read (scores are computed
+        per cycle, never cached)."""
+        return tuple(c.tally.version for c in self._spread(state, pod)[0].constraints)
+
+    # ----------------------------------------------------------------- filter
+    def _allowed_domains(self, c: _Constraint) -> np.ndarray:
+        """bool (n_values + 1,): domains where one more pod keeps the skew within maxSkew
+        (the last entry, for nodes lacking the key, is False)."""
+        counts = c.domain_counts()
+        existing = counts[c.domain_exists]
+        if not len(existing):
+            allowed = np.ones(len(counts), dtype=bool)  # no node counts: kube skips it
+        else:
+            floor = existing.min() if len(existing) >= c.constraint.min_domains else 0
+            allowed = counts + c.self_match - floor <= c.constraint.max_skew
+        allowed[-1] = False
+        return allowed
+
+    def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        spread = self._spread(state, pod)[0]
+        passes = np.ones(state.count(nodes), dtype=bool)
+        for c in spread.constraints:
+            passes &= self._allowed_domains(c)[c.codes[nodes]]
+        return passes
+
+    def failure_reasons(
+        self, state: ClusterState, pod: Pod, nodes: np.ndarray
+    ) -> list[tuple[str, np.ndarray]]:
+        """Per node, the reason of the first constraint it fails (missing key, then skew)."""
+        undecided = np.ones(len(nodes), dtype=bool)
+        missing, skewed = np.zeros(len(nodes), bool), np.zeros(len(nodes), bool)
+        for c in self._spread(state, pod)[0].constraints:
+            codes = c.codes[nodes]
+            missing |= undecided & (codes < 0)
+            skewed |= undecided & (codes >= 0) & ~self._allowed_domains(c)[codes]
+            undecided &= ~(missing | skewed)
+        return [(REASON_MISSING_LABEL, missing), (REASON_SKEW, skewed)]
+
+    # ----------------------------------------------------------------- score
+    def skips(self, state: ClusterState, pod: Pod) -> bool:
+        return not self._spread(state, pod)[1].constraints
+
+    def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray | None:
+        """kube's score over the candidate ``nodes``: Σ over constraints whose key the node
+        has of (matching pods in its domain × ln(domains among the candidates + 2) +
+        maxSkew - 1), rounded; -1 marks a node ignored for lacking a constraint's key."""
+        spread = self._spread(state, pod)[1]
+        if not spread.constraints:
+            return None
+        nodes = np.arange(state.n_nodes)[nodes]
+        ignored = ~spread.has_all_keys[nodes] if spread.require_all else np.zeros(len(nodes), bool)
+        kept = nodes[~ignored]
+        total = np.zeros(len(nodes))
+        for c in spread.constraints:
+            if c.constraint.topology_key == HOSTNAME_KEY:
+                size, matching = len(kept), c.tally.per_node[nodes]
+            else:
+                size = np.count_nonzero(np.bincount(c.domain_codes[kept], minlength=1))
+                matching = c.domain_counts()[c.codes[nodes]]
+            weight = math.log(size + 2)
+            has_key = c.codes[nodes] >= 0
+            total = total + np.where(has_key, matching * weight + (c.constraint.max_skew - 1), 0.0)
+        whole = np.trunc(total)
+        raw = (whole + (total - whole >= 0.5)).astype(np.int64)
+        raw[ignored] = -1
+        return raw
+
+    def normalize_score(self, scores: np.ndarray) -> np.ndarray:
+        """Over the nodes not ignored (raw ≥ 0): 100 × (max + min - s) / max (100 when max
+        is 0); ignored nodes get 0."""
+        kept = scores >= 0
+        if not kept.any():
+            return np.zeros(len(scores), dtype=np.int64)
+        low, high = scores[kept].min(), max(scores[kept].max(), 0)
+        if high == 0:
+            return np.where(kept, MAX_NODE_SCORE, 0).astype(np.int64)
+        return np.where(kept, MAX_NODE_SCORE * (high + low - scores) // high, 0).astype(np.int64)
+
+
+class _Constraint:
+    """One constraint of a pod, compiled against a state.
+
+    codes          intp (n_nodes,): value code of the node's label for the key, -1 if absent
+    counted        bool (n_nodes,): the nodes whose matching pods count (key check and
+                   inclusion policies)
+    domain_exists  bool (n_values + 1,): some counted node has that value (last entry False)
+    domain_codes   int (n_nodes,): ``codes`` with nodes lacking the key mapped to the domain
+                   of the value "" when keys are not all required (as Go's missing-label "")
+    self_match     1 if the selector matches the pod itself, else 0
+    tally          the bound pods in the pod's namespace its selector matches
+    """
+
+    def __init__(self, state: ClusterState, pod: Pod, constraint: TopologySpreadConstraint,
+                 selector: LabelSelector | None, eligible: np.ndarray, require_all: bool) -> None:
+        template = pod.template
+        key = constraint.topology_key
+        self.constraint = constraint
+        self.codes = state.labels.codes(key)
+        n_values = len(state.labels.values(key))
+        empty = state.labels.value_codes(key, ("",))
+        empty_code = int(empty[0]) if len(empty) else n_values
+        has_key = self.codes >= 0
+        self.domain_codes = np.where(has_key | require_all, self.codes, empty_code)
+        self.counted = eligible & _included(state, template, constraint)
+        self._where = None if np.array_equal(self.counted, has_key) else self.counted & has_key
+        self._absent_into = None
+        if not require_all and len(empty) and (self.counted & ~has_key).any():
+            self._absent_into = (empty_code, self.counted & ~has_key)
+        self.domain_exists = np.zeros(n_values + 1, dtype=bool)
+        self.domain_exists[self.codes[self.counted & has_key]] = True
+        self.self_match = int(label_selector_matches(selector, template.labels))
+        self.tally = state.tally((PodSelector(selector, frozenset({template.namespace})),))
+
+    def domain_counts(self) -> np.ndarray:
+        """int64 (n_values + 1,): matching pods per domain over the counted nodes."""
+        counts = self.tally.domains(self.constraint.topology_key, self._where)
+        if self._absent_into is None:
+            return counts
+        code, absent = self._absent_into
+        counts = counts.copy()
+        counts[code] += self.tally.per_node[absent].sum()
+        return counts
+
+
+class _Spread:
+    """A pod's constraints of one kind (filter or score) with their shared node masks."""
+
+    def __init__(self, state: ClusterState, pod: Pod,
+                 constraints: list[tuple[TopologySpreadConstraint, LabelSelector | None]],
+                 require_all: bool) -> None:
+        self.require_all = require_all
+        self.has_all_keys = np.ones(state.n_nodes, dtype=bool)
+        for c, _ in constraints:
+            self.has_all_keys &= state.labels.codes(c.topology_key) >= 0
+        eligible = self.has_all_keys if require_all else np.ones(state.n_nodes, dtype=bool)
+        self.constraints = [_Constraint(state, pod, c, selector, eligible, require_all)
+                            for c, selector in constraints]
+
+
+def _included(state: ClusterState, template: PodTemplate,
+              constraint: TopologySpreadConstraint) -> np.ndarray:
+    """bool (n_nodes,): the nodes the constraint's inclusion policies let count."""
+    included = np.ones(state.n_nodes, dtype=bool)
+    if constraint.node_affinity_policy == "Honor":
+        included &= required_mask(state, template.node_selector, template.affinity)
+    if constraint.node_taints_policy == "Honor":
+        flags = untolerated(state, template.tolerations, HARD_EFFECTS)
+        included &= ~state.taints.per_node(flags, ALL).any(axis=1)
+    return included
