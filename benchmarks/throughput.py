@@ -1,11 +1,16 @@
 """Throughput of Greedy with the default profile, against the scalar reference and RoundRobin.
 
     python benchmarks/throughput.py --nodes 5000 --pods 10000 --json results/5000.json
+    python benchmarks/throughput.py --workload spread --nodes 5000 --zones 50 --pods 10000 \
+        --json results/spread.json
 
-Builds kube-scheduler's SchedulingBasic-like input (schedlab.traces.synthetic.basic), runs in
-one process: Greedy with the default profile at percentageOfNodesToScore 100 (every feasible
-node scored), the scalar reference scheduler (schedlab.reference) on as long a prefix of the
-pods as it places within --reference-seconds, and RoundRobin. Greedy's bindings are compared
+Builds kube-scheduler's SchedulingBasic-like input (schedlab.traces.synthetic.basic), or with
+``--workload spread`` Deployments whose pods spread over zones (maxSkew 1, DoNotSchedule) and
+keep off each other's nodes (required hostname anti-affinity; synthetic.spread, in
+Deployment order or, with --shuffle, in random order), and runs in one process: Greedy with
+the default profile at percentageOfNodesToScore 100 (every feasible node scored), the scalar
+reference scheduler (schedlab.reference) on as long a prefix of the pods as it places within
+--reference-seconds, and RoundRobin. Greedy's bindings are compared
 with the reference's on that prefix. The process is pinned to one core (--cores to change).
 Prints a table and writes JSON with the machine, versions and parameters.
 """
@@ -21,7 +26,7 @@ from schedlab.policies import Greedy, RoundRobin
 from schedlab.reference import ReferenceScheduler
 from schedlab.report import machine, table, versions, write_json
 from schedlab.sim import simulate
-from schedlab.traces.synthetic import basic
+from schedlab.traces.synthetic import basic, spread
 
 
 def reference_prefix(workload, profile, seed: int, budget_s: float) -> tuple[list, float]:
@@ -42,6 +47,10 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, required=True)
     parser.add_argument("--pods", type=int, required=True)
     parser.add_argument("--json", required=True, help="where to write the results")
+    parser.add_argument("--workload", choices=("basic", "spread"), default="basic")
+    parser.add_argument("--zones", type=int, default=50, help="zones of the spread workload")
+    parser.add_argument("--shuffle", action="store_true",
+                        help="spread workload: pods of all Deployments in random order")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--reference-seconds", type=float, default=60.0)
     parser.add_argument("--cores", type=int, default=1, help="CPUs to pin to (0: no pinning)")
@@ -49,7 +58,11 @@ def main() -> None:
     if args.cores and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
 
-    workload = basic(args.nodes, args.pods, args.seed)
+    if args.workload == "spread":
+        workload = spread(args.nodes, args.pods, args.zones, seed=args.seed,
+                          shuffle=args.shuffle)
+    else:
+        workload = basic(args.nodes, args.pods, args.seed)
     profile = Profile.default(percentage_of_nodes_to_score=100)
     greedy = simulate(workload, Greedy(profile), args.seed)
     round_robin = simulate(workload, RoundRobin(profile), args.seed)
@@ -78,7 +91,9 @@ def main() -> None:
     write_json(args.json, {
         "results": results,
         "speedup_vs_reference": speedup,
-        "parameters": {"nodes": args.nodes, "pods": args.pods, "seed": args.seed,
+        "parameters": {"workload": args.workload, "zones": args.zones,
+                       "shuffle": args.shuffle,
+                       "nodes": args.nodes, "pods": args.pods, "seed": args.seed,
                        "profile": "default, percentageOfNodesToScore 100",
                        "reference_seconds": args.reference_seconds, "cores": args.cores},
         "machine": machine(),

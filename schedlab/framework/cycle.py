@@ -16,7 +16,7 @@ import numpy as np
 
 from schedlab.cluster import ALL, ClusterState, NodeIndex
 from schedlab.errors import SchedulingError
-from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Scope, ScorePlugin
+from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Plugin, Scope, ScorePlugin
 from schedlab.framework.profile import Profile
 from schedlab.objects import Pod
 
@@ -75,28 +75,34 @@ class Evaluation:
                  normalised scores are equal on every node of any candidate set (they skipped
                  the pod, or their raw scores are equal on every node)
     suspect      some plugin without normalize_score scored a node outside 0..100
-    The arrays in ``masks`` and ``raw`` are shared with other templates the plugin answers
-    alike; they are read-only for callers.
+    The arrays are shared with other templates a plugin answers alike, and replaced or
+    updated as the state changes: callers read them, right after ``evaluate``.
     """
 
     pod: Pod
-    masks: list[np.ndarray]
-    feasible: np.ndarray
-    raw: list[np.ndarray]
-    plain_total: np.ndarray
-    ranked: np.ndarray
-    epoch: int
+    filter_answers: list[Answer]
+    score_answers: list[Answer]
+    static_feasible: np.ndarray
+    """bool (n_nodes,): the STATIC filters all pass."""
+    static_plain: np.ndarray
+    """int64 (n_nodes,): the STATIC plugins' part of ``plain_total``."""
+    feasible: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
+    plain_total: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    ranked: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    epoch: int = -1
     skipped: set[int] = field(default_factory=set)
     uniform: set[int] = field(default_factory=set)
     suspect: bool = False
-    static_feasible: np.ndarray = field(default_factory=lambda: np.empty(0, bool), repr=False)
-    """bool (n_nodes,): the STATIC filters all pass."""
-    static_plain: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
-    """int64 (n_nodes,): the STATIC plugins' part of ``plain_total``."""
-    filter_answers: list[Answer] = field(default_factory=list, repr=False)
-    score_answers: list[Answer] = field(default_factory=list, repr=False)
-    generations: dict[tuple[bool, int], int] = field(default_factory=dict, repr=False)
+    generations: list[int] = field(default_factory=list, repr=False)
     """The ``generation`` of each dynamic answer when the totals were last combined."""
+
+    @property
+    def masks(self) -> list[np.ndarray]:
+        return [a.values for a in self.filter_answers]
+
+    @property
+    def raw(self) -> list[np.ndarray]:
+        return [a.values for a in self.score_answers]
 
 
 @dataclass(frozen=True)
@@ -154,7 +160,7 @@ class Evaluator:
     # ----------------------------------------------------------------- raw answers
     def _filter(self, plugin: FilterPlugin, pod: Pod, nodes: NodeIndex) -> np.ndarray:
         mask = np.asarray(plugin.filter(self.state, pod, nodes), dtype=bool)
-        expected = self.state.count(nodes)
+        expected = self.state.n_nodes if nodes is ALL else self.state.count(nodes)
         if mask.shape != (expected,):
             raise SchedulingError(f"plugin {plugin.name} filter returned shape {mask.shape}, "
                                   f"expected ({expected},)")
@@ -162,7 +168,7 @@ class Evaluator:
 
     def _score(self, plugin: ScorePlugin, pod: Pod, nodes: NodeIndex) -> np.ndarray | None:
         """The plugin's raw scores, checked for shape and type; None if it skips the pod."""
-        expected = self.state.count(nodes)
+        expected = self.state.n_nodes if nodes is ALL else self.state.count(nodes)
         raw = plugin.score(self.state, pod, nodes)
         if raw is None:
             return None
@@ -178,22 +184,29 @@ class Evaluator:
         return normalized
 
     def _answer(self, plugin: FilterPlugin | ScorePlugin, is_filter: bool, pod: Pod) -> Answer:
-        """The plugin's answer for ``pod``, brought in sync with the state."""
+        """The plugin's answer for ``pod`` (shared by the pods of equal cache keys), created
+        out of sync if it is new."""
         key = (is_filter, id(plugin), plugin.cache_key(self.state, pod))
         cached = self._answers.get(key)
-        epoch = self.state.epoch
-        token = plugin.state_token(self.state, pod) if plugin.scope is Scope.CLUSTER else None
-        rows: NodeIndex = ALL
         if cached is None:
             n = self.state.n_nodes
             answer = Answer(np.ones(n, bool) if is_filter else np.zeros(n, np.int64), -1)
-            self._answers[key] = (pod.template, answer)
-        else:
-            answer = cached[1]
-            if answer.epoch == epoch or plugin.scope is Scope.STATIC or (
-                    token is not None and token == answer.token):
+            cached = self._answers[key] = (pod.template, answer)
+        return cached[1]
+
+    def _sync(self, answer: Answer, plugin: FilterPlugin | ScorePlugin, is_filter: bool,
+              pod: Pod) -> None:
+        """Bring ``answer`` in sync with the state: ask NODE plugins about the changed nodes,
+        CLUSTER plugins about every node unless their state token is unchanged."""
+        epoch = self.state.epoch
+        if answer.epoch == epoch:
+            return
+        token = plugin.state_token(self.state, pod) if plugin.scope is Scope.CLUSTER else None
+        rows: NodeIndex = ALL
+        if answer.epoch >= 0:
+            if token is not None and token == answer.token:
                 answer.epoch = epoch
-                return answer
+                return
             if plugin.scope is Scope.NODE:
                 changed = self.state.changed_since(answer.epoch)
                 if len(changed) * REFRESH_ALL_FRACTION <= self.state.n_nodes:
@@ -202,21 +215,30 @@ class Evaluator:
         if rows is ALL:
             answer.generation += 1
         if is_filter:
-            answer.values[rows] = self._filter(plugin, pod, rows)
-            return answer
+            self._store(answer, plugin, rows, self._filter(plugin, pod, rows))
+            return
         if plugin.candidate_dependent:
             answer.skipped = plugin.skips(self.state, pod)
-            return answer
+            return
         scores = self._score(plugin, pod, rows)
         answer.skipped = scores is None
-        answer.values[rows] = 0 if scores is None else scores
+        n = self.state.n_nodes if rows is ALL else len(rows)
+        self._store(answer, plugin, rows, np.zeros(n, np.int64) if scores is None else scores)
         answer.alike_normalized = None
         if plugin.normalize_score is None:
             answer.suspect = answer.suspect or (scores is not None and not _in_bounds(scores))
         else:
             values = answer.values
-            answer.alike = not len(values) or values.min() == values.max()
-        return answer
+            answer.alike = scores is None or not len(values) or values.min() == values.max()
+
+    @staticmethod
+    def _store(answer: Answer, plugin: Plugin, rows: NodeIndex, values: np.ndarray) -> None:
+        """Put new values of ``rows`` in ``answer``: a whole new array is kept as it is,
+        unless it belongs to a NODE plugin, whose array is later updated in place."""
+        if rows is not ALL or plugin.scope is Scope.NODE:
+            answer.values[rows] = values
+        else:
+            answer.values = values
 
     # ----------------------------------------------------------------- per template
     def evaluate(self, pod: Pod) -> Evaluation:
@@ -235,50 +257,54 @@ class Evaluator:
     def _first_evaluation(self, pod: Pod) -> Evaluation:
         """Ask the STATIC plugins once and combine their answers; then ``_refresh``."""
         n = self.state.n_nodes
-        filters = [self._answer(p, True, pod) if p.scope is Scope.STATIC else None
-                   for p in self.profile.filters]
-        scores = [self._answer(p, False, pod) if p.scope is Scope.STATIC else None
-                  for p, _ in self.profile.scores]
+        filters = [self._answer(p, True, pod) for p in self.profile.filters]
+        scores = [self._answer(p, False, pod) for p, _ in self.profile.scores]
         static_feasible = np.ones(n, bool)
-        for answer in filters:
-            if answer is not None:
+        for answer, plugin in zip(filters, self.profile.filters, strict=True):
+            if plugin.scope is Scope.STATIC:
+                self._sync(answer, plugin, True, pod)
                 static_feasible &= answer.values
         static_plain = np.zeros(n, np.int64)
-        for i in self._plain:
-            if scores[i] is not None:
-                static_plain += scores[i].values * self.profile.scores[i][1]
-        ev = Evaluation(pod, [], np.ones(n, bool), [], np.zeros(n, np.int64),
-                        np.zeros(n, np.int64), -1, static_feasible=static_feasible,
-                        static_plain=static_plain, filter_answers=filters, score_answers=scores)
+        for i, (plugin, weight) in enumerate(self.profile.scores):
+            if plugin.scope is Scope.STATIC:
+                self._sync(scores[i], plugin, False, pod)
+                if i in self._plain:
+                    static_plain += scores[i].values * weight
+        ev = Evaluation(pod, filters, scores, static_feasible, static_plain,
+                        generations=[-1] * len(self._dynamic))
         self._refresh(ev, ALL)
-        ev.masks = [a.values for a in ev.filter_answers]
-        ev.raw = [a.values for a in ev.score_answers]
         return ev
 
     def _refresh(self, ev: Evaluation, changed: NodeIndex) -> None:
         """Bring the dynamic plugins' answers in sync and recombine the totals, on the
         ``changed`` nodes only when no answer was recomputed everywhere since last time."""
         pod, profile = ev.pod, self.profile
-        rows = changed
-        if self.state.count(changed) * REFRESH_ALL_FRACTION > self.state.n_nodes:
-            rows = ALL
-        generations = ev.generations
-        for is_filter, i, plugin in self._dynamic:
-            answers = ev.filter_answers if is_filter else ev.score_answers
-            answer = self._answer(plugin, is_filter, pod)
-            if answers[i] is not answer or generations.get((is_filter, i)) != answer.generation:
+        few = self.state.count(changed) * REFRESH_ALL_FRACTION <= self.state.n_nodes
+        rows = changed if few else ALL
+        for j, (is_filter, i, plugin) in enumerate(self._dynamic):
+            answer = ev.filter_answers[i] if is_filter else ev.score_answers[i]
+            self._sync(answer, plugin, is_filter, pod)
+            if ev.generations[j] != answer.generation:
+                ev.generations[j] = answer.generation
                 rows = ALL
-            answers[i] = answer
-            generations[(is_filter, i)] = answer.generation
-        feasible = ev.static_feasible[rows]
+        everywhere = rows is ALL
+        feasible = ev.static_feasible if everywhere else ev.static_feasible[rows]
         for i in self._dynamic_filters:
-            feasible = feasible & ev.filter_answers[i].values[rows]
-        plain = ev.static_plain[rows]
+            values = ev.filter_answers[i].values
+            feasible = feasible & (values if everywhere else values[rows])
+        plain = ev.static_plain if everywhere else ev.static_plain[rows]
         for i in self._dynamic_plain:
-            plain = plain + ev.score_answers[i].values[rows] * profile.scores[i][1]
-        ev.feasible[rows] = feasible
-        ev.plain_total[rows] = plain
-        ev.ranked[rows] = np.where(feasible, plain, -1)
+            values = ev.score_answers[i].values
+            values = values if everywhere else values[rows]
+            weight = profile.scores[i][1]
+            plain = plain + (values if weight == 1 else values * weight)
+        ranked = np.where(feasible, plain, -1)
+        if everywhere:
+            ev.feasible = feasible.copy() if feasible is ev.static_feasible else feasible
+            ev.plain_total = plain.copy() if plain is ev.static_plain else plain
+            ev.ranked = ranked
+        else:
+            ev.feasible[rows], ev.plain_total[rows], ev.ranked[rows] = feasible, plain, ranked
         ev.epoch = self.state.epoch
         scores = ev.score_answers
         ev.skipped = {i for i, a in enumerate(scores) if a.skipped}

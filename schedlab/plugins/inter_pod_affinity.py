@@ -7,7 +7,7 @@ from collections.abc import Hashable
 
 import numpy as np
 
-from schedlab.cluster import CarriedTerm, ClusterState, NodeIndex, Tally
+from schedlab.cluster import ALL, CarriedTerm, ClusterState, NodeIndex, Tally
 from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Scope, ScorePlugin
 from schedlab.matching import PodSelector
 from schedlab.objects import Pod, PodAffinity
@@ -58,11 +58,8 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
                 tuple(t.version for _, t in carried))
 
     # ----------------------------------------------------------------- filter
-    def _passing(self, state: ClusterState, pod: Pod) -> tuple[np.ndarray | None, ...]:
-        """bool (n_nodes,) arrays, True where the node passes (None: everywhere): the pod's
-        required affinity, its required anti-affinity, the bound pods' required
-        anti-affinity."""
-        terms = self._terms(state, pod)
+    def _affinity_passing(self, state: ClusterState, terms: _PodTerms) -> np.ndarray | None:
+        """bool (n_nodes,): the pod's required affinity lets it run there (None: no terms)."""
         affinity = None
         if terms.affinity_keys:
             domains = [(terms.affinity_tally.domains(k), state.labels.codes(k))
@@ -72,17 +69,29 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
             if not first_pod:
                 for counts, codes in domains:
                     affinity &= (counts > 0)[codes]
-        carried = [(tally, term.topology_key) for term, tally in state.carried_terms_matching(pod)
-                   if term.kind == "required-anti-affinity"]
-        return (affinity, _none_in_domain(state, terms.anti_affinity),
-                _none_in_domain(state, carried))
+        return affinity
+
+    def _passing(self, state: ClusterState, pod: Pod) -> tuple[np.ndarray | None, ...]:
+        """bool (n_nodes,) arrays, True where the node passes (None: everywhere): the pod's
+        required affinity, its required anti-affinity, the bound pods' required
+        anti-affinity."""
+        terms = self._terms(state, pod)
+        return (self._affinity_passing(state, terms),
+                _none_in_domain(state, terms.anti_affinity),
+                _none_in_domain(state, _carried_anti_affinity(state, pod)))
 
     def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
-        passes = np.ones(state.count(nodes), dtype=bool)
-        for passing in self._passing(state, pod):
-            if passing is not None:
-                passes &= passing[nodes]
-        return passes
+        terms = self._terms(state, pod)
+        affinity = self._affinity_passing(state, terms)
+        # the pod's own and the bound pods' anti-affinity in one lookup per topology key
+        anti = _none_in_domain(state, terms.anti_affinity + _carried_anti_affinity(state, pod))
+        if affinity is None and anti is None:
+            return np.ones(state.count(nodes), dtype=bool)
+        if affinity is None or anti is None:
+            passes = anti if affinity is None else affinity
+        else:
+            passes = affinity & anti
+        return passes if nodes is ALL else passes[nodes]
 
     def failure_reasons(
         self, state: ClusterState, pod: Pod, nodes: np.ndarray
@@ -131,6 +140,13 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
         if high <= low:
             return np.zeros(len(scores), dtype=np.int64)
         return (MAX_NODE_SCORE * ((scores - low) / float(high - low))).astype(np.int64)
+
+
+def _carried_anti_affinity(state: ClusterState, pod: Pod) -> list[tuple[Tally, str]]:
+    """(tally of the bound pods carrying it, topology key) per required anti-affinity term
+    of bound pods that matches ``pod``."""
+    return [(tally, term.topology_key) for term, tally in state.carried_terms_matching(pod)
+            if term.kind == "required-anti-affinity"]
 
 
 def _none_in_domain(state: ClusterState, tallies: list[tuple[Tally, str]]) -> np.ndarray | None:

@@ -119,11 +119,11 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
         return allowed
 
     def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
-        spread = self._spread(state, pod)[0]
-        passes = np.ones(state.count(nodes), dtype=bool)
-        for c in spread.constraints:
-            passes &= self._allowed_domains(c)[c.codes[nodes]]
-        return passes
+        passes = None
+        for c in self._spread(state, pod)[0].constraints:
+            allowed = self._allowed_domains(c)[c.codes[nodes]]
+            passes = allowed if passes is None else passes & allowed
+        return np.ones(state.count(nodes), dtype=bool) if passes is None else passes
 
     def failure_reasons(
         self, state: ClusterState, pod: Pod, nodes: np.ndarray

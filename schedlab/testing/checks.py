@@ -8,7 +8,7 @@ hypothesis has shrunk the input to a small failing example (printed above the er
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,12 +20,14 @@ from schedlab import reference, resources
 from schedlab.cluster import ALL, ClusterState, NodeIndex
 from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Plugin, Scope, ScorePlugin
 from schedlab.framework.profile import Profile
-from schedlab.objects import Node, Pod, Workload
+from schedlab.objects import ApiObjects, Node, Pod, Workload
 from schedlab.plugins import (
+    InterPodAffinity,
     NodeAffinity,
     NodeName,
     NodeResourcesFit,
     NodeUnschedulable,
+    PodTopologySpread,
     TaintToleration,
 )
 from schedlab.policies.base import Policy
@@ -110,10 +112,11 @@ class Scenario:
     extended: tuple[str, ...]
     subset: np.ndarray
     candidates: np.ndarray
+    objects: ApiObjects = field(default_factory=ApiObjects)
 
     def state(self) -> ClusterState:
         """A fresh state over ``nodes`` with the ``bound`` pods bound."""
-        state = ClusterState(self.nodes, self.extended)
+        state = ClusterState(self.nodes, self.extended, self.objects)
         for pod, node in self.bound:
             state.bind(pod, node)
         return state
@@ -329,13 +332,19 @@ class _PluginChecker:
                 raise self.error("fresh-arrays", f"score({pod.key}, ALL) returned the same "
                                  "array on two calls")
             sub = self.score(state, pod, subset)
-            if (sub is None) != (raw is None) or (raw is not None
-                                                  and not np.array_equal(sub, raw[subset])):
+            if self.plugin.candidate_dependent:
+                pass  # its raw scores depend on the nodes asked together: no subset rule
+            elif (sub is None) != (raw is None) or (raw is not None
+                                                    and not np.array_equal(sub, raw[subset])):
                 shown = "None" if raw is None else _show(raw[subset])
                 got = "None" if sub is None else _show(sub)
                 raise self.error("subset", f"score({pod.key}, {_show(subset)}) = {got} but "
                                  f"score({pod.key}, ALL) gives {shown} there")
-            if raw is not None:
+            if raw is not None and self.plugin.candidate_dependent:
+                raw = self.score(state, pod, scenario.candidates)
+                if raw is not None:
+                    self.check_scores(pod, raw, np.arange(len(raw)))
+            elif raw is not None:
                 self.check_scores(pod, raw, scenario.candidates)
         if self.has_reference:
             self.check_reference(scenario, state, pod)
@@ -385,9 +394,10 @@ class _PluginChecker:
     def check_reference(self, scenario: Scenario, state: ClusterState, pod: Pod) -> None:
         infos = scenario.infos()
         names = state.names
+        mask = None
         if self.is_filter:
             mask = self.filter(state, pod, ALL)
-            expected = [reference.filter_node(self.plugin, pod, info) for info in infos]
+            expected = reference.filter_all(self.plugin, pod, infos, scenario.objects)
             for i, ref in enumerate(expected):
                 if mask[i] != (not ref):
                     vec = "passes" if mask[i] else "rejects"
@@ -401,26 +411,35 @@ class _PluginChecker:
                     raise self.error("reference", f"reasons of pod {pod.key} on node "
                                      f"{names[i]}: vectorised {got}, reference "
                                      f"{sorted(set(expected[i]))}")
-        if self.is_score:
-            raw = self.score(state, pod, ALL)
-            raw = np.zeros(state.n_nodes, dtype=np.int64) if raw is None else raw
-            expected = [reference.score_node(self.plugin, pod, info) for info in infos]
-            for i, ref in enumerate(expected):
-                if raw[i] != ref:
-                    raise self.error("reference", f"raw score of pod {pod.key} on node "
-                                     f"{names[i]}: vectorised {raw[i]}, reference {ref}")
-            if self.plugin.normalize_score is None:
-                return
-            sets = [scenario.candidates]
-            if self.is_filter and self.filter(state, pod, ALL).any():
-                sets.append(np.flatnonzero(self.filter(state, pod, ALL)))
-            for nodes in sets:
-                vec = self.normalize(raw[nodes])
-                ref = reference.normalize(self.plugin, [expected[i] for i in nodes])
-                if vec.tolist() != list(ref):
-                    raise self.error("reference", f"normalised scores of pod {pod.key} over "
-                                     f"nodes {_show(nodes)} (raw {_show(raw[nodes])}): "
-                                     f"vectorised {_show(vec)}, reference {_show(ref)}")
+        if not self.is_score:
+            return
+        sets = [scenario.candidates]
+        if mask is not None and mask.any():
+            sets.append(np.flatnonzero(mask))
+        if not self.plugin.candidate_dependent:
+            sets.append(np.arange(state.n_nodes))
+        for nodes in sets:
+            ref = reference.score_candidates(self.plugin, pod, infos, nodes.tolist(),
+                                             scenario.objects)
+            raw = self.score(state, pod, nodes if self.plugin.candidate_dependent else ALL)
+            if raw is not None and not self.plugin.candidate_dependent:
+                raw = raw[nodes]
+            if raw is None or ref is None:
+                if raw is None and (ref is None or not any(ref[1])):
+                    continue  # skipped, or the reference normalises to all 0 (no topology)
+                vec_says, ref_says = ("skips" if x is None else "scores" for x in (raw, ref))
+                raise self.error("reference", f"score of pod {pod.key} over nodes "
+                                 f"{_show(nodes)}: vectorised {vec_says}, reference {ref_says}")
+            ref_raw, ref_normalized = ref
+            if not self.plugin.candidate_dependent and raw.tolist() != ref_raw:
+                raise self.error("reference", f"raw scores of pod {pod.key} over nodes "
+                                 f"{_show(nodes)}: vectorised {_show(raw)}, reference "
+                                 f"{_show(ref_raw)}")
+            vec = raw if self.plugin.normalize_score is None else self.normalize(raw)
+            if vec.tolist() != list(ref_normalized):
+                raise self.error("reference", f"normalised scores of pod {pod.key} over "
+                                 f"nodes {_show(nodes)} (raw {_show(raw)}): "
+                                 f"vectorised {_show(vec)}, reference {_show(ref_normalized)}")
 
     # ------------------------------------------------------------------ scope
     def _diff(self, before: Answers, after: Answers, allowed: int | None) -> str | None:
@@ -523,6 +542,10 @@ def enforced_constraints(profile: Profile) -> Callable[[Violation], bool]:
         elif isinstance(plugin, NodeResourcesFit):
             enforced |= {"capacity", "pod-count"}
             fits.append(plugin)
+        elif isinstance(plugin, InterPodAffinity):
+            enforced |= {"pod-affinity", "pod-anti-affinity"}
+        elif isinstance(plugin, PodTopologySpread):
+            enforced.add("topology-spread")
 
     def ignored(plugin: NodeResourcesFit, name: str) -> bool:
         return resources.is_extended(name) and (

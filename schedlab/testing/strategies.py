@@ -3,7 +3,10 @@
 Every strategy draws from a small shared vocabulary (a few label keys and values, a few taint
 keys, round resource amounts mixed with arbitrary ones), so node selectors match some nodes
 and miss others, tolerations sometimes tolerate the cluster's taints, requests sometimes fit
-exactly and scores often tie. Examples stay small so property tests run fast.
+exactly and scores often tie. Pods likewise draw their labels, namespaces and owners from a
+few values (``POD_LABEL_VALUES``, ``NAMESPACES``, ``CONTROLLER_NAMES``), so pod (anti-)affinity
+terms, spreading selectors, Services and controllers often select some pods and miss others.
+Examples stay small so property tests run fast.
 
 Amounts are integers in schedlab's units: cpu in millicores, memory and ephemeral-storage in
 bytes, ``pods`` and extended resources as counts.
@@ -21,26 +24,39 @@ from schedlab.framework.plugin import FilterPlugin, ScorePlugin
 from schedlab.framework.profile import Profile
 from schedlab.matching import METADATA_NAME, UNSCHEDULABLE_TAINT
 from schedlab.objects import (
+    LABEL_SELECTOR_OPERATORS,
+    NAMESPACE_NAME_LABEL,
     NODE_SELECTOR_OPERATORS,
     TAINT_EFFECTS,
+    ApiObjects,
     Container,
+    LabelSelector,
+    LabelSelectorRequirement,
     Node,
     NodeAffinity,
     NodeSelectorRequirement,
     NodeSelectorTerm,
+    OwnerRef,
     Pod,
+    PodAffinity,
+    PodAffinityTerm,
     PodTemplate,
     PreferredSchedulingTerm,
+    Service,
     Taint,
     Toleration,
+    TopologySpreadConstraint,
+    WeightedPodAffinityTerm,
     Workload,
 )
 from schedlab.plugins import NodeAffinity as NodeAffinityPlugin
 from schedlab.plugins import (
+    InterPodAffinity,
     NodeName,
     NodeResourcesBalancedAllocation,
     NodeResourcesFit,
     NodeUnschedulable,
+    PodTopologySpread,
     TaintToleration,
 )
 from schedlab.plugins.node_resources_fit import MAX_CUSTOM_PRIORITY_SCORE, MAX_UTILIZATION
@@ -67,6 +83,26 @@ LABEL_VALUES: Mapping[str, tuple[str, ...]] = {
 LABEL_KEYS: tuple[str, ...] = tuple(LABEL_VALUES)
 TAINT_KEYS: tuple[str, ...] = ("dedicated", GPU, "example.com/maintenance")
 TAINT_VALUES: tuple[str, ...] = ("", "a", "b")
+POD_LABEL_VALUES: Mapping[str, tuple[str, ...]] = {
+    "app": ("web", "db", "cache"),
+    "tier": ("front", "back"),
+}
+"""The label vocabulary pods carry and pod label selectors ask for, per key."""
+POD_LABEL_KEYS: tuple[str, ...] = tuple(POD_LABEL_VALUES)
+NAMESPACES: tuple[str, ...] = ("default", "team-a")
+"""The namespaces pods live in (mostly the first) and affinity terms name."""
+NAMESPACE_LABEL_VALUES: Mapping[str, tuple[str, ...]] = {
+    "team": ("a", "b"),
+    NAMESPACE_NAME_LABEL: NAMESPACES,
+}
+"""The labels Namespaces carry (``team``, declared by ``api_objects``, and the name label the
+API server adds) and namespace selectors ask for."""
+ABSENT_TOPOLOGY_KEY = "example.com/rack"
+"""A topology key no generated node has."""
+OWNER_KINDS: tuple[str, ...] = ("ReplicaSet", "StatefulSet")
+CONTROLLER_NAMES: tuple[str, ...] = ("web", "db")
+"""The names of the controllers ``api_objects`` declares and pods' owners refer to."""
+SERVICE_NAMES: tuple[str, ...] = ("web-svc", "db-svc")
 SCORED_RESOURCES: tuple[str, ...] = (resources.CPU, resources.MEMORY,
                                      resources.EPHEMERAL_STORAGE, GPU)
 """Resources a generated NodeResourcesFit or BalancedAllocation may be configured with."""
@@ -260,8 +296,9 @@ def nodes(draw: st.DrawFn, name: str | None = None, *,
     ephemeral-storage, half the time the pod-count limit ``pods`` (absent means 110; a
     present one is 1..12, so "Too many pods" happens) and 0..8 of ``extended_resource``.
     Labels: usually
-    ``kubernetes.io/hostname`` = the name, and sometimes a zone, a disk type and the numeric
-    ``RANK``. A third of the nodes have 1–2 taints with any effect; about one node in six is
+    ``kubernetes.io/hostname`` = the name, three times in four a zone (so spreading and
+    affinity have zones to count, and some nodes lack the key), and half the time each a disk
+    type and the numeric ``RANK``. A third of the nodes have 1–2 taints with any effect; about one node in six is
     unschedulable.
     """
     name = draw(st.sampled_from(NODE_NAMES)) if name is None else name
@@ -279,7 +316,7 @@ def nodes(draw: st.DrawFn, name: str | None = None, *,
     if not _one_in(draw, 8):
         labels[HOSTNAME] = name
     for key in (ZONE, DISK, RANK):
-        if draw(st.booleans()):
+        if (not _one_in(draw, 4)) if key == ZONE else draw(st.booleans()):
             labels[key] = draw(st.sampled_from(LABEL_VALUES[key]))
     node_taints = []
     if _one_in(draw, 3):
@@ -307,6 +344,212 @@ def _containers(draw: st.DrawFn, extended_resource: str | None, sidecar: bool = 
     if extended_resource is not None and _one_in(draw, 10):
         requests[extended_resource] = draw(st.integers(0, 2))
     return Container(requests=requests, sidecar=sidecar)
+
+
+# ---------------------------------------------------------------------------- pod affinity
+def _namespaces(namespaces: Sequence[str] = NAMESPACES) -> st.SearchStrategy[str]:
+    """The first of ``namespaces`` three times in four, else any of them."""
+    pool = tuple(namespaces)
+    return st.one_of(st.just(pool[0]), st.just(pool[0]), st.just(pool[0]), st.sampled_from(pool))
+
+
+@st.composite
+def _pod_labels(draw: st.DrawFn) -> dict[str, str]:
+    """No labels a fifth of the time; else usually ``app`` and a third of the time ``tier``."""
+    if _one_in(draw, 5):
+        return {}
+    labels = {}
+    if not _one_in(draw, 6):
+        labels["app"] = draw(st.sampled_from(POD_LABEL_VALUES["app"]))
+    if _one_in(draw, 3):
+        labels["tier"] = draw(st.sampled_from(POD_LABEL_VALUES["tier"]))
+    return labels
+
+
+def _selector_value(values: Sequence[str]) -> st.SearchStrategy[str]:
+    """One of ``values``, or now and then "other", which no object carries."""
+    return st.one_of(*(st.just(v) for v in values), st.just("other"))
+
+
+@st.composite
+def label_selector_requirements(
+    draw: st.DrawFn, label_values: Mapping[str, Sequence[str]] = POD_LABEL_VALUES
+) -> LabelSelectorRequirement:
+    """A ``matchExpressions`` entry on one of the keys of ``label_values``: In / NotIn with 1–2
+    of its values (sometimes "other", which no object carries), Exists / DoesNotExist without
+    values. Always one the API server accepts."""
+    key = draw(st.sampled_from(tuple(label_values)))
+    operator = draw(st.sampled_from(LABEL_SELECTOR_OPERATORS))
+    values: list[str] = []
+    if operator in ("In", "NotIn"):
+        values = draw(st.lists(_selector_value(label_values[key]), min_size=1, max_size=2,
+                               unique=True))
+    return LabelSelectorRequirement(key, operator, tuple(values))
+
+
+@st.composite
+def label_selectors(
+    draw: st.DrawFn, label_values: Mapping[str, Sequence[str]] = POD_LABEL_VALUES
+) -> LabelSelector:
+    """A ``LabelSelector`` over ``label_values`` (default: the pod label vocabulary; pass
+    ``NAMESPACE_LABEL_VALUES`` for namespace selectors): one in six is empty ({}, matching
+    everything); the others have 0–2 matchLabels (values sometimes "other") and 0–2
+    expressions (see ``label_selector_requirements``), at least one of the two."""
+    if _one_in(draw, 6):
+        return LabelSelector()
+    keys = draw(st.lists(st.sampled_from(tuple(label_values)), max_size=2, unique=True))
+    match_labels = {key: draw(_selector_value(label_values[key])) for key in keys}
+    expressions = draw(st.lists(label_selector_requirements(label_values),
+                                min_size=0 if match_labels else 1, max_size=2))
+    return LabelSelector(match_labels, tuple(expressions))
+
+
+_TERM_TOPOLOGY_KEYS = (HOSTNAME,) * 4 + (ZONE,) * 4 + (DISK, ABSENT_TOPOLOGY_KEY)
+
+
+@st.composite
+def pod_affinity_terms(draw: st.DrawFn, namespaces: Sequence[str] = NAMESPACES
+                       ) -> PodAffinityTerm:
+    """A ``PodAffinityTerm``: its topology key is the hostname or the zone four times in five
+    each, else the disk type or ``ABSENT_TOPOLOGY_KEY`` (which no node has); its label
+    selector is one of ``label_selectors`` or, one in eight, None (matching no pod). A
+    quarter list 1–2 of ``namespaces``; namespaceSelector is None three times in five (so
+    most terms concern the pod's own namespace), else empty (every namespace) or a selector
+    over ``NAMESPACE_LABEL_VALUES``."""
+    key = draw(st.sampled_from(_TERM_TOPOLOGY_KEYS))
+    selector = None if _one_in(draw, 8) else draw(label_selectors())
+    listed: list[str] = []
+    if _one_in(draw, 4):
+        listed = draw(st.lists(st.sampled_from(tuple(namespaces)), min_size=1, max_size=2,
+                               unique=True))
+    kind = draw(st.sampled_from(("none", "none", "none", "empty", "some")))
+    namespace_selector = {"none": None, "empty": LabelSelector()}.get(kind)
+    if kind == "some":
+        namespace_selector = draw(label_selectors(NAMESPACE_LABEL_VALUES))
+    return PodAffinityTerm(key, selector, tuple(listed), namespace_selector)
+
+
+@st.composite
+def pod_affinities(draw: st.DrawFn, namespaces: Sequence[str] = NAMESPACES) -> PodAffinity:
+    """A ``PodAffinity`` (used for podAffinity and podAntiAffinity alike): 0–2 required terms
+    and 0–2 preferred ones with weights 1..100 (see ``pod_affinity_terms``); sometimes
+    neither, which kube still counts as the pod having affinity."""
+    terms = pod_affinity_terms(namespaces)
+    required = draw(st.lists(terms, max_size=2))
+    preferred = draw(st.lists(st.builds(WeightedPodAffinityTerm, st.integers(1, 100), terms),
+                              max_size=2))
+    return PodAffinity(tuple(required), tuple(preferred))
+
+
+WHEN_UNSATISFIABLE: tuple[str, ...] = ("DoNotSchedule", "ScheduleAnyway")
+_SPREAD_TOPOLOGY_KEYS = (HOSTNAME, HOSTNAME, ZONE, ZONE, DISK)
+
+
+@st.composite
+def topology_spread_constraints(
+    draw: st.DrawFn, *, min_size: int = 1, max_size: int = 3, defaults: bool = False
+) -> tuple[TopologySpreadConstraint, ...]:
+    """``min_size``..``max_size`` ``TopologySpreadConstraint`` objects with distinct
+    (topologyKey, whenUnsatisfiable) pairs, as the API server requires: keys the hostname or
+    the zone (two in five each) or the disk type, both whenUnsatisfiable values, maxSkew
+    1..3; with DoNotSchedule a quarter have minDomains 2..4. The label selector is one of
+    ``label_selectors`` or, one in ten, None (matching no pod); a quarter of those with a
+    selector have one matchLabelKeys key of the pod vocabulary the selector does not name. A
+    quarter have nodeAffinityPolicy Ignore, a quarter nodeTaintsPolicy Honor (the
+    non-defaults). With ``defaults``, constraints for PodTopologySpreadArgs
+    ``defaultConstraints``: no selector and no matchLabelKeys."""
+    pairs = draw(st.lists(st.tuples(st.sampled_from(_SPREAD_TOPOLOGY_KEYS),
+                                    st.sampled_from(WHEN_UNSATISFIABLE)),
+                          min_size=min_size, max_size=max_size, unique=True))
+    constraints = []
+    for key, when in pairs:
+        selector = None if defaults or _one_in(draw, 10) else draw(label_selectors())
+        min_domains = 1
+        if when == "DoNotSchedule" and _one_in(draw, 4):
+            min_domains = draw(st.integers(2, 4))
+        match_label_keys: tuple[str, ...] = ()
+        if selector is not None and _one_in(draw, 4):
+            named = {*selector.match_labels, *(r.key for r in selector.match_expressions)}
+            free = [k for k in POD_LABEL_KEYS if k not in named]
+            if free:
+                match_label_keys = (draw(st.sampled_from(free)),)
+        constraints.append(TopologySpreadConstraint(
+            max_skew=draw(st.integers(1, 3)),
+            topology_key=key,
+            when_unsatisfiable=when,
+            label_selector=selector,
+            min_domains=min_domains,
+            match_label_keys=match_label_keys,
+            node_affinity_policy="Ignore" if _one_in(draw, 4) else "Honor",
+            node_taints_policy="Honor" if _one_in(draw, 4) else "Ignore",
+        ))
+    return tuple(constraints)
+
+
+@st.composite
+def owner_refs(draw: st.DrawFn) -> OwnerRef:
+    """An ``OwnerRef`` naming one of ``CONTROLLER_NAMES`` of a kind in ``OWNER_KINDS`` (whose
+    selector ``api_objects`` may declare); one in ten is a Job, which default spreading
+    ignores."""
+    kind = "Job" if _one_in(draw, 10) else draw(st.sampled_from(OWNER_KINDS))
+    return OwnerRef(kind, draw(st.sampled_from(CONTROLLER_NAMES)))
+
+
+@st.composite
+def _controller_selectors(draw: st.DrawFn) -> LabelSelector:
+    """A non-empty selector some pod labels satisfy, as the API server requires of a
+    controller: usually ``app`` = a value, sometimes (always without it) one expression."""
+    app = draw(st.sampled_from(POD_LABEL_VALUES["app"]))
+    match_labels = {} if _one_in(draw, 5) else {"app": app}
+    expressions = []
+    if not match_labels or _one_in(draw, 3):
+        other = draw(st.sampled_from([v for v in POD_LABEL_VALUES["app"] if v != app]))
+        expressions.append(draw(st.sampled_from((
+            LabelSelectorRequirement("tier", "Exists"),
+            LabelSelectorRequirement("tier", "In", ("front",)),
+            LabelSelectorRequirement("tier", "DoesNotExist"),
+            LabelSelectorRequirement("app", "NotIn", (other,)),
+        ))))
+    return LabelSelector(match_labels, tuple(expressions))
+
+
+@st.composite
+def _service_selectors(draw: st.DrawFn) -> dict[str, str] | None:
+    """None (selecting no pod) one in six, {} (selecting every pod) one in twelve, else 1–2
+    pod labels."""
+    kind = draw(st.integers(0, 11))
+    if kind < 2:
+        return None
+    if kind == 2:
+        return {}
+    keys = draw(st.lists(st.sampled_from(POD_LABEL_KEYS), min_size=1, max_size=2, unique=True))
+    return {key: draw(st.sampled_from(POD_LABEL_VALUES[key])) for key in keys}
+
+
+@st.composite
+def api_objects(draw: st.DrawFn, namespaces: Sequence[str] = NAMESPACES) -> ApiObjects:
+    """``ApiObjects`` for pods in ``namespaces``: each namespace is declared three times in
+    four, with no labels, ``team: a`` or ``team: b``; 0–2 Services (names from
+    ``SERVICE_NAMES``) whose selectors are 1–2 pod labels, sometimes None or {}; and for each
+    kind of ``OWNER_KINDS`` and name of ``CONTROLLER_NAMES``, half the time a controller in
+    one of the namespaces (mostly the first) with a non-empty selector over the pod
+    vocabulary, for the pods ``owner_refs`` gives owners."""
+    pool = tuple(namespaces)
+    declared = {}
+    for name in pool:
+        if not _one_in(draw, 4):
+            declared[name] = draw(st.sampled_from(({}, {"team": "a"}, {"team": "b"})))
+    services = draw(st.lists(
+        st.builds(Service, st.sampled_from(SERVICE_NAMES), _namespaces(pool),
+                  _service_selectors()),
+        max_size=2, unique_by=lambda s: (s.namespace, s.name)))
+    controllers = {}
+    for kind in OWNER_KINDS:
+        for name in CONTROLLER_NAMES:
+            if draw(st.booleans()):
+                key = (kind, draw(_namespaces(pool)), name)
+                controllers[key] = draw(_controller_selectors())
+    return ApiObjects(declared, tuple(services), controllers)
 
 
 @st.composite
