@@ -115,7 +115,8 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
 
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray | None:
         """Σ over topology keys of the weights of the matching terms in the node's domain
-        (kube's topologyScore); None (skip) when no term weighs anywhere."""
+        (kube's topologyScore); None (skip) when no term matches a pod on a node with its
+        key, as kube skips when its topology map stays empty."""
         terms = self._terms(state, pod)
         if self.ignore_preferred_terms_of_existing_pods and not terms.preferred:
             return None
@@ -124,10 +125,11 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
                      for term, tally in state.carried_terms_matching(pod)]
         topology: dict[str, np.ndarray] = {}
         for tally, key, weight in weighted:
-            if weight:
-                counts = tally.domains(key) * weight
-                topology[key] = topology[key] + counts if key in topology else counts
-        if not any(scores.any() for scores in topology.values()):
+            counts = tally.domains(key)
+            if weight and counts.any():
+                topology[key] = topology[key] + counts * weight if key in topology else (
+                    counts * weight)
+        if not topology:
             return None
         raw = np.zeros(state.n_nodes, dtype=np.int64)
         for key, scores in topology.items():

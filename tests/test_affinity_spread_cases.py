@@ -1,7 +1,8 @@
-"""The scalar reference of InterPodAffinity and PodTopologySpread (``schedlab.reference``),
-case by case, mostly ported from kube-scheduler's filtering_test.go and scoring_test.go of
-both plugins (names kept where a case is ported); expected values are kube's, or worked out
-by hand from the Go code where stated."""
+"""InterPodAffinity and PodTopologySpread case by case, each case run on the scalar
+reference (``schedlab.reference``) and on the vectorised plugins: mostly ported from
+kube-scheduler's filtering_test.go and scoring_test.go of both plugins (names kept where a
+case is ported); expected values are kube's, or worked out by hand from the Go code where
+stated."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pytest
 
 from schedlab import reference
+from schedlab.cluster import ALL, ClusterState
 from schedlab.framework.profile import Profile
 from schedlab.objects import (
     HOSTNAME_KEY,
@@ -125,12 +128,42 @@ def cluster(nodes: Sequence[Node], existing: Sequence[tuple[str, PodTemplate]]
     return infos
 
 
+IMPLEMENTATIONS = ("reference", "vectorised")
+"""Every case runs on the scalar reference and on the vectorised plugin."""
+_implementation = "reference"
+
+
+@pytest.fixture(autouse=True, params=IMPLEMENTATIONS)
+def implementation(request: pytest.FixtureRequest) -> str:
+    global _implementation
+    _implementation = request.param
+    return request.param
+
+
+def state_of(nodes: Sequence[Node], existing: Sequence[tuple[str, PodTemplate]],
+             objects: ApiObjects) -> ClusterState:
+    """A ClusterState of ``nodes`` with pods of the (node name, template) pairs bound."""
+    state = ClusterState(nodes, objects=objects)
+    for k, (name, template) in enumerate(existing):
+        state.bind(Pod(f"existing-{k}", template), state.index[name])
+    return state
+
+
 def reasons(plugin: Any, template: PodTemplate, nodes: Sequence[Node],
             existing: Sequence[tuple[str, PodTemplate]] = (), objects: ApiObjects | None = None,
             owner: OwnerRef | None = None) -> list[list[str]]:
-    infos = cluster(nodes, existing)
     pod = Pod("p", template, owner)
-    return reference.filter_all(plugin, pod, infos, objects or ApiObjects())
+    objects = objects or ApiObjects()
+    if _implementation == "reference":
+        return reference.filter_all(plugin, pod, cluster(nodes, existing), objects)
+    state = state_of(nodes, existing, objects)
+    mask = plugin.filter(state, pod, ALL)
+    failed = np.flatnonzero(~mask)
+    found: list[list[str]] = [[] for _ in nodes]
+    for reason, which in plugin.failure_reasons(state, pod, failed):
+        for i in failed[which]:
+            found[i].append(reason)
+    return found
 
 
 def scores(plugin: Any, template: PodTemplate, nodes: Sequence[Node],
@@ -138,11 +171,21 @@ def scores(plugin: Any, template: PodTemplate, nodes: Sequence[Node],
            failed: Sequence[Node] = (), objects: ApiObjects | None = None,
            owner: OwnerRef | None = None) -> tuple[list[int], list[int]] | None:
     """Raw and normalised scores over ``nodes`` (the candidates); ``failed`` nodes are in
-    the cluster but not candidates."""
-    infos = cluster((*nodes, *failed), existing)
+    the cluster but not candidates. The vectorised PodTopologySpread marks ignored nodes
+    with raw -1, shown as kube's 0."""
     pod = Pod("p", template, owner)
-    return reference.score_candidates(plugin, pod, infos, range(len(nodes)),
-                                      objects or ApiObjects())
+    objects = objects or ApiObjects()
+    if _implementation == "reference":
+        infos = cluster((*nodes, *failed), existing)
+        return reference.score_candidates(plugin, pod, infos, range(len(nodes)), objects)
+    state = state_of((*nodes, *failed), existing, objects)
+    candidates = np.arange(len(nodes))
+    raw = plugin.score(state, pod, candidates if plugin.candidate_dependent else ALL)
+    if raw is None:
+        return None
+    raw = raw[: len(nodes)]
+    shown = np.maximum(raw, 0) if plugin.candidate_dependent else raw
+    return shown.tolist(), plugin.normalize_score(raw).tolist()
 
 
 def normalized(*args: Any, **kwargs: Any) -> list[int] | None:
