@@ -58,7 +58,8 @@ def cmd_explain(args: argparse.Namespace) -> None:
     from schedlab.explain import explain, explain_table
 
     workload = _workload(args.nodes, args.pods)
-    report = explain(workload, _find_pod(workload, args.pod), _profile(args.config), args.seed)
+    report = explain(workload, _find_pod(workload, args.pod), _profile(args.config), args.seed,
+                     args.in_order)
     print(explain_table(report) if args.format == "table" else json.dumps(report, indent=2))
 
 
@@ -145,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--pod", required=True,
                          help="file holding the pod to explain, or the name of a pod in --pods")
     explain.add_argument("--seed", type=int, default=0, help="seed for tie-breaking")
+    explain.add_argument("--in-order", action="store_true",
+                         help="first place the pending pods listed before it, as place would")
     explain.add_argument("--format", choices=("json", "table"), default="json")
     explain.set_defaults(run=cmd_explain)
 

@@ -10,12 +10,17 @@ from schedlab.framework.profile import Profile
 from schedlab.objects import Pod, Workload
 from schedlab.policies.greedy import Greedy
 from schedlab.report import table
-from schedlab.sim.simulate import prepare
+from schedlab.sim.simulate import simulate
 
 
 def explain(workload: Workload, pod: Pod, profile: Profile | None = None,
-            seed: int = 0) -> dict[str, Any]:
+            seed: int = 0, in_order: bool = False) -> dict[str, Any]:
     """Bind the workload's already-bound pods (other than ``pod``), then evaluate ``pod``.
+
+    With ``in_order``, the pending pods listed before ``pod`` (all of them if ``pod`` is not
+    in the workload) are placed first, in input order, by the same Greedy that explains
+    ``pod``: the report is then the decision a run of ``place`` with this profile at
+    percentageOfNodesToScore 100 and ``seed`` makes for ``pod``.
 
     Every node is filtered with every filter plugin (all reasons are listed, not only the
     first filter's), and every feasible node is scored by every score plugin, normalised over
@@ -25,10 +30,13 @@ def explain(workload: Workload, pod: Pod, profile: Profile | None = None,
     "total"}]}``, nodes in input order; infeasible nodes have no scores and total 0.
     """
     profile = (profile or Profile.default()).with_percentage(100)
-    others = [p for p in workload.pods if p.key != pod.key]
-    state = prepare(Workload(workload.nodes, others))
+    earlier = [p for p in workload.pods if p.key != pod.key and p.template.node_name is not None]
+    if in_order:
+        pending = workload.pending_pods
+        keys = [p.key for p in pending]
+        earlier += pending[: keys.index(pod.key) if pod.key in keys else len(pending)]
     greedy = Greedy(profile)
-    greedy.reset(state, np.random.default_rng(seed))
+    state = simulate(Workload(workload.nodes, earlier, workload.objects), greedy, seed).state
     decision = greedy.place(pod)
     evaluation = greedy.evaluator.evaluate(pod)
     everything = np.arange(state.n_nodes)

@@ -205,3 +205,32 @@ def test_bad_output_extension(capsys, tmp_path) -> None:
     code, _, err = run(capsys, "place", "--nodes", NODES, "--pods", PODS, "--out",
                        str(tmp_path / "b.txt"))
     assert code == 1 and ".txt" in err and len(err.strip().splitlines()) == 1
+
+
+SPREAD = EXAMPLES / "spread"
+
+
+def test_explain_in_order_shows_spreading_and_affinity(capsys) -> None:
+    """The README's example: after the earlier pods are placed, the fifth web replica may
+    not go to the zone that already has two, nor to the node without a zone; the cache
+    needs a zone with a web pod and avoids nodes running a db replica."""
+    def report(pod: str) -> dict:
+        code, out, err = run(capsys, "explain", "--nodes", str(SPREAD / "nodes.yaml"),
+                             "--pods", str(SPREAD / "pods.yaml"), "--pod", pod, "--in-order")
+        assert code == 0, err
+        return json.loads(out)
+
+    web = report("shop/web-4")
+    reasons = {n["name"]: [r["reason"] for r in n["reasons"]] for n in web["nodes"]}
+    assert reasons["edge"] == [
+        "node(s) didn't match pod topology spread constraints (missing required label)"]
+    crowded = [name for name, r in reasons.items()
+               if r == ["node(s) didn't match pod topology spread constraints"]]
+    assert len(crowded) == 2 and crowded[0][0] == crowded[1][0]  # both nodes of one zone
+    cache = report("shop/cache")
+    by_name = {n["name"]: n for n in cache["nodes"]}
+    assert [r["reason"] for r in by_name["edge"]["reasons"]] == [
+        "node(s) didn't match pod affinity rules"]
+    raw = {n["name"]: n["scores"]["InterPodAffinity"]["raw"] for n in cache["nodes"]
+           if n["feasible"]}
+    assert set(raw.values()) == {0, -50} and raw[cache["selected"]] == 0  # -50: runs a db
