@@ -44,7 +44,7 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
 
     # ----------------------------------------------------------------- compiled terms
     def _terms(self, state: ClusterState, pod: Pod) -> _PodTerms:
-        key = (self.name, id(pod.template))
+        key = (self, id(pod.template))
         cached = state.memo.get(key)
         if cached is None:
             cached = state.memo[key] = (pod.template, _PodTerms(state, pod))
