@@ -301,6 +301,13 @@ class Pod:
         """``namespace/name``, unique within a workload."""
         return f"{self.template.namespace}/{self.name}"
 
+    @property
+    def cache_key(self) -> tuple[int, OwnerRef | None]:
+        """What scheduling reads of this pod besides its name: its template (by identity, as
+        readers intern templates) and its owner (default spreading depends on it). Pods with
+        equal keys get the same answers from every plugin."""
+        return id(self.template), self.owner
+
 
 @dataclass(frozen=True)
 class Node:

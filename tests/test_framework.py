@@ -487,3 +487,30 @@ def test_a_skipped_score_plugin_contributes_zero() -> None:
     assert list(evaluator.totals(evaluation, np.arange(3))) == [0, 0, 0]
     parts = evaluator.breakdown(evaluation, np.arange(3))
     assert list(parts[0].normalized) == [0, 0, 0]
+
+
+def test_pods_of_one_template_with_different_owners_are_evaluated_apart() -> None:
+    """Default spreading depends on the owner, so the framework's caches key pods by template
+    and owner: an unowned pod skips PodTopologySpread, a ReplicaSet's pod of the same
+    template is spread away from its siblings."""
+    from schedlab.objects import ApiObjects, LabelSelector, OwnerRef
+
+    web = PodTemplate(labels={"app": "web"})
+    nodes = [Node(n, {"cpu": 4000, "memory": 2**33},
+                  {"kubernetes.io/hostname": n, "topology.kubernetes.io/zone": "z"})
+             for n in ("a", "b")]
+    owner = OwnerRef("ReplicaSet", "web")
+    objects = ApiObjects(controllers={("ReplicaSet", "default", "web"): LabelSelector(
+        {"app": "web"})})
+    state = ClusterState(nodes, objects=objects)
+    state.bind(Pod("web-0", web, owner), 0)
+    evaluator = Evaluator(Profile.default(100), state)
+    both = np.arange(2)
+
+    def spread_scores(pod: Pod) -> list[int]:
+        parts = evaluator.breakdown(evaluator.evaluate(pod), both)
+        return next(p.normalized.tolist() for p in parts if p.plugin.name == "PodTopologySpread")
+
+    assert spread_scores(Pod("loose", web)) == [0, 0]
+    assert spread_scores(Pod("web-1", web, owner)) == [87, 100]  # raw 8 and 7
+    assert spread_scores(Pod("loose", web)) == [0, 0]

@@ -25,14 +25,17 @@ from schedlab.objects import (
     NodeSelectorTerm,
     Pod,
     PreferredSchedulingTerm,
+    TopologySpreadConstraint,
     Workload,
 )
 from schedlab.plugins import (
+    InterPodAffinity,
     NodeAffinity,
     NodeName,
     NodeResourcesBalancedAllocation,
     NodeResourcesFit,
     NodeUnschedulable,
+    PodTopologySpread,
     TaintToleration,
 )
 from schedlab.policies import Decision, Greedy, Policy, Random, RoundRobin, make_policy
@@ -40,6 +43,7 @@ from schedlab.reference import reference_bindings
 from schedlab.sim.simulate import prepare, simulate
 from schedlab.testing import (
     GPU,
+    HOSTNAME,
     RANK,
     ZONE,
     check_plugin,
@@ -79,6 +83,13 @@ BUILTIN_VARIANTS = [
     NodeResourcesBalancedAllocation(),
     NodeResourcesBalancedAllocation(resources={"cpu": 1, "memory": 1, "ephemeral-storage": 1}),
     NodeResourcesBalancedAllocation(resources={"cpu": 1, "memory": 1, GPU: 1}),
+    InterPodAffinity(),
+    InterPodAffinity(hard_pod_affinity_weight=0, ignore_preferred_terms_of_existing_pods=True),
+    InterPodAffinity(hard_pod_affinity_weight=100),
+    PodTopologySpread(),
+    PodTopologySpread(defaulting_type="List", default_constraints=(
+        TopologySpreadConstraint(1, ZONE, "DoNotSchedule", min_domains=4),
+        TopologySpreadConstraint(2, HOSTNAME, "ScheduleAnyway"))),
 ]
 
 

@@ -143,7 +143,7 @@ class Evaluator:
     def __init__(self, profile: Profile, state: ClusterState) -> None:
         self.profile = profile
         self.state = state
-        self._cache: dict[int, tuple[object, Evaluation]] = {}
+        self._cache: dict[tuple[int, object], tuple[object, Evaluation]] = {}
         self._answers: dict[tuple[bool, int, object], tuple[object, Answer]] = {}
         scores = profile.scores
         self._per_cycle = [i for i, (p, _) in enumerate(scores)
@@ -243,10 +243,10 @@ class Evaluator:
     # ----------------------------------------------------------------- per template
     def evaluate(self, pod: Pod) -> Evaluation:
         """The pod's answers over all nodes, in sync with the state's current epoch."""
-        cached = self._cache.get(id(pod.template))
+        cached = self._cache.get(pod.cache_key)
         if cached is None:
             ev = self._first_evaluation(pod)
-            self._cache[id(pod.template)] = (pod.template, ev)
+            self._cache[pod.cache_key] = (pod.template, ev)
             return ev
         ev = cached[1]
         if ev.epoch != self.state.epoch:

@@ -41,10 +41,10 @@ class Plugin:
 
     def cache_key(self, state: ClusterState, pod: Pod) -> Hashable:
         """What of ``pod`` this plugin's answers depend on: the framework asks once for all
-        pods with equal keys (within one state). The default, the pod template's identity,
-        is always safe; a plugin reading only the pod's requests can return
+        pods with equal keys (within one state). The default, ``pod.cache_key`` (template
+        and owner), is always safe; a plugin reading only the pod's requests can return
         ``id(state.requests_of(pod))`` (equal requests share one object)."""
-        return id(pod.template)
+        return pod.cache_key
 
     def state_token(self, state: ClusterState, pod: Pod) -> Hashable | None:
         """For a CLUSTER plugin: a value that changes whenever its answers for ``pod`` may

@@ -79,7 +79,7 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
     # ----------------------------------------------------------------- compiled constraints
     def _spread(self, state: ClusterState, pod: Pod) -> tuple[_Spread, _Spread]:
         """The pod's (filter, score) constraints compiled against ``state``, cached."""
-        key = (self, id(pod.template))
+        key = (self, pod.cache_key)  # the owner matters: it gives the default selector
         cached = state.memo.get(key)
         if cached is None:
             own = pod.template.topology_spread_constraints

@@ -136,11 +136,12 @@ def _extended(pods: Sequence[Pod]) -> set[str]:
 @st.composite
 def scenarios(draw: st.DrawFn, max_nodes: int = 8) -> Scenario:
     """Random ``Scenario`` objects: up to ``max_nodes`` nodes, 1–3 pods asked about (some
-    naming a node, for NodeName; some with unparseable affinity requirements), 0–6 pods
-    bound anywhere (over capacity sometimes), a column for every extended resource the bound
-    pods request and, only sometimes, for those the asked pods request (else they request a
-    resource the state lacks). Up to two nodes are ``tightened`` so that an asked pod fits
-    exactly (or misses by one unit)."""
+    naming a node, for NodeName; some with unparseable affinity requirements; some owned by
+    a controller, for default spreading), 0–6 pods bound anywhere (over capacity sometimes),
+    the namespaces, Services and controllers of ``strategies.api_objects``, a column for every
+    extended resource the bound pods request and, only sometimes, for those the asked pods
+    request (else they request a resource the state lacks). Up to two nodes are
+    ``tightened`` so that an asked pod fits exactly (or misses by one unit)."""
     cluster = draw(strategies.clusters(max_nodes=max_nodes))
     n = len(cluster)
     names = [node.name for node in cluster]
@@ -150,7 +151,9 @@ def scenarios(draw: st.DrawFn, max_nodes: int = 8) -> Scenario:
                                  node_names=names, with_node_name=True, allow_invalid=True),
         min_size=1, max_size=3))
     template = st.sampled_from(templates)
-    asked = [Pod(f"asked-{i}", draw(template)) for i in range(draw(st.integers(1, 3)))]
+    owner = st.none() | strategies.owner_refs()
+    asked = [Pod(f"asked-{i}", draw(template), draw(owner))
+             for i in range(draw(st.integers(1, 3)))]
     places = draw(st.lists(st.tuples(template, st.integers(0, n - 1)), max_size=6))
     bound = [(Pod(f"bound-{k}", t), node) for k, (t, node) in enumerate(places)]
     for i in draw(st.sets(st.integers(0, n - 1), max_size=2)):
@@ -176,6 +179,7 @@ def scenarios(draw: st.DrawFn, max_nodes: int = 8) -> Scenario:
         subset=np.array(sorted(draw(index_sets)), dtype=np.int64),
         candidates=np.array(sorted(draw(st.sets(st.integers(0, n - 1), min_size=1))),
                             dtype=np.int64),
+        objects=draw(strategies.api_objects()),
     )
 
 

@@ -15,7 +15,9 @@ bytes, ``pods`` and extended resources as counts.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
@@ -49,7 +51,6 @@ from schedlab.objects import (
     WeightedPodAffinityTerm,
     Workload,
 )
-from schedlab.plugins import NodeAffinity as NodeAffinityPlugin
 from schedlab.plugins import (
     InterPodAffinity,
     NodeName,
@@ -59,8 +60,10 @@ from schedlab.plugins import (
     PodTopologySpread,
     TaintToleration,
 )
+from schedlab.plugins import NodeAffinity as NodeAffinityPlugin
 from schedlab.plugins.node_resources_fit import MAX_CUSTOM_PRIORITY_SCORE, MAX_UTILIZATION
 
+_T = TypeVar("_T")
 MiB, GiB = 2**20, 2**30
 GPU = "example.com/gpu"
 """The extended resource some nodes have and some pods request."""
@@ -116,11 +119,23 @@ _CONTAINER_MAX = {resources.CPU: 2_000, resources.MEMORY: 4 * GiB,
 _EXTENDED_MAX = 8
 
 
+@functools.lru_cache(maxsize=4096)
+def _sampled_from(values: tuple[Any, ...]) -> st.SearchStrategy[Any]:
+    return st.sampled_from(values)
+
+
+def _sampled(values: Iterable[_T]) -> st.SearchStrategy[_T]:
+    """``st.sampled_from(values)``, one object per distinct tuple of values: hypothesis
+    validates each new strategy object on its first draw, which costs more than the draw."""
+    return _sampled_from(tuple(values))
+
+
 def _one_in(draw: st.DrawFn, n: int) -> bool:
     """True with probability about 1/n."""
     return draw(st.integers(0, n - 1)) == 0
 
 
+@functools.lru_cache(maxsize=4096)  # one strategy object per arguments (see ``_sampled``)
 def quantities(resource: str, *, min_value: int = 0, max_value: int | None = None
                ) -> st.SearchStrategy[int]:
     """Integer amounts of ``resource`` in schedlab's units, in [min_value, max_value].
@@ -150,8 +165,8 @@ def taints(keys: Sequence[str] = TAINT_KEYS, values: Sequence[str] = TAINT_VALUE
            ) -> st.SearchStrategy[Taint]:
     """A ``Taint`` with a key and value from the vocabulary and any of the three effects
     (NoSchedule, PreferNoSchedule, NoExecute)."""
-    return st.builds(Taint, st.sampled_from(tuple(keys)), st.sampled_from(tuple(values)),
-                     st.sampled_from(TAINT_EFFECTS))
+    return st.builds(Taint, _sampled(tuple(keys)), _sampled(tuple(values)),
+                     _sampled(TAINT_EFFECTS))
 
 
 @st.composite
@@ -162,11 +177,11 @@ def tolerations(draw: st.DrawFn, taints: Sequence[Taint] = ()) -> Toleration:
     Otherwise it is drawn from the taint vocabulary (so it may tolerate nothing). An empty key
     always comes with ``Exists``, as the API requires."""
     pool = tuple(taints)
-    effect_of = st.sampled_from(("", *TAINT_EFFECTS))
+    effect_of = _sampled(("", *TAINT_EFFECTS))
     if pool and draw(st.booleans()):
-        taint = draw(st.sampled_from(pool))
-        effect = draw(st.sampled_from(("", taint.effect)))
-        kind = draw(st.sampled_from(("equal", "exists", "all")))
+        taint = draw(_sampled(pool))
+        effect = draw(_sampled(("", taint.effect)))
+        kind = draw(_sampled(("equal", "exists", "all")))
         if kind == "equal":
             return Toleration(taint.key, "Equal", taint.value, effect)
         if kind == "exists":
@@ -174,10 +189,10 @@ def tolerations(draw: st.DrawFn, taints: Sequence[Taint] = ()) -> Toleration:
         return Toleration("", "Exists", "", effect)
     if _one_in(draw, 8):
         return Toleration("", "Exists", "", draw(effect_of))
-    key = draw(st.sampled_from(TAINT_KEYS + (UNSCHEDULABLE_TAINT.key,)))
+    key = draw(_sampled(TAINT_KEYS + (UNSCHEDULABLE_TAINT.key,)))
     if draw(st.booleans()):
         return Toleration(key, "Exists", "", draw(effect_of))
-    return Toleration(key, "Equal", draw(st.sampled_from(TAINT_VALUES)), draw(effect_of))
+    return Toleration(key, "Equal", draw(_sampled(TAINT_VALUES)), draw(effect_of))
 
 
 def _values_for(label_values: Mapping[str, Sequence[str]] | Sequence[str], key: str
@@ -190,7 +205,7 @@ def _values_for(label_values: Mapping[str, Sequence[str]] | Sequence[str], key: 
 @st.composite
 def _invalid_requirements(draw: st.DrawFn, key: str) -> NodeSelectorRequirement:
     """A requirement labels.NewRequirement refuses (so its term never matches)."""
-    return draw(st.sampled_from((
+    return draw(_sampled((
         NodeSelectorRequirement(key, "In", ()),
         NodeSelectorRequirement(key, "Exists", ("x",)),
         NodeSelectorRequirement(key, "Gt", ("abc",)),
@@ -217,22 +232,22 @@ def node_selector_requirements(
     label ``RANK``; never matching on non-numeric ones). With ``allow_invalid``, about one
     in ten is a requirement Kubernetes' parser refuses (no values for In, a non-integer Gt
     bound, an unknown operator...)."""
-    key = draw(st.sampled_from(tuple(label_keys)))
+    key = draw(_sampled(tuple(label_keys)))
     if allow_invalid and _one_in(draw, 10):
         return draw(_invalid_requirements(key))
-    operator = draw(st.sampled_from(NODE_SELECTOR_OPERATORS))
+    operator = draw(_sampled(NODE_SELECTOR_OPERATORS))
     if operator in ("Gt", "Lt") and RANK in label_keys and not _one_in(draw, 4):
         key = RANK
     if operator in ("In", "NotIn"):
         pool = (*_values_for(label_values, key), "other")
-        values = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True))
+        values = draw(st.lists(_sampled(pool), min_size=1, max_size=3, unique=True))
     elif operator in ("Exists", "DoesNotExist"):
         values = []
     else:
         numeric = [v for v in _values_for(label_values, key) if v.isdigit()]
         if numeric and not _one_in(draw, 4):
-            offset = draw(st.sampled_from((0, 0, -1, 1)))
-            values = [str(int(draw(st.sampled_from(numeric))) + offset)]
+            offset = draw(_sampled((0, 0, -1, 1)))
+            values = [str(int(draw(_sampled(numeric))) + offset)]
         else:
             values = [str(draw(st.integers(0, 12)))]
     return NodeSelectorRequirement(key, operator, tuple(values))
@@ -255,11 +270,11 @@ def node_selector_terms(
         min_size=0 if _one_in(draw, 8) else 1, max_size=2))
     fields = []
     if node_names and _one_in(draw, 4):
-        operator = draw(st.sampled_from(("In", "NotIn")))
-        name = draw(st.sampled_from((*node_names, "node-missing")))
+        operator = draw(_sampled(("In", "NotIn")))
+        name = draw(_sampled((*node_names, "node-missing")))
         fields.append(NodeSelectorRequirement(METADATA_NAME, operator, (name,)))
     if allow_invalid and _one_in(draw, 10):
-        fields.append(draw(st.sampled_from((
+        fields.append(draw(_sampled((
             NodeSelectorRequirement(METADATA_NAME, "Exists", ()),
             NodeSelectorRequirement(METADATA_NAME, "In", ("a", "b")),
             NodeSelectorRequirement("metadata.namespace", "In", ("",)),
@@ -296,12 +311,12 @@ def nodes(draw: st.DrawFn, name: str | None = None, *,
     ephemeral-storage, half the time the pod-count limit ``pods`` (absent means 110; a
     present one is 1..12, so "Too many pods" happens) and 0..8 of ``extended_resource``.
     Labels: usually
-    ``kubernetes.io/hostname`` = the name, three times in four a zone (so spreading and
-    affinity have zones to count, and some nodes lack the key), and half the time each a disk
-    type and the numeric ``RANK``. A third of the nodes have 1–2 taints with any effect; about one node in six is
-    unschedulable.
+    ``kubernetes.io/hostname`` = the name, usually a zone (about three nodes in four, so
+    spreading and affinity have zones to count and some nodes lack the key), and half the time
+    each a disk type and the numeric ``RANK``. A third of the nodes have 1–2 taints with any effect;
+    about one node in six is unschedulable.
     """
-    name = draw(st.sampled_from(NODE_NAMES)) if name is None else name
+    name = draw(_sampled(NODE_NAMES)) if name is None else name
     allocatable = {}
     for resource, smallest in ((resources.CPU, 1000), (resources.MEMORY, 2 * GiB)):
         small = _one_in(draw, 10)
@@ -316,8 +331,8 @@ def nodes(draw: st.DrawFn, name: str | None = None, *,
     if not _one_in(draw, 8):
         labels[HOSTNAME] = name
     for key in (ZONE, DISK, RANK):
-        if (not _one_in(draw, 4)) if key == ZONE else draw(st.booleans()):
-            labels[key] = draw(st.sampled_from(LABEL_VALUES[key]))
+        if (not _one_in(draw, 6)) if key == ZONE else draw(st.booleans()):
+            labels[key] = draw(_sampled(LABEL_VALUES[key]))
     node_taints = []
     if _one_in(draw, 3):
         node_taints = draw(st.lists(taints(), min_size=1, max_size=2,
@@ -336,7 +351,7 @@ def _containers(draw: st.DrawFn, extended_resource: str | None, sidecar: bool = 
     """A container naming each native resource or not (absent ≠ explicit 0)."""
     requests = {}
     for resource, top in _CONTAINER_MAX.items():
-        kind = draw(st.sampled_from(_REQUEST_KINDS[resource]))
+        kind = draw(_sampled(_REQUEST_KINDS[resource]))
         if kind == "zero":
             requests[resource] = 0
         elif kind == "some":
@@ -347,28 +362,62 @@ def _containers(draw: st.DrawFn, extended_resource: str | None, sidecar: bool = 
 
 
 # ---------------------------------------------------------------------------- pod affinity
-def _namespaces(namespaces: Sequence[str] = NAMESPACES) -> st.SearchStrategy[str]:
-    """The first of ``namespaces`` three times in four, else any of them."""
-    pool = tuple(namespaces)
-    return st.one_of(st.just(pool[0]), st.just(pool[0]), st.just(pool[0]), st.sampled_from(pool))
+# The drawing happens in plain ``_draw_*`` functions called with ``draw``: building a fresh
+# composite strategy per draw (and validating it) costs more than drawing from it.
+def _draw_namespace(draw: st.DrawFn, namespaces: Sequence[str] = NAMESPACES) -> str:
+    """The first of ``namespaces`` three times in four, else one of the others."""
+    if len(namespaces) == 1 or not _one_in(draw, 4):
+        return namespaces[0]
+    return draw(_sampled(tuple(namespaces[1:])))
 
 
-@st.composite
-def _pod_labels(draw: st.DrawFn) -> dict[str, str]:
+def _draw_pod_labels(draw: st.DrawFn) -> dict[str, str]:
     """No labels a fifth of the time; else usually ``app`` and a third of the time ``tier``."""
     if _one_in(draw, 5):
         return {}
     labels = {}
     if not _one_in(draw, 6):
-        labels["app"] = draw(st.sampled_from(POD_LABEL_VALUES["app"]))
+        labels["app"] = draw(_sampled(POD_LABEL_VALUES["app"]))
     if _one_in(draw, 3):
-        labels["tier"] = draw(st.sampled_from(POD_LABEL_VALUES["tier"]))
+        labels["tier"] = draw(_sampled(POD_LABEL_VALUES["tier"]))
     return labels
 
 
-def _selector_value(values: Sequence[str]) -> st.SearchStrategy[str]:
-    """One of ``values``, or now and then "other", which no object carries."""
-    return st.one_of(*(st.just(v) for v in values), st.just("other"))
+def _draw_selector_value(draw: st.DrawFn, values: Sequence[str]) -> str:
+    """One of ``values``, or now and then (one time in 7..10) "other", which no object
+    carries. ("other" comes last: hypothesis favours the first choices.)"""
+    return draw(_sampled((*values, *values, *values, "other")))
+
+
+def _draw_requirement(draw: st.DrawFn, label_values: Mapping[str, Sequence[str]],
+                      used: Sequence[str] = ()) -> LabelSelectorRequirement:
+    """An expression, three times in four on a key not in ``used`` when there is one (two
+    requirements on one key often contradict each other)."""
+    fresh = tuple(k for k in label_values if k not in used)
+    key = draw(_sampled(fresh if fresh and not _one_in(draw, 4) else tuple(label_values)))
+    operator = draw(_sampled(LABEL_SELECTOR_OPERATORS))
+    values: list[str] = []
+    if operator in ("In", "NotIn"):
+        values.append(_draw_selector_value(draw, label_values[key]))
+        if _one_in(draw, 3):
+            second = _draw_selector_value(draw, label_values[key])
+            values += [second] if second not in values else []
+    return LabelSelectorRequirement(key, operator, tuple(values))
+
+
+def _draw_selector(draw: st.DrawFn, label_values: Mapping[str, Sequence[str]]) -> LabelSelector:
+    if _one_in(draw, 6):
+        return LabelSelector()
+    keys = tuple(label_values)
+    match_labels = {}
+    for _ in range(draw(st.integers(0, 2))):
+        key = draw(_sampled(keys))
+        match_labels[key] = _draw_selector_value(draw, label_values[key])
+    expressions: list[LabelSelectorRequirement] = []
+    for _ in range(draw(st.integers(0 if match_labels else 1, 2))):
+        used = (*match_labels, *(r.key for r in expressions))
+        expressions.append(_draw_requirement(draw, label_values, used))
+    return LabelSelector(match_labels, tuple(expressions))
 
 
 @st.composite
@@ -376,15 +425,9 @@ def label_selector_requirements(
     draw: st.DrawFn, label_values: Mapping[str, Sequence[str]] = POD_LABEL_VALUES
 ) -> LabelSelectorRequirement:
     """A ``matchExpressions`` entry on one of the keys of ``label_values``: In / NotIn with 1–2
-    of its values (sometimes "other", which no object carries), Exists / DoesNotExist without
-    values. Always one the API server accepts."""
-    key = draw(st.sampled_from(tuple(label_values)))
-    operator = draw(st.sampled_from(LABEL_SELECTOR_OPERATORS))
-    values: list[str] = []
-    if operator in ("In", "NotIn"):
-        values = draw(st.lists(_selector_value(label_values[key]), min_size=1, max_size=2,
-                               unique=True))
-    return LabelSelectorRequirement(key, operator, tuple(values))
+    of its values (sometimes "other", which no object carries), Exists / DoesNotExist
+    without values. Always one the API server accepts."""
+    return _draw_requirement(draw, label_values)
 
 
 @st.composite
@@ -394,17 +437,26 @@ def label_selectors(
     """A ``LabelSelector`` over ``label_values`` (default: the pod label vocabulary; pass
     ``NAMESPACE_LABEL_VALUES`` for namespace selectors): one in six is empty ({}, matching
     everything); the others have 0–2 matchLabels (values sometimes "other") and 0–2
-    expressions (see ``label_selector_requirements``), at least one of the two."""
-    if _one_in(draw, 6):
-        return LabelSelector()
-    keys = draw(st.lists(st.sampled_from(tuple(label_values)), max_size=2, unique=True))
-    match_labels = {key: draw(_selector_value(label_values[key])) for key in keys}
-    expressions = draw(st.lists(label_selector_requirements(label_values),
-                                min_size=0 if match_labels else 1, max_size=2))
-    return LabelSelector(match_labels, tuple(expressions))
+    expressions (see ``label_selector_requirements``), at least one of the two, mostly on
+    distinct keys. About a quarter match no pod labels at all."""
+    return _draw_selector(draw, label_values)
 
 
 _TERM_TOPOLOGY_KEYS = (HOSTNAME,) * 4 + (ZONE,) * 4 + (DISK, ABSENT_TOPOLOGY_KEY)
+
+
+def _draw_term(draw: st.DrawFn, namespaces: Sequence[str]) -> PodAffinityTerm:
+    key = draw(_sampled(_TERM_TOPOLOGY_KEYS))
+    selector = None if _one_in(draw, 8) else _draw_selector(draw, POD_LABEL_VALUES)
+    listed: tuple[str, ...] = ()
+    if _one_in(draw, 4):
+        listed = tuple(dict.fromkeys(
+            draw(_sampled(tuple(namespaces))) for _ in range(draw(st.integers(1, 2)))))
+    kind = draw(st.integers(0, 4))  # 0-2: None, 3: empty, 4: some
+    namespace_selector = None if kind < 3 else LabelSelector()
+    if kind == 4:
+        namespace_selector = _draw_selector(draw, NAMESPACE_LABEL_VALUES)
+    return PodAffinityTerm(key, selector, listed, namespace_selector)
 
 
 @st.composite
@@ -416,17 +468,15 @@ def pod_affinity_terms(draw: st.DrawFn, namespaces: Sequence[str] = NAMESPACES
     quarter list 1–2 of ``namespaces``; namespaceSelector is None three times in five (so
     most terms concern the pod's own namespace), else empty (every namespace) or a selector
     over ``NAMESPACE_LABEL_VALUES``."""
-    key = draw(st.sampled_from(_TERM_TOPOLOGY_KEYS))
-    selector = None if _one_in(draw, 8) else draw(label_selectors())
-    listed: list[str] = []
-    if _one_in(draw, 4):
-        listed = draw(st.lists(st.sampled_from(tuple(namespaces)), min_size=1, max_size=2,
-                               unique=True))
-    kind = draw(st.sampled_from(("none", "none", "none", "empty", "some")))
-    namespace_selector = {"none": None, "empty": LabelSelector()}.get(kind)
-    if kind == "some":
-        namespace_selector = draw(label_selectors(NAMESPACE_LABEL_VALUES))
-    return PodAffinityTerm(key, selector, tuple(listed), namespace_selector)
+    return _draw_term(draw, namespaces)
+
+
+def _draw_pod_affinity(draw: st.DrawFn, namespaces: Sequence[str] = NAMESPACES) -> PodAffinity:
+    required = tuple(_draw_term(draw, namespaces) for _ in range(draw(st.integers(0, 2))))
+    preferred = tuple(WeightedPodAffinityTerm(draw(st.integers(1, 100)),
+                                              _draw_term(draw, namespaces))
+                      for _ in range(draw(st.integers(0, 2))))
+    return PodAffinity(required, preferred)
 
 
 @st.composite
@@ -434,45 +484,32 @@ def pod_affinities(draw: st.DrawFn, namespaces: Sequence[str] = NAMESPACES) -> P
     """A ``PodAffinity`` (used for podAffinity and podAntiAffinity alike): 0–2 required terms
     and 0–2 preferred ones with weights 1..100 (see ``pod_affinity_terms``); sometimes
     neither, which kube still counts as the pod having affinity."""
-    terms = pod_affinity_terms(namespaces)
-    required = draw(st.lists(terms, max_size=2))
-    preferred = draw(st.lists(st.builds(WeightedPodAffinityTerm, st.integers(1, 100), terms),
-                              max_size=2))
-    return PodAffinity(tuple(required), tuple(preferred))
+    return _draw_pod_affinity(draw, namespaces)
 
 
 WHEN_UNSATISFIABLE: tuple[str, ...] = ("DoNotSchedule", "ScheduleAnyway")
-_SPREAD_TOPOLOGY_KEYS = (HOSTNAME, HOSTNAME, ZONE, ZONE, DISK)
+_SPREAD_PAIRS = tuple((key, when) for key in (HOSTNAME, ZONE, DISK) for when in WHEN_UNSATISFIABLE)
+_SPREAD_PAIR_INDICES = (0, 1, 0, 1, 2, 3, 2, 3, 4, 5)
+"""Hostname and zone pairs twice as likely as disk ones."""
 
 
-@st.composite
-def topology_spread_constraints(
-    draw: st.DrawFn, *, min_size: int = 1, max_size: int = 3, defaults: bool = False
-) -> tuple[TopologySpreadConstraint, ...]:
-    """``min_size``..``max_size`` ``TopologySpreadConstraint`` objects with distinct
-    (topologyKey, whenUnsatisfiable) pairs, as the API server requires: keys the hostname or
-    the zone (two in five each) or the disk type, both whenUnsatisfiable values, maxSkew
-    1..3; with DoNotSchedule a quarter have minDomains 2..4. The label selector is one of
-    ``label_selectors`` or, one in ten, None (matching no pod); a quarter of those with a
-    selector have one matchLabelKeys key of the pod vocabulary the selector does not name. A
-    quarter have nodeAffinityPolicy Ignore, a quarter nodeTaintsPolicy Honor (the
-    non-defaults). With ``defaults``, constraints for PodTopologySpreadArgs
-    ``defaultConstraints``: no selector and no matchLabelKeys."""
-    pairs = draw(st.lists(st.tuples(st.sampled_from(_SPREAD_TOPOLOGY_KEYS),
-                                    st.sampled_from(WHEN_UNSATISFIABLE)),
-                          min_size=min_size, max_size=max_size, unique=True))
+def _draw_spread(draw: st.DrawFn, min_size: int, max_size: int, defaults: bool
+                 ) -> tuple[TopologySpreadConstraint, ...]:
+    picks = draw(st.lists(_sampled(_SPREAD_PAIR_INDICES), min_size=min_size,
+                          max_size=max_size, unique=True))
     constraints = []
-    for key, when in pairs:
-        selector = None if defaults or _one_in(draw, 10) else draw(label_selectors())
+    for key, when in (_SPREAD_PAIRS[i] for i in picks):
+        selector = None if defaults or _one_in(draw, 16) else _draw_selector(draw,
+                                                                           POD_LABEL_VALUES)
         min_domains = 1
-        if when == "DoNotSchedule" and _one_in(draw, 4):
+        if when == "DoNotSchedule" and _one_in(draw, 3):
             min_domains = draw(st.integers(2, 4))
         match_label_keys: tuple[str, ...] = ()
         if selector is not None and _one_in(draw, 4):
             named = {*selector.match_labels, *(r.key for r in selector.match_expressions)}
-            free = [k for k in POD_LABEL_KEYS if k not in named]
+            free = tuple(k for k in POD_LABEL_KEYS if k not in named)
             if free:
-                match_label_keys = (draw(st.sampled_from(free)),)
+                match_label_keys = (draw(_sampled(free)),)
         constraints.append(TopologySpreadConstraint(
             max_skew=draw(st.integers(1, 3)),
             topology_key=key,
@@ -487,34 +524,59 @@ def topology_spread_constraints(
 
 
 @st.composite
+def topology_spread_constraints(
+    draw: st.DrawFn, *, min_size: int = 1, max_size: int = 3, defaults: bool = False
+) -> tuple[TopologySpreadConstraint, ...]:
+    """``min_size``..``max_size`` (at most 6) ``TopologySpreadConstraint`` objects with
+    distinct (topologyKey, whenUnsatisfiable) pairs, as the API server requires: keys the
+    hostname or the zone (two in five each) or the disk type, both whenUnsatisfiable values,
+    maxSkew 1..3; with DoNotSchedule a third have minDomains 2..4. The label selector is
+    one of ``label_selectors`` or, now and then, None (matching no pod); a quarter of those
+    with a selector have one matchLabelKeys key of the pod vocabulary the selector does not
+    name. A quarter have nodeAffinityPolicy Ignore, a quarter nodeTaintsPolicy Honor (the
+    non-defaults). With ``defaults``, constraints for PodTopologySpreadArgs
+    ``defaultConstraints``: no selector and no matchLabelKeys."""
+    return _draw_spread(draw, min_size, max_size, defaults)
+
+
+def _draw_owner(draw: st.DrawFn) -> OwnerRef:
+    kind = "Job" if _one_in(draw, 10) else draw(_sampled(OWNER_KINDS))
+    return OwnerRef(kind, draw(_sampled(CONTROLLER_NAMES)))
+
+
+@st.composite
 def owner_refs(draw: st.DrawFn) -> OwnerRef:
     """An ``OwnerRef`` naming one of ``CONTROLLER_NAMES`` of a kind in ``OWNER_KINDS`` (whose
     selector ``api_objects`` may declare); one in ten is a Job, which default spreading
     ignores."""
-    kind = "Job" if _one_in(draw, 10) else draw(st.sampled_from(OWNER_KINDS))
-    return OwnerRef(kind, draw(st.sampled_from(CONTROLLER_NAMES)))
+    return _draw_owner(draw)
 
 
-@st.composite
-def _controller_selectors(draw: st.DrawFn) -> LabelSelector:
+_APPS = POD_LABEL_VALUES["app"]
+_CONTROLLER_EXPRESSIONS = (
+    LabelSelectorRequirement("tier", "Exists"),
+    LabelSelectorRequirement("tier", "In", ("front",)),
+    LabelSelectorRequirement("tier", "DoesNotExist"),
+    None,  # app NotIn (another app)
+)
+
+
+def _draw_controller_selector(draw: st.DrawFn) -> LabelSelector:
     """A non-empty selector some pod labels satisfy, as the API server requires of a
     controller: usually ``app`` = a value, sometimes (always without it) one expression."""
-    app = draw(st.sampled_from(POD_LABEL_VALUES["app"]))
+    app = draw(_sampled(_APPS))
     match_labels = {} if _one_in(draw, 5) else {"app": app}
     expressions = []
     if not match_labels or _one_in(draw, 3):
-        other = draw(st.sampled_from([v for v in POD_LABEL_VALUES["app"] if v != app]))
-        expressions.append(draw(st.sampled_from((
-            LabelSelectorRequirement("tier", "Exists"),
-            LabelSelectorRequirement("tier", "In", ("front",)),
-            LabelSelectorRequirement("tier", "DoesNotExist"),
-            LabelSelectorRequirement("app", "NotIn", (other,)),
-        ))))
+        expression = draw(_sampled(_CONTROLLER_EXPRESSIONS))
+        if expression is None:
+            other = _APPS[(_APPS.index(app) + draw(st.integers(1, len(_APPS) - 1))) % len(_APPS)]
+            expression = LabelSelectorRequirement("app", "NotIn", (other,))
+        expressions.append(expression)
     return LabelSelector(match_labels, tuple(expressions))
 
 
-@st.composite
-def _service_selectors(draw: st.DrawFn) -> dict[str, str] | None:
+def _draw_service_selector(draw: st.DrawFn) -> dict[str, str] | None:
     """None (selecting no pod) one in six, {} (selecting every pod) one in twelve, else 1–2
     pod labels."""
     kind = draw(st.integers(0, 11))
@@ -522,34 +584,42 @@ def _service_selectors(draw: st.DrawFn) -> dict[str, str] | None:
         return None
     if kind == 2:
         return {}
-    keys = draw(st.lists(st.sampled_from(POD_LABEL_KEYS), min_size=1, max_size=2, unique=True))
-    return {key: draw(st.sampled_from(POD_LABEL_VALUES[key])) for key in keys}
+    keys = POD_LABEL_KEYS if _one_in(draw, 3) else (draw(_sampled(POD_LABEL_KEYS)),)
+    return {key: draw(_sampled(POD_LABEL_VALUES[key])) for key in keys}
+
+
+_NAMESPACE_LABELS = ((), (("team", "a"),), (("team", "b"),))
 
 
 @st.composite
 def api_objects(draw: st.DrawFn, namespaces: Sequence[str] = NAMESPACES) -> ApiObjects:
     """``ApiObjects`` for pods in ``namespaces``: each namespace is declared three times in
     four, with no labels, ``team: a`` or ``team: b``; 0–2 Services (names from
-    ``SERVICE_NAMES``) whose selectors are 1–2 pod labels, sometimes None or {}; and for each
-    kind of ``OWNER_KINDS`` and name of ``CONTROLLER_NAMES``, half the time a controller in
-    one of the namespaces (mostly the first) with a non-empty selector over the pod
-    vocabulary, for the pods ``owner_refs`` gives owners."""
+    ``SERVICE_NAMES``, in mostly the first namespace) whose selectors are 1–2 pod labels,
+    sometimes None or {}; and for each kind of ``OWNER_KINDS`` and name of
+    ``CONTROLLER_NAMES``, three times in four a controller in one of the namespaces (mostly
+    the first) with a non-empty selector over the pod vocabulary, for the pods
+    ``owner_refs`` gives owners."""
     pool = tuple(namespaces)
     declared = {}
     for name in pool:
         if not _one_in(draw, 4):
-            declared[name] = draw(st.sampled_from(({}, {"team": "a"}, {"team": "b"})))
-    services = draw(st.lists(
-        st.builds(Service, st.sampled_from(SERVICE_NAMES), _namespaces(pool),
-                  _service_selectors()),
-        max_size=2, unique_by=lambda s: (s.namespace, s.name)))
+            declared[name] = dict(draw(_sampled(_NAMESPACE_LABELS)))
+    services: dict[tuple[str, str], Service] = {}
+    for _ in range(draw(st.integers(0, 2))):
+        service = Service(draw(_sampled(SERVICE_NAMES)), _draw_namespace(draw, pool),
+                          _draw_service_selector(draw))
+        services.setdefault((service.namespace, service.name), service)
     controllers = {}
     for kind in OWNER_KINDS:
         for name in CONTROLLER_NAMES:
-            if draw(st.booleans()):
-                key = (kind, draw(_namespaces(pool)), name)
-                controllers[key] = draw(_controller_selectors())
-    return ApiObjects(declared, tuple(services), controllers)
+            if not _one_in(draw, 4):
+                key = (kind, _draw_namespace(draw, pool), name)
+                controllers[key] = _draw_controller_selector(draw)
+    return ApiObjects(declared, tuple(services.values()), controllers)
+
+
+_ZERO_REQUESTS = st.sampled_from(({}, {resources.CPU: 0}, {resources.MEMORY: 0}))
 
 
 @st.composite
@@ -563,8 +633,15 @@ def pod_templates(
     extended_resource: str | None = GPU,
     with_node_name: bool = False,
     allow_invalid: bool = False,
+    with_pod_affinity: bool = True,
 ) -> PodTemplate:
     """A pending ``PodTemplate``.
+
+    Its namespace is "default" three times in four, else another of ``NAMESPACES``;
+    its labels come from ``POD_LABEL_VALUES`` (usually ``app``, sometimes ``tier``, a fifth
+    of the time none). With ``with_pod_affinity`` (the default), independently a third of
+    the pods have a podAffinity, a third a podAntiAffinity (see ``pod_affinities``) and a
+    third topologySpreadConstraints (see ``topology_spread_constraints``).
 
     One in eight is best-effort: 1–2 containers requesting nothing (or an explicit 0), no
     selector, maybe tolerations. The others have 1–3 containers, each naming cpu, memory and
@@ -579,11 +656,21 @@ def pod_templates(
     affinity hold requirements Kubernetes' parser refuses (see
     ``node_selector_requirements``).
     """
+    namespace = _draw_namespace(draw)
+    labels = _draw_pod_labels(draw)
+    pod_affinity = anti_affinity = None
+    spread: tuple[TopologySpreadConstraint, ...] = ()
+    if with_pod_affinity:
+        pod_affinity = _draw_pod_affinity(draw) if _one_in(draw, 3) else None
+        anti_affinity = _draw_pod_affinity(draw) if _one_in(draw, 3) else None
+        spread = _draw_spread(draw, 1, 3, False) if _one_in(draw, 3) else ()
     if _one_in(draw, 8):  # best-effort: no requests at all, or explicit zeros
-        zero = draw(st.sampled_from(({}, {resources.CPU: 0}, {resources.MEMORY: 0})))
+        zero = draw(_ZERO_REQUESTS)
         containers = [Container(requests=zero)] * draw(st.integers(1, 2))
-        return PodTemplate(containers=tuple(containers),
-                           tolerations=tuple(draw(st.lists(tolerations(taints), max_size=2))))
+        return PodTemplate(namespace=namespace, labels=labels, containers=tuple(containers),
+                           tolerations=tuple(draw(st.lists(tolerations(taints), max_size=2))),
+                           pod_affinity=pod_affinity, pod_anti_affinity=anti_affinity,
+                           topology_spread_constraints=spread)
     containers = draw(st.lists(_containers(extended_resource), min_size=1, max_size=3))
     if _one_in(draw, 25):
         containers[0] = Container(requests={**containers[0].requests, ABSENT_RESOURCE: 1})
@@ -596,12 +683,12 @@ def pod_templates(
     selector = {}
     if _one_in(draw, 4):
         size = 2 if _one_in(draw, 4) else 1
-        for key in draw(st.lists(st.sampled_from(tuple(label_keys)), min_size=size,
+        for key in draw(st.lists(_sampled(tuple(label_keys)), min_size=size,
                                  max_size=size, unique=True)):
             values = label_values.get(key, ())
-            selector[key] = draw(st.sampled_from(values)) if values else "other"
+            selector[key] = draw(_sampled(values)) if values else "other"
         if _one_in(draw, 8):
-            selector[draw(st.sampled_from(tuple(label_keys)))] = "other"
+            selector[draw(_sampled(tuple(label_keys)))] = "other"
     affinity = None
     if _one_in(draw, 2):
         affinity = draw(node_affinities(label_keys, label_values, node_names,
@@ -610,11 +697,13 @@ def pod_templates(
     tols = draw(st.lists(tolerations(pool), max_size=4))
     node_name = None
     if with_node_name and _one_in(draw, 3):
-        node_name = draw(st.sampled_from((*node_names, "node-missing")))
+        node_name = draw(_sampled((*node_names, "node-missing")))
     return PodTemplate(
+        namespace=namespace, labels=labels,
         containers=tuple(containers), init_containers=tuple(init), overhead=overhead,
         node_selector=selector, affinity=affinity, tolerations=tuple(tols),
-        node_name=node_name,
+        node_name=node_name, pod_affinity=pod_affinity, pod_anti_affinity=anti_affinity,
+        topology_spread_constraints=spread,
     )
 
 
@@ -623,14 +712,16 @@ def pods(draw: st.DrawFn, templates: Sequence[PodTemplate] | None = None, *,
          name: str | None = None, **template_kwargs: object) -> Pod:
     """A ``Pod`` named ``name`` (default "pod-<n>") whose template is one of ``templates``
     (the same object, as readers intern them) or, if None, drawn from
-    ``pod_templates(**template_kwargs)``."""
+    ``pod_templates(**template_kwargs)``. A third have an owner (see ``owner_refs``), whose
+    controller selector gives default spreading constraints."""
     if templates is not None:
         template = draw(st.sampled_from(tuple(templates)))
     else:
         template = draw(pod_templates(**template_kwargs))
     if name is None:
         name = f"pod-{draw(st.integers(0, 999))}"
-    return Pod(name, template)
+    owner = _draw_owner(draw) if _one_in(draw, 3) else None
+    return Pod(name, template, owner)
 
 
 @st.composite
@@ -677,21 +768,32 @@ def cluster_taints(cluster: Sequence[Node]) -> list[Taint]:
 
 
 @st.composite
-def _bound_pod(draw: st.DrawFn, node: Node, used: dict[str, int], name: str) -> Pod | None:
+def _bound_pod(draw: st.DrawFn, node: Node, used: dict[str, int], name: str,
+               with_pod_affinity: bool = True) -> Pod | None:
     """A pod bound to ``node`` by the kubelet (template.node_name set) that fits beside the
-    requests ``used`` already there (updated in place), or None if the node is full."""
+    requests ``used`` already there (updated in place), or None if the node is full. It has
+    pod labels and a namespace as ``pod_templates`` draws them and, with
+    ``with_pod_affinity``, a quarter of the time each a podAffinity and a podAntiAffinity
+    (terms later pods must respect or are scored by; the kubelet does not check them)."""
     allowed = node.allocatable.get(resources.PODS, resources.DEFAULT_ALLOWED_PODS)
     if used.get(resources.PODS, 0) >= allowed:
         return None
     requests = {}
     for resource in (*_CONTAINER_MAX, *(r for r in node.allocatable if resources.is_extended(r))):
         free = node.allocatable.get(resource, 0) - used.get(resource, 0)
-        kind = draw(st.sampled_from(("absent", "zero", "some")))
+        kind = draw(_sampled(("absent", "zero", "some")))
         if kind == "zero" or (kind == "some" and free <= 0):
             requests[resource] = 0
         elif kind == "some":
             requests[resource] = draw(quantities(resource, max_value=free))
-    template = PodTemplate(containers=(Container(requests=requests),), node_name=node.name)
+    namespace, labels = _draw_namespace(draw), _draw_pod_labels(draw)
+    affinity = anti_affinity = None
+    if with_pod_affinity:
+        affinity = _draw_pod_affinity(draw) if _one_in(draw, 4) else None
+        anti_affinity = _draw_pod_affinity(draw) if _one_in(draw, 4) else None
+    template = PodTemplate(namespace=namespace, labels=labels,
+                           containers=(Container(requests=requests),), node_name=node.name,
+                           pod_affinity=affinity, pod_anti_affinity=anti_affinity)
     for resource, amount in template.requests.items():
         used[resource] = used.get(resource, 0) + amount
     used[resources.PODS] = used.get(resources.PODS, 0) + 1
@@ -706,14 +808,14 @@ def tightened(draw: st.DrawFn, node: Node, used: Mapping[str, int], request: Map
     ``request`` fit beside ``used``, give or take one unit (never below ``used``). Exact fits
     are where ``<`` and ``<=`` differ, and random amounts rarely hit them."""
     names = sorted(r for r, amount in request.items() if amount > 0 and r != resources.PODS)
-    chosen = draw(st.lists(st.sampled_from((*names, resources.PODS)), min_size=1, max_size=2,
+    chosen = draw(st.lists(_sampled((*names, resources.PODS)), min_size=1, max_size=2,
                            unique=True))
     copies = draw(st.integers(1, max_copies))
     allocatable = dict(node.allocatable)
     for name in chosen:
         per = 1 if name == resources.PODS else request[name]
         base = used.get(name, 0)
-        allocatable[name] = max(base, base + copies * per + draw(st.sampled_from((-1, 0, 0, 1))))
+        allocatable[name] = max(base, base + copies * per + draw(_sampled((-1, 0, 0, 1))))
     return dataclasses.replace(node, allocatable=allocatable)
 
 
@@ -727,6 +829,7 @@ def workloads(
     max_templates: int = 4,
     max_pending: int = 16,
     max_bound: int = 4,
+    with_pod_affinity: bool = True,
 ) -> Workload:
     """A ``Workload``: a cluster (see ``clusters``), up to ``max_pending`` pending pods
     stamped from 1..``max_templates`` shared templates (pods of one template share the one
@@ -734,35 +837,46 @@ def workloads(
     ``max_bound`` pods already bound by the kubelet (``template.node_name`` set) whose
     requests and count fit their node, so the starting state is one Kubernetes could hold.
     Up to three nodes are ``tightened`` so that exactly a few pods of one template fit.
-    Pods are in a random order; their keys are unique."""
+    Pods are in a random order; their keys are unique.
+
+    Pods have labels and namespaces from the pod vocabulary; with ``with_pod_affinity`` (the
+    default) templates have pod (anti-)affinity and spreading constraints as
+    ``pod_templates`` draws them and bound pods sometimes (anti-)affinity terms (among the
+    kubelet-bound pods these may be broken: the kubelet does not check them). Half the
+    templates' pods have an owner (one ``owner_refs`` per template, as a controller's pods
+    share it), and ``objects`` are drawn by ``api_objects``, so Services and controllers
+    select some pods for default spreading."""
     cluster = draw(clusters(min_nodes=min_nodes, max_nodes=max_nodes, kinds=kinds))
     names = [n.name for n in cluster]
     templates = draw(st.lists(
         pod_templates(taints=cluster_taints(cluster), label_values=cluster_labels(cluster),
-                      node_names=names[:MAX_NODES]),
+                      node_names=names[:MAX_NODES], with_pod_affinity=with_pod_affinity),
         min_size=1, max_size=max_templates))
+    owners = [_draw_owner(draw) if draw(st.booleans()) else None for _ in templates]
     count = draw(st.integers(0, max_pending))
     picks = draw(st.lists(st.integers(0, len(templates) - 1), min_size=count, max_size=count))
-    pending = [Pod(f"pod-{i}", templates[j]) for i, j in enumerate(picks)]
+    pending = [Pod(f"pod-{i}", templates[j], owners[j]) for i, j in enumerate(picks)]
     used: dict[int, dict[str, int]] = {}
     bound = []
     for k, i in enumerate(draw(st.lists(st.integers(0, len(cluster) - 1), max_size=max_bound))):
-        pod = draw(_bound_pod(cluster[i], used.setdefault(i, {}), f"bound-{k}"))
+        pod = draw(_bound_pod(cluster[i], used.setdefault(i, {}), f"bound-{k}",
+                              with_pod_affinity))
         if pod is not None:
             bound.append(pod)
     for i in draw(st.sets(st.integers(0, len(cluster) - 1), max_size=3)):
         template = draw(st.sampled_from(templates))
         cluster[i] = draw(tightened(cluster[i], used.get(i, {}), template.requests,
                                     max_copies=3))
-    return Workload(tuple(cluster), tuple(draw(st.permutations(pending + bound))))
+    pods = tuple(draw(st.permutations(pending + bound)))
+    return Workload(tuple(cluster), pods, draw(api_objects()))
 
 
 @st.composite
 def _fit_plugins(draw: st.DrawFn, extended_resource: str = GPU) -> NodeResourcesFit:
     names = (*SCORED_RESOURCES[:3], extended_resource)
-    weights = draw(st.dictionaries(st.sampled_from(names), st.integers(1, 5), min_size=1,
+    weights = draw(st.dictionaries(_sampled(names), st.integers(1, 5), min_size=1,
                                    max_size=4))
-    strategy = draw(st.sampled_from(("LeastAllocated", "MostAllocated",
+    strategy = draw(_sampled(("LeastAllocated", "MostAllocated",
                                      "RequestedToCapacityRatio")))
     shape: list[tuple[int, int]] = []
     if strategy == "RequestedToCapacityRatio":
@@ -776,8 +890,23 @@ def _fit_plugins(draw: st.DrawFn, extended_resource: str = GPU) -> NodeResources
 def _balanced_plugins(draw: st.DrawFn, extended_resource: str = GPU
                       ) -> NodeResourcesBalancedAllocation:
     names = (*SCORED_RESOURCES[:3], extended_resource)
-    chosen = draw(st.lists(st.sampled_from(names), min_size=2, max_size=3, unique=True))
+    chosen = draw(st.lists(_sampled(names), min_size=2, max_size=3, unique=True))
     return NodeResourcesBalancedAllocation(resources=dict.fromkeys(chosen, 1))
+
+
+@st.composite
+def _inter_pod_affinity_plugins(draw: st.DrawFn) -> InterPodAffinity:
+    weight = draw(_sampled((0, 1, 1, 100)) | st.integers(0, 100))
+    return InterPodAffinity(hard_pod_affinity_weight=weight,
+                            ignore_preferred_terms_of_existing_pods=_one_in(draw, 3))
+
+
+@st.composite
+def _spread_plugins(draw: st.DrawFn) -> PodTopologySpread:
+    if draw(st.booleans()):
+        return PodTopologySpread()
+    constraints = _draw_spread(draw, 0, 2, True)
+    return PodTopologySpread(defaulting_type="List", default_constraints=constraints)
 
 
 def percentages() -> st.SearchStrategy[int]:
@@ -789,13 +918,23 @@ def percentages() -> st.SearchStrategy[int]:
 def profiles(draw: st.DrawFn, *, require_all_filters: bool = False,
              extended_resource: str = GPU) -> Profile:
     """A ``Profile``: a fifth of the time the default one; otherwise a random subset, in a
-    random order, of the built-in filters (all five with ``require_all_filters``, so every
-    hard constraint holds) and of the built-in score plugins (possibly none) with weights
+    random order, of the five node-local built-in filters (all five with
+    ``require_all_filters``) and of the built-in score plugins (possibly none) with weights
     1..5. NodeResourcesFit gets a random strategy (RequestedToCapacityRatio with a valid
     shape of 1–4 points) and resource weights over cpu, memory, ephemeral-storage and
     ``extended_resource``; BalancedAllocation 2 or 3 resources; NodeAffinity sometimes an
-    ``added_affinity``. A plugin in both lists is one object, as in kube. The
-    percentage_of_nodes_to_score is 0, 100 or in 1..100."""
+    ``added_affinity``.
+
+    PodTopologySpread (System defaulting half the time, else List with 0–2 default
+    constraints, see ``topology_spread_constraints(defaults=True)``) and InterPodAffinity
+    (hardPodAffinityWeight often 0, 1 or 100, else any in 0..100; a third ignoring the
+    preferred terms of existing pods) are each a filter half the time, inserted in kube's
+    order: right after NodeResourcesFit (at the end without it), PodTopologySpread first. Both
+    are filters when the five others are (always with ``require_all_filters``, so every hard
+    constraint holds), and otherwise a profile has at most four filters: a profile with five
+    or more filters enforces every hard constraint. Both are in the pool of score plugins. A
+    plugin in both lists is one object, as in kube. The percentage_of_nodes_to_score is 0, 100
+    or in 1..100."""
     percentage = draw(percentages())
     if _one_in(draw, 5):
         return Profile.default(percentage)
@@ -809,8 +948,17 @@ def profiles(draw: st.DrawFn, *, require_all_filters: bool = False,
     else:
         order = draw(st.lists(st.integers(0, len(filter_pool) - 1), unique=True))
         filters = [filter_pool[i] for i in order]
+    spread, inter_pod = draw(_spread_plugins()), draw(_inter_pod_affinity_plugins())
+    inter_pod_filters = [p for p in (spread, inter_pod) if draw(st.booleans())]
+    if len(filters) == len(filter_pool):  # five or more filters mean all of them
+        inter_pod_filters = [spread, inter_pod]
+    else:
+        del inter_pod_filters[max(0, 4 - len(filters)):]
+    at = next((i + 1 for i, p in enumerate(filters) if p is fit), len(filters))
+    filters[at:at] = inter_pod_filters
     score_pool: list[ScorePlugin] = [taint, affinity, fit,
                                      draw(_balanced_plugins(extended_resource))]
+    score_pool += [spread, inter_pod]
     order = draw(st.lists(st.integers(0, len(score_pool) - 1), unique=True))
     scores = tuple((score_pool[i], draw(st.integers(1, 5))) for i in order)
     return Profile(tuple(filters), scores, percentage)
