@@ -928,11 +928,10 @@ def profiles(draw: st.DrawFn, *, require_all_filters: bool = False,
     PodTopologySpread (System defaulting half the time, else List with 0–2 default
     constraints, see ``topology_spread_constraints(defaults=True)``) and InterPodAffinity
     (hardPodAffinityWeight often 0, 1 or 100, else any in 0..100; a third ignoring the
-    preferred terms of existing pods) are each a filter half the time, inserted in kube's
-    order: right after NodeResourcesFit (at the end without it), PodTopologySpread first. Both
-    are filters when the five others are (always with ``require_all_filters``, so every hard
-    constraint holds), and otherwise a profile has at most four filters: a profile with five
-    or more filters enforces every hard constraint. Both are in the pool of score plugins. A
+    preferred terms of existing pods) are each a filter half the time (always with
+    ``require_all_filters``, so every hard constraint holds), inserted in kube's order: right
+    after NodeResourcesFit (at the end without it), PodTopologySpread first. Both are in the
+    pool of score plugins. A
     plugin in both lists is one object, as in kube. The percentage_of_nodes_to_score is 0, 100
     or in 1..100."""
     percentage = draw(percentages())
@@ -949,11 +948,8 @@ def profiles(draw: st.DrawFn, *, require_all_filters: bool = False,
         order = draw(st.lists(st.integers(0, len(filter_pool) - 1), unique=True))
         filters = [filter_pool[i] for i in order]
     spread, inter_pod = draw(_spread_plugins()), draw(_inter_pod_affinity_plugins())
-    inter_pod_filters = [p for p in (spread, inter_pod) if draw(st.booleans())]
-    if len(filters) == len(filter_pool):  # five or more filters mean all of them
-        inter_pod_filters = [spread, inter_pod]
-    else:
-        del inter_pod_filters[max(0, 4 - len(filters)):]
+    inter_pod_filters = [p for p in (spread, inter_pod)
+                         if require_all_filters or draw(st.booleans())]
     at = next((i + 1 for i, p in enumerate(filters) if p is fit), len(filters))
     filters[at:at] = inter_pod_filters
     score_pool: list[ScorePlugin] = [taint, affinity, fit,
