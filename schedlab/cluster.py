@@ -252,9 +252,8 @@ class ClusterState:
         """Sorted unique indices (int64) of the nodes bound or unbound since ``epoch``."""
         key = (epoch, len(self._changes))
         if self._last_changed[0] != key:
-            changes = self._changes[epoch:]
-            changed = np.array(changes, dtype=np.int64)
-            self._last_changed = (key, changed if len(changes) <= 1 else np.unique(changed))
+            changed = np.array(sorted(set(self._changes[epoch:])), dtype=np.int64)
+            self._last_changed = (key, changed)
         return self._last_changed[1]
 
     def requests_of(self, pod: Pod) -> PodRequests:

@@ -56,7 +56,8 @@ class Answer:
     token: object = None
     """A CLUSTER plugin's ``state_token`` when the values were computed."""
     generation: int = 0
-    """Counts recomputations over every node (after which all totals must be recombined)."""
+    """Counts the times the values were replaced on every node (after which the totals of
+    the templates using them are recombined everywhere)."""
 
 
 @dataclass
@@ -212,16 +213,16 @@ class Evaluator:
                 if len(changed) * REFRESH_ALL_FRACTION <= self.state.n_nodes:
                     rows = changed
         answer.epoch, answer.token = epoch, token
-        if rows is ALL:
-            answer.generation += 1
         if is_filter:
             self._store(answer, plugin, rows, self._filter(plugin, pod, rows))
             return
-        if plugin.candidate_dependent:
+        if plugin.candidate_dependent:  # scored per cycle: only whether it skips is kept
             answer.skipped = plugin.skips(self.state, pod)
             return
         scores = self._score(plugin, pod, rows)
-        answer.skipped = scores is None
+        was_skipped, answer.skipped = answer.skipped, scores is None
+        if was_skipped and answer.skipped and answer.generation:
+            return  # still skipping: the values stay all 0
         n = self.state.n_nodes if rows is ALL else len(rows)
         self._store(answer, plugin, rows, np.zeros(n, np.int64) if scores is None else scores)
         answer.alike_normalized = None
@@ -235,6 +236,8 @@ class Evaluator:
     def _store(answer: Answer, plugin: Plugin, rows: NodeIndex, values: np.ndarray) -> None:
         """Put new values of ``rows`` in ``answer``: a whole new array is kept as it is,
         unless it belongs to a NODE plugin, whose array is later updated in place."""
+        if rows is ALL:
+            answer.generation += 1
         if rows is not ALL or plugin.scope is Scope.NODE:
             answer.values[rows] = values
         else:
@@ -251,7 +254,7 @@ class Evaluator:
         ev = cached[1]
         if ev.epoch != self.state.epoch:
             ev.pod = pod
-            self._refresh(ev, self.state.changed_since(ev.epoch))
+            self._refresh(ev)
         return ev
 
     def _first_evaluation(self, pod: Pod) -> Evaluation:
@@ -272,22 +275,25 @@ class Evaluator:
                     static_plain += scores[i].values * weight
         ev = Evaluation(pod, filters, scores, static_feasible, static_plain,
                         generations=[-1] * len(self._dynamic))
-        self._refresh(ev, ALL)
+        self._refresh(ev)
         return ev
 
-    def _refresh(self, ev: Evaluation, changed: NodeIndex) -> None:
-        """Bring the dynamic plugins' answers in sync and recombine the totals, on the
-        ``changed`` nodes only when no answer was recomputed everywhere since last time."""
+    def _refresh(self, ev: Evaluation) -> None:
+        """Bring the dynamic plugins' answers in sync and recombine the totals: on the nodes
+        changed since the evaluation's epoch, or on every node if an answer was recomputed
+        everywhere since then (or many nodes changed)."""
         pod, profile = ev.pod, self.profile
-        few = self.state.count(changed) * REFRESH_ALL_FRACTION <= self.state.n_nodes
-        rows = changed if few else ALL
+        everywhere = ev.epoch < 0
         for j, (is_filter, i, plugin) in enumerate(self._dynamic):
             answer = ev.filter_answers[i] if is_filter else ev.score_answers[i]
             self._sync(answer, plugin, is_filter, pod)
             if ev.generations[j] != answer.generation:
                 ev.generations[j] = answer.generation
-                rows = ALL
-        everywhere = rows is ALL
+                everywhere = True
+        rows: NodeIndex = ALL
+        if not everywhere:
+            rows = self.state.changed_since(ev.epoch)
+            everywhere = len(rows) * REFRESH_ALL_FRACTION > self.state.n_nodes
         feasible = ev.static_feasible if everywhere else ev.static_feasible[rows]
         for i in self._dynamic_filters:
             values = ev.filter_answers[i].values
