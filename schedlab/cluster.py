@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -135,22 +135,22 @@ class Tally:
                 counts[code] += delta
 
 
+CarriedKind = Literal[
+    "required-affinity", "required-anti-affinity", "preferred-affinity", "preferred-anti-affinity",
+]
+
+
 @dataclass(frozen=True)
 class CarriedTerm:
     """A pod (anti-)affinity term that bound pods carry, as the pods it matches see it.
 
-    ``kind`` is one of ``CARRIED_KINDS``; ``weight`` is the preferred term's weight (0 for
-    required terms)."""
+    ``kind`` says which of the pod's term lists it is in; ``weight`` is the preferred term's
+    weight (0 for required terms)."""
 
-    kind: str
+    kind: CarriedKind
     selector: PodSelector
     topology_key: str
     weight: int = 0
-
-
-CARRIED_KINDS: tuple[str, ...] = (
-    "required-affinity", "required-anti-affinity", "preferred-affinity", "preferred-anti-affinity",
-)
 
 
 def carried_terms(pod: Pod) -> list[CarriedTerm]:
