@@ -16,7 +16,16 @@ import numpy as np
 from schedlab import resources
 from schedlab.errors import SchedlabError
 from schedlab.matching import PodSelector
-from schedlab.objects import ApiObjects, FrozenMap, Node, Pod, PodTemplate, Taint, Workload
+from schedlab.objects import (
+    MILLI_PER_GPU,
+    ApiObjects,
+    FrozenMap,
+    Node,
+    Pod,
+    PodTemplate,
+    Taint,
+    Workload,
+)
 from schedlab.pods import PodRequests, compile_requests
 
 NodeIndex = np.ndarray | slice
@@ -180,6 +189,16 @@ class ClusterState:
       allowed_pods       int64 (n_nodes,): the pod-count limit
       pod_count          int64 (n_nodes,): pods bound
       unschedulable      bool (n_nodes,): spec.unschedulable
+      gpu_count          int64 (n_nodes,): GPU devices per node
+      gpu_free           int64 (n_nodes, max GPUs per node): milli-GPU free on each device,
+                         0 on the padding past a node's ``gpu_count``
+      gpu_model          intp (n_nodes,): the code of the node's GPU model in ``gpu_models``,
+                         -1 for nodes without GPUs
+      gpu_pods           int64 (n_nodes, max GPUs per node + 1): bound GPU pods by kind,
+                         column 0 sharing pods, column c >= 1 pods holding c whole GPUs
+    ``gpus_of[pod key]`` holds the device indices a bound GPU pod holds on its node;
+    ``workload_pods`` the pods of the workload the state was made for (bound and pending),
+    for plugins that learn from the whole workload (FGD's typical pods).
     """
 
     def __init__(self, nodes: Sequence[Node], extended_resources: Iterable[str] = (),
@@ -207,6 +226,7 @@ class ClusterState:
             fixed.flags.writeable = False
         self.labels = NodeLabels(self.nodes)
         self.taints = NodeTaints(self.nodes)
+        self._init_gpus()
         self.requested = np.zeros((n, r), dtype=np.int64)
         self.nonzero_requested = np.zeros((n, r), dtype=np.int64)
         self.pod_count = np.zeros(n, dtype=np.int64)
@@ -225,13 +245,40 @@ class ClusterState:
         self.memo: dict[Any, Any] = {}
         """Scratch space for plugins' per-state compiled data (e.g. per pod template)."""
 
+    def _init_gpus(self) -> None:
+        self.gpu_count = np.array([n.gpus for n in self.nodes], dtype=np.int64)
+        models = sorted({n.gpu_model for n in self.nodes if n.gpus})
+        self.gpu_models: tuple[str, ...] = tuple(models)
+        code = {m: i for i, m in enumerate(models)}
+        self.gpu_model = np.array([code[n.gpu_model] if n.gpus else -1 for n in self.nodes],
+                                  dtype=np.intp)
+        width = int(self.gpu_count.max()) if self.n_nodes else 0
+        self.gpu_free = np.where(np.arange(width) < self.gpu_count[:, None], MILLI_PER_GPU, 0)
+        self.gpu_pods = np.zeros((self.n_nodes, width + 1), dtype=np.int64)
+        self.gpus_of: dict[str, tuple[int, ...]] = {}
+        self.workload_pods: tuple[Pod, ...] = ()
+        for fixed in (self.gpu_count, self.gpu_model):
+            fixed.flags.writeable = False
+
+    def gpu_model_allowed(self, models: frozenset[str]) -> np.ndarray:
+        """Bool (n_nodes,): the node has GPUs of a model in ``models`` (any model if empty)."""
+        key = ("gpu-model-allowed", models)
+        allowed = self.memo.get(key)
+        if allowed is None:
+            codes = [i for i, m in enumerate(self.gpu_models) if not models or m in models]
+            allowed = self.memo[key] = np.isin(self.gpu_model, codes)
+            allowed.flags.writeable = False
+        return allowed
+
     @classmethod
     def from_workload(cls, workload: Workload) -> ClusterState:
         """A state over the workload's nodes, with a column for every resource its pods use."""
         templates = {id(p.template): p.template for p in workload.pods}.values()
         used = {r for t in templates for r in t.requests}
         extended = (r for r in used if resources.is_extended(r))
-        return cls(workload.nodes, extended, workload.objects)
+        state = cls(workload.nodes, extended, workload.objects)
+        state.workload_pods = workload.pods
+        return state
 
     @property
     def n_nodes(self) -> int:
@@ -269,10 +316,15 @@ class ClusterState:
             cached = self._compiled[id(template)] = (template, compiled)
         return cached[1]
 
-    def bind(self, pod: Pod, node: int) -> None:
-        """Account ``pod`` on node index ``node``. Only the simulator calls this."""
+    def bind(self, pod: Pod, node: int, gpus: Sequence[int] | None = None) -> None:
+        """Account ``pod`` on node index ``node``. Only the simulator calls this.
+
+        A GPU pod takes the device indices ``gpus`` on the node (by default the tightest
+        that fit, ``gpu.best_gpus``); each must have the pod's milli-GPU free."""
         if pod.key in self.bound:
             raise SchedlabError(f"pod {pod.key} is already bound")
+        if pod.template.gpu is not None:
+            self._take_gpus(pod, node, gpus)
         req = self.requests_of(pod)
         self.requested[node] += req.requested
         self.nonzero_requested[node] += req.nonzero
@@ -286,6 +338,11 @@ class ClusterState:
         node = self.bound.pop(pod.key, None)
         if node is None:
             raise SchedlabError(f"pod {pod.key} is not bound")
+        gpus = self.gpus_of.pop(pod.key, ())
+        if gpus:
+            request = pod.template.gpu
+            self.gpu_free[node, list(gpus)] += request.milli
+            self.gpu_pods[node, 0 if request.shares else request.count] -= 1
         req = self.requests_of(pod)
         self.requested[node] -= req.requested
         self.nonzero_requested[node] -= req.nonzero
@@ -293,6 +350,31 @@ class ClusterState:
         self._count(pod, node, -1)
         self._changes.append(node)
         return node
+
+    def _take_gpus(self, pod: Pod, node: int, gpus: Sequence[int] | None) -> None:
+        from schedlab.gpu import best_gpus
+
+        request = pod.template.gpu
+        free = self.gpu_free[node]
+        if gpus is None:
+            gpus = best_gpus(free, request)
+        gpus = tuple(int(g) for g in gpus)
+        valid = (
+            len(gpus) == request.count == len(set(gpus))
+            and all(0 <= g < self.gpu_count[node] and free[g] >= request.milli for g in gpus)
+            and bool(self.gpu_model_allowed(request.models)[node])
+        )
+        if not valid:
+            models = f" of a model in {'|'.join(sorted(request.models))}" if request.models else ""
+            raise SchedlabError(
+                f"pod {pod.key}: cannot take GPUs {list(gpus)} of node {self.names[node]}: it "
+                f"needs {request.count} GPU(s) with {request.milli} milli free{models}, the node "
+                f"has {self.gpu_count[node]} {self.nodes[node].gpu_model} GPU(s) with "
+                f"{free[: self.gpu_count[node]].tolist()} milli free"
+            )
+        free[list(gpus)] -= request.milli
+        self.gpu_pods[node, 0 if request.shares else request.count] += 1
+        self.gpus_of[pod.key] = gpus
 
     # ------------------------------------------------------------ pods counted by selectors
     def tally(self, selectors: tuple[PodSelector, ...]) -> Tally:

@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from schedlab import resources
+from schedlab.errors import SchedlabError
 
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 TAINT_EFFECTS: tuple[str, ...] = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -22,6 +23,8 @@ ZONE_KEY = "topology.kubernetes.io/zone"
 HOSTNAME_KEY = "kubernetes.io/hostname"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 """The label the API server puts on every Namespace, holding its name."""
+MILLI_PER_GPU = 1000
+"""A whole GPU in milli-GPU, the unit of GPU sharing."""
 
 
 class FrozenMap(Mapping[str, Any]):
@@ -234,6 +237,41 @@ class OwnerRef:
 
 
 @dataclass(frozen=True)
+class GpuRequest:
+    """A pod's GPU ask: ``count`` GPUs of one node, each with ``milli`` milli-GPU free
+    (1..1000), of a model in ``models`` (empty: any model).
+
+    ``count`` 1 with ``milli`` below 1000 is a sharing pod: it fits inside one GPU's
+    remainder. ``milli`` 1000 asks for ``count`` fully free GPUs; a pod asking for more than
+    one GPU asks for whole GPUs (as in the Alibaba trace).
+    """
+
+    count: int
+    milli: int = MILLI_PER_GPU
+    models: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        _freeze(self, models=frozenset(self.models))
+        whole = self.milli == MILLI_PER_GPU
+        if not (isinstance(self.count, int) and self.count >= 1 and isinstance(self.milli, int)
+                and 1 <= self.milli <= MILLI_PER_GPU and (self.count == 1 or whole)):
+            raise SchedlabError(
+                f"GPU request: count {self.count!r}, milli {self.milli!r}: expected count >= 1 "
+                f"and milli 1..{MILLI_PER_GPU}, and milli {MILLI_PER_GPU} when count > 1"
+            )
+
+    @property
+    def total_milli(self) -> int:
+        """The whole ask in milli-GPU: ``count * milli``."""
+        return self.count * self.milli
+
+    @property
+    def shares(self) -> bool:
+        """True for a sharing pod (one GPU, less than all of it)."""
+        return self.count == 1 and self.milli < MILLI_PER_GPU
+
+
+@dataclass(frozen=True)
 class PodTemplate:
     """Everything about a pod that scheduling reads, shared by the pods stamped from it.
 
@@ -254,6 +292,8 @@ class PodTemplate:
     pod_affinity: PodAffinity | None = None
     pod_anti_affinity: PodAffinity | None = None
     topology_spread_constraints: tuple[TopologySpreadConstraint, ...] = ()
+    gpu: GpuRequest | None = None
+    """GPU devices asked for (None: no GPU)."""
 
     def __post_init__(self) -> None:
         _freeze(
@@ -311,13 +351,16 @@ class Pod:
 
 @dataclass(frozen=True)
 class Node:
-    """``allocatable`` maps resource name to amount; ``pods`` is the pod-count limit."""
+    """``allocatable`` maps resource name to amount (``pods`` is the pod-count limit);
+    ``gpus`` GPU devices of model ``gpu_model`` have 1000 milli-GPU each."""
 
     name: str
     allocatable: Mapping[str, int] = field(default_factory=FrozenMap)
     labels: Mapping[str, str] = field(default_factory=FrozenMap)
     taints: tuple[Taint, ...] = ()
     unschedulable: bool = False
+    gpus: int = 0
+    gpu_model: str = ""
 
     def __post_init__(self) -> None:
         _freeze(

@@ -11,22 +11,28 @@ import numpy as np
 from schedlab.cluster import ClusterState
 from schedlab.framework.cycle import Evaluator
 from schedlab.framework.profile import Profile
+from schedlab.gpu import best_gpus
 from schedlab.objects import Pod
 
 
 @dataclass(frozen=True)
 class Decision:
-    """Where a pod goes: a node index, or None with the reason it fits nowhere."""
+    """Where a pod goes: a node index, or None with the reason it fits nowhere; for a GPU
+    pod, ``gpus`` are the device indices it takes on the node (None: the tightest that fit)."""
 
     node: int | None
     reason: str | None = None
+    gpus: tuple[int, ...] | None = None
 
 
 class Policy(abc.ABC):
     """A placement policy. It reads the state and returns decisions; only the simulator binds.
 
-    Subclasses implement ``place``. ``self.evaluator`` runs the profile's filters (and scores,
-    if ``uses_scores``); ``self.rng`` is the run's seeded generator, the only randomness allowed.
+    Subclasses implement ``place`` and return ``self.decide(pod, node)``. ``self.evaluator``
+    runs the profile's filters (and scores, if ``uses_scores``); ``self.rng`` is the run's
+    seeded generator, the only randomness allowed. A GPU pod's devices are chosen by the first
+    score plugin of the profile that has ``select_gpus`` (the FGD paper's GPU selection
+    methods), else the tightest devices that fit.
     """
 
     name: ClassVar[str] = ""
@@ -41,6 +47,19 @@ class Policy(abc.ABC):
         self.rng = rng
         profile = self.profile if self.uses_scores else replace(self.profile, scores=())
         self.evaluator = Evaluator(profile, state)
+        self._gpu_selector = next(
+            (p for p, _ in self.profile.scores if getattr(p, "select_gpus", None) is not None),
+            None,
+        )
+
+    def decide(self, pod: Pod, node: int) -> Decision:
+        """The decision to put ``pod`` on node index ``node``, with its GPU devices."""
+        if pod.template.gpu is None:
+            return Decision(node)
+        if self._gpu_selector is None:
+            return Decision(node, gpus=best_gpus(self.state.gpu_free[node], pod.template.gpu))
+        return Decision(node, gpus=self._gpu_selector.select_gpus(self.state, pod, node,
+                                                                  self.rng))
 
     @abc.abstractmethod
     def place(self, pod: Pod) -> Decision:

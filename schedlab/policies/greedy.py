@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from schedlab.cluster import ClusterState
+from schedlab.errors import ConfigError
 from schedlab.framework.cycle import num_feasible_nodes_to_find
+from schedlab.framework.profile import Profile
 from schedlab.objects import Pod
 from schedlab.policies.base import Decision, Policy
 
 
+TieBreak = Literal["random", "first"]
+
+
 class Greedy(Policy):
     """Filter, score, pick the highest total; ties are broken uniformly at random with the
-    run's generator, like kube's selectHost.
+    run's generator, like kube's selectHost (``tie_break="random"``), or by taking the first
+    node in node order (``tie_break="first"``, as the FGD paper's simulator, whose fork of
+    kube-scheduler takes the smallest node name).
 
     Like kube-scheduler, with ``percentage_of_nodes_to_score`` below 100 it searches nodes in
     round-robin order from where the previous pod's search stopped and scores only the first
@@ -20,6 +29,12 @@ class Greedy(Policy):
     """
 
     name = "greedy"
+
+    def __init__(self, profile: Profile | None = None, *, tie_break: TieBreak = "random") -> None:
+        super().__init__(profile)
+        if tie_break not in ("random", "first"):
+            raise ConfigError("greedy", "tie_break", tie_break, "random or first")
+        self.tie_break = tie_break
 
     def reset(self, state: ClusterState, rng: np.random.Generator) -> None:
         super().reset(state, rng)
@@ -58,7 +73,9 @@ class Greedy(Policy):
             if len(nodes) == 0:
                 return self.unschedulable(pod)
             if len(nodes) == 1:
-                return Decision(int(nodes[0]))
+                return self.decide(pod, int(nodes[0]))
             totals = self.evaluator.totals(evaluation, nodes)
             best = nodes[totals == totals.max()]
-        return Decision(int(best[self.rng.integers(len(best))] if len(best) > 1 else best[0]))
+        if len(best) > 1 and self.tie_break == "random":
+            return self.decide(pod, int(best[self.rng.integers(len(best))]))
+        return self.decide(pod, int(best[0]))

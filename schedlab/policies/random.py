@@ -18,4 +18,4 @@ class Random(Policy):
         found = np.flatnonzero(self.evaluator.evaluate(pod).feasible)
         if len(found) == 0:
             return self.unschedulable(pod)
-        return Decision(int(found[self.rng.integers(len(found))]))
+        return self.decide(pod, int(found[self.rng.integers(len(found))]))

@@ -26,4 +26,4 @@ class RoundRobin(Policy):
             return self.unschedulable(pod)
         after = np.searchsorted(found, self.last + 1)
         self.last = int(found[after] if after < len(found) else found[0])
-        return Decision(self.last)
+        return self.decide(pod, self.last)

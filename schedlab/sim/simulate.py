@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,8 +12,8 @@ import pandas as pd
 
 from schedlab.cluster import ClusterState
 from schedlab.metrics import summarize
-from schedlab.objects import Workload
-from schedlab.policies.base import Policy
+from schedlab.objects import Pod, Workload
+from schedlab.policies.base import Decision, Policy
 
 
 @dataclass
@@ -45,8 +46,15 @@ def prepare(workload: Workload) -> ClusterState:
     return state
 
 
-def simulate(workload: Workload, policy: Policy, seed: int = 0) -> RunResult:
-    """Place ``workload``'s pending pods, in order, with ``policy`` seeded by ``seed``.
+Observer = Callable[[ClusterState, Pod, Decision], None]
+"""Called after every pending pod is placed (or fails), with the state after the bind."""
+
+
+def simulate(workload: Workload, policy: Policy, seed: int = 0,
+             observe: Observer | None = None) -> RunResult:
+    """Place ``workload``'s pending pods, in order, with ``policy`` seeded by ``seed``; a pod
+    that fits nowhere fails at once (no queue, no retry). ``observe``, if given, sees the
+    state after every pod (e.g. ``metrics.GpuTimeline`` records GPU allocation).
 
     Same workload, policy and seed give the same bindings.
     """
@@ -59,11 +67,13 @@ def simulate(workload: Workload, policy: Policy, seed: int = 0) -> RunResult:
     for pod in pending:
         decision = policy.place(pod)
         if decision.node is not None:
-            state.bind(pod, decision.node)
+            state.bind(pod, decision.node, decision.gpus)
             nodes.append(state.names[decision.node])
         else:
             nodes.append(None)
         reasons.append(decision.reason)
+        if observe is not None:
+            observe(state, pod, decision)
     seconds = time.perf_counter() - start
     bindings = pd.DataFrame(
         {"pod": [p.key for p in pending], "node": nodes, "reason": reasons}, dtype=object

@@ -1,0 +1,55 @@
+"""GPU devices: which nodes can host a GPU ask, and which of a node's devices a pod takes.
+
+A node's devices are a row of ``ClusterState.gpu_free`` (milli-GPU free per device, 0 on the
+padding). A ``GpuRequest`` fits a node when ``count`` of its devices each have at least
+``milli`` free and the node's model is allowed: a sharing pod (one GPU, milli < 1000) needs one
+device's remainder, a whole-GPU pod needs fully free devices.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from schedlab.cluster import ClusterState, NodeIndex
+from schedlab.objects import GpuRequest
+
+GpuSelection = Literal["best", "random"]
+GPU_SELECTIONS: tuple[str, ...] = ("best", "random")
+
+
+def fitting_devices(free: np.ndarray, milli: int) -> np.ndarray:
+    """How many devices of each row of ``free`` (int64 (k, max GPUs)) have ``milli`` free:
+    int64 (k,)."""
+    return np.count_nonzero(free >= milli, axis=-1)
+
+
+def fits(state: ClusterState, request: GpuRequest, nodes: NodeIndex) -> np.ndarray:
+    """Bool (len(nodes),): ``request`` fits the devices of ``nodes`` and their model."""
+    enough = fitting_devices(state.gpu_free[nodes], request.milli) >= request.count
+    return enough & state.gpu_model_allowed(request.models)[nodes]
+
+
+def best_gpus(free: np.ndarray, request: GpuRequest) -> tuple[int, ...]:
+    """The tightest devices of one node that fit (least free first, then lowest index):
+    the FGD simulator's ``best`` selection. ``free`` is the node's row, int64 (max GPUs,)."""
+    candidates = np.flatnonzero(free >= request.milli)
+    order = candidates[np.argsort(free[candidates], kind="stable")]
+    return tuple(int(g) for g in np.sort(order[: request.count]))
+
+
+def random_gpus(free: np.ndarray, request: GpuRequest, rng: np.random.Generator
+                ) -> tuple[int, ...]:
+    """``request.count`` devices drawn uniformly from those that fit, with ``rng``."""
+    candidates = np.flatnonzero(free >= request.milli)
+    chosen = rng.choice(candidates, size=request.count, replace=False)
+    return tuple(int(g) for g in np.sort(chosen))
+
+
+def select_gpus(method: GpuSelection, free: np.ndarray, request: GpuRequest,
+                rng: np.random.Generator) -> tuple[int, ...]:
+    """The devices ``method`` ("best" or "random") picks on a node whose row is ``free``."""
+    if method == "random":
+        return random_gpus(free, request, rng)
+    return best_gpus(free, request)

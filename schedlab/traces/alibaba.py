@@ -1,0 +1,425 @@
+"""Alibaba's cluster-trace-gpu-v2023 ("openb"), the trace of the FGD paper (USENIX ATC '23).
+
+``read_nodes`` and ``read_pods`` turn one CSV file into Nodes or Pods; ``load_trace`` reads a
+node list and a pod list from a trace directory into a ``Workload``; ``download_trace`` fetches
+the files from alibaba/clusterdata at a pinned commit.
+
+Units. The files give cpu in milli-cores, memory in MiB and GPU shares in milli-GPU per GPU;
+schedlab holds cpu in millicores (``"cpu"``), memory in bytes (``"memory"``, MiB * 2**20) and a
+pod's GPU ask as ``GpuRequest(num_gpu, gpu_milli, models)``. Every node can hold
+``NODE_POD_LIMIT`` pods, as in the FGD simulator, and carries its GPU model in the label
+``GPU_MODEL_LABEL``.
+
+As in the FGD paper's replay, pods only arrive: the ``qos``, ``pod_phase``, ``creation_time``,
+``deletion_time`` and ``scheduled_time`` columns are checked to be in the header and are
+otherwise ignored (the multigpu files do not have them). Pods with equal requests share one
+``PodTemplate`` object.
+
+Every problem in a file raises ``InputError`` naming the file, the 1-based line (the header is
+line 1), the pod or node when known, the column, the value and what was expected. Blank lines
+are skipped. The first problem in file order is reported (within a row, a cell that is not an
+integer before a disagreement between cells).
+"""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import io
+import os
+import tempfile
+import urllib.request
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from schedlab.errors import InputError, SchedlabError
+from schedlab.objects import MILLI_PER_GPU, Container, GpuRequest, Node, Pod, PodTemplate, Workload
+
+GPU_MODEL_LABEL = "alibabacloud.com/gpu-card-model"
+NODE_POD_LIMIT = 1001
+"""The pod-count limit (allocatable ``pods``) of every node, as the FGD simulator sets it."""
+MIB = 2**20
+"""Bytes per MiB."""
+
+NODE_HEADER: tuple[str, ...] = ("sn", "cpu_milli", "memory_mib", "gpu", "model")
+POD_HEADER: tuple[str, ...] = (
+    "name",
+    "cpu_milli",
+    "memory_mib",
+    "num_gpu",
+    "gpu_milli",
+    "gpu_spec",
+    "qos",
+    "pod_phase",
+    "creation_time",
+    "deletion_time",
+    "scheduled_time",
+)
+POD_HEADER_SHORT: tuple[str, ...] = POD_HEADER[:5]
+"""The header of the multigpu pod lists, which have no gpu_spec, qos, phase or time columns."""
+
+TRACE_FILES: tuple[str, ...] = (
+    "README.md",
+    "openb_node_list_all_node.csv",
+    "openb_node_list_gpu_node.csv",
+    "openb_pod_list_default.csv",
+    *(
+        f"openb_pod_list_cpu{n}.csv"
+        for n in ("0", "037", "050", "072", "100", "200", "235", "250", "300")
+    ),
+    *(f"openb_pod_list_gpushare{n}.csv" for n in (20, 40, 60, 80, 100)),
+    *(f"openb_pod_list_gpuspec{n}.csv" for n in ("05", "10", "20", "25", "33")),
+    *(f"openb_pod_list_multigpu{n}.csv" for n in (20, 30, 40, 50)),
+)
+"""The trace's files in alibaba/clusterdata: its README and 26 CSV files."""
+_COMMIT = "7a6c496e4f4b6ce6150be8f881cb051bf2abff42"
+TRACE_URL = (
+    f"https://raw.githubusercontent.com/alibaba/clusterdata/{_COMMIT}"
+    "/cluster-trace-gpu-v2023/csv/{name}"
+)
+"""Where each CSV file is, at a pinned commit; ``README_URL`` is where the README is."""
+README_URL = (
+    f"https://raw.githubusercontent.com/alibaba/clusterdata/{_COMMIT}"
+    "/cluster-trace-gpu-v2023/README.md"
+)
+DOWNLOAD_TIMEOUT = 60.0
+"""Seconds ``download_trace`` waits on the network for each file."""
+
+_INTEGER = r"[0-9]{1,18}"  # at most 18 digits, so it fits int64 (MiB to bytes is in Python ints)
+
+
+@dataclass
+class _Table:
+    """The rows of one CSV file as strings, with the file line where each row starts."""
+
+    path: Path
+    kind: str  # "pod" or "node", for messages
+    header: tuple[str, ...]
+    cells: pd.DataFrame
+    lines: list[int]
+
+    def where(self, row: int) -> str:
+        """``path:line (kind 'name')`` for row index ``row``."""
+        name = self.cells.iat[row, 0] if self.cells.shape[1] else ""
+        return f"{self.path}:{self.lines[row]} ({self.kind} {name!r})"
+
+    def error(self, row: int, column: str, expected: str) -> InputError:
+        """The InputError for the cell of ``row`` in ``column``."""
+        return InputError(self.where(row), column, self.cells.at[row, column], expected)
+
+
+def _read_table(
+    path: str | os.PathLike[str], kind: str, headers: Sequence[tuple[str, ...]]
+) -> _Table:
+    """Read a CSV file whose header is one of ``headers``; check every row has its cells."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(
+            str(path), "file", error.strerror or str(error), "a readable CSV file"
+        ) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InputError(
+            f"{path}:{line}", "file", data[error.start : error.end], "UTF-8 text"
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    header: tuple[str, ...] | None = None
+    end = 0
+    try:
+        for row in reader:
+            start, end = end + 1, reader.line_num
+            if header is None:
+                header = tuple(row)
+                if header not in headers:
+                    raise InputError(
+                        f"{path}:1",
+                        "header",
+                        ",".join(header),
+                        " or ".join(repr(",".join(h)) for h in headers),
+                    )
+            elif not row:
+                continue
+            elif len(row) != len(header):
+                raise InputError(
+                    f"{path}:{start} ({kind} {row[0]!r})",
+                    "cells",
+                    len(row),
+                    f"{len(header)} comma-separated cells, as in the header",
+                )
+            else:
+                rows.append(row)
+                lines.append(start)
+    except csv.Error as error:
+        raise InputError(f"{path}:{reader.line_num}", "csv", str(error), "valid CSV") from None
+    if header is None:
+        raise InputError(f"{path}:1", "header", "", " or ".join(repr(",".join(h)) for h in headers))
+    cells = pd.DataFrame(rows, columns=list(header), dtype=str)
+    if not rows:
+        cells = pd.DataFrame({c: pd.Series([], dtype=str) for c in header})
+    return _Table(path, kind, header, cells, lines)
+
+
+Check = tuple[np.ndarray, str, str | Callable[[int], str]]
+"""A row mask of problems, the column it is about and what was expected (or a function of the
+row giving that)."""
+
+
+def _integers(table: _Table, columns: Sequence[str]) -> tuple[dict[str, np.ndarray], list[Check]]:
+    """The ``columns`` as int64 arrays (0 in a bad cell), and the checks that every cell is a
+    non-negative integer."""
+    ints: dict[str, np.ndarray] = {}
+    checks: list[Check] = []
+    for column in columns:
+        ok = table.cells[column].str.fullmatch(_INTEGER).to_numpy(dtype=bool)
+        ints[column] = table.cells[column].where(ok, "0").to_numpy().astype(np.int64)
+        checks.append((~ok, column, "a non-negative integer (at most 18 digits)"))
+    return ints, checks
+
+
+def _raise_first(table: _Table, checks: Iterable[Check]) -> None:
+    """Raise for the first bad row over all ``checks``; on a tie, for the check listed first."""
+    first: tuple[int, str, str | Callable[[int], str]] | None = None
+    for mask, column, expected in checks:
+        bad = np.flatnonzero(mask)
+        if len(bad) and (first is None or bad[0] < first[0]):
+            first = (int(bad[0]), column, expected)
+    if first is not None:
+        row, column, expected = first
+        raise table.error(row, column, expected(row) if callable(expected) else expected)
+
+
+def _name_checks(table: _Table, column: str) -> list[Check]:
+    """Names must be non-empty and unique within the file."""
+    names = table.cells[column]
+
+    def duplicate(row: int) -> str:
+        first = int(np.flatnonzero((names == names.iat[row]).to_numpy())[0])
+        return f"a name not used before (line {table.lines[first]} has it)"
+
+    return [
+        ((names == "").to_numpy(), column, f"a non-empty {table.kind} name"),
+        (names.duplicated().to_numpy(), column, duplicate),
+    ]
+
+
+def read_nodes(path: str | os.PathLike[str]) -> tuple[Node, ...]:
+    """The nodes of an ``openb_node_list_*.csv`` file, in file order.
+
+    Each node gets allocatable cpu (millicores), memory (bytes) and ``pods``
+    (``NODE_POD_LIMIT``), ``gpus`` GPUs of model ``gpu_model`` and, when it has GPUs, the label
+    ``GPU_MODEL_LABEL``. CPU-only nodes have gpu 0 and an empty model.
+    """
+    table = _read_table(path, "node", (NODE_HEADER,))
+    ints, int_checks = _integers(table, ("cpu_milli", "memory_mib", "gpu"))
+    model = table.cells["model"]
+    gpu = ints["gpu"]
+    _raise_first(
+        table,
+        [
+            *_name_checks(table, "sn"),
+            *int_checks,
+            ((gpu > 0) & (model == "").to_numpy(), "model", "a GPU model when gpu > 0"),
+            ((gpu == 0) & (model != "").to_numpy(), "model", "'' when gpu is 0"),
+        ],
+    )
+    return tuple(
+        Node(
+            name=name,
+            allocatable={"cpu": cpu, "memory": memory * MIB, "pods": NODE_POD_LIMIT},
+            labels={GPU_MODEL_LABEL: gpu_model} if gpu_model else {},
+            gpus=gpus,
+            gpu_model=gpu_model,
+        )
+        for name, cpu, memory, gpus, gpu_model in zip(
+            table.cells["sn"],
+            ints["cpu_milli"].tolist(),
+            ints["memory_mib"].tolist(),
+            gpu.tolist(),
+            model,
+            strict=True,
+        )
+    )
+
+
+def read_pods(path: str | os.PathLike[str]) -> tuple[Pod, ...]:
+    """The pods of an ``openb_pod_list_*.csv`` file, in file order, all in namespace default.
+
+    Each pod has one container "main" requesting cpu (millicores) and memory (bytes, kept
+    even when 0) and, when num_gpu > 0, ``GpuRequest(num_gpu, gpu_milli, models)`` with the
+    models of ``gpu_spec`` (``|``-separated, repeats dropped; empty: any model). Pods with
+    equal requests share one ``PodTemplate``.
+    """
+    table = _read_table(path, "pod", (POD_HEADER, POD_HEADER_SHORT))
+    ints, int_checks = _integers(table, ("cpu_milli", "memory_mib", "num_gpu", "gpu_milli"))
+    count, milli = ints["num_gpu"], ints["gpu_milli"]
+    gpu = count > 0
+    checks = [
+        *_name_checks(table, "name"),
+        *int_checks,
+        (
+            gpu & ((milli < 1) | (milli > MILLI_PER_GPU)),
+            "gpu_milli",
+            "1..1000 (milli-GPU per GPU) when num_gpu > 0",
+        ),
+        (~gpu & (milli != 0), "gpu_milli", "0 when num_gpu is 0"),
+        ((count > 1) & (milli != MILLI_PER_GPU), "gpu_milli",
+         "1000 (whole GPUs) when num_gpu > 1"),
+    ]
+    if "gpu_spec" in table.header:
+        spec = table.cells["gpu_spec"]
+        malformed = (spec != "") & spec.str.contains(r"^\||\|\||\|$|\s")
+        checks += [
+            (~gpu & (spec != "").to_numpy(), "gpu_spec", "'' when num_gpu is 0"),
+            (
+                malformed.to_numpy(),
+                "gpu_spec",
+                "GPU models separated by '|', none empty or holding spaces",
+            ),
+        ]
+        specs = spec.tolist()
+    else:
+        specs = [""] * len(table.cells)
+    _raise_first(table, checks)
+
+    models: dict[str, frozenset[str]] = {"": frozenset()}
+    templates: dict[tuple[Any, ...], PodTemplate] = {}
+    pods = []
+    for name, cpu, memory, n, m, s in zip(
+        table.cells["name"],
+        ints["cpu_milli"].tolist(),
+        ints["memory_mib"].tolist(),
+        count.tolist(),
+        milli.tolist(),
+        specs,
+        strict=True,
+    ):
+        allowed = models.get(s)
+        if allowed is None:
+            allowed = models[s] = frozenset(s.split("|"))
+        key = (cpu, memory, n, m, allowed)
+        template = templates.get(key)
+        if template is None:
+            requests = {"cpu": cpu, "memory": memory * MIB}
+            template = templates[key] = PodTemplate(
+                containers=(Container("main", requests),),
+                gpu=GpuRequest(n, m, allowed) if n else None,
+            )
+        pods.append(Pod(name, template))
+    return tuple(pods)
+
+
+def _available(trace_dir: Path, prefix: str) -> list[str]:
+    """The sorted ``*`` of the files ``{prefix}*.csv`` in ``trace_dir`` (empty if none)."""
+    if not trace_dir.is_dir():
+        return []
+    return sorted(p.name[len(prefix) : -len(".csv")] for p in trace_dir.glob(f"{prefix}*.csv"))
+
+
+def available_workloads(trace_dir: str | os.PathLike[str]) -> list[str]:
+    """The workloads in ``trace_dir``, sorted: ``X`` for each ``openb_pod_list_X.csv``."""
+    return _available(Path(trace_dir), "openb_pod_list_")
+
+
+def load_trace(
+    trace_dir: str | os.PathLike[str], workload: str = "default", node_list: str = "gpu_node"
+) -> Workload:
+    """Nodes of ``openb_node_list_{node_list}.csv`` and pods of
+    ``openb_pod_list_{workload}.csv`` in ``trace_dir`` as a Workload (see ``read_nodes`` and
+    ``read_pods``). The FGD paper's cluster is node list "gpu_node"."""
+    trace_dir = Path(trace_dir)
+    if not trace_dir.is_dir():
+        raise InputError(
+            str(trace_dir),
+            "directory",
+            "missing",
+            "a directory holding the trace's CSV files (see download_trace)",
+        )
+    node_path = trace_dir / f"openb_node_list_{node_list}.csv"
+    pod_path = trace_dir / f"openb_pod_list_{workload}.csv"
+    if not node_path.is_file():
+        lists = _available(trace_dir, "openb_node_list_")
+        raise InputError(
+            str(node_path),
+            "node_list",
+            node_list,
+            f"one of the node lists there: {', '.join(lists) or 'none'}",
+        )
+    if not pod_path.is_file():
+        workloads = available_workloads(trace_dir)
+        raise InputError(
+            str(pod_path),
+            "workload",
+            workload,
+            f"one of the workloads there: {', '.join(workloads) or 'none'}",
+        )
+    return Workload(read_nodes(node_path), read_pods(pod_path))
+
+
+def trace_url(name: str) -> str:
+    """The URL of the trace file ``name`` (one of ``TRACE_FILES``)."""
+    return README_URL if name == "README.md" else TRACE_URL.format(name=name)
+
+
+def download_trace(
+    out_dir: str | os.PathLike[str],
+    names: Iterable[str] | None = None,
+    *,
+    opener: Callable[..., Any] = urllib.request.urlopen,
+) -> list[Path]:
+    """Download the trace files ``names`` (default: all of ``TRACE_FILES``) into ``out_dir``
+    and return their paths. Existing files are replaced.
+
+    ``opener`` is called as ``urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT)`` and must
+    return a context manager with ``read()``. Each file is written to a temporary file in
+    ``out_dir`` and renamed into place, so no half-written file is left behind. A network or
+    file error raises ``SchedlabError`` naming the URL or path.
+    """
+    wanted = list(TRACE_FILES if names is None else names)
+    for name in wanted:
+        if name not in TRACE_FILES:
+            raise InputError("download_trace", "names", name, "names from TRACE_FILES")
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SchedlabError(f"cannot create {out}: {error}") from None
+    paths = []
+    for name in wanted:
+        url = trace_url(name)
+        try:
+            with opener(url, timeout=DOWNLOAD_TIMEOUT) as response:
+                data = response.read()
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            detail = " ".join(str(error).split()) or type(error).__name__
+            raise SchedlabError(f"cannot download {url}: {detail}") from None
+        target = out / name
+        _write_atomically(target, data)
+        paths.append(target)
+    return paths
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary file in its directory."""
+    tmp = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".part", delete=False
+        ) as handle:
+            tmp = Path(handle.name)
+            handle.write(data)
+        os.replace(tmp, target)
+    except OSError as error:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise SchedlabError(f"cannot write {target}: {error}") from None
