@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -87,6 +88,13 @@ def cmd_place(args: argparse.Namespace) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
+    if args.suite == "fgd":
+        cmd_bench_fgd(args)
+        return
+    fgd_only = [f"--{name.replace('_', '-')}" for name in ("trace_dir", "workload", "tune", "jobs")
+                if getattr(args, name) is not None]
+    if fgd_only:
+        raise InputError("bench", fgd_only[0], "given", "--suite fgd with this option")
     from schedlab.bench import (
         DEFAULT_POLICIES,
         bench_summary,
@@ -97,7 +105,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
     from schedlab.report import write_atomic, write_json
 
     policies = args.policy or list(DEFAULT_POLICIES)
-    seeds = parse_seeds(args.seeds)
+    seeds = parse_seeds(args.seeds or "0-2")
     workload = _workload(args.nodes, args.pods)
     results = run_bench(workload, policies, seeds, _profile(args.config))
     print(f"{len(workload.nodes)} nodes, {len(workload.pending_pods)} pending pods, "
@@ -110,6 +118,41 @@ def cmd_bench(args: argparse.Namespace) -> None:
     write_atomic(out / "results.parquet", lambda tmp: results.to_parquet(tmp, index=False))
     write_json(out / "summary.json", bench_summary(results, parameters))
     print(f"saved {out / 'results.parquet'} and {out / 'summary.json'}")
+
+
+def cmd_bench_fgd(args: argparse.Namespace) -> None:
+    from schedlab.bench import parse_seeds
+    from schedlab.sim.fgd import DEFAULT_TUNE, FgdRun, race_policies, run_race, write_race
+
+    if args.nodes or args.pods or args.config:
+        raise InputError("bench --suite fgd", "--nodes/--pods/--config", "given",
+                         "--trace-dir and --workload instead")
+    if args.trace_dir is None:
+        raise InputError("bench --suite fgd", "--trace-dir", None,
+                         "the directory of the Alibaba GPU trace (schedlab download-trace)")
+    policies = race_policies(args.policy)
+    seeds = parse_seeds(args.seeds or "42-51")
+    tune = DEFAULT_TUNE if args.tune is None else args.tune
+    jobs = args.jobs or os.cpu_count() or 1
+    workload = args.workload or "default"
+    print(f"FGD race: workload {workload}, tune {tune}, {len(policies)} policies x "
+          f"{len(seeds)} seeds, {jobs} processes", flush=True)
+
+    def progress(run: FgdRun) -> None:
+        print(f"  {run.policy} seed {run.seed}: {len(run.timeline)} pods in "
+              f"{run.seconds:.2f} s", flush=True)
+
+    runs = run_race(args.trace_dir, workload, policies, seeds, tune, jobs, on_run=progress)
+    parameters = {"suite": "fgd", "trace_dir": str(args.trace_dir), "workload": workload,
+                  "policies": list(policies), "seeds": seeds, "tune": tune, "jobs": jobs}
+    print(write_race(runs, args.out, parameters))
+
+
+def cmd_download_trace(args: argparse.Namespace) -> None:
+    from schedlab.traces.alibaba import download_trace
+
+    written = download_trace(args.out, args.file or None)
+    print(f"downloaded {len(written)} files to {args.out}")
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
@@ -158,14 +201,35 @@ def build_parser() -> argparse.ArgumentParser:
     place.add_argument("--out", required=True, help="bindings file: .json, .csv or .parquet")
     place.set_defaults(run=cmd_place)
 
-    bench = commands.add_parser("bench", help="compare policies over seeds: quality and speed")
+    bench = commands.add_parser(
+        "bench", help="compare policies over seeds: quality and speed",
+        description="Compare policies over seeds on a workload, or with --suite fgd replay the "
+                    "FGD paper's GPU experiment on the Alibaba GPU trace.")
     inputs(bench, required=False)
+    bench.add_argument("--suite", choices=("fgd",),
+                       help="fgd: the FGD paper's experiment (needs --trace-dir)")
     bench.add_argument("--policy", action="append",
-                       help="policy to run (repeatable; default greedy, round-robin, random)")
-    bench.add_argument("--seeds", default="0-2", help="e.g. 7, 1,2,3 or 42-51 (default 0-2)")
+                       help="policy to run (repeatable; default greedy, round-robin, random; "
+                            "with --suite fgd the paper's six: Random, DotProd, GpuClustering, "
+                            "GpuPacking, BestFit, FGD, or any registered score plugin)")
+    bench.add_argument("--seeds", help="e.g. 7, 1,2,3 or 42-51 (default 0-2; fgd 42-51)")
     bench.add_argument("--out", default="bench-out",
-                       help="directory for results.parquet and summary.json (default bench-out)")
+                       help="output directory (default bench-out)")
+    bench.add_argument("--trace-dir", help="fgd: directory of the Alibaba GPU 2023 trace CSVs")
+    bench.add_argument("--workload", help="fgd: pod list openb_pod_list_<WORKLOAD>.csv "
+                       "(default, cpu050, gpushare40, multigpu20, ...; default: default)")
+    bench.add_argument("--tune", type=float,
+                       help="fgd: pods' GPU ask as a ratio of GPU capacity (default 1.3)")
+    bench.add_argument("--jobs", type=int,
+                       help="fgd: processes running seeds in parallel (default: all cores)")
     bench.set_defaults(run=cmd_bench)
+
+    download = commands.add_parser(
+        "download-trace", help="download the Alibaba GPU 2023 trace (cluster-trace-gpu-v2023)")
+    download.add_argument("--out", required=True, help="directory to write the CSVs to")
+    download.add_argument("--file", action="append",
+                          help="one file to fetch (repeatable; default: all)")
+    download.set_defaults(run=cmd_download_trace)
 
     gen = commands.add_parser("generate", help="write a synthetic cluster and workload")
     gen.add_argument("--n-nodes", type=int, default=50)

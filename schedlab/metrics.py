@@ -1,10 +1,18 @@
-"""Figures of a placement: pods placed, allocation per resource, nodes used."""
+"""Figures of a placement: pods placed, allocation per resource, nodes used, and the GPU
+timeline of the FGD paper's experiment."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from schedlab.cluster import ClusterState
+from schedlab.fragmentation import Fragmentation, TypicalPods
+from schedlab.objects import Pod
+
+if TYPE_CHECKING:
+    from schedlab.policies.base import Decision
 
 
 def allocation(state: ClusterState) -> dict[str, float]:
@@ -28,3 +36,29 @@ def summarize(state: ClusterState, placed: int, unschedulable: int) -> dict[str,
         "nodes_used": int((state.pod_count > 0).sum()),
         "allocation": allocation(state),
     }
+
+
+class GpuTimeline:
+    """An observer for ``simulate`` recording GPU figures after every pod (the FGD paper's
+    metrics): milli-GPU arrived so far (every pod offered, placed or not), milli-GPU
+    allocated, and the cluster's fragmentation against ``typical`` (milli-GPU)."""
+
+    def __init__(self, typical: TypicalPods) -> None:
+        self.typical = typical
+        self._arrived = self._used = 0
+        self._rows: list[tuple[str, bool, int, int, float]] = []
+
+    def __call__(self, state: ClusterState, pod: Pod, decision: Decision) -> None:
+        ask = 0 if pod.template.gpu is None else pod.template.gpu.total_milli
+        placed = decision.node is not None
+        self._arrived += ask
+        self._used += ask if placed else 0
+        fragmentation = Fragmentation.of(state, self.typical).total_milli()
+        self._rows.append((pod.name, placed, self._arrived, self._used, fragmentation))
+
+    def frame(self) -> pd.DataFrame:
+        """One row per pod in arrival order: pod, placed, arrived_gpu_milli,
+        used_gpu_milli (int64) and frag_gpu_milli (float64)."""
+        columns = ["pod", "placed", "arrived_gpu_milli", "used_gpu_milli", "frag_gpu_milli"]
+        frame = pd.DataFrame(self._rows, columns=columns)
+        return frame.astype({"arrived_gpu_milli": "int64", "used_gpu_milli": "int64"})

@@ -13,6 +13,11 @@ the scalar rules of ``schedlab.matching``:
   ``node.kubernetes.io/unschedulable:NoSchedule`` taint;
 - ``capacity`` (NodeResourcesFit): per resource, the summed requests fit the allocatable;
 - ``pod-count`` (NodeResourcesFit): at most ``allocatable["pods"]`` pods (default 110);
+- ``gpu-model`` (GpuShare): a pod with a GPU ask is on a node with GPUs of a model it allows;
+- ``gpu-devices`` (GpuShare), when the devices each pod holds are given: a GPU pod holds
+  ``count`` distinct devices of its node, and no device has more than 1000 milli-GPU asked
+  of it (so a whole-GPU pod shares its devices with nobody); without them, the GPU pods of a
+  node ask for at most 1000 milli-GPU per device of the node in total;
 - ``pod-affinity`` (InterPodAffinity): the node has the topologyKey of every required pod
   affinity term, and for every term a pod matching all the terms is in the node's domain of
   the term's key; or no pod matching all the terms is on a node with any of the keys and the
@@ -49,13 +54,14 @@ pods) and then placed, also when it breaks a constraint.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from schedlab import matching, resources
 from schedlab.errors import SchedlabError
 from schedlab.objects import (
+    MILLI_PER_GPU,
     LabelSelector,
     Node,
     Pod,
@@ -75,6 +81,8 @@ CONSTRAINTS: tuple[str, ...] = (
     "unschedulable",
     "capacity",
     "pod-count",
+    "gpu-model",
+    "gpu-devices",
     "pod-affinity",
     "pod-anti-affinity",
     "topology-spread",
@@ -130,6 +138,11 @@ def _pod_on_node(template: PodTemplate, node: Node) -> tuple[tuple[str, str], ..
         found.append(("node-affinity", f"node labels do not match nodeSelector {{{selector}}}"))
     elif not matching.required_affinity_matches({}, template.affinity, node.labels, node.name):
         found.append(("node-affinity", "no required node affinity term matches the node"))
+    gpu = template.gpu
+    if gpu is not None and not (node.gpus and (not gpu.models or node.gpu_model in gpu.models)):
+        allowed = "|".join(sorted(gpu.models)) or "any"
+        found.append(("gpu-model", f"node has {node.gpus} {node.gpu_model or 'no'} GPU(s), "
+                                   f"the pod allows {allowed}"))
     taint = matching.first_untolerated(node.taints, template.tolerations, FILTER_EFFECTS)
     if taint is not None:
         found.append(("taints", f"untolerated taint {_format_taint(taint)}"))
@@ -391,8 +404,38 @@ class _Replay:
         return found
 
 
-def check_placement(workload: Workload, bindings: Mapping[str, str | None]) -> list[Violation]:
+def _gpu_devices(node: Node, pods: Sequence[Pod], gpus: Mapping[str, Sequence[int]] | None
+                 ) -> list[Violation]:
+    """gpu-devices violations of one node holding ``pods`` (those with a GPU ask)."""
+    if gpus is None:
+        asked = sum(p.template.gpu.total_milli for p in pods)
+        if asked > node.gpus * MILLI_PER_GPU:
+            return [Violation(None, node.name, "gpu-devices",
+                              f"pods ask {asked} milli-GPU > {node.gpus} GPU(s)")]
+        return []
+    found = []
+    per_device: Counter[int] = Counter()
+    for pod in pods:
+        held = list(gpus.get(pod.key, ()))
+        if (len(held) != pod.template.gpu.count or len(set(held)) != len(held)
+                or not all(0 <= g < node.gpus for g in held)):
+            found.append(Violation(pod.key, node.name, "gpu-devices",
+                                   f"holds devices {held}, expected {pod.template.gpu.count} "
+                                   f"distinct of 0..{node.gpus - 1}"))
+        for g in set(held):
+            per_device[g] += pod.template.gpu.milli
+    found += [Violation(None, node.name, "gpu-devices",
+                        f"device {g}: pods ask {milli} milli-GPU > {MILLI_PER_GPU}")
+              for g, milli in sorted(per_device.items()) if milli > MILLI_PER_GPU]
+    return found
+
+
+def check_placement(workload: Workload, bindings: Mapping[str, str | None],
+                    gpus: Mapping[str, Sequence[int]] | None = None) -> list[Violation]:
     """Every hard constraint a placement breaks, sorted by node, pod and constraint.
+
+    ``gpus`` optionally maps the key of each pod with a GPU ask to the device indices it
+    holds (``ClusterState.gpus_of``); the devices are then checked one by one.
 
     ``bindings`` maps the key (``namespace/name``, ``Pod.key``) of each pod a policy placed
     to a node name, or to None when the policy left it unschedulable (never a violation), in
@@ -418,7 +461,11 @@ def check_placement(workload: Workload, bindings: Mapping[str, str | None]) -> l
     verdicts: dict[tuple[int, str], tuple[tuple[str, str], ...]] = {}
     replay = _Replay(workload)
 
+    gpu_pods: dict[str, list[Pod]] = defaultdict(list)  # node -> its pods with a GPU ask
+
     def place(pod: Pod, node: Node) -> None:
+        if pod.template.gpu is not None and (gpus is None or pod.key in gpus):
+            gpu_pods[node.name].append(pod)
         templates[id(pod.template)] = pod.template
         on_node[node.name][id(pod.template)] += 1
         replay.place(pod, node_index[node.name])
@@ -450,13 +497,16 @@ def check_placement(workload: Workload, bindings: Mapping[str, str | None]) -> l
     for node_name, placed in placed_on.items():
         node = nodes[node_name]
         violations.extend(_node_totals(node, templates, on_node[node_name], placed))
+        if gpu_pods[node_name]:
+            violations.extend(_gpu_devices(node, gpu_pods[node_name], gpus))
     violations.sort(key=lambda v: (v.node, v.pod is not None, v.pod or "", v.constraint, v.detail))
     return violations
 
 
-def assert_valid(workload: Workload, bindings: Mapping[str, str | None]) -> None:
+def assert_valid(workload: Workload, bindings: Mapping[str, str | None],
+                 gpus: Mapping[str, Sequence[int]] | None = None) -> None:
     """Raise ``PlacementError`` (first few violations and their count) if the placement breaks
     any hard constraint of ``check_placement``."""
-    violations = check_placement(workload, bindings)
+    violations = check_placement(workload, bindings, gpus)
     if violations:
         raise PlacementError(violations)

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from schedlab.framework.plugin import FilterPlugin
 from schedlab.framework.profile import Profile, register_plugin
+from schedlab.plugins.best_fit_score import BestFitScore
+from schedlab.plugins.dot_product_score import DotProductScore
+from schedlab.plugins.fgd_score import FGDScore
+from schedlab.plugins.gpu_clustering_score import GpuClusteringScore
+from schedlab.plugins.gpu_packing_score import GpuPackingScore
+from schedlab.plugins.gpu_share import GpuShare
 from schedlab.plugins.inter_pod_affinity import InterPodAffinity
 from schedlab.plugins.node_affinity import NodeAffinity
 from schedlab.plugins.node_name import NodeName
@@ -11,6 +17,7 @@ from schedlab.plugins.node_resources_balanced_allocation import NodeResourcesBal
 from schedlab.plugins.node_resources_fit import NodeResourcesFit
 from schedlab.plugins.node_unschedulable import NodeUnschedulable
 from schedlab.plugins.pod_topology_spread import PodTopologySpread
+from schedlab.plugins.random_score import RandomScore
 from schedlab.plugins.taint_toleration import TaintToleration
 
 BUILTIN = (
@@ -23,7 +30,17 @@ BUILTIN = (
     InterPodAffinity,
     NodeResourcesBalancedAllocation,
 )
-for _cls in BUILTIN:
+GPU_PLUGINS = (
+    GpuShare,
+    FGDScore,
+    BestFitScore,
+    GpuPackingScore,
+    GpuClusteringScore,
+    DotProductScore,
+    RandomScore,
+)
+"""The FGD paper's GPU filter and score plugins (not in the default profile)."""
+for _cls in BUILTIN + GPU_PLUGINS:
     register_plugin(_cls)
 
 DEFAULT_SCORE_WEIGHTS = {
@@ -47,7 +64,15 @@ def default_profile(percentage_of_nodes_to_score: int = 0) -> Profile:
 
 __all__ = [
     "BUILTIN",
+    "BestFitScore",
     "DEFAULT_SCORE_WEIGHTS",
+    "DotProductScore",
+    "FGDScore",
+    "GPU_PLUGINS",
+    "GpuClusteringScore",
+    "GpuPackingScore",
+    "GpuShare",
+    "RandomScore",
     "InterPodAffinity",
     "PodTopologySpread",
     "NodeAffinity",

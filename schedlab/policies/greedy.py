@@ -13,7 +13,6 @@ from schedlab.framework.profile import Profile
 from schedlab.objects import Pod
 from schedlab.policies.base import Decision, Policy
 
-
 TieBreak = Literal["random", "first"]
 
 

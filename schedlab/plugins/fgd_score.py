@@ -1,0 +1,114 @@
+"""FGDScore: Fragmentation Gradient Descent (Weng et al., USENIX ATC '23).
+
+A node scores ``int(100 * sigmoid((frag_before - frag_after) / 1000))``, where frag is the
+node's GPU fragmentation (milli-GPU) against the typical pods (``schedlab.fragmentation``)
+before and after the pod lands there. A sharing pod tries every device with room and keeps the
+best; its devices are chosen the same way (the first device with the highest score), unless
+``gpu_selection`` says otherwise. Whole-GPU pods take the lowest-index fully free devices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from schedlab.cluster import ALL, ClusterState, NodeIndex
+from schedlab.fragmentation import Fragmentation, NodeParts, TypicalPods, cpu_milli
+from schedlab.framework.plugin import MAX_NODE_SCORE
+from schedlab.gpu import GPU_SELECTIONS
+from schedlab.objects import MILLI_PER_GPU, Pod
+from schedlab.plugins.gpu_share import GpuScorePlugin
+
+
+def sigmoid_score(gain_milli: np.ndarray) -> np.ndarray:
+    """int64 ``int(100 * sigmoid(gain / 1000))`` of fragmentation gains in milli-GPU."""
+    return (1.0 / (1.0 + np.exp(-gain_milli / 1000.0)) * MAX_NODE_SCORE).astype(np.int64)
+
+
+class FGDScore(GpuScorePlugin):
+    """Score: how much placing the pod on a node lowers the node's fragmentation.
+
+    ``typical_pods`` are the shapes fragmentation is measured against; None (the default)
+    draws them from the pods of the workload the state was made for
+    (``TypicalPods.of(state.workload_pods)``)."""
+
+    name = "FGDScore"
+    gpu_selections = ("fgd", *GPU_SELECTIONS)
+
+    def __init__(self, *, typical_pods: TypicalPods | None = None,
+                 gpu_selection: str = "fgd") -> None:
+        super().__init__(gpu_selection=gpu_selection)
+        self.typical_pods = typical_pods
+
+    def fragmentation(self, state: ClusterState) -> Fragmentation:
+        """The state's fragmentation against this plugin's typical pods, synced."""
+        typical = self.typical_pods
+        if typical is None:
+            key = ("typical-pods", id(state.workload_pods))
+            typical = state.memo.get(key)
+            if typical is None:
+                typical = state.memo[key] = TypicalPods.of(state.workload_pods)
+        return Fragmentation.of(state, typical)
+
+    def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        fragmentation = self.fragmentation(state)
+        request = pod.template.gpu
+        if request is not None and request.shares:
+            return self._sharing_scores(state, fragmentation, pod, nodes)
+        parts = _rows(fragmentation.parts, nodes)
+        taken = 0 if request is None else request.count
+        after = NodeParts(parts.below, parts.fitting - taken,
+                          parts.idle - taken * MILLI_PER_GPU, parts.cpu_free - cpu_milli(pod))
+        gain = fragmentation.scaled[nodes] - fragmentation.amounts(after, nodes)
+        return sigmoid_score(gain / fragmentation.typical.total)
+
+    def _sharing_scores(self, state: ClusterState, fragmentation: Fragmentation, pod: Pod,
+                        nodes: NodeIndex) -> np.ndarray:
+        """Each node's best score over its devices with room (0 where none has room); devices
+        with equal free milli are tried once."""
+        free = np.sort(state.gpu_free[nodes], axis=1)
+        distinct = np.ones(free.shape, dtype=bool)
+        distinct[:, 1:] = free[:, 1:] != free[:, :-1]
+        rows, devices = np.nonzero(distinct & (free >= pod.template.gpu.milli))
+        scores = np.zeros(len(free), dtype=np.int64)
+        if len(rows):
+            node_rows = np.arange(state.n_nodes)[nodes][rows]
+            option_scores = self._device_scores(fragmentation, pod, node_rows,
+                                                free[rows, devices])
+            np.maximum.at(scores, rows, option_scores)
+        return scores
+
+    def _device_scores(self, fragmentation: Fragmentation, pod: Pod, node_rows: np.ndarray,
+                       device_free: np.ndarray) -> np.ndarray:
+        """Scores of putting sharing ``pod`` on one device per option: options are parallel
+        int64 (p,) arrays of node indices and the milli free on the chosen device."""
+        milli = pod.template.gpu.milli
+        shape_milli = fragmentation.typical.gpu_milli
+        parts = _rows(fragmentation.parts, node_rows)
+        before = device_free[:, None]
+        after = before - milli
+        below = (parts.below - np.where(before < shape_milli, before, 0)
+                 + np.where(after < shape_milli, after, 0))
+        fitting = parts.fitting - (before >= shape_milli) + (after >= shape_milli)
+        changed = NodeParts(below, fitting, parts.idle - milli, parts.cpu_free - cpu_milli(pod))
+        gain = fragmentation.scaled[node_rows] - fragmentation.amounts(changed, node_rows)
+        return sigmoid_score(gain / fragmentation.typical.total)
+
+    def select_gpus(self, state: ClusterState, pod: Pod, node: int,
+                    rng: np.random.Generator) -> tuple[int, ...]:
+        """For a sharing pod under "fgd": the first device with the highest score."""
+        request = pod.template.gpu
+        if self.gpu_selection != "fgd" or not request.shares:
+            return super().select_gpus(state, pod, node, rng)
+        free = state.gpu_free[node]
+        devices = np.flatnonzero(free >= request.milli)
+        scores = self._device_scores(self.fragmentation(state), pod,
+                                     np.full(len(devices), node), free[devices])
+        return (int(devices[np.argmax(scores)]),)
+
+
+def _rows(parts: NodeParts, nodes: NodeIndex) -> NodeParts:
+    """``parts`` restricted to ``nodes`` (copies where ``nodes`` is an index array)."""
+    if isinstance(nodes, slice) and nodes == ALL:
+        return parts
+    return NodeParts(parts.below[nodes], parts.fitting[nodes], parts.idle[nodes],
+                     parts.cpu_free[nodes])

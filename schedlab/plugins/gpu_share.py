@@ -1,0 +1,88 @@
+"""GpuShare: the GPU filter of the FGD paper's simulator (its Open-Gpu-Share plugin), and the
+base of the paper's GPU score plugins.
+
+A pod without a GPU ask passes every node. A GPU pod passes a node whose GPU model it allows
+and on which ``count`` devices each have its ``milli`` free (``schedlab.gpu``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import ClassVar
+
+import numpy as np
+
+from schedlab.cluster import ClusterState, NodeIndex
+from schedlab.errors import ConfigError
+from schedlab.fragmentation import cpu_milli
+from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
+from schedlab.gpu import GPU_SELECTIONS, fits, select_gpus
+from schedlab.objects import Pod
+
+MAX_SPEC_CPU_MILLI = 128_000
+"""The FGD simulator's normalising cpu capacity (its largest node), millicores."""
+MAX_SPEC_GPU_MILLI = 8_000
+"""The FGD simulator's normalising GPU capacity (eight GPUs), milli-GPU."""
+
+
+class GpuShare(FilterPlugin):
+    """Filter: the node has GPUs of an allowed model with room for the pod's GPU ask."""
+
+    name = "GpuShare"
+    scope = Scope.NODE
+
+    def cache_key(self, state: ClusterState, pod: Pod) -> Hashable:
+        return ("gpu", pod.template.gpu)
+
+    def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        request = pod.template.gpu
+        if request is None:
+            return np.ones(state.count(nodes), dtype=bool)
+        return fits(state, request, nodes)
+
+    def failure_reasons(
+        self, state: ClusterState, pod: Pod, nodes: np.ndarray
+    ) -> list[tuple[str, np.ndarray]]:
+        allowed = state.gpu_model_allowed(pod.template.gpu.models)[nodes]
+        return [("node(s) didn't have GPUs of an allowed model", ~allowed),
+                ("Insufficient GPU", allowed)]
+
+
+class GpuScorePlugin(ScorePlugin):
+    """Base of the FGD paper's score plugins: scores depend on the pod's cpu and GPU ask and
+    on one node's state (NODE scope), and the plugin picks a GPU pod's devices on the chosen
+    node with ``gpu_selection``: "best" (the tightest that fit) or "random"."""
+
+    scope = Scope.NODE
+    gpu_selections: ClassVar[tuple[str, ...]] = GPU_SELECTIONS
+
+    def __init__(self, *, gpu_selection: str = "best") -> None:
+        if gpu_selection not in self.gpu_selections:
+            raise ConfigError(self.name, "gpuSelection", gpu_selection,
+                              f"one of {', '.join(self.gpu_selections)}")
+        self.gpu_selection = gpu_selection
+
+    def cache_key(self, state: ClusterState, pod: Pod) -> Hashable:
+        return ("gpu-score", cpu_milli(pod), pod.template.gpu)
+
+    def select_gpus(self, state: ClusterState, pod: Pod, node: int,
+                    rng: np.random.Generator) -> tuple[int, ...]:
+        """The devices ``pod`` takes on node index ``node``."""
+        request = pod.template.gpu
+        method = self.gpu_selection if request.shares else "best"
+        return select_gpus(method, state.gpu_free[node], request, rng)
+
+
+def cpu_free(state: ClusterState, nodes: NodeIndex) -> np.ndarray:
+    """Millicores free on ``nodes``: int64 (len(nodes),)."""
+    return state.allocatable[nodes, 0] - state.requested[nodes, 0]
+
+
+def gpu_free_total(state: ClusterState, nodes: NodeIndex) -> np.ndarray:
+    """Milli-GPU free on ``nodes`` over all their devices: int64 (len(nodes),)."""
+    return state.gpu_free[nodes].sum(axis=1)
+
+
+def gpu_milli_total(pod: Pod) -> int:
+    """The pod's whole GPU ask in milli-GPU (0 without one)."""
+    return 0 if pod.template.gpu is None else pod.template.gpu.total_milli

@@ -1,0 +1,35 @@
+"""RandomScore: the FGD paper's random baseline.
+
+Each scheduling cycle one candidate node, drawn uniformly, scores 100 and the others 0; a GPU
+pod's device is drawn uniformly too. The draws come from a generator seeded with ``seed``,
+one per cluster state, so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from schedlab.cluster import ClusterState, NodeIndex
+from schedlab.framework.plugin import MAX_NODE_SCORE
+from schedlab.objects import Pod
+from schedlab.plugins.gpu_share import GpuScorePlugin
+
+
+class RandomScore(GpuScorePlugin):
+    """Score: 100 for one uniformly drawn candidate, 0 for the rest."""
+
+    name = "RandomScore"
+    candidate_dependent = True
+
+    def __init__(self, *, seed: int = 0, gpu_selection: str = "random") -> None:
+        super().__init__(gpu_selection=gpu_selection)
+        self.seed = seed
+
+    def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        rng = state.memo.get(("RandomScore", id(self)))
+        if rng is None:
+            rng = state.memo[("RandomScore", id(self))] = np.random.default_rng(self.seed)
+        scores = np.zeros(state.count(nodes), dtype=np.int64)
+        if len(scores):
+            scores[rng.integers(len(scores))] = MAX_NODE_SCORE
+        return scores

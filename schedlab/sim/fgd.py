@@ -1,0 +1,338 @@
+"""The FGD paper's experiment (Weng et al., USENIX ATC '23, Fig. 9): GPU allocation as pods of
+an Alibaba GPU trace arrive, under each placement policy.
+
+The replay follows the paper's simulator (``../shared/reference/fgd-simulator.md``):
+
+* the cluster is the trace's GPU nodes, in an order shuffled by the seed; ties between
+  equally scored nodes go to the first node in that order (the simulator's fork of
+  kube-scheduler picks the smallest node name, and its names carry a seeded random prefix);
+* the pods arrive one at a time in an order shuffled by the seed, then clones drawn uniformly
+  with replacement are appended until the GPU ask reaches ``tune`` times the cluster's GPU
+  capacity (stopping, as the simulator does, when the next clone's per-GPU milli would pass
+  the target); nothing departs; a pod that fits nowhere fails at once;
+* the profile is kube's filters plus ``GpuShare``, with the policy's plugin as the only score
+  (weight 1000), every feasible node scored;
+* typical pods are drawn from the original trace, before shuffling and tuning;
+* after every pod the timeline records arrived and allocated milli-GPU and fragmentation.
+
+The random draws come from numpy generators seeded with the run's seed, not Go's; so runs
+match the paper's statistically, not pod for pod.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from schedlab.errors import InputError
+from schedlab.fragmentation import TypicalPods
+from schedlab.framework.plugin import ScorePlugin
+from schedlab.framework.profile import Profile
+from schedlab.metrics import GpuTimeline
+from schedlab.objects import MILLI_PER_GPU, Pod, Workload
+from schedlab.plugins import (
+    BestFitScore,
+    DotProductScore,
+    FGDScore,
+    GpuClusteringScore,
+    GpuPackingScore,
+    GpuShare,
+    RandomScore,
+    default_profile,
+)
+from schedlab.policies import Greedy
+from schedlab.sim.simulate import simulate
+
+PolicySpec = ScorePlugin | Callable[[int, TypicalPods], ScorePlugin]
+"""A policy of the race: a score plugin, or a function of (seed, typical pods) making one."""
+
+def random_policy(seed: int, typical: TypicalPods) -> ScorePlugin:
+    """The paper's Random, drawing from ``seed``."""
+    return RandomScore(seed=seed)
+
+
+def fgd_policy(seed: int, typical: TypicalPods) -> ScorePlugin:
+    """The paper's FGD, against the trace's ``typical`` pods."""
+    return FGDScore(typical_pods=typical)
+
+
+PAPER_POLICIES: dict[str, PolicySpec] = {
+    "Random": random_policy,
+    "DotProd": DotProductScore(),
+    "GpuClustering": GpuClusteringScore(),
+    "GpuPacking": GpuPackingScore(),
+    "BestFit": BestFitScore(),
+    "FGD": fgd_policy,
+}
+"""The paper's six policies, in its order."""
+SCORE_WEIGHT = 1000
+ARRIVAL_POINTS = (90, 95, 100, 110, 120, 130)
+"""Arrived workload (% of GPU capacity) at which the table reports allocation."""
+DEFAULT_TUNE = 1.3
+
+
+def gpu_ask(pod: Pod) -> int:
+    """The pod's whole GPU ask in milli-GPU."""
+    return 0 if pod.template.gpu is None else pod.template.gpu.total_milli
+
+
+def gpu_capacity_milli(workload: Workload) -> int:
+    """The cluster's GPU capacity in milli-GPU."""
+    return sum(n.gpus for n in workload.nodes) * MILLI_PER_GPU
+
+
+def tune_pods(pods: Sequence[Pod], target_milli: float, rng: np.random.Generator
+              ) -> list[Pod]:
+    """``pods`` (in arrival order) brought to a GPU ask of about ``target_milli``, as the
+    simulator's TunePodsByNodeTotalResource: below the target, clones of pods drawn
+    uniformly (from ``pods`` sorted by name) are appended, named ``<pod>-tuned-<i>``, until
+    the next draw's per-GPU milli would pass the target; above it, pods drawn uniformly are
+    removed until the ask is at most the target."""
+    tuned = list(pods)
+    total = sum(gpu_ask(p) for p in tuned)
+    if total > target_milli:
+        while total > target_milli and tuned:
+            total -= gpu_ask(tuned.pop(int(rng.integers(len(tuned)))))
+        return tuned
+    by_name = sorted(pods, key=lambda p: p.name)
+    while by_name:
+        drawn = by_name[int(rng.integers(len(by_name)))]
+        per_gpu = 0 if drawn.template.gpu is None else drawn.template.gpu.milli
+        if total + per_gpu > target_milli:
+            break
+        total += gpu_ask(drawn)
+        tuned.append(Pod(f"{drawn.name}-tuned-{len(tuned) - len(pods)}", drawn.template,
+                         drawn.owner))
+    return tuned
+
+
+def replay_workload(trace: Workload, seed: int, tune: float = DEFAULT_TUNE) -> Workload:
+    """The workload one run replays: pods sorted by name and shuffled, tuned to ``tune`` ×
+    the GPU capacity, and the nodes in a shuffled order, all drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    by_name = sorted(trace.pods, key=lambda p: p.name)
+    shuffled = [by_name[i] for i in rng.permutation(len(by_name))]
+    pods = tune_pods(shuffled, tune * gpu_capacity_milli(trace), rng) if tune > 0 else shuffled
+    nodes = [trace.nodes[i] for i in rng.permutation(len(trace.nodes))]
+    return Workload(tuple(nodes), tuple(pods), trace.objects)
+
+
+def race_profile(plugin: ScorePlugin) -> Profile:
+    """kube's default filters and ``GpuShare``; ``plugin`` the only score, weight 1000."""
+    filters = default_profile().filters + (GpuShare(),)
+    return Profile(filters, ((plugin, SCORE_WEIGHT),), percentage_of_nodes_to_score=100)
+
+
+@dataclass
+class FgdRun:
+    """One run: the policy's name, the seed, the timeline (``GpuTimeline.frame``) and the
+    wall time of the replay in seconds (placing every pod and recording every metric)."""
+
+    policy: str
+    seed: int
+    timeline: pd.DataFrame
+    seconds: float
+
+
+def run_once(trace: Workload, typical: TypicalPods, name: str, spec: PolicySpec, seed: int,
+             tune: float = DEFAULT_TUNE) -> FgdRun:
+    """Replay ``trace`` once with the policy ``spec`` and ``seed``."""
+    workload = replay_workload(trace, seed, tune)
+    plugin = spec if isinstance(spec, ScorePlugin) else spec(seed, typical)
+    timeline = GpuTimeline(typical)
+    start = time.perf_counter()
+    simulate(workload, Greedy(race_profile(plugin), tie_break="first"), seed, observe=timeline)
+    return FgdRun(name, seed, timeline.frame(), time.perf_counter() - start)
+
+
+def allocation_at(timeline: pd.DataFrame, capacity_milli: int,
+                  points: Sequence[int] = ARRIVAL_POINTS) -> dict[int, float]:
+    """GPU allocation (% of capacity) at each arrived workload in ``points`` (%), as the
+    paper's analysis: the mean over the pods whose arrived workload rounds to the point, or
+    to a point 1 away when none does; NaN past the end of the run."""
+    arrived = np.round(100 * timeline["arrived_gpu_milli"].to_numpy() / capacity_milli)
+    allocated = 100 * timeline["used_gpu_milli"].to_numpy() / capacity_milli
+    found = {}
+    for point in points:
+        at = arrived == point
+        if not at.any():
+            at = np.abs(arrived - point) <= 1
+        found[point] = float(allocated[at].mean()) if at.any() else float("nan")
+    return found
+
+
+def _spread(values: Sequence[float]) -> dict[str, float]:
+    return {"median": float(np.median(values)), "min": float(np.min(values)),
+            "max": float(np.max(values))}
+
+
+def summarize_runs(runs: Sequence[FgdRun], capacity_milli: int) -> dict[str, Any]:
+    """Per policy: GPU allocation and unallocated GPU % at each arrival point (median, min
+    and max over seeds) and seconds per run (median, max)."""
+    summary: dict[str, Any] = {}
+    for name in dict.fromkeys(r.policy for r in runs):
+        mine = [r for r in runs if r.policy == name]
+        at = [allocation_at(r.timeline, capacity_milli) for r in mine]
+        summary[name] = {
+            "allocation_pct": {str(p): _spread([a[p] for a in at]) for p in ARRIVAL_POINTS},
+            "unallocated_gpu_pct": {str(p): _spread([100 - a[p] for a in at])
+                                    for p in ARRIVAL_POINTS},
+            "seconds_per_run": {"median": float(np.median([r.seconds for r in mine])),
+                                "max": float(max(r.seconds for r in mine))},
+            "pods": int(len(mine[0].timeline)),
+            "seeds": [r.seed for r in mine],
+        }
+    return summary
+
+
+_LOADED: dict[tuple[str, str], tuple[Workload, TypicalPods]] = {}
+
+
+def load_race(trace_dir: str | os.PathLike[str], workload: str) -> tuple[Workload, TypicalPods]:
+    """The trace's GPU nodes and ``workload``'s pods, with its typical pods (cached)."""
+    from schedlab.traces.alibaba import load_trace
+
+    key = (str(trace_dir), workload)
+    if key not in _LOADED:
+        trace = load_trace(trace_dir, workload)
+        _LOADED[key] = (trace, TypicalPods.of(trace.pods))
+    return _LOADED[key]
+
+
+def _run_job(trace_dir: str, workload: str, name: str, spec: PolicySpec, seed: int,
+             tune: float) -> FgdRun:
+    trace, typical = load_race(trace_dir, workload)
+    return run_once(trace, typical, name, spec, seed, tune)
+
+
+def run_race(trace_dir: str | os.PathLike[str], workload: str = "default",
+             policies: Mapping[str, PolicySpec] | None = None,
+             seeds: Sequence[int] = range(42, 52), tune: float = DEFAULT_TUNE, jobs: int = 1,
+             on_run: Callable[[FgdRun], None] | None = None) -> list[FgdRun]:
+    """Every policy (the paper's six by default) with every seed on ``workload`` of the
+    trace in ``trace_dir``, in ``jobs`` processes; ``on_run`` sees each run as it ends.
+    Runs come back in (policy, seed) order whatever ``jobs`` is."""
+    policies = dict(PAPER_POLICIES if policies is None else policies)
+    load_race(trace_dir, workload)  # fail early, in this process, on a bad trace
+    tasks = [(str(trace_dir), workload, name, spec, seed, tune)
+             for name, spec in policies.items() for seed in seeds]
+    if jobs <= 1:
+        runs = []
+        for task in tasks:
+            runs.append(_run_job(*task))
+            if on_run is not None:
+                on_run(runs[-1])
+        return runs
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_run_job, *task) for task in tasks]
+        for future in futures:
+            if on_run is not None:
+                on_run(future.result())
+        return [f.result() for f in futures]
+
+
+def race_policies(names: Sequence[str] | None) -> dict[str, PolicySpec]:
+    """Policies by name: the paper's six (all of them for None or an empty list), or any
+    registered score plugin (made with its defaults)."""
+    from schedlab.framework.profile import PLUGINS
+
+    if not names:
+        return dict(PAPER_POLICIES)
+    found: dict[str, PolicySpec] = {}
+    for name in names:
+        if name in PAPER_POLICIES:
+            found[name] = PAPER_POLICIES[name]
+        elif isinstance(PLUGINS.get(name), type) and issubclass(PLUGINS[name], ScorePlugin):
+            found[name] = PLUGINS[name]()
+        else:
+            raise InputError("--policy", "name", name,
+                             f"one of {', '.join(PAPER_POLICIES)} or a registered score plugin")
+    return found
+
+
+def write_race(runs: Sequence[FgdRun], out: str | os.PathLike[str],
+               parameters: Mapping[str, Any]) -> str:
+    """Save the race in ``out``: ``timelines/<policy>-seed<seed>.parquet`` per run,
+    ``summary.json`` (parameters, machine, versions, per-policy figures) and
+    ``allocation.png``; returns the printed table and where the files went."""
+    from schedlab.report import machine, versions, write_atomic, write_json
+
+    out = Path(out)
+    capacity = parameters.get("gpu_capacity_milli") or _capacity(parameters)
+    for run in runs:
+        write_atomic(out / "timelines" / f"{run.policy}-seed{run.seed}.parquet",
+                     lambda tmp, run=run: run.timeline.to_parquet(tmp, index=False))
+    summary = summarize_runs(runs, capacity)
+    write_json(out / "summary.json", {
+        "parameters": {**parameters, "gpu_capacity_milli": capacity},
+        "machine": machine(), "versions": versions(), "policies": summary})
+    plot_race(runs, capacity, out / "allocation.png")
+    return (f"{race_table(summary)}\n"
+            f"saved {len(runs)} timelines in {out / 'timelines'}, {out / 'summary.json'} and "
+            f"{out / 'allocation.png'}")
+
+
+def _capacity(parameters: Mapping[str, Any]) -> int:
+    trace, _ = load_race(parameters["trace_dir"], parameters["workload"])
+    return gpu_capacity_milli(trace)
+
+
+def race_table(summary: Mapping[str, Any]) -> str:
+    """The printed table: per policy and arrival point, the median GPU allocation and
+    unallocated GPU % with their min–max over seeds, and seconds per run."""
+    from schedlab.report import table
+
+    rows = []
+    for name, figures in summary.items():
+        for point in ARRIVAL_POINTS:
+            alloc = figures["allocation_pct"][str(point)]
+            unalloc = figures["unallocated_gpu_pct"][str(point)]
+            rows.append([name, f"{point}%", f"{alloc['median']:.2f}%",
+                         f"{unalloc['median']:.2f}%",
+                         f"{unalloc['min']:.2f}–{unalloc['max']:.2f}"])
+        seconds = figures["seconds_per_run"]
+        rows.append([name, "s/run", f"{seconds['median']:.2f}", f"max {seconds['max']:.2f}", ""])
+    header = ["policy", "arrived", "GPU alloc", "unalloc GPU", "unalloc min–max"]
+    return table(rows, header)
+
+
+def plot_race(runs: Sequence[FgdRun], capacity_milli: int, path: str | os.PathLike[str]
+              ) -> None:
+    """A PNG of unallocated GPU % against arrived workload % per policy (the shape of the
+    paper's Fig. 9a): the median over seeds, shaded between the min and the max."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from schedlab.report import write_atomic
+
+    points = list(range(70, 131))
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    for name in dict.fromkeys(r.policy for r in runs):
+        curves = np.array([list(allocation_at(r.timeline, capacity_milli, points).values())
+                           for r in runs if r.policy == name])
+        unallocated = 100 - curves
+        with warnings.catch_warnings():  # points past the end of every run are NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ax.plot(points, np.nanmedian(unallocated, axis=0), label=name)
+            ax.fill_between(points, np.nanmin(unallocated, axis=0),
+                            np.nanmax(unallocated, axis=0), alpha=0.2)
+    ax.set_xlim(75, 130)
+    ax.set_ylim(0, 25)
+    ax.set_xlabel("Arrived workload (% of GPU capacity)")
+    ax.set_ylabel("Unallocated GPU (%)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", metadata={"Software": None}))
+    plt.close(fig)
