@@ -63,8 +63,9 @@ class TypicalPods:
     @classmethod
     def of(cls, pods: Iterable[Pod], coverage_pct: float = DEFAULT_COVERAGE_PCT) -> TypicalPods:
         """The most frequent shapes of ``pods`` that together cover ``coverage_pct`` % of
-        them (ties in frequency in order of first appearance), as the FGD simulator's
-        GetTypicalPods with CPU-only pods included."""
+        them, as the FGD simulator's GetTypicalPods with CPU-only pods included: equally
+        frequent shapes are ordered by larger cpu, then milli per GPU, GPU count and models
+        (joined by "|")."""
         if not 0 < coverage_pct <= 100:
             raise SchedlabError(f"typical pods: coverage {coverage_pct!r} is not in (0, 100]")
         tally = Counter(shape_of(p) for p in pods)
@@ -73,7 +74,11 @@ class TypicalPods:
         total = sum(tally.values())
         kept: list[tuple[tuple[int, int, int, frozenset[str]], int]] = []
         covered = 0
-        for shape, count in tally.most_common():
+        def rank(item: tuple[tuple[int, int, int, frozenset[str]], int]) -> tuple:
+            (cpu, count, milli, models), pods_of_shape = item
+            return pods_of_shape, cpu, milli, count, "|".join(sorted(models))
+
+        for shape, count in sorted(tally.items(), key=rank, reverse=True):
             kept.append((shape, count))
             covered += count
             if covered * 100 >= coverage_pct * total:

@@ -40,8 +40,9 @@ class GpuPackingScore(GpuScorePlugin):
         if not request.shares:  # whole GPUs: the devices taken are fully free ones
             on_used = max(FREE_ON_USED_CEILING - request.count, FREE_ON_USED_FLOOR)
             return np.where(fully_free == devices, idle, on_used)
-        tightest = np.where(free >= request.milli, free, MILLI_PER_GPU + 1).min(axis=1)
+        no_room = MILLI_PER_GPU + 1
+        tightest = np.where(free >= request.milli, free, no_room).min(axis=1, initial=no_room)
         shared = np.maximum(MAX_NODE_SCORE - (tightest * 100 // MILLI_PER_GPU) // 10,
                             SHARED_FLOOR)
         used = np.where(tightest == MILLI_PER_GPU, FREE_ON_USED_CEILING - 1, shared)
-        return np.where(fully_free == devices, idle, np.where(tightest > MILLI_PER_GPU, 0, used))
+        return np.where(fully_free == devices, idle, np.where(tightest == no_room, 0, used))
