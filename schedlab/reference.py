@@ -16,6 +16,14 @@ Two levels:
   pods); PodTopologySpread keeps its counts per constraint, as v1.33 does (kubernetes#129067);
 - one node (the per-node plugins only, whose answers depend on that node alone):
   ``filter_node``, ``score_node`` and ``normalize``.
+
+The FGD paper's GPU plugins (GpuShare, FGDScore, BestFitScore, GpuPackingScore,
+GpuClusteringScore, DotProductScore) follow the Go code of its simulator
+(hkust-adsl/kubernetes-scheduler-simulator). Where that code returns an Error status (a node
+of a GPU model the pod does not allow, a pod whose devices or cpu do not fit where the score
+needs them to) or panics, the scheduling cycle fails in Go and no score is defined: the
+reference's score is None there (``score_node``, ``score_candidates``), and a normalised
+list with such a node is all None. RandomScore has no reference.
 """
 
 from __future__ import annotations
@@ -28,12 +36,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from schedlab import matching, resources
+from schedlab.errors import SchedlabError
 from schedlab.framework.cycle import num_feasible_nodes_to_find
 from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Plugin, ScorePlugin
 from schedlab.framework.profile import Profile
 from schedlab.objects import (
     HOSTNAME_KEY,
+    MILLI_PER_GPU,
     ApiObjects,
+    GpuRequest,
     LabelSelector,
     Node,
     Pod,
@@ -45,6 +56,12 @@ from schedlab.objects import (
     Workload,
 )
 from schedlab.plugins import (
+    BestFitScore,
+    DotProductScore,
+    FGDScore,
+    GpuClusteringScore,
+    GpuPackingScore,
+    GpuShare,
     NodeAffinity,
     NodeName,
     NodeResourcesBalancedAllocation,
@@ -81,8 +98,10 @@ def _preferred(affinity: PodAffinity | None) -> tuple[WeightedPodAffinityTerm, .
 class NodeInfo:
     """One node and what is bound to it (kube's NodeInfo): the bound pods in bind order,
     those with pod (anti-)affinity and those with required anti-affinity (kube's
-    PodsWithAffinity and PodsWithRequiredAntiAffinity), and the summed real and non-zero
-    requests per resource name."""
+    PodsWithAffinity and PodsWithRequiredAntiAffinity), the summed real and non-zero
+    requests per resource name, and the milli-GPU free on each GPU device (``gpu_free``,
+    1000 each initially) with the devices each bound GPU pod holds (``gpus_of``, by pod key).
+    """
 
     node: Node
     requested: dict[str, int] = field(default_factory=dict)
@@ -90,9 +109,48 @@ class NodeInfo:
     pods: list[Pod] = field(default_factory=list)
     pods_with_affinity: list[Pod] = field(default_factory=list)
     pods_with_required_anti_affinity: list[Pod] = field(default_factory=list)
+    gpu_free: list[int] = field(default_factory=list)
+    gpus_of: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.gpu_free:
+            self.gpu_free = [MILLI_PER_GPU] * self.node.gpus
+
+    def gpu_accessible(self, models: frozenset[str]) -> bool:
+        """The node has GPUs and their model is one of ``models`` (any, if empty)."""
+        return self.node.gpus > 0 and (not models or self.node.gpu_model in models)
+
+    def best_gpus(self, request: GpuRequest) -> list[int] | None:
+        """The devices a GPU ask takes here by the simulator's "best" rule (None if it does
+        not fit): a sharing pod the device with the least free milli that is enough, the
+        lowest index among equals; a whole-GPU pod the lowest-index fully free devices."""
+        if not self.gpu_accessible(request.models):
+            return None
+        if request.shares:
+            best = None
+            for g, free in enumerate(self.gpu_free):
+                if free >= request.milli and (best is None or free < self.gpu_free[best]):
+                    best = g
+            return None if best is None else [best]
+        chosen = [g for g, free in enumerate(self.gpu_free) if free == MILLI_PER_GPU]
+        return chosen[: request.count] if len(chosen) >= request.count else None
 
     def add(self, pod: Pod, sign: int = 1) -> None:
-        """Bind ``pod`` here (``sign`` -1: unbind it)."""
+        """Bind ``pod`` here (``sign`` -1: unbind it). A GPU pod takes its devices by the
+        "best" rule (as ``ClusterState.bind`` does by default); SchedlabError if they do not
+        fit."""
+        request = pod.template.gpu
+        if request is not None:
+            if sign > 0:
+                gpus = self.best_gpus(request)
+                if gpus is None:
+                    raise SchedlabError(f"pod {pod.key}: its GPU ask does not fit node "
+                                        f"{self.node.name} (free {self.gpu_free})")
+                self.gpus_of[pod.key] = gpus
+            else:
+                gpus = self.gpus_of.pop(pod.key)
+            for g in gpus:
+                self.gpu_free[g] -= sign * request.milli
         for total, amounts in ((self.requested, pod.template.requests),
                                (self.nonzero_requested, pod.template.nonzero_requests)):
             for name, amount in amounts.items():
@@ -561,6 +619,233 @@ def _pts_score(plugin: PodTopologySpread, pod: Pod, infos: Sequence[NodeInfo],
     return raw, scores
 
 
+# ---------------------------------------------------------------------------- GPU plugins
+# The FGD paper's simulator (hkust-adsl/kubernetes-scheduler-simulator, pkg/simulator/plugin
+# and pkg/utils/frag.go). It reads a pod's cpu as its non-zero request and a node's free cpu
+# as allocatable minus the real requests bound; memory plays no part. None: Go's Score
+# returns an Error status or panics (no score is defined; the cycle fails).
+REASON_GPU_MODEL = "node(s) didn't have GPUs of an allowed model"
+REASON_GPU_INSUFFICIENT = "Insufficient GPU"
+MAX_SPEC_CPU, MAX_SPEC_GPU = 128_000, 8_000
+
+
+def _pod_cpu(pod: Pod) -> int:
+    return pod.template.nonzero_requests.get(resources.CPU, 0)
+
+
+def _cpu_left(info: NodeInfo) -> int:
+    return info.node.allocatable.get(resources.CPU, 0) - info.requested.get(resources.CPU, 0)
+
+
+def _pod_models(pod: Pod) -> frozenset[str]:
+    gpu = pod.template.gpu
+    return frozenset() if gpu is None else gpu.models
+
+
+def _accessible(node: Node, models: frozenset[str]) -> bool:
+    """IsNodeAccessibleToPodByType: any node if the pod names no model, else a node whose
+    model it names (a node without GPUs has none)."""
+    return not models or (node.gpus > 0 and node.gpu_model in models)
+
+
+def _gpu_share_filter(plugin: GpuShare, pod: Pod, info: NodeInfo) -> list[str]:
+    request = pod.template.gpu
+    if request is None:
+        return []
+    if not info.gpu_accessible(request.models):
+        return [REASON_GPU_MODEL]
+    room = sum(1 for free in info.gpu_free if free >= request.milli)
+    return [REASON_GPU_INSUFFICIENT] if room < request.count else []
+
+
+Shape = tuple[int, int, int, frozenset[str], int]
+"""A typical pod: (cpu milli, GPU count, milli per GPU, models, count of pods)."""
+
+
+def _typical_shapes(plugin: FGDScore) -> list[Shape]:
+    typical = plugin.typical_pods
+    if typical is None:
+        raise ValueError("the reference of FGDScore needs explicit typical_pods")
+    return [(int(typical.cpu_milli[t]), int(typical.gpu_count[t]), int(typical.gpu_milli[t]),
+             typical.models[t], int(typical.counts[t])) for t in range(len(typical.counts))]
+
+
+def _frag(node: Node, cpu_left: int, gpu_free: list[int], shapes: list[Shape]) -> int:
+    """NodeGpuShareFragAmountScore times the typical pods' total count (exact): for each
+    typical pod, the node's idle milli-GPU unless the pod fits (Q3), then only the milli on
+    devices with less than its ask."""
+    total_left = sum(gpu_free)
+    frag = 0
+    for cpu, count, milli, models, weight in shapes:
+        if milli == 0:  # XL / XR: a CPU pod uses no GPU
+            frag += weight * total_left
+            continue
+        if not _accessible(node, models):  # NoAccess
+            frag += weight * total_left
+            continue
+        can_host = False  # CanNodeHostPodOnGpuMemory
+        need = count
+        for left in gpu_free:
+            if left >= milli:
+                need -= 1
+                if need <= 0:
+                    can_host = True
+                    break
+        if can_host and cpu_left >= cpu:  # Q3: the devices it cannot use are Q2
+            frag += weight * sum(left for left in gpu_free if left < milli)
+        else:  # Q1, Q2, Q4
+            frag += weight * total_left
+    return frag
+
+
+def _sigmoid_score(gain_scaled: int, total: int) -> int:
+    x = gain_scaled / total / 1000.0
+    return int(1.0 / (1.0 + math.exp(-x)) * MAX_NODE_SCORE)
+
+
+def _fgd_score(plugin: FGDScore, pod: Pod, info: NodeInfo) -> int | None:
+    shapes = _typical_shapes(plugin)
+    total = sum(s[4] for s in shapes)
+    if not pod.template.requests:  # PodRequestsAndLimits is empty
+        return MAX_NODE_SCORE
+    node = info.node
+    if not _accessible(node, _pod_models(pod)):
+        return None
+    cpu, cpu_left, free = _pod_cpu(pod), _cpu_left(info), info.gpu_free
+    before = _frag(node, cpu_left, free, shapes)
+    request = pod.template.gpu
+    if request is not None and request.shares:
+        score = None
+        for g in range(len(free)):
+            if free[g] >= request.milli:
+                after_free = list(free)
+                after_free[g] -= request.milli
+                after = _frag(node, cpu_left - cpu, after_free, shapes)
+                option = _sigmoid_score(before - after, total)
+                if score is None or option > score:
+                    score = option
+        return 0 if score is None else score
+    count = 0 if request is None else request.count
+    # NodeResource.Sub: unchanged if the cpu or the device count is short; else the cpu,
+    # and the devices with room in ascending order of free milli (stable).
+    after_cpu, after_free = cpu_left, list(free)
+    if not (cpu_left < cpu or node.gpus < count):
+        after_cpu = cpu_left - cpu
+        need = count
+        for g in sorted(range(len(after_free)), key=lambda i: after_free[i]):
+            if need <= 0:
+                break
+            if after_free[g] >= request.milli:
+                after_free[g] -= request.milli
+                need -= 1
+    if count and sum(1 for left in free if left == MILLI_PER_GPU) < count:
+        return None  # AllocateExclusiveGpuId panics
+    return _sigmoid_score(before - _frag(node, after_cpu, after_free, shapes), total)
+
+
+def _gpu_total(pod: Pod) -> int:
+    gpu = pod.template.gpu
+    return 0 if gpu is None else gpu.count * gpu.milli
+
+
+def _best_fit_score(plugin: BestFitScore, pod: Pod, info: NodeInfo) -> int | None:
+    if not _accessible(info.node, _pod_models(pod)):
+        return None
+    free_vec = [float(_cpu_left(info)), float(sum(info.gpu_free))]
+    req_vec = [float(_pod_cpu(pod)), float(_gpu_total(pod))]
+    max_spec = [float(MAX_SPEC_CPU), float(MAX_SPEC_GPU)]
+    score = 0.0
+    for free, req, spec in zip(free_vec, req_vec, max_spec, strict=True):
+        if free < req:
+            return None  # "free resource not enough": -1, an Error status
+        score += (free - req) / spec * 0.5
+    return int((1.0 - score) * float(MAX_NODE_SCORE))
+
+
+def _min_max_normalize(scores: list[int | None]) -> list[int | None]:
+    """The simulator's NormalizeScore: min-max to [0, 100], all 0 when all are equal."""
+    if any(s is None for s in scores):
+        return [None] * len(scores)
+    highest, lowest = -INT64_MAX, INT64_MAX
+    for s in scores:
+        highest = max(highest, s)
+        lowest = min(lowest, s)
+    old_range = highest - lowest
+    return [0 if old_range == 0 else _go_div((s - lowest) * MAX_NODE_SCORE, old_range)
+            for s in scores]
+
+
+def _gpu_packing_score(plugin: GpuPackingScore, pod: Pod, info: NodeInfo) -> int | None:
+    request = pod.template.gpu
+    if request is None:
+        return 0
+    if not _accessible(info.node, request.models):
+        return None
+    free = info.gpu_free
+    fully_free = sum(1 for left in free if left == MILLI_PER_GPU)
+    if fully_free == info.node.gpus:  # case 3: an idle node
+        return max(MAX_NODE_SCORE // 3 - fully_free, fully_free)
+    need, fully_free_to_use, to_use = request.count, 0, []
+    for g in sorted(range(len(free)), key=lambda i: free[i]):
+        if need == 0:
+            break
+        if request.milli <= free[g]:
+            need -= 1
+            to_use.append(g)
+            if free[g] == MILLI_PER_GPU:
+                fully_free_to_use += 1
+    if need != 0:
+        return None  # "failed to allocate gpu resource": an Error status
+    if fully_free_to_use > 0:  # case 2: fully free devices of a used node
+        return max(MAX_NODE_SCORE // 2 - fully_free_to_use, MAX_NODE_SCORE // 3)
+    ratio = 0  # case 1: shared devices only
+    for g in to_use:
+        ratio += free[g] * 100 // MILLI_PER_GPU
+    return max(MAX_NODE_SCORE - ratio // 10, MAX_NODE_SCORE // 2)
+
+
+def _gpu_tag(request: GpuRequest) -> str:
+    """GetGpuAffinityFromPodAnnotation: "share-gpu" or "<count>-gpu"."""
+    return "share-gpu" if request.shares else f"{request.count}-gpu"
+
+
+def _gpu_clustering_score(plugin: GpuClusteringScore, pod: Pod, info: NodeInfo
+                          ) -> int | None:
+    request = pod.template.gpu
+    if not _accessible(info.node, _pod_models(pod)):
+        return None  # GetNodeResourceAndPodResourceViaHandle gives nil
+    if request is None:
+        return 0
+    affinity: dict[str, int] = {}
+    for bound in info.pods:
+        if bound.template.gpu is not None:
+            tag = _gpu_tag(bound.template.gpu)
+            affinity[tag] = affinity.get(tag, 0) + 1
+    quarter = MAX_NODE_SCORE // 4
+    base = _go_div(quarter * (MAX_SPEC_GPU - sum(info.gpu_free)), MAX_SPEC_GPU)
+    if affinity.get(_gpu_tag(request), 0) > 0:
+        if len(affinity) == 1:
+            return base + MAX_NODE_SCORE * 3 // 4
+        return base + MAX_NODE_SCORE * 2 // 4
+    if len(affinity) == 0:
+        return base + MAX_NODE_SCORE // 4
+    return base
+
+
+def _dot_product_score(plugin: DotProductScore, pod: Pod, info: NodeInfo) -> int:
+    cpu, cpu_left = _pod_cpu(pod), _cpu_left(info)
+    if cpu_left < cpu:
+        return 0  # no match group: MinNodeScore
+    node_vec = [float(cpu_left) / float(MAX_SPEC_CPU),
+                float(sum(info.gpu_free)) / float(MAX_SPEC_GPU)]
+    pod_vec = [float(cpu) / float(MAX_SPEC_CPU), float(_gpu_total(pod)) / float(MAX_SPEC_GPU)]
+    inner = 0.0
+    for a, b in zip(node_vec, pod_vec, strict=True):
+        inner += a * b
+    score = 1 - inner / float(len(pod_vec))
+    return int(float(MAX_NODE_SCORE) * score)
+
+
 # ---------------------------------------------------------------------------- dispatch
 FILTERS: dict[type, Callable[..., list[str]]] = {
     NodeUnschedulable: _unschedulable_filter,
@@ -568,6 +853,7 @@ FILTERS: dict[type, Callable[..., list[str]]] = {
     TaintToleration: _taint_filter,
     NodeAffinity: _affinity_filter,
     NodeResourcesFit: _fit_filter,
+    GpuShare: _gpu_share_filter,
 }
 """Per-node filters: (plugin, pod, NodeInfo) -> reasons."""
 SCORES: dict[type, Callable[..., int]] = {
@@ -575,11 +861,17 @@ SCORES: dict[type, Callable[..., int]] = {
     NodeAffinity: _affinity_score,
     NodeResourcesFit: _fit_score,
     NodeResourcesBalancedAllocation: _balanced_score,
+    FGDScore: _fgd_score,
+    BestFitScore: _best_fit_score,
+    GpuPackingScore: _gpu_packing_score,
+    GpuClusteringScore: _gpu_clustering_score,
+    DotProductScore: _dot_product_score,
 }
-"""Per-node scores: (plugin, pod, NodeInfo) -> raw score."""
-NORMALIZERS: dict[type, Callable[[list[int]], list[int]]] = {
+"""Per-node scores: (plugin, pod, NodeInfo) -> raw score (None: Go's Score fails there)."""
+NORMALIZERS: dict[type, Callable[[list[int | None]], list[int | None]]] = {
     TaintToleration: lambda s: _default_normalize(s, reverse=True),
     NodeAffinity: lambda s: _default_normalize(s, reverse=False),
+    BestFitScore: _min_max_normalize,
 }
 CYCLE_FILTERS: dict[type, Callable[..., NodeFilter]] = {
     InterPodAffinity: _ipa_pre_filter,
@@ -642,10 +934,11 @@ def filter_all(plugin: FilterPlugin, pod: Pod, infos: Sequence[NodeInfo],
 
 def score_candidates(plugin: ScorePlugin, pod: Pod, infos: Sequence[NodeInfo],
                      candidates: Sequence[int], objects: ApiObjects = NO_OBJECTS
-                     ) -> tuple[list[int], list[int]] | None:
+                     ) -> tuple[list[int | None], list[int | None]] | None:
     """``plugin``'s raw and normalised scores of ``pod`` on the ``candidates`` (indices into
     ``infos``, the nodes that passed the filters), normalised over exactly those; None when
-    the plugin skips the pod (its PreScore returns Skip: it contributes 0 to every node)."""
+    the plugin skips the pod (its PreScore returns Skip: it contributes 0 to every node).
+    A GPU plugin's score is None on a node where Go's Score fails (see the module doc)."""
     cycle = _find(CYCLE_SCORES, plugin)
     if cycle is not None:
         return cycle(plugin, pod, infos, candidates, objects)
@@ -658,12 +951,13 @@ def filter_node(plugin: FilterPlugin, pod: Pod, info: NodeInfo) -> list[str]:
     return _lookup(FILTERS, plugin)(plugin, pod, info)
 
 
-def score_node(plugin: ScorePlugin, pod: Pod, info: NodeInfo) -> int:
-    """A per-node ``plugin``'s raw score of ``pod`` on one node."""
+def score_node(plugin: ScorePlugin, pod: Pod, info: NodeInfo) -> int | None:
+    """A per-node ``plugin``'s raw score of ``pod`` on one node (None where Go's Score
+    fails, for the GPU plugins)."""
     return _lookup(SCORES, plugin)(plugin, pod, info)
 
 
-def normalize(plugin: ScorePlugin, scores: list[int]) -> list[int]:
+def normalize(plugin: ScorePlugin, scores: list[int | None]) -> list[int | None]:
     """A per-node ``plugin``'s normalisation over the candidates' raw scores (identity if
     it has none)."""
     return _lookup(NORMALIZERS, plugin)(scores) if plugin.normalize_score is not None else scores
@@ -704,7 +998,7 @@ class ReferenceScheduler:
             if scored is None:
                 continue
             for j, s in enumerate(scored[1]):
-                totals[j] += s * weight
+                totals[j] += (s or 0) * weight  # None (Go's Score failed): MinNodeScore
         return totals
 
     def _greedy(self, pod: Pod) -> int | None:

@@ -50,6 +50,8 @@ class FGDScore(GpuScorePlugin):
         return Fragmentation.of(state, typical)
 
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        if not pod.template.requests:  # as the simulator: a pod asking nothing scores 100
+            return np.full(state.count(nodes), MAX_NODE_SCORE, dtype=np.int64)
         fragmentation = self.fragmentation(state)
         request = pod.template.gpu
         if request is not None and request.shares:
@@ -59,7 +61,8 @@ class FGDScore(GpuScorePlugin):
         after = NodeParts(parts.below, parts.fitting - taken,
                           parts.idle - taken * MILLI_PER_GPU, parts.cpu_free - cpu_milli(pod))
         gain = fragmentation.scaled[nodes] - fragmentation.amounts(after, nodes)
-        return sigmoid_score(gain / fragmentation.typical.total)
+        # the simulator leaves a node short of the pod's (non-zero) cpu unchanged: gain 0
+        return sigmoid_score(np.where(after.cpu_free < 0, 0, gain) / fragmentation.typical.total)
 
     def _sharing_scores(self, state: ClusterState, fragmentation: Fragmentation, pod: Pod,
                         nodes: NodeIndex) -> np.ndarray:

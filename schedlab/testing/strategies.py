@@ -32,6 +32,7 @@ from schedlab.objects import (
     TAINT_EFFECTS,
     ApiObjects,
     Container,
+    GpuRequest,
     LabelSelector,
     LabelSelectorRequirement,
     Node,
@@ -117,6 +118,15 @@ _DEFAULT_MAX = {resources.CPU: 16_000, resources.MEMORY: 32 * GiB,
 _CONTAINER_MAX = {resources.CPU: 2_000, resources.MEMORY: 4 * GiB,
                   resources.EPHEMERAL_STORAGE: 8 * GiB}
 _EXTENDED_MAX = 8
+GPU_MODELS: tuple[str, ...] = ("A10", "T4", "V100")
+"""The GPU models of generated GPU nodes (``nodes(gpus=True)``)."""
+ABSENT_GPU_MODEL = "H100"
+"""A GPU model pods sometimes ask for and no node has."""
+SHARING_MILLI: tuple[int, ...] = (50, 100, 250, 500, 810, 999)
+"""Milli-GPU asks of generated sharing pods."""
+WHOLE_GPU_COUNTS: tuple[int, ...] = (1, 2, 4, 8)
+"""GPU counts of generated whole-GPU pods."""
+_NODE_GPU_COUNTS = st.sampled_from(WHOLE_GPU_COUNTS) | st.integers(1, 8)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -304,7 +314,7 @@ def node_affinities(
 
 @st.composite
 def nodes(draw: st.DrawFn, name: str | None = None, *,
-          extended_resource: str | None = GPU) -> Node:
+          extended_resource: str | None = GPU, gpus: bool = False) -> Node:
     """A ``Node`` named ``name`` (default: one of ``NODE_NAMES``).
 
     Allocatable: cpu and memory (usually at least 1 cpu and 2Gi, sometimes less), usually
@@ -314,7 +324,9 @@ def nodes(draw: st.DrawFn, name: str | None = None, *,
     ``kubernetes.io/hostname`` = the name, usually a zone (about three nodes in four, so
     spreading and affinity have zones to count and some nodes lack the key), and half the time
     each a disk type and the numeric ``RANK``. A third of the nodes have 1–2 taints with any effect;
-    about one node in six is unschedulable.
+    about one node in six is unschedulable. With ``gpus``, two nodes in three have 1..8 GPU
+    devices (often 1, 2, 4 or 8) of one of ``GPU_MODELS`` (without it, none: the draws are
+    those of before GPUs existed).
     """
     name = draw(_sampled(NODE_NAMES)) if name is None else name
     allocatable = {}
@@ -337,7 +349,11 @@ def nodes(draw: st.DrawFn, name: str | None = None, *,
     if _one_in(draw, 3):
         node_taints = draw(st.lists(taints(), min_size=1, max_size=2,
                                     unique_by=lambda t: (t.key, t.effect)))
-    return Node(name, allocatable, labels, tuple(node_taints), _one_in(draw, 6))
+    unschedulable = _one_in(draw, 6)
+    n_gpus, model = 0, ""
+    if gpus and not _one_in(draw, 3):
+        n_gpus, model = draw(_NODE_GPU_COUNTS), draw(_sampled(GPU_MODELS))
+    return Node(name, allocatable, labels, tuple(node_taints), unschedulable, n_gpus, model)
 
 
 _REQUEST_KINDS = {resources.CPU: ("absent", "zero", "some", "some"),
@@ -622,6 +638,29 @@ def api_objects(draw: st.DrawFn, namespaces: Sequence[str] = NAMESPACES) -> ApiO
 _ZERO_REQUESTS = st.sampled_from(({}, {resources.CPU: 0}, {resources.MEMORY: 0}))
 
 
+def _draw_gpu_request(draw: st.DrawFn, models: Sequence[str]) -> GpuRequest:
+    if draw(st.booleans()):
+        count, milli = 1, draw(_sampled(SHARING_MILLI))
+    else:
+        count, milli = draw(_sampled(WHOLE_GPU_COUNTS)), 1000
+    allowed: frozenset[str] = frozenset()
+    if _one_in(draw, 3):
+        if _one_in(draw, 6):
+            allowed = frozenset((ABSENT_GPU_MODEL,))
+        else:
+            allowed = frozenset(draw(st.lists(_sampled(tuple(models)), min_size=1,
+                                              max_size=2, unique=True)))
+    return GpuRequest(count, milli, allowed)
+
+
+@st.composite
+def gpu_requests(draw: st.DrawFn, models: Sequence[str] = GPU_MODELS) -> GpuRequest:
+    """A ``GpuRequest``: half sharing (one GPU, milli from ``SHARING_MILLI``), half whole
+    GPUs (count from ``WHOLE_GPU_COUNTS``); a third name 1–2 of ``models`` (one in six of
+    those only ``ABSENT_GPU_MODEL``, which no node has), the others any model."""
+    return _draw_gpu_request(draw, models)
+
+
 @st.composite
 def pod_templates(
     draw: st.DrawFn,
@@ -634,6 +673,7 @@ def pod_templates(
     with_node_name: bool = False,
     allow_invalid: bool = False,
     with_pod_affinity: bool = True,
+    gpus: bool = False,
 ) -> PodTemplate:
     """A pending ``PodTemplate``.
 
@@ -654,8 +694,11 @@ def pod_templates(
     taint. With ``with_node_name`` it sometimes names a node (one of ``node_names`` or a
     missing one), as spec.nodeName, for the NodeName plugin. ``allow_invalid`` lets the
     affinity hold requirements Kubernetes' parser refuses (see
-    ``node_selector_requirements``).
+    ``node_selector_requirements``). With ``gpus``, half the pods (best-effort ones too) have
+    a GPU ask (see ``gpu_requests``); without it none, and the draws are those of before
+    GPUs existed.
     """
+    gpu = _draw_gpu_request(draw, GPU_MODELS) if gpus and draw(st.booleans()) else None
     namespace = _draw_namespace(draw)
     labels = _draw_pod_labels(draw)
     pod_affinity = anti_affinity = None
@@ -670,7 +713,7 @@ def pod_templates(
         return PodTemplate(namespace=namespace, labels=labels, containers=tuple(containers),
                            tolerations=tuple(draw(st.lists(tolerations(taints), max_size=2))),
                            pod_affinity=pod_affinity, pod_anti_affinity=anti_affinity,
-                           topology_spread_constraints=spread)
+                           topology_spread_constraints=spread, gpu=gpu)
     containers = draw(st.lists(_containers(extended_resource), min_size=1, max_size=3))
     if _one_in(draw, 25):
         containers[0] = Container(requests={**containers[0].requests, ABSENT_RESOURCE: 1})
@@ -703,7 +746,7 @@ def pod_templates(
         containers=tuple(containers), init_containers=tuple(init), overhead=overhead,
         node_selector=selector, affinity=affinity, tolerations=tuple(tols),
         node_name=node_name, pod_affinity=pod_affinity, pod_anti_affinity=anti_affinity,
-        topology_spread_constraints=spread,
+        topology_spread_constraints=spread, gpu=gpu,
     )
 
 
@@ -726,16 +769,19 @@ def pods(draw: st.DrawFn, templates: Sequence[PodTemplate] | None = None, *,
 
 @st.composite
 def clusters(draw: st.DrawFn, *, min_nodes: int = 1, max_nodes: int = MAX_NODES,
-             kinds: int | None = None, extended_resource: str | None = GPU) -> list[Node]:
+             kinds: int | None = None, extended_resource: str | None = GPU,
+             gpus: bool = False) -> list[Node]:
     """A list of ``min_nodes``..``max_nodes`` nodes (see ``nodes``) named node-0, node-1, ...,
     sharing the label and taint vocabulary. With ``kinds``, at most that many different node
     shapes are drawn and repeated (each copy renamed, its hostname label following), which
-    keeps clusters of 100+ nodes cheap to generate."""
+    keeps clusters of 100+ nodes cheap to generate. With ``gpus``, nodes have GPU devices
+    as ``nodes(gpus=True)`` draws them."""
     n = draw(st.integers(min_nodes, max_nodes))
     names = [f"node-{i}" for i in range(n)]
     if kinds is None:
-        return [draw(nodes(name, extended_resource=extended_resource)) for name in names]
-    shapes = draw(st.lists(nodes(extended_resource=extended_resource),
+        return [draw(nodes(name, extended_resource=extended_resource, gpus=gpus))
+                for name in names]
+    shapes = draw(st.lists(nodes(extended_resource=extended_resource, gpus=gpus),
                            min_size=1, max_size=kinds))
     picks = draw(st.lists(st.integers(0, len(shapes) - 1), min_size=n, max_size=n))
     built = []
