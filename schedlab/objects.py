@@ -25,6 +25,12 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 """The label the API server puts on every Namespace, holding its name."""
 MILLI_PER_GPU = 1000
 """A whole GPU in milli-GPU, the unit of GPU sharing."""
+GPU_MODEL_KEY = "alibabacloud.com/gpu-card-model"
+"""Node label holding the GPU model; pod annotation holding the allowed models ("|")."""
+GPU_COUNT_KEY = "alibabacloud.com/gpu-count"
+"""Node allocatable: GPUs on the node; pod annotation: GPUs asked for."""
+GPU_MILLI_KEY = "alibabacloud.com/gpu-milli"
+"""Node allocatable: milli-GPU on the node (GPUs × 1000); pod annotation: milli per GPU."""
 
 
 class FrozenMap(Mapping[str, Any]):

@@ -123,7 +123,7 @@ def test_place_writes_bindings(capsys, tmp_path, suffix) -> None:
         payload = json.loads(out.read_text())
         assert set(payload) == {"bindings", "summary"}
         assert [b["pod"] for b in payload["bindings"]] == pending
-        assert all(set(b) == {"pod", "node", "reason"} for b in payload["bindings"])
+        assert all(set(b) == {"pod", "node", "reason", "gpus"} for b in payload["bindings"])
         huge = payload["bindings"][-1]
         assert huge["node"] is None and huge["reason"].startswith("0/4 nodes are available: ")
         assert payload["summary"]["unschedulable"] == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from schedlab.cluster import ALL, ClusterState, NodeIndex
+from schedlab.errors import ConfigError
 from schedlab.fragmentation import Fragmentation, NodeParts, TypicalPods, cpu_milli
 from schedlab.framework.plugin import MAX_NODE_SCORE
 from schedlab.gpu import GPU_SELECTIONS
@@ -37,6 +38,10 @@ class FGDScore(GpuScorePlugin):
     def __init__(self, *, typical_pods: TypicalPods | None = None,
                  gpu_selection: str = "fgd") -> None:
         super().__init__(gpu_selection=gpu_selection)
+        if typical_pods is not None and not isinstance(typical_pods, TypicalPods):
+            raise ConfigError(self.name, "typicalPods", typical_pods,
+                              "a schedlab.fragmentation.TypicalPods (from Python), or unset "
+                              "for the workload's")
         self.typical_pods = typical_pods
 
     def fragmentation(self, state: ClusterState) -> Fragmentation:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,8 @@ from schedlab.policies.base import Decision, Policy
 @dataclass
 class RunResult:
     """One run. ``bindings`` has one row per pending pod in input order, columns
-    pod ("namespace/name"), node (name, or None) and reason (None when placed); ``seconds``
+    pod ("namespace/name"), node (name, or None), reason (None when placed) and gpus (the
+    device indices a GPU pod holds, else None); ``seconds``
     is the wall time of the placement loop alone."""
 
     policy: str
@@ -51,14 +52,19 @@ Observer = Callable[[ClusterState, Pod, Decision], None]
 
 
 def simulate(workload: Workload, policy: Policy, seed: int = 0,
-             observe: Observer | None = None) -> RunResult:
+             observe: Observer | None = None,
+             workload_pods: Sequence[Pod] | None = None) -> RunResult:
     """Place ``workload``'s pending pods, in order, with ``policy`` seeded by ``seed``; a pod
     that fits nowhere fails at once (no queue, no retry). ``observe``, if given, sees the
     state after every pod (e.g. ``metrics.GpuTimeline`` records GPU allocation).
+    ``workload_pods`` are the pods plugins may learn workload statistics from
+    (``ClusterState.workload_pods``, such as FGD's typical pods); default: the workload's.
 
     Same workload, policy and seed give the same bindings.
     """
     state = prepare(workload)
+    if workload_pods is not None:
+        state.workload_pods = tuple(workload_pods)
     policy.reset(state, np.random.default_rng(seed))
     pending = workload.pending_pods
     nodes: list[str | None] = []
@@ -75,8 +81,10 @@ def simulate(workload: Workload, policy: Policy, seed: int = 0,
         if observe is not None:
             observe(state, pod, decision)
     seconds = time.perf_counter() - start
+    gpus = [list(state.gpus_of[p.key]) if p.key in state.gpus_of else None for p in pending]
     bindings = pd.DataFrame(
-        {"pod": [p.key for p in pending], "node": nodes, "reason": reasons}, dtype=object
+        {"pod": [p.key for p in pending], "node": nodes, "reason": reasons, "gpus": gpus},
+        dtype=object,
     )
     placed = sum(n is not None for n in nodes)
     summary = summarize(state, placed, len(pending) - placed)

@@ -38,9 +38,18 @@ import numpy as np
 import pandas as pd
 
 from schedlab.errors import InputError, SchedlabError
-from schedlab.objects import MILLI_PER_GPU, Container, GpuRequest, Node, Pod, PodTemplate, Workload
+from schedlab.objects import (
+    GPU_MODEL_KEY,
+    MILLI_PER_GPU,
+    Container,
+    GpuRequest,
+    Node,
+    Pod,
+    PodTemplate,
+    Workload,
+)
 
-GPU_MODEL_LABEL = "alibabacloud.com/gpu-card-model"
+GPU_MODEL_LABEL = GPU_MODEL_KEY
 NODE_POD_LIMIT = 1001
 """The pod-count limit (allocatable ``pods``) of every node, as the FGD simulator sets it."""
 MIB = 2**20

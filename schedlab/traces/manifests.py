@@ -38,9 +38,14 @@ from schedlab.fields import (
 )
 from schedlab.matching import label_selector_matches
 from schedlab.objects import (
+    GPU_COUNT_KEY,
+    GPU_MILLI_KEY,
+    GPU_MODEL_KEY,
+    MILLI_PER_GPU,
     TAINT_EFFECTS,
     ApiObjects,
     Container,
+    GpuRequest,
     LabelSelector,
     LabelSelectorRequirement,
     Node,
@@ -269,13 +274,20 @@ class _Reader:
             allocatable = status["capacity"]
         amounts = allocatable.quantities()
         amounts.setdefault(resources.PODS, resources.DEFAULT_ALLOWED_PODS)
+        gpus = amounts.pop(GPU_COUNT_KEY, 0)
+        milli = amounts.pop(GPU_MILLI_KEY, gpus * MILLI_PER_GPU)
+        if milli != gpus * MILLI_PER_GPU:
+            raise allocatable[GPU_MILLI_KEY].error(f"{GPU_COUNT_KEY} × {MILLI_PER_GPU}")
+        labels = obj["metadata"]["labels"].strings()
         self._nodes.append(
             Node(
                 name=name,
                 allocatable=amounts,
-                labels=obj["metadata"]["labels"].strings(),
+                labels=labels,
                 taints=tuple(_taint(t) for t in spec["taints"].elements()),
                 unschedulable=spec["unschedulable"].boolean(),
+                gpus=gpus,
+                gpu_model=labels.get(GPU_MODEL_KEY, "") if gpus else "",
             )
         )
 
@@ -380,7 +392,31 @@ def _pod_template(spec: Field, namespace: str, metadata: Field) -> PodTemplate:
         topology_spread_constraints=topology_spread_constraints(
             spec["topologySpreadConstraints"]
         ),
+        gpu=_gpu_request(metadata["annotations"]),
     )
+
+
+def _gpu_request(annotations: Field) -> GpuRequest | None:
+    """The GPU ask of the FGD simulator's pod annotations: ``alibabacloud.com/gpu-count``
+    GPUs (default 1) of ``alibabacloud.com/gpu-milli`` milli each (default 1000), of a model
+    in ``alibabacloud.com/gpu-card-model`` ("|"-separated; absent: any); none without both."""
+    count_field, milli_field = annotations[GPU_COUNT_KEY], annotations[GPU_MILLI_KEY]
+    if count_field.value is None and milli_field.value is None:
+        return None
+
+    def number(field: Field, default: int, low: int, high: int) -> int:
+        text = field.string(str(default))
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise field.error(f"an integer {low}..{high} as a string")
+        return int(text)
+
+    count = number(count_field, 1, 1, 1024)
+    milli = number(milli_field, MILLI_PER_GPU, 1, MILLI_PER_GPU)
+    if count > 1 and milli != MILLI_PER_GPU:
+        raise milli_field.error(f"{MILLI_PER_GPU} (whole GPUs) when {GPU_COUNT_KEY} > 1")
+    model_field = annotations[GPU_MODEL_KEY]
+    models = [m for m in model_field.string("").split("|") if m]
+    return GpuRequest(count, milli, frozenset(models))
 
 
 def _container(container: Field, init: bool) -> Container:
@@ -431,12 +467,19 @@ def _quantities(amounts: Mapping[str, int]) -> dict[str, str]:
 
 def _node_manifest(node: Node) -> dict[str, Any]:
     taints = [_pruned(key=t.key, value=t.value, effect=t.effect) for t in node.taints]
+    allocatable = _quantities(node.allocatable)
+    labels = dict(node.labels)
+    if node.gpus:
+        allocatable[GPU_COUNT_KEY] = str(node.gpus)
+        allocatable[GPU_MILLI_KEY] = str(node.gpus * MILLI_PER_GPU)
+        if node.gpu_model:
+            labels[GPU_MODEL_KEY] = node.gpu_model
     return _pruned(
         apiVersion="v1",
         kind="Node",
-        metadata=_pruned(name=node.name, labels=_sorted(node.labels)),
+        metadata=_pruned(name=node.name, labels=_sorted(labels)),
         spec=_pruned(unschedulable=node.unschedulable, taints=taints),
-        status={"allocatable": _quantities(node.allocatable)},
+        status={"allocatable": allocatable},
     )
 
 
@@ -541,10 +584,15 @@ def _pod_manifest(pod: Pod) -> dict[str, Any]:
         initContainers=[_container_manifest(c) for c in template.init_containers],
         containers=[_container_manifest(c) for c in template.containers],
     )
+    gpu = template.gpu
+    annotations = {} if gpu is None else _pruned(**{
+        GPU_COUNT_KEY: str(gpu.count), GPU_MILLI_KEY: str(gpu.milli),
+        GPU_MODEL_KEY: "|".join(sorted(gpu.models))})
     metadata = _pruned(
         name=pod.name,
         namespace=template.namespace,
         labels=_sorted(template.labels),
+        annotations=annotations,
         ownerReferences=owners,
     )
     return _pruned(apiVersion="v1", kind="Pod", metadata=metadata, spec=spec)
