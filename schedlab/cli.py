@@ -122,7 +122,14 @@ def cmd_bench(args: argparse.Namespace) -> None:
 
 def cmd_bench_fgd(args: argparse.Namespace) -> None:
     from schedlab.bench import parse_seeds
-    from schedlab.sim.fgd import DEFAULT_TUNE, FgdRun, race_policies, run_race, write_race
+    from schedlab.sim.fgd import (
+        DEFAULT_TUNE,
+        FgdRun,
+        load_race,
+        race_policies,
+        run_race,
+        write_race,
+    )
 
     if args.nodes or args.pods or args.config:
         raise InputError("bench --suite fgd", "--nodes/--pods/--config", "given",
@@ -135,6 +142,7 @@ def cmd_bench_fgd(args: argparse.Namespace) -> None:
     tune = DEFAULT_TUNE if args.tune is None else args.tune
     jobs = args.jobs or os.cpu_count() or 1
     workload = args.workload or "default"
+    load_race(args.trace_dir, workload)  # a bad trace fails here, before anything is printed
     print(f"FGD race: workload {workload}, tune {tune}, {len(policies)} policies x "
           f"{len(seeds)} seeds, {jobs} processes", flush=True)
 

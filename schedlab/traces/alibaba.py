@@ -352,7 +352,7 @@ def load_trace(
             str(trace_dir),
             "directory",
             "missing",
-            "a directory holding the trace's CSV files (see download_trace)",
+            "a directory holding the trace's CSV files (schedlab download-trace fetches them)",
         )
     node_path = trace_dir / f"openb_node_list_{node_list}.csv"
     pod_path = trace_dir / f"openb_pod_list_{workload}.csv"
