@@ -17,14 +17,17 @@ import os
 import statistics
 import time
 
+from schedlab.fragmentation import TypicalPods
 from schedlab.metrics import GpuTimeline
+from schedlab.objects import Workload
 from schedlab.policies import RoundRobin
 from schedlab.report import machine, table, versions, write_json
 from schedlab.sim import simulate
 from schedlab.sim.fgd import PAPER_POLICIES, load_race, race_profile, replay_workload, run_once
 
 
-def round_robin_run(trace, typical, seed: int, tune: float) -> tuple[int, float]:
+def round_robin_run(trace: Workload, typical: TypicalPods, seed: int, tune: float
+                    ) -> tuple[int, float]:
     """Pods and seconds of a filter-only replay with the same timeline recording."""
     workload = replay_workload(trace, seed, tune)
     timeline = GpuTimeline(typical)

@@ -140,6 +140,11 @@ def cmd_bench_fgd(args: argparse.Namespace) -> None:
     policies = race_policies(args.policy)
     seeds = parse_seeds(args.seeds or "42-51")
     tune = DEFAULT_TUNE if args.tune is None else args.tune
+    if not tune >= 0:  # also refuses nan
+        raise InputError("bench --suite fgd", "--tune", tune,
+                         "a ratio >= 0 of the GPU capacity (0: no tuning)")
+    if args.jobs is not None and args.jobs < 1:
+        raise InputError("bench --suite fgd", "--jobs", args.jobs, "at least 1 process")
     jobs = args.jobs or os.cpu_count() or 1
     workload = args.workload or "default"
     load_race(args.trace_dir, workload)  # a bad trace fails here, before anything is printed

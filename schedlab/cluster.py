@@ -369,7 +369,7 @@ class ClusterState:
             raise SchedlabError(
                 f"pod {pod.key}: cannot take GPUs {list(gpus)} of node {self.names[node]}: it "
                 f"needs {request.count} GPU(s) with {request.milli} milli free{models}, the node "
-                f"has {self.gpu_count[node]} {self.nodes[node].gpu_model} GPU(s) with "
+                f"has {self.gpu_count[node]} {self.nodes[node].gpu_model or 'no'} GPU(s) with "
                 f"{free[: self.gpu_count[node]].tolist()} milli free"
             )
         free[list(gpus)] -= request.milli

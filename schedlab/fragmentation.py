@@ -21,6 +21,7 @@ import numpy as np
 
 from schedlab.cluster import ALL, ClusterState, NodeIndex
 from schedlab.errors import SchedlabError
+from schedlab.gpu import cpu_free_milli
 from schedlab.objects import Pod
 from schedlab.resources import CPU
 
@@ -59,6 +60,13 @@ class TypicalPods:
     gpu_milli: np.ndarray
     models: tuple[frozenset[str], ...]
     counts: np.ndarray
+
+    def __post_init__(self) -> None:
+        lengths = {len(self.cpu_milli), len(self.gpu_count), len(self.gpu_milli),
+                   len(self.models), len(self.counts)}
+        if len(lengths) != 1 or not len(self.counts) or (np.asarray(self.counts) <= 0).any():
+            raise SchedlabError("typical pods: expected at least one shape, the same number "
+                                "of entries in every field, and positive counts")
 
     @classmethod
     def of(cls, pods: Iterable[Pod], coverage_pct: float = DEFAULT_COVERAGE_PCT) -> TypicalPods:
@@ -155,9 +163,8 @@ class Fragmentation:
         free = state.gpu_free[nodes]
         below_mask = free[:, None, :] < self.typical.gpu_milli[None, :, None]
         below = np.where(below_mask, free[:, None, :], 0).sum(axis=2)
-        fitting = free.shape[1] - below_mask.sum(axis=2) if free.shape[1] else below * 0
-        cpu_free = state.allocatable[nodes, 0] - state.requested[nodes, 0]
-        return NodeParts(below, fitting, free.sum(axis=1), cpu_free)
+        fitting = free.shape[1] - below_mask.sum(axis=2)
+        return NodeParts(below, fitting, free.sum(axis=1), cpu_free_milli(state, nodes))
 
     def amounts(self, parts: NodeParts, nodes: NodeIndex) -> np.ndarray:
         """Scaled fragmentation (int64 (k,)) of nodes ``nodes`` in the state ``parts`` gives."""

@@ -13,10 +13,28 @@ from typing import Literal
 import numpy as np
 
 from schedlab.cluster import ClusterState, NodeIndex
-from schedlab.objects import GpuRequest
+from schedlab.objects import GpuRequest, Pod
+from schedlab.resources import CPU
 
 GpuSelection = Literal["best", "random"]
 GPU_SELECTIONS: tuple[str, ...] = ("best", "random")
+
+
+def gpu_ask_milli(pod: Pod) -> int:
+    """The pod's whole GPU ask in milli-GPU (``count * milli``; 0 without one)."""
+    return 0 if pod.template.gpu is None else pod.template.gpu.total_milli
+
+
+def gpu_free_milli(state: ClusterState, nodes: NodeIndex) -> np.ndarray:
+    """Milli-GPU free on ``nodes`` over all their devices: int64 (len(nodes),)."""
+    return state.gpu_free[nodes].sum(axis=1)
+
+
+def cpu_free_milli(state: ClusterState, nodes: NodeIndex) -> np.ndarray:
+    """Millicores free on ``nodes`` (allocatable minus the real requests bound): int64
+    (len(nodes),)."""
+    column = state.resources.index[CPU]
+    return state.allocatable[nodes, column] - state.requested[nodes, column]
 
 
 def fitting_devices(free: np.ndarray, milli: int) -> np.ndarray:

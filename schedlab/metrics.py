@@ -9,6 +9,7 @@ import pandas as pd
 
 from schedlab.cluster import ClusterState
 from schedlab.fragmentation import Fragmentation, TypicalPods
+from schedlab.gpu import gpu_ask_milli
 from schedlab.objects import Pod
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ class GpuTimeline:
         self._rows: list[tuple[str, bool, int, int, float]] = []
 
     def __call__(self, state: ClusterState, pod: Pod, decision: Decision) -> None:
-        ask = 0 if pod.template.gpu is None else pod.template.gpu.total_milli
+        ask = gpu_ask_milli(pod)
         placed = decision.node is not None
         self._arrived += ask
         self._used += ask if placed else 0

@@ -369,6 +369,8 @@ class Node:
     gpu_model: str = ""
 
     def __post_init__(self) -> None:
+        if isinstance(self.gpus, bool) or not isinstance(self.gpus, int) or self.gpus < 0:
+            raise SchedlabError(f"node {self.name}: gpus {self.gpus!r}: expected an integer >= 0")
         _freeze(
             self,
             allocatable=FrozenMap(self.allocatable),

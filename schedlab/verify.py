@@ -464,7 +464,7 @@ def check_placement(workload: Workload, bindings: Mapping[str, str | None],
     gpu_pods: dict[str, list[Pod]] = defaultdict(list)  # node -> its pods with a GPU ask
 
     def place(pod: Pod, node: Node) -> None:
-        if pod.template.gpu is not None and (gpus is None or pod.key in gpus):
+        if pod.template.gpu is not None:
             gpu_pods[node.name].append(pod)
         templates[id(pod.template)] = pod.template
         on_node[node.name][id(pod.template)] += 1

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 from schedlab.cli import main
+from schedlab.gpu import gpu_ask_milli
 from schedlab.objects import Container, GpuRequest, Pod, PodTemplate
 from schedlab.plugins import GpuPackingScore
 from schedlab.sim.fgd import (
     ARRIVAL_POINTS,
     PAPER_POLICIES,
     allocation_at,
-    gpu_ask,
     gpu_capacity_milli,
     load_race,
     race_policies,
@@ -71,16 +71,17 @@ def test_replay_shuffles_by_seed_and_tunes_to_the_target(trace_dir):
     assert sorted(p.name for p in one.pods[:originals]) == sorted(p.name for p in trace.pods)
     clones = one.pods[originals:]
     assert all(p.name.startswith("pod-") and "-tuned-" in p.name for p in clones)
-    total = sum(gpu_ask(p) for p in one.pods)
-    assert total <= 1.3 * capacity
-    assert total > 1.3 * capacity - 8000  # it stops only at the target
+    total = sum(gpu_ask_milli(p) for p in one.pods)
+    # it stops when the next draw's per-GPU milli (at most 1000) would pass the target, so a
+    # multi-GPU clone can pass it by up to (its count - 1) × 1000 (4-GPU pods here)
+    assert 1.3 * capacity - 1000 < total <= 1.3 * capacity + 3000
 
 
 def test_tuning_down_removes_pods_until_the_ask_fits():
     template = PodTemplate(containers=(Container(requests={"cpu": 1000}),), gpu=GpuRequest(2))
     pods = [Pod(f"p{i}", template) for i in range(10)]
     tuned = tune_pods(pods, 9000, np.random.default_rng(0))
-    assert sum(gpu_ask(p) for p in tuned) == 8000
+    assert sum(gpu_ask_milli(p) for p in tuned) == 8000
     assert {p.name for p in tuned} < {p.name for p in pods}
 
 
@@ -132,7 +133,7 @@ def test_timeline_counts_every_pod_and_failed_pods_as_arrived(trace_dir):
     trace, _ = load_race(trace_dir, "default")
     workload = replay_workload(trace, 3, 1.3)
     assert timeline["pod"].tolist() == [p.name for p in workload.pods]
-    asks = np.array([gpu_ask(p) for p in workload.pods])
+    asks = np.array([gpu_ask_milli(p) for p in workload.pods])
     assert (timeline["arrived_gpu_milli"].to_numpy() == np.cumsum(asks)).all()
     assert (timeline["used_gpu_milli"].to_numpy()
             == np.cumsum(asks * timeline["placed"].to_numpy())).all()
@@ -145,6 +146,12 @@ def test_a_users_plugin_races_beside_the_papers(trace_dir):
                     [4], 1.3)
     summary = summarize_runs(runs, gpu_capacity_milli(load_race(trace_dir, "default")[0]))
     assert list(summary) == ["Mine", "FGD"]
+
+
+def test_tuning_without_gpu_asks_leaves_the_pods_alone():
+    pods = [Pod(f"c{i}", PodTemplate(containers=(Container(requests={"cpu": 1}),)))
+            for i in range(3)]
+    assert tune_pods(pods, 5000, np.random.default_rng(0)) == pods
 
 
 def test_policy_names_are_checked():
@@ -192,6 +199,13 @@ def test_cli_bad_trace_is_one_line(trace_dir, tmp_path, capsys, problem, expecte
 def test_cli_options_of_the_suite_need_the_suite(capsys):
     assert main(["bench", "--tune", "1.3"]) == 1
     assert "--tune" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, value", [("--tune", "-1"), ("--tune", "nan"), ("--jobs", "0")])
+def test_cli_refuses_bad_race_options(trace_dir, tmp_path, capsys, option, value):
+    code = main(["bench", "--suite", "fgd", "--trace-dir", str(trace_dir), option, value,
+                 "--out", str(tmp_path / "out")])
+    assert code == 1 and option in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not REAL_TRACE.is_dir(),

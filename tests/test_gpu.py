@@ -227,6 +227,49 @@ def test_gpu_share_filter_and_reasons():
     assert plugin.filter(state, gpu_pod("cpu"), slice(None)).tolist() == [True, True, True]
 
 
+def test_fgd_answers_a_pod_asking_nothing_apart_from_one_asking_100m():
+    """The simulator scores a pod without requests 100; a pod asking 100m cpu (its non-zero
+    cpu is the same) is scored like any other, whichever comes first."""
+    from schedlab.framework.cycle import Evaluator
+    from schedlab.framework.profile import Profile
+
+    typical = TypicalPods.of([gpu_pod("t", 1, 500)])
+    empty = Pod("e", PodTemplate(containers=(Container(),), gpu=GpuRequest(1, 500)))
+    small = gpu_pod("s", 1, 500, cpu=100)
+    for order in ((empty, small), (small, empty)):
+        state = ClusterState([gpu_node("a", 1), gpu_node("b", 1)])
+        evaluator = Evaluator(Profile((), ((FGDScore(typical_pods=typical), 1),)), state)
+        raw = {p.name: evaluator.evaluate(p).raw[0].tolist() for p in order}
+        assert raw == {"e": [100, 100], "s": [50, 50]}
+
+
+def test_a_gpu_pod_scored_without_the_gpu_filter_is_a_clear_error():
+    from schedlab.errors import SchedulingError
+    from schedlab.framework.profile import Profile
+    from schedlab.plugins import default_profile
+
+    workload = Workload((gpu_node("cpu", 0),), (gpu_pod("p", 1, 500),))
+    for plugin in (FGDScore(), RandomScore(), BestFitScore()):
+        profile = Profile(default_profile().filters, ((plugin, 1),))
+        with pytest.raises(SchedulingError, match="add the GpuShare filter"):
+            simulate(workload, Greedy(profile), 0)
+
+
+def test_verify_checks_gpu_pods_missing_from_the_devices_map():
+    workload = Workload((gpu_node("a", 1),), (gpu_pod("p1", 1), gpu_pod("p2", 1)))
+    bindings = {"default/p1": "a", "default/p2": "a"}
+    for gpus in (None, {}, {"default/p1": [0]}):
+        assert [v.constraint for v in check_placement(workload, bindings, gpus)] != []
+
+
+def test_typical_pods_and_nodes_are_validated():
+    empty = np.array([], dtype=np.int64)
+    with pytest.raises(SchedlabError, match="typical pods"):
+        TypicalPods(empty, empty, empty, (), empty)
+    with pytest.raises(SchedlabError, match="gpus -1"):
+        Node("n", gpus=-1)
+
+
 def test_gpu_request_validation():
     for count, milli in [(0, 1000), (1, 0), (1, 1001), (2, 500)]:
         with pytest.raises(SchedlabError, match="GPU request"):

@@ -85,6 +85,13 @@ def test_node_gpu_milli_must_match_its_gpus(tmp_path):
         load_manifests(path)
 
 
+def test_node_gpu_count_must_be_whole(tmp_path):
+    path = tmp_path / "node.yaml"
+    path.write_text(NODE.format(allocatable='{alibabacloud.com/gpu-count: "1500m"}'))
+    with pytest.raises(InputError, match="gpu-count: got '1500m', expected a whole number"):
+        load_manifests(path)
+
+
 def test_fgd_typical_pods_must_be_typical_pods():
     with pytest.raises(ConfigError, match="typicalPods"):
         FGDScore(typical_pods=[{"cpu": 1}])

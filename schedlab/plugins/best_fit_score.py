@@ -13,15 +13,9 @@ import numpy as np
 from schedlab.cluster import ClusterState, NodeIndex
 from schedlab.fragmentation import cpu_milli
 from schedlab.framework.plugin import MAX_NODE_SCORE
+from schedlab.gpu import cpu_free_milli, gpu_ask_milli, gpu_free_milli
 from schedlab.objects import Pod
-from schedlab.plugins.gpu_share import (
-    MAX_SPEC_CPU_MILLI,
-    MAX_SPEC_GPU_MILLI,
-    GpuScorePlugin,
-    cpu_free,
-    gpu_free_total,
-    gpu_milli_total,
-)
+from schedlab.plugins.gpu_share import MAX_SPEC_CPU_MILLI, MAX_SPEC_GPU_MILLI, GpuScorePlugin
 
 
 class BestFitScore(GpuScorePlugin):
@@ -30,8 +24,8 @@ class BestFitScore(GpuScorePlugin):
     name = "BestFitScore"
 
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
-        cpu_left = (cpu_free(state, nodes) - cpu_milli(pod)) / MAX_SPEC_CPU_MILLI * 0.5
-        gpu_left = (gpu_free_total(state, nodes) - gpu_milli_total(pod)) / MAX_SPEC_GPU_MILLI * 0.5
+        cpu_left = (cpu_free_milli(state, nodes) - cpu_milli(pod)) / MAX_SPEC_CPU_MILLI * 0.5
+        gpu_left = (gpu_free_milli(state, nodes) - gpu_ask_milli(pod)) / MAX_SPEC_GPU_MILLI * 0.5
         return ((1.0 - (cpu_left + gpu_left)) * MAX_NODE_SCORE).astype(np.int64)
 
     def normalize_score(self, scores: np.ndarray) -> np.ndarray:

@@ -13,15 +13,9 @@ import numpy as np
 from schedlab.cluster import ClusterState, NodeIndex
 from schedlab.fragmentation import cpu_milli
 from schedlab.framework.plugin import MAX_NODE_SCORE
+from schedlab.gpu import cpu_free_milli, gpu_ask_milli, gpu_free_milli
 from schedlab.objects import Pod
-from schedlab.plugins.gpu_share import (
-    MAX_SPEC_CPU_MILLI,
-    MAX_SPEC_GPU_MILLI,
-    GpuScorePlugin,
-    cpu_free,
-    gpu_free_total,
-    gpu_milli_total,
-)
+from schedlab.plugins.gpu_share import MAX_SPEC_CPU_MILLI, MAX_SPEC_GPU_MILLI, GpuScorePlugin
 
 
 class DotProductScore(GpuScorePlugin):
@@ -30,10 +24,10 @@ class DotProductScore(GpuScorePlugin):
     name = "DotProductScore"
 
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
-        cpu_left = cpu_free(state, nodes)
+        cpu_left = cpu_free_milli(state, nodes)
         cpu = cpu_milli(pod)
         dot = ((cpu_left / MAX_SPEC_CPU_MILLI) * (cpu / MAX_SPEC_CPU_MILLI)
-               + (gpu_free_total(state, nodes) / MAX_SPEC_GPU_MILLI)
-               * (gpu_milli_total(pod) / MAX_SPEC_GPU_MILLI))
+               + (gpu_free_milli(state, nodes) / MAX_SPEC_GPU_MILLI)
+               * (gpu_ask_milli(pod) / MAX_SPEC_GPU_MILLI))
         scores = ((1.0 - dot / 2) * MAX_NODE_SCORE).astype(np.int64)
         return np.where(cpu_left < cpu, 0, scores)

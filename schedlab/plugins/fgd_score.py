@@ -9,6 +9,8 @@ best; its devices are chosen the same way (the first device with the highest sco
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import numpy as np
 
 from schedlab.cluster import ALL, ClusterState, NodeIndex
@@ -44,14 +46,18 @@ class FGDScore(GpuScorePlugin):
                               "for the workload's")
         self.typical_pods = typical_pods
 
+    def cache_key(self, state: ClusterState, pod: Pod) -> Hashable:
+        return (*super().cache_key(state, pod), bool(pod.template.requests))
+
     def fragmentation(self, state: ClusterState) -> Fragmentation:
         """The state's fragmentation against this plugin's typical pods, synced."""
         typical = self.typical_pods
         if typical is None:
-            key = ("typical-pods", id(state.workload_pods))
-            typical = state.memo.get(key)
-            if typical is None:
-                typical = state.memo[key] = TypicalPods.of(state.workload_pods)
+            pods = state.workload_pods
+            cached = state.memo.get("typical-pods")
+            if cached is None or cached[0] is not pods:
+                cached = state.memo["typical-pods"] = (pods, TypicalPods.of(pods))
+            typical = cached[1]
         return Fragmentation.of(state, typical)
 
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from schedlab.cluster import ClusterState, NodeIndex
-from schedlab.framework.plugin import MAX_NODE_SCORE
+from schedlab.framework.plugin import MAX_NODE_SCORE, go_div
+from schedlab.gpu import gpu_free_milli
 from schedlab.objects import Pod
-from schedlab.plugins.gpu_share import MAX_SPEC_GPU_MILLI, GpuScorePlugin, gpu_free_total
+from schedlab.plugins.gpu_share import MAX_SPEC_GPU_MILLI, GpuScorePlugin
 
 QUARTER = MAX_NODE_SCORE // 4
 
@@ -27,8 +28,8 @@ class GpuClusteringScore(GpuScorePlugin):
         request = pod.template.gpu
         if request is None:
             return np.zeros(state.count(nodes), dtype=np.int64)
-        used = MAX_SPEC_GPU_MILLI - gpu_free_total(state, nodes)
-        fullness = QUARTER * used // MAX_SPEC_GPU_MILLI
+        used = MAX_SPEC_GPU_MILLI - gpu_free_milli(state, nodes)  # below 0 past 8 GPUs
+        fullness = go_div(QUARTER * used, MAX_SPEC_GPU_MILLI)
         kinds = state.gpu_pods[nodes]
         n_kinds = np.count_nonzero(kinds, axis=1)
         kind = 0 if request.shares else request.count

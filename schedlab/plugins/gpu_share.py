@@ -72,17 +72,3 @@ class GpuScorePlugin(ScorePlugin):
         method = self.gpu_selection if request.shares else "best"
         return select_gpus(method, state.gpu_free[node], request, rng)
 
-
-def cpu_free(state: ClusterState, nodes: NodeIndex) -> np.ndarray:
-    """Millicores free on ``nodes``: int64 (len(nodes),)."""
-    return state.allocatable[nodes, 0] - state.requested[nodes, 0]
-
-
-def gpu_free_total(state: ClusterState, nodes: NodeIndex) -> np.ndarray:
-    """Milli-GPU free on ``nodes`` over all their devices: int64 (len(nodes),)."""
-    return state.gpu_free[nodes].sum(axis=1)
-
-
-def gpu_milli_total(pod: Pod) -> int:
-    """The pod's whole GPU ask in milli-GPU (0 without one)."""
-    return 0 if pod.template.gpu is None else pod.template.gpu.total_milli

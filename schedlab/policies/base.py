@@ -9,9 +9,10 @@ from typing import ClassVar
 import numpy as np
 
 from schedlab.cluster import ClusterState
+from schedlab.errors import SchedulingError
 from schedlab.framework.cycle import Evaluator
 from schedlab.framework.profile import Profile
-from schedlab.gpu import best_gpus
+from schedlab.gpu import best_gpus, fits
 from schedlab.objects import Pod
 
 
@@ -56,6 +57,10 @@ class Policy(abc.ABC):
         """The decision to put ``pod`` on node index ``node``, with its GPU devices."""
         if pod.template.gpu is None:
             return Decision(node)
+        if not fits(self.state, pod.template.gpu, np.array([node]))[0]:
+            raise SchedulingError(
+                f"pod {pod.key} asks for GPUs and was placed on node {self.state.names[node]}, "
+                "which has no room or model for them: add the GpuShare filter to the profile")
         if self._gpu_selector is None:
             return Decision(node, gpus=best_gpus(self.state.gpu_free[node], pod.template.gpu))
         return Decision(node, gpus=self._gpu_selector.select_gpus(self.state, pod, node,

@@ -37,6 +37,7 @@ from schedlab.errors import InputError
 from schedlab.fragmentation import TypicalPods
 from schedlab.framework.plugin import ScorePlugin
 from schedlab.framework.profile import Profile
+from schedlab.gpu import gpu_ask_milli
 from schedlab.metrics import GpuTimeline
 from schedlab.objects import MILLI_PER_GPU, Pod, Workload
 from schedlab.plugins import (
@@ -56,8 +57,8 @@ PolicySpec = ScorePlugin | Callable[[int, TypicalPods], ScorePlugin]
 """A policy of the race: a score plugin, or a function of (seed, typical pods) making one."""
 
 def random_policy(seed: int, typical: TypicalPods) -> ScorePlugin:
-    """The paper's Random, drawing from ``seed``."""
-    return RandomScore(seed=seed)
+    """The paper's Random, drawing from a stream of ``seed`` of its own."""
+    return RandomScore(seed=seed * 1000 + RANDOM_SCORE_STREAM)
 
 
 def fgd_policy(seed: int, typical: TypicalPods) -> ScorePlugin:
@@ -78,11 +79,8 @@ SCORE_WEIGHT = 1000
 ARRIVAL_POINTS = (90, 95, 100, 110, 120, 130)
 """Arrived workload (% of GPU capacity) at which the table reports allocation."""
 DEFAULT_TUNE = 1.3
-
-
-def gpu_ask(pod: Pod) -> int:
-    """The pod's whole GPU ask in milli-GPU."""
-    return 0 if pod.template.gpu is None else pod.template.gpu.total_milli
+REPLAY_STREAM, RANDOM_SCORE_STREAM = 1, 2
+"""Seeds of a run's random streams besides the policy's: [seed, stream]."""
 
 
 def gpu_capacity_milli(workload: Workload) -> int:
@@ -98,10 +96,12 @@ def tune_pods(pods: Sequence[Pod], target_milli: float, rng: np.random.Generator
     the next draw's per-GPU milli would pass the target; above it, pods drawn uniformly are
     removed until the ask is at most the target."""
     tuned = list(pods)
-    total = sum(gpu_ask(p) for p in tuned)
+    total = sum(gpu_ask_milli(p) for p in tuned)
+    if not any(p.template.gpu is not None for p in pods):
+        return tuned  # no GPU ask to tune: clones would never reach the target
     if total > target_milli:
         while total > target_milli and tuned:
-            total -= gpu_ask(tuned.pop(int(rng.integers(len(tuned)))))
+            total -= gpu_ask_milli(tuned.pop(int(rng.integers(len(tuned)))))
         return tuned
     by_name = sorted(pods, key=lambda p: p.name)
     while by_name:
@@ -109,7 +109,7 @@ def tune_pods(pods: Sequence[Pod], target_milli: float, rng: np.random.Generator
         per_gpu = 0 if drawn.template.gpu is None else drawn.template.gpu.milli
         if total + per_gpu > target_milli:
             break
-        total += gpu_ask(drawn)
+        total += gpu_ask_milli(drawn)
         tuned.append(Pod(f"{drawn.name}-tuned-{len(tuned) - len(pods)}", drawn.template,
                          drawn.owner))
     return tuned
@@ -117,8 +117,9 @@ def tune_pods(pods: Sequence[Pod], target_milli: float, rng: np.random.Generator
 
 def replay_workload(trace: Workload, seed: int, tune: float = DEFAULT_TUNE) -> Workload:
     """The workload one run replays: pods sorted by name and shuffled, tuned to ``tune`` ×
-    the GPU capacity, and the nodes in a shuffled order, all drawn from ``seed``."""
-    rng = np.random.default_rng(seed)
+    the GPU capacity, and the nodes in a shuffled order, all drawn from ``seed`` (a stream
+    apart from the policy's, which ``simulate`` draws from ``seed`` itself)."""
+    rng = np.random.default_rng([seed, REPLAY_STREAM])
     by_name = sorted(trace.pods, key=lambda p: p.name)
     shuffled = [by_name[i] for i in rng.permutation(len(by_name))]
     pods = tune_pods(shuffled, tune * gpu_capacity_milli(trace), rng) if tune > 0 else shuffled
@@ -247,10 +248,11 @@ def race_policies(names: Sequence[str] | None) -> dict[str, PolicySpec]:
 
     if not names:
         return dict(PAPER_POLICIES)
+    by_plugin = {"FGDScore": fgd_policy, "RandomScore": random_policy}
     found: dict[str, PolicySpec] = {}
     for name in names:
-        if name in PAPER_POLICIES:
-            found[name] = PAPER_POLICIES[name]
+        if name in PAPER_POLICIES or name in by_plugin:
+            found[name] = PAPER_POLICIES.get(name) or by_plugin[name]
         elif isinstance(PLUGINS.get(name), type) and issubclass(PLUGINS[name], ScorePlugin):
             found[name] = PLUGINS[name]()
         else:
@@ -268,9 +270,14 @@ def write_race(runs: Sequence[FgdRun], out: str | os.PathLike[str],
 
     out = Path(out)
     capacity = parameters.get("gpu_capacity_milli") or _capacity(parameters)
+    written = set()
     for run in runs:
-        write_atomic(out / "timelines" / f"{run.policy}-seed{run.seed}.parquet",
-                     lambda tmp, run=run: run.timeline.to_parquet(tmp, index=False))
+        path = out / "timelines" / f"{run.policy}-seed{run.seed}.parquet"
+        write_atomic(path, lambda tmp, run=run: run.timeline.to_parquet(tmp, index=False))
+        written.add(path.name)
+    for stale in (out / "timelines").glob("*.parquet"):  # from an earlier race in ``out``
+        if stale.name not in written:
+            stale.unlink()
     summary = summarize_runs(runs, capacity)
     write_json(out / "summary.json", {
         "parameters": {**parameters, "gpu_capacity_milli": capacity},

@@ -275,6 +275,9 @@ class _Reader:
         amounts = allocatable.quantities()
         amounts.setdefault(resources.PODS, resources.DEFAULT_ALLOWED_PODS)
         gpus = amounts.pop(GPU_COUNT_KEY, 0)
+        if GPU_COUNT_KEY in (allocatable.value or {}) and not str(
+                allocatable.value[GPU_COUNT_KEY]).isdigit():
+            raise allocatable[GPU_COUNT_KEY].error("a whole number of GPUs")
         milli = amounts.pop(GPU_MILLI_KEY, gpus * MILLI_PER_GPU)
         if milli != gpus * MILLI_PER_GPU:
             raise allocatable[GPU_MILLI_KEY].error(f"{GPU_COUNT_KEY} × {MILLI_PER_GPU}")
@@ -399,7 +402,8 @@ def _pod_template(spec: Field, namespace: str, metadata: Field) -> PodTemplate:
 def _gpu_request(annotations: Field) -> GpuRequest | None:
     """The GPU ask of the FGD simulator's pod annotations: ``alibabacloud.com/gpu-count``
     GPUs (default 1) of ``alibabacloud.com/gpu-milli`` milli each (default 1000), of a model
-    in ``alibabacloud.com/gpu-card-model`` ("|"-separated; absent: any); none without both."""
+    in ``alibabacloud.com/gpu-card-model`` ("|"-separated; absent: any); None when neither
+    the count nor the milli annotation is given."""
     count_field, milli_field = annotations[GPU_COUNT_KEY], annotations[GPU_MILLI_KEY]
     if count_field.value is None and milli_field.value is None:
         return None
