@@ -6,10 +6,13 @@ from schedlab.errors import ConfigError
 from schedlab.framework.profile import Profile
 from schedlab.policies.base import Decision, Policy
 from schedlab.policies.greedy import Greedy
+from schedlab.policies.optimal import Optimal, OptimalReport
 from schedlab.policies.random import Random
 from schedlab.policies.round_robin import RoundRobin
 
-POLICIES: dict[str, type[Policy]] = {cls.name: cls for cls in (Greedy, RoundRobin, Random)}
+POLICIES: dict[str, type[Policy]] = {
+    cls.name: cls for cls in (Greedy, RoundRobin, Random, Optimal)
+}
 
 
 def register_policy(cls: type[Policy]) -> type[Policy]:
@@ -25,5 +28,5 @@ def make_policy(name: str, profile: Profile | None = None) -> Policy:
     return POLICIES[name](profile)
 
 
-__all__ = ["POLICIES", "Decision", "Greedy", "Policy", "Random", "RoundRobin", "make_policy",
-           "register_policy"]
+__all__ = ["POLICIES", "Decision", "Greedy", "Optimal", "OptimalReport", "Policy", "Random",
+           "RoundRobin", "make_policy", "register_policy"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -65,6 +66,16 @@ class Policy(abc.ABC):
             return Decision(node, gpus=best_gpus(self.state.gpu_free[node], pod.template.gpu))
         return Decision(node, gpus=self._gpu_selector.select_gpus(self.state, pod, node,
                                                                   self.rng))
+
+    def plan(self, pods: Sequence[Pod]) -> None:
+        """Called once after ``reset`` with the pending pods, in the order ``place`` will be
+        asked about them; a batch policy (``Optimal``) plans here, others ignore it."""
+        del pods
+
+    def details(self) -> dict[str, Any]:
+        """Figures the policy reports on its run (kept in ``RunResult.summary["policy"]``);
+        none by default."""
+        return {}
 
     @abc.abstractmethod
     def place(self, pod: Pod) -> Decision:

@@ -1,0 +1,122 @@
+"""Solving a ``LinearModel`` with OR-Tools CP-SAT or HiGHS (through scipy), lexicographically:
+first the primary objective, then the secondary one with the primary held at what was found.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from schedlab.optimal.model import LinearModel
+
+Solver = Literal["cp-sat", "highs"]
+SOLVERS: tuple[str, ...] = ("cp-sat", "highs")
+Status = Literal["optimal", "feasible", "none"]
+
+
+@dataclass
+class Stage:
+    """One solve: ``status`` ("optimal", "feasible", or "none" when no solution was found in
+    time), the variables' values (None without a solution), the objective found and the
+    solver's best bound on it (maximising), and the seconds it took."""
+
+    status: Status
+    values: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    seconds: float
+
+
+def solve(model: LinearModel, objective: Mapping[int, int], *, solver: Solver,
+          time_limit: float, num_workers: int, seed: int, deterministic: bool,
+          hint: Sequence[int] | None = None, floor: tuple[Mapping[int, int], int] | None = None
+          ) -> Stage:
+    """Maximise ``objective`` over ``model`` (plus the row ``floor`` = (coefs, least value)
+    when given) within ``time_limit`` seconds; ``hint`` is a complete solution to start from
+    (CP-SAT only). ``deterministic`` makes CP-SAT count the limit in its deterministic time
+    and search in a reproducible order whatever the number of workers."""
+    start = time.perf_counter()
+    if solver == "cp-sat":
+        stage = _cp_sat(model, objective, time_limit, num_workers, seed, deterministic, hint,
+                        floor)
+    elif solver == "highs":
+        stage = _highs(model, objective, time_limit, floor)
+    else:
+        raise ValueError(f"unknown solver {solver!r}")
+    stage.seconds = time.perf_counter() - start
+    return stage
+
+
+def _cp_sat(model: LinearModel, objective: Mapping[int, int], time_limit: float,
+            num_workers: int, seed: int, deterministic: bool, hint: Sequence[int] | None,
+            floor: tuple[Mapping[int, int], int] | None) -> Stage:
+    from ortools.sat.python import cp_model
+
+    cp = cp_model.CpModel()
+    variables = [cp.NewIntVar(int(lo), int(hi), "") for lo, hi in zip(model.lower, model.upper,
+                                                                     strict=True)]
+    for coefs, lo, hi in model.rows:
+        expression = sum(k * variables[v] for v, k in coefs.items())
+        if lo == hi:
+            cp.Add(expression == int(lo))
+        else:
+            if np.isfinite(hi):
+                cp.Add(expression <= int(hi))
+            if np.isfinite(lo):
+                cp.Add(expression >= int(lo))
+    if floor is not None:
+        coefs, least = floor
+        cp.Add(sum(k * variables[v] for v, k in coefs.items()) >= int(least))
+    cp.Maximize(sum(k * variables[v] for v, k in objective.items()))
+    if hint is not None:
+        for variable, value in zip(variables, hint, strict=True):
+            cp.AddHint(variable, int(value))
+    engine = cp_model.CpSolver()
+    engine.parameters.num_workers = num_workers
+    engine.parameters.random_seed = seed
+    if deterministic:
+        engine.parameters.max_deterministic_time = time_limit
+        engine.parameters.interleave_search = True
+    else:
+        engine.parameters.max_time_in_seconds = time_limit
+    code = engine.Solve(cp)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return Stage("none", None, None, None, 0.0)
+    values = np.array([engine.Value(v) for v in variables], dtype=np.int64)
+    status: Status = "optimal" if code == cp_model.OPTIMAL else "feasible"
+    return Stage(status, values, engine.ObjectiveValue(), engine.BestObjectiveBound(), 0.0)
+
+
+def _highs(model: LinearModel, objective: Mapping[int, int], time_limit: float,
+           floor: tuple[Mapping[int, int], int] | None) -> Stage:
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_array
+
+    rows = list(model.rows)
+    if floor is not None:
+        rows.append((floor[0], floor[1], np.inf))
+    n = model.n_vars
+    cost = np.zeros(n)
+    for v, k in objective.items():
+        cost[v] = -k  # milp minimises
+    constraints = []
+    if rows:
+        r_index = [i for i, (coefs, _, _) in enumerate(rows) for _ in coefs]
+        c_index = [v for coefs, _, _ in rows for v in coefs]
+        data = [k for coefs, _, _ in rows for k in coefs.values()]
+        matrix = coo_array((data, (r_index, c_index)), shape=(len(rows), n)).tocsr()
+        constraints.append(LinearConstraint(matrix, [lo for _, lo, _ in rows],
+                                            [hi for _, _, hi in rows]))
+    result = milp(cost, integrality=np.ones(n), bounds=Bounds(model.lower, model.upper),
+                  constraints=constraints, options={"time_limit": time_limit, "disp": False})
+    if result.x is None:
+        return Stage("none", None, None, None, 0.0)
+    values = np.round(result.x).astype(np.int64)
+    found = float(-result.fun)
+    bound = getattr(result, "mip_dual_bound", None)
+    status: Status = "optimal" if result.status == 0 else "feasible"
+    return Stage(status, values, found, found if bound is None else float(-bound), 0.0)

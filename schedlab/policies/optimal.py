@@ -1,0 +1,356 @@
+"""Optimal: the batch placed by an integer program, with its bounds and the greedy fallback.
+
+Given the state (pods already bound) and the pending pods, it maximises the priority-weighted
+number of pods placed, then a secondary objective (``schedlab.optimal.OBJECTIVES``), with
+CP-SAT (greedy's placement as a complete hint) or HiGHS, within a time limit. The plan is then
+bound pod by pod in input order; each step is checked against the profile's filters, and a pod
+whose planned node no longer passes them (the model is conservative, not a superset), or that
+the plan leaves out, gets Greedy's decision instead. Without a solution in time, every pod
+gets Greedy's decision (status "fallback").
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from schedlab.cluster import ClusterState
+from schedlab.errors import ConfigError
+from schedlab.framework.cycle import Evaluator
+from schedlab.framework.profile import Profile
+from schedlab.gpu import best_gpus
+from schedlab.objects import Pod
+from schedlab.optimal.bounds import nodes_lower_bound
+from schedlab.optimal.model import (
+    OBJECTIVES,
+    PER_MILLE,
+    LinearModel,
+    Objective,
+    PlacementModel,
+    build,
+    objective_value,
+)
+from schedlab.optimal.solve import SOLVERS, Solver, Stage, solve
+from schedlab.policies.base import Decision, Policy
+from schedlab.policies.greedy import Greedy
+from schedlab.resources import is_extended
+
+MINIMISED = ("nodes", "balance")
+
+
+@dataclass
+class OptimalReport:
+    """What the solve found, kept apart from what the binding did.
+
+    status            "optimal" (both objectives proven), "feasible" (a solution, not proven
+                      optimal), "fallback" (no solution in time: Greedy's placement)
+    placed            pods the plan places; ``placed_upper_bound`` no placement can place more
+                      (priority-weighted: ``weighted`` and ``weighted_upper_bound``)
+    secondary         the secondary objective of the plan, in its unit (nodes; peak per mille;
+                      milli-GPU; score); ``secondary_bound`` the best any placement placing as
+                      many can reach, as the solver proved it
+    nodes_used        nodes holding a pod after the plan; ``nodes_lower_bound`` fewer nodes
+                      cannot hold the pods placed (capacity-sum and Martello–Toth L2 bounds,
+                      and the solver's bound when the objective is "nodes")
+    repaired          pods whose planned node failed the filters when bound, or that the plan
+                      left out, given Greedy's decision
+    """
+
+    status: str
+    solver: str
+    objective: str
+    placed: int
+    placed_upper_bound: int
+    weighted: int
+    weighted_upper_bound: int
+    secondary: float | None
+    secondary_bound: float | None
+    nodes_used: int
+    nodes_lower_bound: int
+    seconds: float
+    repaired: int = 0
+
+
+class Optimal(Policy):
+    """The exact baseline: see the module docstring. ``time_limit`` (seconds) covers both
+    objectives; ``deterministic`` counts it in CP-SAT's deterministic time, for reproducible
+    tables whatever the machine's load."""
+
+    name = "optimal"
+    uses_scores = False
+
+    def __init__(self, profile: Profile | None = None, *, objective: Objective = "nodes",
+                 solver: Solver = "cp-sat", time_limit: float = 10.0, num_workers: int = 2,
+                 deterministic: bool = False) -> None:
+        super().__init__(profile)
+        if objective not in OBJECTIVES:
+            raise ConfigError("optimal", "objective", objective, f"one of {', '.join(OBJECTIVES)}")
+        if solver not in SOLVERS:
+            raise ConfigError("optimal", "solver", solver, f"one of {', '.join(SOLVERS)}")
+        if not time_limit > 0:
+            raise ConfigError("optimal", "time_limit", time_limit, "seconds > 0")
+        if num_workers < 1:
+            raise ConfigError("optimal", "num_workers", num_workers, "at least 1")
+        self.objective = objective
+        self.solver = solver
+        self.time_limit = time_limit
+        self.num_workers = num_workers
+        self.deterministic = deterministic
+        self.report: OptimalReport | None = None
+
+    def reset(self, state: ClusterState, rng: np.random.Generator) -> None:
+        super().reset(state, rng)
+        self._greedy = Greedy(self.profile)
+        self._greedy.reset(state, rng)
+        self._seed = int(rng.integers(2**31))
+        self._plan: dict[str, tuple[int, tuple[int, ...] | None]] = {}
+        self.report = None
+
+    def plan(self, pods: Sequence[Pod]) -> None:
+        start = time.perf_counter()
+        state = self.state
+        scores = _snapshot_scores(state, self.profile, pods) if self.objective == "score" else {}
+        placement = build(state, pods, self.profile, self.objective,
+                          {c: scores[p.cache_key] for c, p in enumerate(_first_pods(pods))}
+                          if scores else None)
+        greedy_hint = _greedy_values(state, pods, self.profile, placement, self._seed)
+        budget = self.time_limit
+        common = {"solver": self.solver, "num_workers": self.num_workers, "seed": self._seed,
+                  "deterministic": self.deterministic}
+        first = solve(placement.model, placement.primary, time_limit=budget, hint=greedy_hint,
+                      **common)
+        second: Stage | None = None
+        if first.values is not None:
+            left = max(budget - first.seconds, 0.0)
+            if left > 0:
+                second = solve(placement.model, placement.secondary, time_limit=left,
+                               hint=first.values,
+                               floor=(placement.primary, int(round(first.objective))),
+                               **common)
+        best = second if second is not None and second.values is not None else first
+        if best.values is not None:
+            self._plan = _assign(state, placement, best.values)
+        self.report = self._report(placement, first, second, best, pods,
+                                   time.perf_counter() - start)
+
+    def place(self, pod: Pod) -> Decision:
+        planned = self._plan.get(pod.key)
+        if planned is not None:
+            node, gpus = planned
+            if self.evaluator.evaluate(pod).feasible[node]:
+                request = pod.template.gpu
+                if request is not None and (gpus is None or not all(
+                        self.state.gpu_free[node, g] >= request.milli for g in gpus)):
+                    gpus = best_gpus(self.state.gpu_free[node], request)
+                return Decision(node, gpus=gpus if request is not None else None)
+        if self.report is not None and self.report.status != "fallback":
+            self.report.repaired += 1
+        return self._greedy.place(pod)
+
+    def _report(self, placement: PlacementModel, first: Stage, second: Stage | None,
+                best: Stage, pods: Sequence[Pod], seconds: float) -> OptimalReport:
+        state = self.state
+        classes = placement.classes
+        total = len(pods)
+        weighted_total = sum(c.weight * len(c.pods) for c in classes)
+        if best.values is None:
+            return OptimalReport("fallback", self.solver, self.objective, 0, total, 0,
+                                 weighted_total, None, None, int((state.pod_count > 0).sum()),
+                                 0, seconds)
+        counts = {key: int(best.values[v]) for key, v in placement.x.items()
+                  if best.values[v]}
+        placed = sum(counts.values())
+        weighted = objective_value(placement.primary, best.values)
+        weighted_bound = min(int(np.floor(first.bound + 1e-6)), weighted_total)
+        # with unit weights the weighted bound is a bound on pods; otherwise every pod is
+        # worth at least 1, so the weighted bound bounds the count too
+        placed_bound = min(total, weighted_bound)
+        used = state.pod_count > 0
+        for _, n in counts:
+            used[n] = True
+        demand = np.array([classes[c].requests for (c, _), k in counts.items()
+                           for _ in range(k)], dtype=np.int64).reshape(-1, len(state.resources))
+        free = state.allocatable - state.requested
+        lower = nodes_lower_bound(demand, free[~(state.pod_count > 0)])
+        lower += int((state.pod_count > 0).sum())
+        secondary = secondary_bound = None
+        sign = -1 if self.objective in MINIMISED else 1
+        offset = placement.secondary_offset
+        value = objective_value(placement.secondary, best.values)
+        secondary = sign * (value + offset) if sign < 0 else value
+        if second is not None and second.bound is not None:
+            bound = second.bound
+            secondary_bound = sign * (bound + offset) if sign < 0 else bound
+            if self.objective == "nodes":
+                lower = max(lower, int(np.ceil(secondary_bound - 1e-6)))
+        if self.objective == "balance":
+            secondary = secondary / PER_MILLE
+            secondary_bound = None if secondary_bound is None else secondary_bound / PER_MILLE
+        proven = first.status == "optimal" and second is not None and second.status == "optimal"
+        return OptimalReport(
+            "optimal" if proven else "feasible", self.solver, self.objective, placed,
+            placed_bound, weighted, weighted_bound, secondary, secondary_bound,
+            int(used.sum()), lower, seconds)
+
+    def details(self) -> dict[str, Any]:
+        return {} if self.report is None else asdict(self.report)
+
+    def __repr__(self) -> str:
+        return (f"Optimal(objective={self.objective!r}, solver={self.solver!r}, "
+                f"time_limit={self.time_limit})")
+
+
+def _first_pods(pods: Sequence[Pod]) -> list[Pod]:
+    """One pod per class, in the order ``build`` numbers the classes."""
+    return list({p.cache_key: p for p in reversed(pods)}.values())[::-1]
+
+
+def _snapshot_scores(state: ClusterState, profile: Profile, pods: Sequence[Pod]
+                     ) -> dict[object, np.ndarray]:
+    """Per class (cache key): int64 (n_nodes,) the profile's total score of one pod on each
+    node it passes now (0 elsewhere), normalised over those nodes."""
+    evaluator = Evaluator(profile, state)
+    scores = {}
+    for pod in _first_pods(pods):
+        evaluation = evaluator.evaluate(pod)
+        nodes = np.flatnonzero(evaluation.feasible)
+        total = np.zeros(state.n_nodes, dtype=np.int64)
+        if len(nodes):
+            total[nodes] = evaluator.totals(evaluation, nodes)
+        scores[pod.cache_key] = total
+    return scores
+
+
+def _replica(state: ClusterState) -> ClusterState:
+    """A new state with the same nodes and the same pods bound, on the same devices."""
+    extended = [r for r in state.resources.names if is_extended(r)]
+    replica = ClusterState(state.nodes, extended, state.objects)
+    replica.workload_pods = state.workload_pods
+    by_key = {p.key: p for p in state.workload_pods}
+    for key, node in state.bound.items():
+        replica.bind(by_key[key], node, state.gpus_of.get(key))
+    return replica
+
+
+def _greedy_values(state: ClusterState, pods: Sequence[Pod], profile: Profile,
+                   placement: PlacementModel, seed: int) -> list[int] | None:
+    """Greedy's placement of ``pods`` as values of every variable of the model, or None when
+    it breaks one of the model's rows (the model is conservative) or a pod of the batch is
+    bound already."""
+    try:
+        replica = _replica(state)
+    except KeyError:  # a bound pod the state does not know (built by hand)
+        return None
+    greedy = Greedy(profile)
+    greedy.reset(replica, np.random.default_rng(seed))
+    known = {}
+    index = {p.cache_key: c for c, p in enumerate(_first_pods(pods))}
+    for pod in pods:
+        decision = greedy.place(pod)
+        if decision.node is None:
+            continue
+        replica.bind(pod, decision.node, decision.gpus)
+        key = (index[pod.cache_key], decision.node)
+        if key not in placement.x:
+            return None
+        known[placement.x[key]] = known.get(placement.x[key], 0) + 1
+        request = pod.template.gpu
+        if request is not None:
+            for g in replica.gpus_of[pod.key]:
+                if request.shares:
+                    s = placement.sharing.get((key[0], decision.node, g))
+                    if s is None:
+                        return None
+                    known[s] = known.get(s, 0) + 1
+                else:
+                    w = placement.whole.get((decision.node, g))
+                    if w is None:
+                        return None
+                    known[w] = 1
+    return _complete(placement, known)
+
+
+def _complete(placement: PlacementModel, known: dict[int, int]) -> list[int] | None:
+    """Values of every variable given the placement's ``known`` ones (others 0 unless the
+    rows force them): the auxiliary variables are solved for, quickly, with CP-SAT."""
+    model = placement.model
+    fixed_lower, fixed_upper = list(model.lower), list(model.upper)
+    for v in placement.x.values():
+        fixed_lower[v] = fixed_upper[v] = known.get(v, 0)
+    for table in (placement.sharing, placement.whole):
+        for v in table.values():
+            fixed_lower[v] = fixed_upper[v] = known.get(v, 0)
+    if any(lo > hi for lo, hi in zip(fixed_lower, fixed_upper, strict=True)):
+        return None
+    fixed = LinearModel(fixed_lower, fixed_upper, model.rows)
+    stage = solve(fixed, placement.secondary, solver="cp-sat", time_limit=5.0, num_workers=1,
+                  seed=0, deterministic=True)
+    return None if stage.values is None else stage.values.tolist()
+
+
+def _assign(state: ClusterState, placement: PlacementModel, values: np.ndarray
+            ) -> dict[str, tuple[int, tuple[int, ...] | None]]:
+    """Pod key → (node, GPU devices) for the solution ``values``: each class's pods, in input
+    order, take its nodes so that the domains of its first DoNotSchedule spreading constraint
+    fill evenly (the fewest-so-far first), else in node order."""
+    plan: dict[str, tuple[int, tuple[int, ...] | None]] = {}
+    whole_pool: dict[int, list[int]] = {}
+    for (n, d), v in sorted(placement.whole.items()):
+        if values[v]:
+            whole_pool.setdefault(n, []).append(d)
+    for c, cls in enumerate(placement.classes):
+        slots: list[int] = []
+        for n, v in placement.x_by_class.get(c, ()):
+            slots += [n] * int(values[v])
+        slots = _spread_order(state, cls.pod, slots)
+        devices = _devices(placement, values, c, slots, whole_pool)
+        for pod, node, gpus in zip(cls.pods, slots, devices, strict=False):
+            plan[pod.key] = (node, gpus)
+    return plan
+
+
+def _spread_order(state: ClusterState, pod: Pod, slots: list[int]) -> list[int]:
+    own = [t for t in pod.template.topology_spread_constraints
+           if t.when_unsatisfiable == "DoNotSchedule"]
+    if not own or len(slots) < 2:
+        return slots
+    codes = state.labels.codes(own[0].topology_key)
+    by_domain: dict[int, list[int]] = {}
+    for n in slots:
+        by_domain.setdefault(int(codes[n]), []).append(n)
+    placed = dict.fromkeys(by_domain, 0)
+    ordered = []
+    while len(ordered) < len(slots):
+        domain = min((d for d in by_domain if by_domain[d]), key=lambda d: (placed[d], d))
+        ordered.append(by_domain[domain].pop(0))
+        placed[domain] += 1
+    return ordered
+
+
+def _devices(placement: PlacementModel, values: np.ndarray, c: int, slots: list[int],
+             whole_pool: dict[int, list[int]]) -> list[tuple[int, ...] | None]:
+    """The devices each slot's pod takes, from the solution's per-device counts: a sharing
+    pod one of its class's device slots on the node, a whole-GPU pod the next devices the
+    solution takes whole there (``whole_pool``, shared by the classes, consumed)."""
+    request = placement.classes[c].pod.template.gpu
+    if request is None:
+        return [None] * len(slots)
+    pools = whole_pool
+    if request.shares:
+        pools = {}
+        for (k, n, d), v in sorted(placement.sharing.items()):
+            if k == c:
+                pools.setdefault(n, []).extend([d] * int(values[v]))
+    taken: list[tuple[int, ...] | None] = []
+    count = request.count
+    for n in slots:
+        pool = pools.get(n, [])
+        taken.append(tuple(sorted(pool[:count])) if len(pool) >= count else None)
+        del pool[:count]
+    return taken
+
+
