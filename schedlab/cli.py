@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from schedlab.errors import InputError, SchedlabError
 from schedlab.framework.profile import Profile
@@ -73,7 +74,9 @@ def cmd_place(args: argparse.Namespace) -> None:
     if suffix not in OUTPUT_FORMATS:
         raise InputError("--out", "extension", suffix or args.out, " or ".join(OUTPUT_FORMATS))
     workload = _workload(args.nodes, args.pods)
-    result = simulate(workload, make_policy(args.policy, _profile(args.config)), args.seed)
+    policy = make_policy(args.policy, _profile(args.config), **_optimal_options(args)
+                         if args.policy == "optimal" else {})
+    result = simulate(workload, policy, args.seed)
     summary = {"policy": args.policy, "seed": args.seed, **result.summary}
     bindings = result.bindings
     if suffix == ".json":
@@ -85,6 +88,14 @@ def cmd_place(args: argparse.Namespace) -> None:
     print(f"placed {summary['placed']}/{summary['pods']} pods "
           f"({summary['unschedulable']} unschedulable) with {args.policy}, seed {args.seed}: "
           f"{args.out}")
+
+
+def _optimal_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The Optimal policy's options from ``--time-limit``, ``--objective``, ``--solver``."""
+    if not args.time_limit > 0:
+        raise InputError("--time-limit", "value", args.time_limit, "seconds > 0")
+    return {"time_limit": args.time_limit, "objective": args.objective, "solver": args.solver,
+            "deterministic": args.deterministic}
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
@@ -99,6 +110,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
         DEFAULT_POLICIES,
         bench_summary,
         bench_table,
+        optimal_note,
         parse_seeds,
         run_bench,
     )
@@ -107,10 +119,13 @@ def cmd_bench(args: argparse.Namespace) -> None:
     policies = args.policy or list(DEFAULT_POLICIES)
     seeds = parse_seeds(args.seeds or "0-2")
     workload = _workload(args.nodes, args.pods)
-    results = run_bench(workload, policies, seeds, _profile(args.config))
+    results = run_bench(workload, policies, seeds, _profile(args.config),
+                        {"optimal": _optimal_options(args)})
     print(f"{len(workload.nodes)} nodes, {len(workload.pending_pods)} pending pods, "
-          f"seeds {args.seeds}; means over seeds, pods/s median")
+          f"seeds {','.join(map(str, seeds))}; means over seeds, pods/s median")
     print(bench_table(results))
+    if optimal_note(results):
+        print(optimal_note(results))
     out = Path(args.out)
     parameters = {"nodes": args.nodes or "bundled default", "pods": args.pods or "bundled default",
                   "config": args.config, "policies": policies, "seeds": seeds,
@@ -197,6 +212,19 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--config", help="KubeSchedulerConfiguration YAML "
                          "(default: kube-scheduler v1.32's default profile)")
 
+    def optimal_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--time-limit", type=float, default=10.0,
+                         help="optimal: seconds for the solver (default 10)")
+        sub.add_argument("--objective", choices=("nodes", "balance", "gpu", "score"),
+                         default="nodes", help="optimal: secondary objective after pods "
+                         "placed: fewest nodes, lowest peak utilisation, most GPU, highest "
+                         "profile score (default nodes)")
+        sub.add_argument("--solver", choices=("cp-sat", "highs"), default="cp-sat",
+                         help="optimal: CP-SAT (default) or HiGHS")
+        sub.add_argument("--deterministic", action="store_true",
+                         help="optimal: count the time limit in CP-SAT's deterministic time "
+                              "(reproducible results)")
+
     explain = commands.add_parser("explain", help="why each node passed or failed, and scores")
     inputs(explain, required=True)
     explain.add_argument("--pod", required=True,
@@ -209,7 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     place = commands.add_parser("place", help="place every pending pod and write the bindings")
     inputs(place, required=True)
-    place.add_argument("--policy", default="greedy", help="greedy, round-robin or random")
+    place.add_argument("--policy", default="greedy",
+                       help="greedy, round-robin, random or optimal")
+    optimal_options(place)
     place.add_argument("--seed", type=int, default=0)
     place.add_argument("--out", required=True, help="bindings file: .json, .csv or .parquet")
     place.set_defaults(run=cmd_place)
@@ -222,12 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--suite", choices=("fgd",),
                        help="fgd: the FGD paper's experiment (needs --trace-dir)")
     bench.add_argument("--policy", action="append",
-                       help="policy to run (repeatable; default greedy, round-robin, random; "
+                       help="policy to run (repeatable; default round-robin, greedy, optimal; "
                             "with --suite fgd the paper's six: Random, DotProd, GpuClustering, "
                             "GpuPacking, BestFit, FGD, or any registered score plugin)")
     bench.add_argument("--seeds", help="e.g. 7, 1,2,3 or 42-51 (default 0-2; fgd 42-51)")
     bench.add_argument("--out", default="bench-out",
                        help="output directory (default bench-out)")
+    optimal_options(bench)
     bench.add_argument("--trace-dir", help="fgd: directory of the Alibaba GPU 2023 trace CSVs")
     bench.add_argument("--workload", help="fgd: pod list openb_pod_list_<WORKLOAD>.csv "
                        "(default, cpu050, gpushare40, multigpu20, ...; default: default)")

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from schedlab.cluster import ClusterState
 from schedlab.fragmentation import Fragmentation, TypicalPods
 from schedlab.gpu import gpu_ask_milli
 from schedlab.objects import Pod
+from schedlab.resources import CPU, MEMORY
 
 if TYPE_CHECKING:
     from schedlab.policies.base import Decision
@@ -27,14 +29,26 @@ def allocation(state: ClusterState) -> dict[str, float]:
     }
 
 
+def peak_utilisation(state: ClusterState) -> float:
+    """The highest requested / allocatable of cpu or memory on any node (0 without nodes)."""
+    columns = [state.resources.index[r] for r in (CPU, MEMORY)]
+    allocatable = state.allocatable[:, columns]
+    requested = state.requested[:, columns]
+    ratios = np.divide(requested, allocatable, out=np.zeros(allocatable.shape),
+                       where=allocatable > 0)
+    return float(ratios.max()) if ratios.size else 0.0
+
+
 def summarize(state: ClusterState, placed: int, unschedulable: int) -> dict[str, Any]:
-    """The summary of a run: counts, allocation per resource and nodes holding a pod."""
+    """The summary of a run: counts, allocation per resource, nodes holding a pod and the
+    peak utilisation."""
     return {
         "pods": placed + unschedulable,
         "placed": placed,
         "unschedulable": unschedulable,
         "nodes": state.n_nodes,
         "nodes_used": int((state.pod_count > 0).sum()),
+        "peak_utilisation": peak_utilisation(state),
         "allocation": allocation(state),
     }
 

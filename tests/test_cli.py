@@ -143,13 +143,19 @@ def test_place_same_seed_same_bytes(capsys, tmp_path) -> None:
 
 
 def test_bench_on_the_bundled_default(capsys, tmp_path) -> None:
-    code, out, err = run(capsys, "bench", "--seeds", "1", "--out", str(tmp_path))
+    code, out, err = run(capsys, "bench", "--seeds", "1", "--out", str(tmp_path),
+                         "--time-limit", "2")
     assert code == 0, err
-    for policy in ("greedy", "round-robin", "random"):
+    for policy in ("greedy", "round-robin", "optimal"):
         assert policy in out
+    assert "placed gap" in out and "nodes gap" in out and "optimal: " in out
     results = pd.read_parquet(tmp_path / "results.parquet")
-    assert set(results["policy"]) == {"greedy", "round-robin", "random"}
+    assert set(results["policy"]) == {"greedy", "round-robin", "optimal"}
     assert (results["placed"] + results["unschedulable"] == results["pods"]).all()
+    assert (results["placed_gap"] >= 0).all() and (results["nodes_gap"] >= 0).all()
+    optimal = results[results["policy"] == "optimal"].iloc[0]
+    greedy = results[results["policy"] == "greedy"].iloc[0]
+    assert optimal["placed"] >= greedy["placed"]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert {"parameters", "machine", "versions", "policies"} <= set(summary)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from schedlab.errors import ConfigError
 from schedlab.framework.profile import Profile
 from schedlab.policies.base import Decision, Policy
@@ -21,11 +23,12 @@ def register_policy(cls: type[Policy]) -> type[Policy]:
     return cls
 
 
-def make_policy(name: str, profile: Profile | None = None) -> Policy:
-    """A policy by name (greedy, round-robin, random, or a registered one)."""
+def make_policy(name: str, profile: Profile | None = None, **options: Any) -> Policy:
+    """A policy by name (greedy, round-robin, random, optimal, or a registered one), with
+    ``options`` for its constructor (e.g. ``time_limit`` for optimal)."""
     if name not in POLICIES:
         raise ConfigError("policy", "name", name, f"one of {', '.join(sorted(POLICIES))}")
-    return POLICIES[name](profile)
+    return POLICIES[name](profile, **options)
 
 
 __all__ = ["POLICIES", "Decision", "Greedy", "Optimal", "OptimalReport", "Policy", "Random",

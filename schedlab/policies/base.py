@@ -73,7 +73,7 @@ class Policy(abc.ABC):
         del pods
 
     def details(self) -> dict[str, Any]:
-        """Figures the policy reports on its run (kept in ``RunResult.summary["policy"]``);
+        """Figures the policy reports on its run (kept in ``RunResult.summary["report"]``);
         none by default."""
         return {}
 

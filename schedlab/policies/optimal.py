@@ -4,9 +4,9 @@ Given the state (pods already bound) and the pending pods, it maximises the prio
 number of pods placed, then a secondary objective (``schedlab.optimal.OBJECTIVES``), with
 CP-SAT (greedy's placement as a complete hint) or HiGHS, within a time limit. The plan is then
 bound pod by pod in input order; each step is checked against the profile's filters, and a pod
-whose planned node no longer passes them (the model is conservative, not a superset), or that
-the plan leaves out, gets Greedy's decision instead. Without a solution in time, every pod
-gets Greedy's decision (status "fallback").
+whose planned node no longer passes them gets Greedy's decision instead ("repaired"). A pod the
+plan leaves out stays unscheduled (placing it would take room the plan gives later pods).
+Without a solution in time, every pod gets Greedy's decision (status "fallback").
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from schedlab.policies.greedy import Greedy
 from schedlab.resources import is_extended
 
 MINIMISED = ("nodes", "balance")
+LEFT_OUT = "left out by the optimal plan: the room it could take goes to pods placed later"
 
 
 @dataclass
@@ -56,8 +57,8 @@ class OptimalReport:
     nodes_used        nodes holding a pod after the plan; ``nodes_lower_bound`` fewer nodes
                       cannot hold the pods placed (capacity-sum and Martello–Toth L2 bounds,
                       and the solver's bound when the objective is "nodes")
-    repaired          pods whose planned node failed the filters when bound, or that the plan
-                      left out, given Greedy's decision
+    repaired          pods whose planned node failed the filters when bound, given Greedy's
+                      decision instead
     """
 
     status: str
@@ -138,17 +139,22 @@ class Optimal(Policy):
                                    time.perf_counter() - start)
 
     def place(self, pod: Pod) -> Decision:
+        if self.report is None or self.report.status == "fallback":
+            return self._greedy.place(pod)
         planned = self._plan.get(pod.key)
-        if planned is not None:
-            node, gpus = planned
-            if self.evaluator.evaluate(pod).feasible[node]:
-                request = pod.template.gpu
-                if request is not None and (gpus is None or not all(
-                        self.state.gpu_free[node, g] >= request.milli for g in gpus)):
-                    gpus = best_gpus(self.state.gpu_free[node], request)
-                return Decision(node, gpus=gpus if request is not None else None)
-        if self.report is not None and self.report.status != "fallback":
-            self.report.repaired += 1
+        feasible = self.evaluator.evaluate(pod).feasible
+        if planned is None:  # placing it would take room the plan gives later pods
+            if not feasible.any():
+                return self.unschedulable(pod)
+            return Decision(None, LEFT_OUT)
+        node, gpus = planned
+        if feasible[node]:
+            request = pod.template.gpu
+            if request is not None and (gpus is None or not all(
+                    self.state.gpu_free[node, g] >= request.milli for g in gpus)):
+                gpus = best_gpus(self.state.gpu_free[node], request)
+            return Decision(node, gpus=gpus if request is not None else None)
+        self.report.repaired += 1
         return self._greedy.place(pod)
 
     def _report(self, placement: PlacementModel, first: Stage, second: Stage | None,

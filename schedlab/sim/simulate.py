@@ -90,5 +90,5 @@ def simulate(workload: Workload, policy: Policy, seed: int = 0,
     placed = sum(n is not None for n in nodes)
     summary = summarize(state, placed, len(pending) - placed)
     if policy.details():
-        summary["policy"] = policy.details()
+        summary["report"] = policy.details()
     return RunResult(policy.name, seed, bindings, summary, seconds, state)
