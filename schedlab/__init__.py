@@ -26,7 +26,7 @@ from schedlab.objects import (
     Toleration,
     Workload,
 )
-from schedlab.policies import Decision, Greedy, Policy, Random, RoundRobin, make_policy
+from schedlab.policies import Decision, Greedy, Optimal, Policy, Random, RoundRobin, make_policy
 from schedlab.sim import RunResult, simulate
 from schedlab.traces import load_manifests
 
@@ -46,6 +46,7 @@ __all__ = [
     "NodeAffinity",
     "NodeSelectorRequirement",
     "NodeSelectorTerm",
+    "Optimal",
     "Pod",
     "PodTemplate",
     "Policy",

@@ -103,7 +103,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
         cmd_bench_fgd(args)
         return
     fgd_only = [f"--{name.replace('_', '-')}" for name in ("trace_dir", "workload", "tune", "jobs")
-                if getattr(args, name) is not None]
+                if getattr(args, name) is not None] + (["--offline"] if args.offline else [])
     if fgd_only:
         raise InputError("bench", fgd_only[0], "given", "--suite fgd with this option")
     from schedlab.bench import (
@@ -142,6 +142,7 @@ def cmd_bench_fgd(args: argparse.Namespace) -> None:
         FgdRun,
         load_race,
         race_policies,
+        run_offline,
         run_race,
         write_race,
     )
@@ -171,9 +172,10 @@ def cmd_bench_fgd(args: argparse.Namespace) -> None:
               f"{run.seconds:.2f} s", flush=True)
 
     runs = run_race(args.trace_dir, workload, policies, seeds, tune, jobs, on_run=progress)
+    offline = run_offline(args.trace_dir, workload, seeds, tune, jobs) if args.offline else []
     parameters = {"suite": "fgd", "trace_dir": str(args.trace_dir), "workload": workload,
                   "policies": list(policies), "seeds": seeds, "tune": tune, "jobs": jobs}
-    print(write_race(runs, args.out, parameters))
+    print(write_race(runs, args.out, parameters, offline))
 
 
 def cmd_download_trace(args: argparse.Namespace) -> None:
@@ -264,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default, cpu050, gpushare40, multigpu20, ...; default: default)")
     bench.add_argument("--tune", type=float,
                        help="fgd: pods' GPU ask as a ratio of GPU capacity (default 1.3)")
+    bench.add_argument("--offline", action="store_true",
+                       help="fgd: also bound the offline optimum (the best allocation of each "
+                            "run's pods known at once)")
     bench.add_argument("--jobs", type=int,
                        help="fgd: processes running seeds in parallel (default: all cores)")
     bench.set_defaults(run=cmd_bench)

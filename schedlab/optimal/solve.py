@@ -91,9 +91,10 @@ def _cp_sat(model: LinearModel, objective: Mapping[int, int], time_limit: float,
     return Stage(status, values, engine.ObjectiveValue(), engine.BestObjectiveBound(), 0.0)
 
 
-def _highs(model: LinearModel, objective: Mapping[int, int], time_limit: float,
-           floor: tuple[Mapping[int, int], int] | None) -> Stage:
-    from scipy.optimize import Bounds, LinearConstraint, milp
+def _matrix(model: LinearModel, objective: Mapping[int, int],
+            floor: tuple[Mapping[int, int], int] | None) -> tuple[np.ndarray, list]:
+    """The cost vector (to minimise) and scipy ``LinearConstraint`` list of a model."""
+    from scipy.optimize import LinearConstraint
     from scipy.sparse import coo_array
 
     rows = list(model.rows)
@@ -102,7 +103,7 @@ def _highs(model: LinearModel, objective: Mapping[int, int], time_limit: float,
     n = model.n_vars
     cost = np.zeros(n)
     for v, k in objective.items():
-        cost[v] = -k  # milp minimises
+        cost[v] = -k  # scipy minimises
     constraints = []
     if rows:
         r_index = [i for i, (coefs, _, _) in enumerate(rows) for _ in coefs]
@@ -111,7 +112,29 @@ def _highs(model: LinearModel, objective: Mapping[int, int], time_limit: float,
         matrix = coo_array((data, (r_index, c_index)), shape=(len(rows), n)).tocsr()
         constraints.append(LinearConstraint(matrix, [lo for _, lo, _ in rows],
                                             [hi for _, _, hi in rows]))
-    result = milp(cost, integrality=np.ones(n), bounds=Bounds(model.lower, model.upper),
+    return cost, constraints
+
+
+def lp_bound(model: LinearModel, objective: Mapping[int, int], time_limit: float
+             ) -> float | None:
+    """The optimum of the linear relaxation (a bound on the integer optimum of a
+    maximisation), by HiGHS; None when not found within ``time_limit`` seconds."""
+    from scipy.optimize import Bounds, milp
+
+    cost, constraints = _matrix(model, objective, None)
+    result = milp(cost, integrality=np.zeros(model.n_vars),
+                  bounds=Bounds(model.lower, model.upper), constraints=constraints,
+                  options={"time_limit": max(time_limit, 0.1), "disp": False})
+    return None if result.status != 0 else float(-result.fun)
+
+
+def _highs(model: LinearModel, objective: Mapping[int, int], time_limit: float,
+           floor: tuple[Mapping[int, int], int] | None) -> Stage:
+    from scipy.optimize import Bounds, milp
+
+    cost, constraints = _matrix(model, objective, floor)
+    result = milp(cost, integrality=np.ones(model.n_vars),
+                  bounds=Bounds(model.lower, model.upper),
                   constraints=constraints, options={"time_limit": time_limit, "disp": False})
     if result.x is None:
         return Stage("none", None, None, None, 0.0)

@@ -34,7 +34,7 @@ from schedlab.optimal.model import (
     build,
     objective_value,
 )
-from schedlab.optimal.solve import SOLVERS, Solver, Stage, solve
+from schedlab.optimal.solve import SOLVERS, Solver, Stage, lp_bound, solve
 from schedlab.policies.base import Decision, Policy
 from schedlab.policies.greedy import Greedy
 from schedlab.resources import is_extended
@@ -50,7 +50,8 @@ class OptimalReport:
     status            "optimal" (both objectives proven), "feasible" (a solution, not proven
                       optimal), "fallback" (no solution in time: Greedy's placement)
     placed            pods the plan places; ``placed_upper_bound`` no placement can place more
-                      (priority-weighted: ``weighted`` and ``weighted_upper_bound``)
+                      (priority-weighted: ``weighted`` and ``weighted_upper_bound``: the
+                      solver's bound or the linear relaxation's, whichever is lower)
     secondary         the secondary objective of the plan, in its unit (nodes; peak per mille;
                       milli-GPU; score); ``secondary_bound`` the best any placement placing as
                       many can reach, as the solver proved it
@@ -119,7 +120,8 @@ class Optimal(Policy):
                           {c: scores[p.cache_key] for c, p in enumerate(_first_pods(pods))}
                           if scores else None)
         greedy_hint = _greedy_values(state, pods, self.profile, placement, self._seed)
-        budget = self.time_limit
+        relaxed = lp_bound(placement.model, placement.primary, self.time_limit / 10)
+        budget = max(self.time_limit - (time.perf_counter() - start), 0.1)
         common = {"solver": self.solver, "num_workers": self.num_workers, "seed": self._seed,
                   "deterministic": self.deterministic}
         first = solve(placement.model, placement.primary, time_limit=budget, hint=greedy_hint,
@@ -133,9 +135,12 @@ class Optimal(Policy):
                                floor=(placement.primary, int(round(first.objective))),
                                **common)
         best = second if second is not None and second.values is not None else first
+        if (best.values is not None and greedy_hint is not None
+                and _better(placement, np.array(greedy_hint), best.values)):
+            best = Stage("feasible", np.array(greedy_hint), None, None, 0.0)  # keep greedy's
         if best.values is not None:
             self._plan = _assign(state, placement, best.values)
-        self.report = self._report(placement, first, second, best, pods,
+        self.report = self._report(placement, first, second, best, pods, relaxed,
                                    time.perf_counter() - start)
 
     def place(self, pod: Pod) -> Decision:
@@ -158,7 +163,8 @@ class Optimal(Policy):
         return self._greedy.place(pod)
 
     def _report(self, placement: PlacementModel, first: Stage, second: Stage | None,
-                best: Stage, pods: Sequence[Pod], seconds: float) -> OptimalReport:
+                best: Stage, pods: Sequence[Pod], relaxed: float | None, seconds: float
+                ) -> OptimalReport:
         state = self.state
         classes = placement.classes
         total = len(pods)
@@ -171,7 +177,9 @@ class Optimal(Policy):
                   if best.values[v]}
         placed = sum(counts.values())
         weighted = objective_value(placement.primary, best.values)
-        weighted_bound = min(int(np.floor(first.bound + 1e-6)), weighted_total)
+        bounds = [weighted_total] + [int(np.floor(b + 1e-6)) for b in (first.bound, relaxed)
+                                     if b is not None]
+        weighted_bound = max(min(bounds), weighted)
         # with unit weights the weighted bound is a bound on pods; otherwise every pod is
         # worth at least 1, so the weighted bound bounds the count too
         placed_bound = min(total, weighted_bound)
@@ -210,9 +218,19 @@ class Optimal(Policy):
                 f"time_limit={self.time_limit})")
 
 
+def _better(placement: PlacementModel, candidate: np.ndarray, found: np.ndarray) -> bool:
+    """``candidate`` beats ``found`` lexicographically (primary, then secondary)."""
+    key = [(objective_value(placement.primary, v), objective_value(placement.secondary, v))
+           for v in (candidate, found)]
+    return key[0] > key[1]
+
+
 def _first_pods(pods: Sequence[Pod]) -> list[Pod]:
-    """One pod per class, in the order ``build`` numbers the classes."""
-    return list({p.cache_key: p for p in reversed(pods)}.values())[::-1]
+    """One pod per class, in the order ``build`` numbers the classes (first appearance)."""
+    first: dict[object, Pod] = {}
+    for pod in pods:
+        first.setdefault(pod.cache_key, pod)
+    return list(first.values())
 
 
 def _snapshot_scores(state: ClusterState, profile: Profile, pods: Sequence[Pod]

@@ -26,7 +26,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +155,40 @@ def run_once(trace: Workload, typical: TypicalPods, name: str, spec: PolicySpec,
     return FgdRun(name, seed, timeline.frame(), time.perf_counter() - start)
 
 
+@dataclass
+class OfflineReference:
+    """Where the offline optimum of one run's workload lies, in % of the GPU capacity
+    allocated: at most ``upper_pct`` (``schedlab.optimal.offline.gpu_allocation_bound``, a
+    relaxation), at least ``lower_pct`` (the best of FGD and BestFit given every pod at once,
+    the largest GPU asks first: ``lower_policy``)."""
+
+    seed: int
+    upper_pct: float
+    upper_status: str
+    lower_pct: float
+    lower_policy: str
+
+
+def offline_reference(trace: Workload, typical: TypicalPods, seed: int,
+                      tune: float = DEFAULT_TUNE, time_limit: float = 30.0
+                      ) -> OfflineReference:
+    """The bounds on the best GPU allocation any placement of run ``seed``'s pods reaches."""
+    from schedlab.optimal.offline import gpu_allocation_bound
+
+    workload = replay_workload(trace, seed, tune)
+    bound = gpu_allocation_bound(workload, time_limit=time_limit)
+    largest_first = sorted(workload.pods, key=gpu_ask_milli, reverse=True)
+    ordered = Workload(workload.nodes, tuple(largest_first), workload.objects)
+    best = (-1.0, "")
+    for name in ("FGD", "BestFit"):
+        spec = PAPER_POLICIES[name]
+        plugin = spec if isinstance(spec, ScorePlugin) else spec(seed, typical)
+        result = simulate(ordered, Greedy(race_profile(plugin), tie_break="first"), seed)
+        used = int(result.state.gpu_count.sum() * MILLI_PER_GPU - result.state.gpu_free.sum())
+        best = max(best, (100 * used / bound.capacity_milli, name))
+    return OfflineReference(seed, bound.allocation_pct, bound.status, best[0], best[1])
+
+
 def allocation_at(timeline: pd.DataFrame, capacity_milli: int,
                   points: Sequence[int] = ARRIVAL_POINTS) -> dict[int, float]:
     """GPU allocation (% of capacity) at each arrived workload in ``points`` (%), as the
@@ -215,6 +249,24 @@ def _run_job(trace_dir: str, workload: str, name: str, spec: PolicySpec, seed: i
     return run_once(trace, typical, name, spec, seed, tune)
 
 
+def _in_processes(jobs: int, function: Callable[..., Any], tasks: Sequence[tuple],
+                  on_result: Callable[[Any], None] | None = None) -> list[Any]:
+    """``function(*task)`` for every task, in ``jobs`` processes; results in task order."""
+    if jobs <= 1:
+        results = []
+        for task in tasks:
+            results.append(function(*task))
+            if on_result is not None:
+                on_result(results[-1])
+        return results
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(function, *task) for task in tasks]
+        for future in futures:
+            if on_result is not None:
+                on_result(future.result())
+        return [f.result() for f in futures]
+
+
 def run_race(trace_dir: str | os.PathLike[str], workload: str = "default",
              policies: Mapping[str, PolicySpec] | None = None,
              seeds: Sequence[int] = range(42, 52), tune: float = DEFAULT_TUNE, jobs: int = 1,
@@ -226,19 +278,20 @@ def run_race(trace_dir: str | os.PathLike[str], workload: str = "default",
     load_race(trace_dir, workload)  # fail early, in this process, on a bad trace
     tasks = [(str(trace_dir), workload, name, spec, seed, tune)
              for name, spec in policies.items() for seed in seeds]
-    if jobs <= 1:
-        runs = []
-        for task in tasks:
-            runs.append(_run_job(*task))
-            if on_run is not None:
-                on_run(runs[-1])
-        return runs
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_run_job, *task) for task in tasks]
-        for future in futures:
-            if on_run is not None:
-                on_run(future.result())
-        return [f.result() for f in futures]
+    return _in_processes(jobs, _run_job, tasks, on_run)
+
+
+def _offline_job(trace_dir: str, workload: str, seed: int, tune: float) -> OfflineReference:
+    trace, typical = load_race(trace_dir, workload)
+    return offline_reference(trace, typical, seed, tune)
+
+
+def run_offline(trace_dir: str | os.PathLike[str], workload: str = "default",
+                seeds: Sequence[int] = range(42, 52), tune: float = DEFAULT_TUNE,
+                jobs: int = 1) -> list[OfflineReference]:
+    """``offline_reference`` for every seed, in ``jobs`` processes, in seed order."""
+    load_race(trace_dir, workload)
+    return _in_processes(jobs, _offline_job, [(str(trace_dir), workload, s, tune) for s in seeds])
 
 
 def race_policies(names: Sequence[str] | None) -> dict[str, PolicySpec]:
@@ -262,7 +315,8 @@ def race_policies(names: Sequence[str] | None) -> dict[str, PolicySpec]:
 
 
 def write_race(runs: Sequence[FgdRun], out: str | os.PathLike[str],
-               parameters: Mapping[str, Any]) -> str:
+               parameters: Mapping[str, Any],
+               offline: Sequence[OfflineReference] = ()) -> str:
     """Save the race in ``out``: ``timelines/<policy>-seed<seed>.parquet`` per run,
     ``summary.json`` (parameters, machine, versions, per-policy figures) and
     ``allocation.png``; returns the printed table and where the files went."""
@@ -279,11 +333,21 @@ def write_race(runs: Sequence[FgdRun], out: str | os.PathLike[str],
         if stale.name not in written:
             stale.unlink()
     summary = summarize_runs(runs, capacity)
-    write_json(out / "summary.json", {
-        "parameters": {**parameters, "gpu_capacity_milli": capacity},
-        "machine": machine(), "versions": versions(), "policies": summary})
+    content = {"parameters": {**parameters, "gpu_capacity_milli": capacity},
+               "machine": machine(), "versions": versions(), "policies": summary}
+    if offline:
+        content["offline"] = {
+            "allocation_upper_pct": _spread([o.upper_pct for o in offline]),
+            "allocation_lower_pct": _spread([o.lower_pct for o in offline]),
+            "runs": [asdict(o) for o in offline]}
+    write_json(out / "summary.json", content)
     plot_race(runs, capacity, out / "allocation.png")
-    return (f"{race_table(summary)}\n"
+    told = "" if not offline else (
+        f"offline optimum (every pod known at once): allocation between "
+        f"{np.median([o.lower_pct for o in offline]):.2f}% (best of FGD and BestFit, largest "
+        f"GPU asks first) and {np.median([o.upper_pct for o in offline]):.2f}% (relaxation "
+        f"bound), medians over seeds\n")
+    return (f"{race_table(summary)}\n{told}"
             f"saved {len(runs)} timelines in {out / 'timelines'}, {out / 'summary.json'} and "
             f"{out / 'allocation.png'}")
 

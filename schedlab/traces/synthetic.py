@@ -182,19 +182,24 @@ def spread(n_nodes: int, n_pods: int, zones: int = 50, replicas: int = 100, seed
     return Workload(nodes, [pods[i] for i in order], _deployments(templates))
 
 
-def shapes(n_nodes: int, n_pods: int, n_shapes: int = 12, load: float = 1.1, seed: int = 0
-           ) -> Workload:
-    """A packing problem: ``n_pods`` pods of ``n_shapes`` shapes (cpu 250m..4, memory
-    0.5..16Gi, drawn from ``seed``) in random order, on ``n_nodes`` identical nodes (4Gi of
-    memory per cpu, 110 pods) sized so that the pods ask ``load`` × the cluster's cpu (above
-    1, not all of them fit)."""
+POD_SHAPES: tuple[tuple[int, int], ...] = (
+    (250, 1), (250, 2), (500, 1), (500, 2), (500, 4), (1000, 2),
+    (1000, 4), (1000, 8), (2000, 4), (2000, 8), (4000, 8), (4000, 16),
+)
+"""Twelve request sizes as (cpu millicores, memory GiB), the t-shirt sizes clusters use."""
+
+
+def shapes(n_nodes: int, n_pods: int, load: float = 1.1, seed: int = 0) -> Workload:
+    """A packing problem: ``n_pods`` pods of the twelve ``POD_SHAPES`` drawn from ``seed``,
+    in random order, on ``n_nodes`` identical nodes (whole cpus, 4Gi of memory per cpu, 110
+    pods) sized so that the pods ask about ``load`` × the cluster's cpu (above 1, not all of
+    them fit)."""
     rng = np.random.default_rng(seed)
-    cpu = rng.choice([250, 500, 1000, 1500, 2000, 3000, 4000], size=n_shapes)
-    memory = rng.choice([512 * MI, 1 * GI, 2 * GI, 4 * GI, 8 * GI, 16 * GI], size=n_shapes)
-    templates = [PodTemplate(containers=(_container(int(c), int(m)),))
-                 for c, m in zip(cpu, memory, strict=True)]
-    picks = rng.integers(n_shapes, size=n_pods)
-    node_cpu = max(int(cpu.max()), int(cpu[picks].sum() / load / n_nodes) // 1000 * 1000)
+    templates = [PodTemplate(containers=(_container(cpu, memory * GI),))
+                 for cpu, memory in POD_SHAPES]
+    picks = rng.integers(len(POD_SHAPES), size=n_pods)
+    asked = sum(POD_SHAPES[k][0] for k in picks)
+    node_cpu = max(4000, int(asked / load / max(n_nodes, 1)) // 1000 * 1000)
     nodes = [
         Node(f"node-{i}", {"cpu": node_cpu, "memory": node_cpu // 1000 * 4 * GI, "pods": 110},
              {HOSTNAME: f"node-{i}", ZONE: f"zone-{i % 3}"})
