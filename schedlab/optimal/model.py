@@ -358,7 +358,9 @@ def _spread_rows(state: ClusterState, placement: PlacementModel) -> None:
     """DoNotSchedule spreading of a class's own constraints, on the final counts: in every
     domain where the class has a pod, matching pods there minus the fewest in any eligible
     domain (0 below minDomains) stay within maxSkew. The policy binds the pods in an order
-    that keeps each step within it, and checks every step."""
+    that keeps each step within it, and checks every step. A constraint whose selector also
+    matches pods of another pending class is left out (a relaxation: which pods count at each
+    bind depends on the bind order), so bounds stay valid and the binding check enforces it."""
     model = placement.model
     for c, cls in enumerate(placement.classes):
         pod = cls.pod
@@ -383,6 +385,8 @@ def _spread_rows(state: ClusterState, placement: PlacementModel) -> None:
                 continue
             bound = state.tally((selector,)).per_node
             counted = _matching_classes(placement, selector, state)
+            if any(k != c for k in counted):
+                continue  # their bind order would decide: relaxed (the binding checks it)
             count: dict[int, dict[int, int]] = {code: {} for code in domain_codes}
             for k in counted:
                 for n, v in placement.x_by_class.get(k, ()):

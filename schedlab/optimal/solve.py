@@ -40,6 +40,8 @@ def solve(model: LinearModel, objective: Mapping[int, int], *, solver: Solver,
     (CP-SAT only). ``deterministic`` makes CP-SAT count the limit in its deterministic time
     and search in a reproducible order whatever the number of workers."""
     start = time.perf_counter()
+    if model.n_vars == 0:  # nothing to decide: every row was checked when it was added
+        return Stage("optimal", np.zeros(0, dtype=np.int64), 0.0, 0.0, 0.0)
     if solver == "cp-sat":
         stage = _cp_sat(model, objective, time_limit, num_workers, seed, deterministic, hint,
                         floor)
@@ -121,6 +123,8 @@ def lp_bound(model: LinearModel, objective: Mapping[int, int], time_limit: float
     maximisation), by HiGHS; None when not found within ``time_limit`` seconds."""
     from scipy.optimize import Bounds, milp
 
+    if model.n_vars == 0:
+        return 0.0
     cost, constraints = _matrix(model, objective, None)
     result = milp(cost, integrality=np.zeros(model.n_vars),
                   bounds=Bounds(model.lower, model.upper), constraints=constraints,

@@ -57,6 +57,8 @@ class Greedy(Policy):
         return np.sort(rotated)
 
     def place(self, pod: Pod) -> Decision:
+        if self.state.n_nodes == 0:
+            return self.unschedulable(pod)
         evaluation = self.evaluator.evaluate(pod)
         if self._to_find >= self.state.n_nodes and self.evaluator.ranks_by_plain_total(evaluation):
             # Every feasible node is a candidate and the normalised plugins add the same

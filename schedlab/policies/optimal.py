@@ -23,6 +23,7 @@ from schedlab.errors import ConfigError
 from schedlab.framework.cycle import Evaluator
 from schedlab.framework.profile import Profile
 from schedlab.gpu import best_gpus
+from schedlab.matching import PodSelector, spread_selector
 from schedlab.objects import Pod
 from schedlab.optimal.bounds import nodes_lower_bound
 from schedlab.optimal.model import (
@@ -106,19 +107,21 @@ class Optimal(Policy):
 
     def reset(self, state: ClusterState, rng: np.random.Generator) -> None:
         super().reset(state, rng)
-        self._greedy = Greedy(self.profile)
+        self._greedy = Greedy(self.profile)  # the fallback draws from rng as Greedy would
         self._greedy.reset(state, rng)
-        self._seed = int(rng.integers(2**31))
+        child = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
+        self._seed = int(child.integers(2**31))  # the solver's, drawn without touching rng
         self._plan: dict[str, tuple[int, tuple[int, ...] | None]] = {}
         self.report = None
 
     def plan(self, pods: Sequence[Pod]) -> None:
         start = time.perf_counter()
         state = self.state
-        scores = _snapshot_scores(state, self.profile, pods) if self.objective == "score" else {}
-        placement = build(state, pods, self.profile, self.objective,
-                          {c: scores[p.cache_key] for c, p in enumerate(_first_pods(pods))}
-                          if scores else None)
+        scores = None
+        if self.objective == "score":
+            by_key = _snapshot_scores(state, self.profile, pods)
+            scores = {c: by_key[p.cache_key] for c, p in enumerate(_first_pods(pods))}
+        placement = build(state, pods, self.profile, self.objective, scores)
         greedy_hint = _greedy_values(state, pods, self.profile, placement, self._seed)
         relaxed = lp_bound(placement.model, placement.primary, self.time_limit / 10)
         budget = max(self.time_limit - (time.perf_counter() - start), 0.1)
@@ -159,7 +162,9 @@ class Optimal(Policy):
                     self.state.gpu_free[node, g] >= request.milli for g in gpus)):
                 gpus = best_gpus(self.state.gpu_free[node], request)
             return Decision(node, gpus=gpus if request is not None else None)
-        self.report.repaired += 1
+        self.report.repaired += 1  # the plan no longer holds: it is not proven any more
+        if self.report.status == "optimal":
+            self.report.status = "feasible"
         return self._greedy.place(pod)
 
     def _report(self, placement: PlacementModel, first: Stage, second: Stage | None,
@@ -189,8 +194,7 @@ class Optimal(Policy):
         demand = np.array([classes[c].requests for (c, _), k in counts.items()
                            for _ in range(k)], dtype=np.int64).reshape(-1, len(state.resources))
         free = state.allocatable - state.requested
-        lower = nodes_lower_bound(demand, free[~(state.pod_count > 0)])
-        lower += int((state.pod_count > 0).sum())
+        lower = max(int((state.pod_count > 0).sum()), nodes_lower_bound(demand, free))
         secondary = secondary_bound = None
         sign = -1 if self.objective in MINIMISED else 1
         offset = placement.secondary_offset
@@ -338,15 +342,22 @@ def _assign(state: ClusterState, placement: PlacementModel, values: np.ndarray
 
 
 def _spread_order(state: ClusterState, pod: Pod, slots: list[int]) -> list[int]:
+    """``slots`` (nodes, one per pod) reordered so that the domains of the pod's first
+    DoNotSchedule spreading constraint fill evenly: the next pod goes to the domain holding
+    the fewest matching pods so far (bound ones included)."""
     own = [t for t in pod.template.topology_spread_constraints
            if t.when_unsatisfiable == "DoNotSchedule"]
     if not own or len(slots) < 2:
         return slots
-    codes = state.labels.codes(own[0].topology_key)
+    constraint = own[0]
+    codes = state.labels.codes(constraint.topology_key)
+    selector = PodSelector(spread_selector(constraint, pod.template.labels),
+                           frozenset({pod.namespace}))
+    bound = state.tally((selector,)).domains(constraint.topology_key)
     by_domain: dict[int, list[int]] = {}
     for n in slots:
         by_domain.setdefault(int(codes[n]), []).append(n)
-    placed = dict.fromkeys(by_domain, 0)
+    placed = {d: int(bound[d]) if d >= 0 else 0 for d in by_domain}
     ordered = []
     while len(ordered) < len(slots):
         domain = min((d for d in by_domain if by_domain[d]), key=lambda d: (placed[d], d))
