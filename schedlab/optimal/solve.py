@@ -16,6 +16,9 @@ from schedlab.optimal.model import LinearModel
 Solver = Literal["cp-sat", "highs"]
 SOLVERS: tuple[str, ...] = ("cp-sat", "highs")
 Status = Literal["optimal", "feasible", "none"]
+HIGHS_SHARE = 0.9
+"""HiGHS overruns its time limit by several seconds on large models (measured: 6 s past 52 s
+on 10,000 pods × 2,000 nodes); it is given this share of the limit."""
 
 
 @dataclass
@@ -46,7 +49,7 @@ def solve(model: LinearModel, objective: Mapping[int, int], *, solver: Solver,
         stage = _cp_sat(model, objective, time_limit, num_workers, seed, deterministic, hint,
                         floor)
     elif solver == "highs":
-        stage = _highs(model, objective, time_limit, floor)
+        stage = _highs(model, objective, time_limit * HIGHS_SHARE, floor)
     else:
         raise ValueError(f"unknown solver {solver!r}")
     stage.seconds = time.perf_counter() - start
