@@ -55,8 +55,9 @@ def run_bench(workload: Workload, policies: Sequence[str] = DEFAULT_POLICIES,
     With optimal among the policies, every row also has the gaps to what no placement of
     the same snapshot can beat, from optimal's run with the same seed: ``placed_gap`` (its
     upper bound on pods placed minus the row's placed) and ``nodes_gap`` (the row's nodes
-    used minus its lower bound on the nodes those pods need), and optimal's rows its
-    ``status`` (optimal, feasible or fallback)."""
+    used minus its lower bound on the nodes those pods need; NaN for a run placing fewer
+    pods than optimal's, where the bound does not apply), and optimal's rows its ``status``
+    (optimal, feasible or fallback)."""
     options = options or {}
     rows = []
     reports: dict[int, dict[str, Any]] = {}
@@ -78,7 +79,9 @@ def run_bench(workload: Workload, policies: Sequence[str] = DEFAULT_POLICIES,
     if reports:
         report = results["seed"].map(reports)
         results["placed_gap"] = report.map(lambda r: r["placed_upper_bound"]) - results["placed"]
-        results["nodes_gap"] = results["nodes_used"] - report.map(lambda r: r["nodes_lower_bound"])
+        nodes_gap = results["nodes_used"] - report.map(lambda r: r["nodes_lower_bound"])
+        comparable = results["placed"] >= report.map(lambda r: r["placed"])
+        results["nodes_gap"] = nodes_gap.where(comparable)  # NaN: fewer pods than the bound's
         results["status"] = [reports[s]["status"] if p == "optimal" else ""
                              for p, s in zip(results["policy"], results["seed"], strict=True)]
     return results
@@ -103,6 +106,8 @@ def bench_table(results: pd.DataFrame) -> str:
                "nodes_used", "peak_util", *gaps, "pods_per_s"]
 
     def cell(column: str, value: float) -> float | str:
+        if value != value:  # NaN: the figure does not apply
+            return "-"
         percent = column.startswith("alloc_") or column == "peak_util"
         return f"{100 * value:.1f}%" if percent else float(value)
 

@@ -94,6 +94,9 @@ def _optimal_options(args: argparse.Namespace) -> dict[str, Any]:
     """The Optimal policy's options from ``--time-limit``, ``--objective``, ``--solver``."""
     if not args.time_limit > 0:
         raise InputError("--time-limit", "value", args.time_limit, "seconds > 0")
+    if args.deterministic and args.solver != "cp-sat":
+        raise InputError("--deterministic", "solver", args.solver, "cp-sat (HiGHS runs on "
+                         "wall-clock time only)")
     return {"time_limit": args.time_limit, "objective": args.objective, "solver": args.solver,
             "deterministic": args.deterministic}
 
@@ -119,8 +122,8 @@ def cmd_bench(args: argparse.Namespace) -> None:
     policies = args.policy or list(DEFAULT_POLICIES)
     seeds = parse_seeds(args.seeds or "0-2")
     workload = _workload(args.nodes, args.pods)
-    results = run_bench(workload, policies, seeds, _profile(args.config),
-                        {"optimal": _optimal_options(args)})
+    options = {"optimal": _optimal_options(args)} if "optimal" in policies else {}
+    results = run_bench(workload, policies, seeds, _profile(args.config), options)
     print(f"{len(workload.nodes)} nodes, {len(workload.pending_pods)} pending pods, "
           f"seeds {','.join(map(str, seeds))}; means over seeds, pods/s median")
     print(bench_table(results))

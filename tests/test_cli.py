@@ -152,7 +152,7 @@ def test_bench_on_the_bundled_default(capsys, tmp_path) -> None:
     results = pd.read_parquet(tmp_path / "results.parquet")
     assert set(results["policy"]) == {"greedy", "round-robin", "optimal"}
     assert (results["placed"] + results["unschedulable"] == results["pods"]).all()
-    assert (results["placed_gap"] >= 0).all() and (results["nodes_gap"] >= 0).all()
+    assert (results["placed_gap"] >= 0).all() and (results["nodes_gap"].dropna() >= 0).all()
     optimal = results[results["policy"] == "optimal"].iloc[0]
     greedy = results[results["policy"] == "greedy"].iloc[0]
     assert optimal["placed"] >= greedy["placed"]

@@ -474,7 +474,7 @@ def reported_secondary(report, objective: str) -> int:
     if objective == "nodes":
         return -int(report.secondary)
     if objective == "balance":
-        return -round(report.secondary * 1000)
+        return -int(report.secondary)  # per mille
     return int(report.secondary)
 
 
@@ -689,7 +689,7 @@ def test_a_perfect_packing_is_found(objective, workload):
         if objective == "nodes":
             assert report.secondary == len(workload.nodes) == report.nodes_lower_bound
         else:
-            assert report.secondary == 1.0
+            assert report.secondary == 1000  # per mille
     assert per_mille_peak(result.state) == 1000
 
 
@@ -876,3 +876,19 @@ def test_a_second_run_forgets_the_first():
     assert again.bindings.equals(expected.bindings)
     assert ({**asdict(policy.report), "seconds": 0} == {**asdict(fresh.report), "seconds": 0})
     assert again.summary["report"] == policy.details() == asdict(policy.report)
+
+
+def test_affinity_to_a_pending_class_follows_it():
+    """Regression (review): required zone affinity to a pending class (no bound pod matches)
+    used to forbid every node; the model now lets the pods follow that class's domains."""
+    db = PodTemplate(labels={"app": "db"}, containers=(Container(requests={"cpu": 1000}),))
+    term = PodAffinityTerm(ZONE, LabelSelector({"app": "db"}))
+    web = PodTemplate(labels={"app": "web"}, containers=(Container(requests={"cpu": 1000}),),
+                      pod_affinity=PodAffinity(required=(term,)))
+    workload = Workload((node("n0", 2000, "z1"), node("n1", 2000, "z1"), node("n2", 2000, "z2")),
+                        (Pod("d0", db), Pod("w0", web), Pod("w1", web), Pod("w2", web)))
+    for objective in ("nodes", "gpu"):
+        policy = Optimal(PROFILE, objective=objective, time_limit=5, deterministic=True)
+        result = simulate(workload, policy, 0)
+        assert result.summary["placed"] == 4 and policy.report.repaired == 0
+        assert policy.report.status == "optimal" and violations(workload, result) == []

@@ -249,13 +249,15 @@ def _by_domain(state: ClusterState, placement: PlacementModel, c: int, key: str
 
 def _domain_var(state: ClusterState, placement: PlacementModel, c: int, key: str, code: int
                 ) -> int:
-    """y[c, (key, value code)]: 1 when class c has a pod on a node of that domain."""
+    """y[c, (key, value code)]: 1 exactly when class c has a pod on a node of that domain."""
     index = (c, key, code)
     if index not in placement.domains:
         model = placement.model
         y = placement.domains[index] = model.var(0, 1)
-        for v in _by_domain(state, placement, c, key).get(code, ()):
+        variables = _by_domain(state, placement, c, key).get(code, ())
+        for v in variables:
             model.add({v: 1, y: -model.upper[v]}, hi=0)
+        model.add({y: 1, **dict.fromkeys(variables, -1)}, hi=0)  # and 0 without a pod there
     return placement.domains[index]
 
 
@@ -328,30 +330,43 @@ def _anti_affinity_rows(state: ClusterState, placement: PlacementModel) -> None:
 
 
 def _affinity_rows(state: ClusterState, placement: PlacementModel) -> None:
-    """Required pod affinity: a class goes only to domains holding a bound pod its term
-    matches; when none exists anywhere and the class matches its own term, all its pods share
-    one domain (kube's first-pod rule). Pending pods of other classes do not count (a
-    conservative choice: their bind order would matter)."""
+    """Required pod affinity, per term: a class's pod goes to a domain holding a bound pod
+    the term matches, or one where a pending class the term matches has a pod (a
+    relaxation: which comes first depends on the bind order, which the binding checks).
+    When neither can exist and the class matches its own term, all its pods share one domain
+    (kube's first-pod rule); when it does not, it goes nowhere. Nodes without the key never
+    satisfy a term."""
     model = placement.model
     for c, cls in enumerate(placement.classes):
         for term in _terms(cls.pod, "affinity"):
             selector = matching.PodSelector.of_term(term, cls.pod.namespace)
             key = term.topology_key
-            values = _values(state, key)
-            allowed = _bound_domains(state, selector, key)
-            mine = _by_domain(state, placement, c, key)
-            if allowed:
-                ok = {values.index(v) for v in allowed}
-            elif selector.matches(cls.pod.template, state.objects):
-                ok = set(mine)
-                model.add({_domain_var(state, placement, c, key, code): 1 for code in mine},
-                          hi=1)
-            else:
-                ok = set()
             codes = state.labels.codes(key)
             for n, v in placement.x_by_class.get(c, ()):
-                if codes[n] not in ok:
+                if codes[n] < 0:
                     model.upper[v] = 0
+            values = _values(state, key)
+            held = {values.index(v) for v in _bound_domains(state, selector, key)}
+            others = [k for k in _matching_classes(placement, selector, state) if k != c]
+            mine = _by_domain(state, placement, c, key)
+            if selector.matches(cls.pod.template, state.objects):
+                if not held and not others:
+                    model.add({_domain_var(state, placement, c, key, code): 1
+                               for code in mine}, hi=1)
+                if not held:
+                    continue  # its own pods, or other classes', may come first: relaxed
+            for code, variables in mine.items():
+                if code in held:
+                    continue
+                partners = [_domain_var(state, placement, k, key, code) for k in others
+                            if code in _by_domain(state, placement, k, key)]
+                most = sum(model.upper[v] for v in variables)
+                if not partners:
+                    for v in variables:
+                        model.upper[v] = 0
+                elif most:
+                    model.add({**dict.fromkeys(variables, 1),
+                               **dict.fromkeys(partners, -most)}, hi=0)
 
 
 def _spread_rows(state: ClusterState, placement: PlacementModel) -> None:

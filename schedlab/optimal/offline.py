@@ -78,7 +78,7 @@ def gpu_allocation_bound(workload: Workload, *, solver: Solver = "highs",
     stage = solve(model, objective, solver=solver, time_limit=time_limit, num_workers=2,
                   seed=0, deterministic=False)
     capacity = sum(n.gpus for n in workload.nodes) * MILLI_PER_GPU
-    if stage.values is None:  # nothing found in time: the capacity is still a bound
+    if stage.values is None or stage.bound is None:  # no bound in time: capacity still is
         return GpuBound(capacity, capacity, "none", stage.seconds)
     bound = min(int(stage.bound + 1e-6), capacity)
     return GpuBound(bound, capacity, stage.status, stage.seconds)

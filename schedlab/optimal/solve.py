@@ -120,10 +120,11 @@ def _matrix(model: LinearModel, objective: Mapping[int, int],
     return cost, constraints
 
 
-def lp_bound(model: LinearModel, objective: Mapping[int, int], time_limit: float
+def lp_bound(model: LinearModel, objective: Mapping[int, int], time_limit: float | None
              ) -> float | None:
     """The optimum of the linear relaxation (a bound on the integer optimum of a
-    maximisation), by HiGHS; None when not found within ``time_limit`` seconds."""
+    maximisation), by HiGHS; None when not found within ``time_limit`` seconds (None: no
+    limit, for reproducible results)."""
     from scipy.optimize import Bounds, milp
 
     if model.n_vars == 0:
@@ -131,7 +132,8 @@ def lp_bound(model: LinearModel, objective: Mapping[int, int], time_limit: float
     cost, constraints = _matrix(model, objective, None)
     result = milp(cost, integrality=np.zeros(model.n_vars),
                   bounds=Bounds(model.lower, model.upper), constraints=constraints,
-                  options={"time_limit": max(time_limit, 0.1), "disp": False})
+                  options={"disp": False} if time_limit is None
+                  else {"time_limit": max(time_limit, 0.1), "disp": False})
     return None if result.status != 0 else float(-result.fun)
 
 
@@ -142,11 +144,15 @@ def _highs(model: LinearModel, objective: Mapping[int, int], time_limit: float,
     cost, constraints = _matrix(model, objective, floor)
     result = milp(cost, integrality=np.ones(model.n_vars),
                   bounds=Bounds(model.lower, model.upper),
-                  constraints=constraints, options={"time_limit": time_limit, "disp": False})
+                  constraints=constraints,
+                  options={"time_limit": time_limit, "disp": False, "mip_rel_gap": 0.0})
     if result.x is None:
         return Stage("none", None, None, None, 0.0)
     values = np.round(result.x).astype(np.int64)
     found = float(-result.fun)
     bound = getattr(result, "mip_dual_bound", None)
     status: Status = "optimal" if result.status == 0 else "feasible"
-    return Stage(status, values, found, found if bound is None else float(-bound), 0.0)
+    if status == "optimal":
+        return Stage(status, values, found, found, 0.0)
+    valid = bound is not None and np.isfinite(bound)
+    return Stage(status, values, found, float(-bound) if valid else None, 0.0)

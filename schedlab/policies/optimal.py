@@ -11,6 +11,7 @@ Without a solution in time, every pod gets Greedy's decision (status "fallback")
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -27,6 +28,7 @@ from schedlab.matching import PodSelector, spread_selector
 from schedlab.objects import Pod
 from schedlab.optimal.bounds import nodes_lower_bound
 from schedlab.optimal.model import (
+    BALANCED_RESOURCES,
     OBJECTIVES,
     PER_MILLE,
     LinearModel,
@@ -41,6 +43,8 @@ from schedlab.policies.greedy import Greedy
 from schedlab.resources import is_extended
 
 MINIMISED = ("nodes", "balance")
+FIRST_SHARE = 0.6
+"""The share of the time limit the primary objective may take; the secondary gets the rest."""
 LEFT_OUT = "left out by the optimal plan: the room it could take goes to pods placed later"
 
 
@@ -122,28 +126,32 @@ class Optimal(Policy):
             by_key = _snapshot_scores(state, self.profile, pods)
             scores = {c: by_key[p.cache_key] for c, p in enumerate(_first_pods(pods))}
         placement = build(state, pods, self.profile, self.objective, scores)
-        greedy_hint = _greedy_values(state, pods, self.profile, placement, self._seed)
-        relaxed = lp_bound(placement.model, placement.primary, self.time_limit / 10)
-        budget = max(self.time_limit - (time.perf_counter() - start), 0.1)
+        greedy_hint = _greedy_values(state, pods, self.profile, placement,
+                                     copy.deepcopy(self.rng))
+        relaxed = lp_bound(placement.model, placement.primary,
+                           None if self.deterministic else self.time_limit / 10)
+        if self.deterministic:  # fixed shares of the limit, in CP-SAT's deterministic time
+            budget = self.time_limit
+        else:
+            budget = max(self.time_limit - (time.perf_counter() - start), 0.1)
         common = {"solver": self.solver, "num_workers": self.num_workers, "seed": self._seed,
                   "deterministic": self.deterministic}
-        first = solve(placement.model, placement.primary, time_limit=budget, hint=greedy_hint,
-                      **common)
+        first = solve(placement.model, placement.primary, time_limit=FIRST_SHARE * budget,
+                      hint=greedy_hint, **common)
         second: Stage | None = None
         if first.values is not None:
-            left = max(budget - first.seconds, 0.0)
-            if left > 0:
-                second = solve(placement.model, placement.secondary, time_limit=left,
-                               hint=first.values,
-                               floor=(placement.primary, int(round(first.objective))),
-                               **common)
+            left = budget - (FIRST_SHARE * budget if self.deterministic else first.seconds)
+            second = solve(placement.model, placement.secondary, time_limit=max(left, 0.1),
+                           hint=first.values,
+                           floor=(placement.primary, int(round(first.objective))), **common)
         best = second if second is not None and second.values is not None else first
-        if (best.values is not None and greedy_hint is not None
-                and _better(placement, np.array(greedy_hint), best.values)):
-            best = Stage("feasible", np.array(greedy_hint), None, None, 0.0)  # keep greedy's
+        kept_greedy = (best.values is not None and greedy_hint is not None
+                       and _better(placement, np.array(greedy_hint), best.values))
+        if kept_greedy:
+            best = Stage("feasible", np.array(greedy_hint), None, None, 0.0)
         if best.values is not None:
             self._plan = _assign(state, placement, best.values)
-        self.report = self._report(placement, first, second, best, pods, relaxed,
+        self.report = self._report(placement, first, second, best, pods, relaxed, scores,
                                    time.perf_counter() - start)
 
     def place(self, pod: Pod) -> Decision:
@@ -168,51 +176,40 @@ class Optimal(Policy):
         return self._greedy.place(pod)
 
     def _report(self, placement: PlacementModel, first: Stage, second: Stage | None,
-                best: Stage, pods: Sequence[Pod], relaxed: float | None, seconds: float
-                ) -> OptimalReport:
+                best: Stage, pods: Sequence[Pod], relaxed: float | None,
+                scores: dict[int, np.ndarray] | None, seconds: float) -> OptimalReport:
         state = self.state
         classes = placement.classes
-        total = len(pods)
         weighted_total = sum(c.weight * len(c.pods) for c in classes)
         if best.values is None:
-            return OptimalReport("fallback", self.solver, self.objective, 0, total, 0,
+            return OptimalReport("fallback", self.solver, self.objective, 0, len(pods), 0,
                                  weighted_total, None, None, int((state.pod_count > 0).sum()),
                                  0, seconds)
         counts = {key: int(best.values[v]) for key, v in placement.x.items()
                   if best.values[v]}
-        placed = sum(counts.values())
         weighted = objective_value(placement.primary, best.values)
-        bounds = [weighted_total] + [int(np.floor(b + 1e-6)) for b in (first.bound, relaxed)
-                                     if b is not None]
-        weighted_bound = max(min(bounds), weighted)
-        # with unit weights the weighted bound is a bound on pods; otherwise every pod is
-        # worth at least 1, so the weighted bound bounds the count too
-        placed_bound = min(total, weighted_bound)
-        used = state.pod_count > 0
-        for _, n in counts:
-            used[n] = True
+        found_bounds = [int(np.floor(b + 1e-6)) for b in (first.bound, relaxed) if b is not None]
+        weighted_bound = max(min([weighted_total, *found_bounds]), weighted)
         demand = np.array([classes[c].requests for (c, _), k in counts.items()
                            for _ in range(k)], dtype=np.int64).reshape(-1, len(state.resources))
         free = state.allocatable - state.requested
         lower = max(int((state.pod_count > 0).sum()), nodes_lower_bound(demand, free))
-        secondary = secondary_bound = None
-        sign = -1 if self.objective in MINIMISED else 1
-        offset = placement.secondary_offset
-        value = objective_value(placement.secondary, best.values)
-        secondary = sign * (value + offset) if sign < 0 else value
-        if second is not None and second.bound is not None:
-            bound = second.bound
-            secondary_bound = sign * (bound + offset) if sign < 0 else bound
+        secondary_bound = None
+        if second is not None and second.bound is not None:  # to maximise, model's unit
+            raw = int(np.floor(second.bound + 1e-6))
+            secondary_bound = -(raw + placement.secondary_offset) \
+                if self.objective in MINIMISED else raw
             if self.objective == "nodes":
-                lower = max(lower, int(np.ceil(secondary_bound - 1e-6)))
-        if self.objective == "balance":
-            secondary = secondary / PER_MILLE
-            secondary_bound = None if secondary_bound is None else secondary_bound / PER_MILLE
-        proven = first.status == "optimal" and second is not None and second.status == "optimal"
+                lower = max(lower, secondary_bound)
+        proven = (first.status == "optimal" and second is not None
+                  and second.status == "optimal" and best is second)
         return OptimalReport(
-            "optimal" if proven else "feasible", self.solver, self.objective, placed,
-            placed_bound, weighted, weighted_bound, secondary, secondary_bound,
-            int(used.sum()), lower, seconds)
+            "optimal" if proven else "feasible", self.solver, self.objective,
+            sum(counts.values()),
+            min(len(pods), weighted_bound),  # every pod is worth at least 1
+            weighted, weighted_bound,
+            _secondary_of(state, placement, counts, self.objective, scores), secondary_bound,
+            int(((state.pod_count > 0) | _nodes_in(state, counts)).sum()), lower, seconds)
 
     def details(self) -> dict[str, Any]:
         return {} if self.report is None else asdict(self.report)
@@ -220,6 +217,35 @@ class Optimal(Policy):
     def __repr__(self) -> str:
         return (f"Optimal(objective={self.objective!r}, solver={self.solver!r}, "
                 f"time_limit={self.time_limit})")
+
+
+def _nodes_in(state: ClusterState, counts: dict[tuple[int, int], int]) -> np.ndarray:
+    """bool (n_nodes,): the nodes ``counts`` (class, node) → pods puts a pod on."""
+    used = np.zeros(state.n_nodes, dtype=bool)
+    used[[n for _, n in counts]] = True
+    return used
+
+
+def _secondary_of(state: ClusterState, placement: PlacementModel,
+                  counts: dict[tuple[int, int], int], objective: str,
+                  scores: dict[int, np.ndarray] | None) -> int:
+    """The secondary objective of a plan, from its counts: nodes holding a pod; the peak,
+    over nodes and cpu or memory, of ceil(1000 × requested / allocatable); milli-GPU
+    placed; or the total snapshot score."""
+    classes = placement.classes
+    if objective == "nodes":
+        return int(((state.pod_count > 0) | _nodes_in(state, counts)).sum())
+    if objective == "gpu":
+        return sum(classes[c].gpu_milli * k for (c, _), k in counts.items())
+    if objective == "score":
+        return sum(int(scores[c][n]) * k for (c, n), k in counts.items())
+    requested = state.requested.copy()
+    for (c, n), k in counts.items():
+        requested[n] += k * classes[c].requests
+    columns = [state.resources.index[r] for r in BALANCED_RESOURCES]
+    allocatable = state.allocatable[:, columns]
+    per_mille = -(-PER_MILLE * requested[:, columns] // np.maximum(allocatable, 1))
+    return int(np.where(allocatable > 0, per_mille, 0).max(initial=0))
 
 
 def _better(placement: PlacementModel, candidate: np.ndarray, found: np.ndarray) -> bool:
@@ -265,7 +291,7 @@ def _replica(state: ClusterState) -> ClusterState:
 
 
 def _greedy_values(state: ClusterState, pods: Sequence[Pod], profile: Profile,
-                   placement: PlacementModel, seed: int) -> list[int] | None:
+                   placement: PlacementModel, rng: np.random.Generator) -> list[int] | None:
     """Greedy's placement of ``pods`` as values of every variable of the model, or None when
     it breaks one of the model's rows (the model is conservative) or a pod of the batch is
     bound already."""
@@ -274,7 +300,7 @@ def _greedy_values(state: ClusterState, pods: Sequence[Pod], profile: Profile,
     except KeyError:  # a bound pod the state does not know (built by hand)
         return None
     greedy = Greedy(profile)
-    greedy.reset(replica, np.random.default_rng(seed))
+    greedy.reset(replica, rng)
     known = {}
     index = {p.cache_key: c for c, p in enumerate(_first_pods(pods))}
     for pod in pods:
@@ -307,13 +333,12 @@ def _complete(placement: PlacementModel, known: dict[int, int]) -> list[int] | N
     rows force them): the auxiliary variables are solved for, quickly, with CP-SAT."""
     model = placement.model
     fixed_lower, fixed_upper = list(model.lower), list(model.upper)
-    for v in placement.x.values():
-        fixed_lower[v] = fixed_upper[v] = known.get(v, 0)
-    for table in (placement.sharing, placement.whole):
+    for table in (placement.x, placement.sharing, placement.whole):
         for v in table.values():
-            fixed_lower[v] = fixed_upper[v] = known.get(v, 0)
-    if any(lo > hi for lo, hi in zip(fixed_lower, fixed_upper, strict=True)):
-        return None
+            value = known.get(v, 0)
+            if not model.lower[v] <= value <= model.upper[v]:
+                return None  # outside the model's bounds (a relaxation it does not cover)
+            fixed_lower[v] = fixed_upper[v] = value
     fixed = LinearModel(fixed_lower, fixed_upper, model.rows)
     stage = solve(fixed, placement.secondary, solver="cp-sat", time_limit=5.0, num_workers=1,
                   seed=0, deterministic=True)
