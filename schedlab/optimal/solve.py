@@ -120,21 +120,22 @@ def _matrix(model: LinearModel, objective: Mapping[int, int],
     return cost, constraints
 
 
-def lp_bound(model: LinearModel, objective: Mapping[int, int], time_limit: float | None
-             ) -> float | None:
+def lp_relaxation(model: LinearModel, objective: Mapping[int, int], time_limit: float | None
+                  ) -> tuple[float, np.ndarray] | None:
     """The optimum of the linear relaxation (a bound on the integer optimum of a
-    maximisation), by HiGHS; None when not found within ``time_limit`` seconds (None: no
-    limit, for reproducible results)."""
+    maximisation) and a solution reaching it, by HiGHS; None when not found within
+    ``time_limit`` seconds (None: no limit, for reproducible results)."""
     from scipy.optimize import Bounds, milp
 
     if model.n_vars == 0:
-        return 0.0
+        return 0.0, np.zeros(0)
     cost, constraints = _matrix(model, objective, None)
+    options = {"disp": False} if time_limit is None else {"time_limit": max(time_limit, 0.1),
+                                                          "disp": False}
     result = milp(cost, integrality=np.zeros(model.n_vars),
                   bounds=Bounds(model.lower, model.upper), constraints=constraints,
-                  options={"disp": False} if time_limit is None
-                  else {"time_limit": max(time_limit, 0.1), "disp": False})
-    return None if result.status != 0 else float(-result.fun)
+                  options=options)
+    return None if result.status != 0 else (float(-result.fun), result.x)
 
 
 def _highs(model: LinearModel, objective: Mapping[int, int], time_limit: float,

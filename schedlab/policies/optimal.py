@@ -37,7 +37,7 @@ from schedlab.optimal.model import (
     build,
     objective_value,
 )
-from schedlab.optimal.solve import SOLVERS, Solver, Stage, lp_bound, solve
+from schedlab.optimal.solve import SOLVERS, Solver, Stage, lp_relaxation, solve
 from schedlab.policies.base import Decision, Policy
 from schedlab.policies.greedy import Greedy
 from schedlab.resources import is_extended
@@ -128,20 +128,32 @@ class Optimal(Policy):
         placement = build(state, pods, self.profile, self.objective, scores)
         greedy_hint = _greedy_values(state, pods, self.profile, placement,
                                      copy.deepcopy(self.rng))
-        relaxed = lp_bound(placement.model, placement.primary,
-                           None if self.deterministic else self.time_limit / 10)
-        if self.deterministic:  # fixed shares of the limit, in CP-SAT's deterministic time
-            budget = self.time_limit
-        else:
-            budget = max(self.time_limit - (time.perf_counter() - start), 0.1)
+        relaxation = lp_relaxation(placement.model, placement.primary,
+                                   None if self.deterministic else self.time_limit / 10)
+        relaxed = None if relaxation is None else relaxation[0]
+        if relaxation is not None:  # the relaxation rounded down, Greedy placing the rest
+            rounded = _greedy_values(state, pods, self.profile, placement,
+                                     copy.deepcopy(self.rng), relaxation[1])
+            if rounded is not None and (greedy_hint is None or _better(
+                    placement, np.array(rounded), np.array(greedy_hint))):
+                greedy_hint = rounded
+        deadline = start + self.time_limit
+
+        def left() -> float:
+            """Seconds left: of the limit in deterministic time, else until the deadline."""
+            if self.deterministic:
+                return self.time_limit * (1 - FIRST_SHARE if first_done else 1.0)
+            return max(deadline - time.perf_counter(), 0.1)
+
         common = {"solver": self.solver, "num_workers": self.num_workers, "seed": self._seed,
                   "deterministic": self.deterministic}
-        first = solve(placement.model, placement.primary, time_limit=FIRST_SHARE * budget,
+        first_done = False
+        first = solve(placement.model, placement.primary, time_limit=FIRST_SHARE * left(),
                       hint=greedy_hint, **common)
+        first_done = True
         second: Stage | None = None
         if first.values is not None:
-            left = budget - (FIRST_SHARE * budget if self.deterministic else first.seconds)
-            second = solve(placement.model, placement.secondary, time_limit=max(left, 0.1),
+            second = solve(placement.model, placement.secondary, time_limit=left(),
                            hint=first.values,
                            floor=(placement.primary, int(round(first.objective))), **common)
         best = second if second is not None and second.values is not None else first
@@ -291,40 +303,51 @@ def _replica(state: ClusterState) -> ClusterState:
 
 
 def _greedy_values(state: ClusterState, pods: Sequence[Pod], profile: Profile,
-                   placement: PlacementModel, rng: np.random.Generator) -> list[int] | None:
-    """Greedy's placement of ``pods`` as values of every variable of the model, or None when
-    it breaks one of the model's rows (the model is conservative) or a pod of the batch is
-    bound already."""
+                   placement: PlacementModel, rng: np.random.Generator,
+                   first: np.ndarray | None = None) -> list[int] | None:
+    """A placement as values of every variable of the model: the pods ``first`` (a solution
+    of the linear relaxation, rounded down) puts on nodes are bound there, then Greedy places
+    the others in input order. None when the placement breaks the model's bounds or the
+    state's bound pods are unknown to it."""
     try:
         replica = _replica(state)
     except KeyError:  # a bound pod the state does not know (built by hand)
         return None
     greedy = Greedy(profile)
     greedy.reset(replica, rng)
-    known = {}
     index = {p.cache_key: c for c, p in enumerate(_first_pods(pods))}
-    for pod in pods:
-        decision = greedy.place(pod)
-        if decision.node is None:
+    preset: dict[str, int] = {}
+    if first is not None:
+        for c, cls in enumerate(placement.classes):
+            slots = [n for n, v in placement.x_by_class.get(c, ())
+                     for _ in range(int(np.floor(first[v] + 1e-9)))]
+            preset.update((pod.key, n) for pod, n in zip(cls.pods, slots, strict=False))
+    known: dict[int, int] = {}
+    order = [p for p in pods if p.key in preset] + [p for p in pods if p.key not in preset]
+    for pod in order:
+        node = preset.get(pod.key)
+        request = pod.template.gpu
+        if node is None:
+            decision = greedy.place(pod)
+            node, gpus = decision.node, decision.gpus
+        else:
+            gpus = None if request is None else best_gpus(replica.gpu_free[node], request)
+            if request is not None and len(gpus) < request.count:
+                continue  # the rounded relaxation left no device: Greedy's turn is over
+        if node is None:
             continue
-        replica.bind(pod, decision.node, decision.gpus)
-        key = (index[pod.cache_key], decision.node)
+        replica.bind(pod, node, gpus)
+        key = (index[pod.cache_key], node)
         if key not in placement.x:
             return None
         known[placement.x[key]] = known.get(placement.x[key], 0) + 1
-        request = pod.template.gpu
         if request is not None:
             for g in replica.gpus_of[pod.key]:
-                if request.shares:
-                    s = placement.sharing.get((key[0], decision.node, g))
-                    if s is None:
-                        return None
-                    known[s] = known.get(s, 0) + 1
-                else:
-                    w = placement.whole.get((decision.node, g))
-                    if w is None:
-                        return None
-                    known[w] = 1
+                var = (placement.sharing.get((key[0], node, g)) if request.shares
+                       else placement.whole.get((node, g)))
+                if var is None:
+                    return None
+                known[var] = known[var] + 1 if request.shares and var in known else 1
     return _complete(placement, known)
 
 
