@@ -8,12 +8,13 @@ device's remainder, a whole-GPU pod needs fully free devices.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 import numpy as np
 
 from schedlab.cluster import ClusterState, NodeIndex
-from schedlab.objects import GpuRequest, Pod
+from schedlab.objects import MILLI_PER_GPU, GpuRequest, Node, Pod
 from schedlab.resources import CPU
 
 GpuSelection = Literal["best", "random"]
@@ -23,6 +24,11 @@ GPU_SELECTIONS: tuple[str, ...] = ("best", "random")
 def gpu_ask_milli(pod: Pod) -> int:
     """The pod's whole GPU ask in milli-GPU (``count * milli``; 0 without one)."""
     return 0 if pod.template.gpu is None else pod.template.gpu.total_milli
+
+
+def gpu_capacity_milli(nodes: Iterable[Node]) -> int:
+    """The GPU capacity of ``nodes`` in milli-GPU."""
+    return sum(n.gpus for n in nodes) * MILLI_PER_GPU
 
 
 def gpu_free_milli(state: ClusterState, nodes: NodeIndex) -> np.ndarray:

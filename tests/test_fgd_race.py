@@ -10,14 +10,13 @@ import pandas as pd
 import pytest
 
 from schedlab.cli import main
-from schedlab.gpu import gpu_ask_milli
+from schedlab.gpu import gpu_ask_milli, gpu_capacity_milli
 from schedlab.objects import Container, GpuRequest, Pod, PodTemplate
 from schedlab.plugins import GpuPackingScore
 from schedlab.sim.fgd import (
     ARRIVAL_POINTS,
     PAPER_POLICIES,
     allocation_at,
-    gpu_capacity_milli,
     load_race,
     race_policies,
     replay_workload,
@@ -61,7 +60,7 @@ def trace_dir(tmp_path: Path) -> Path:
 
 def test_replay_shuffles_by_seed_and_tunes_to_the_target(trace_dir):
     trace, _ = load_race(trace_dir, "default")
-    capacity = gpu_capacity_milli(trace)
+    capacity = gpu_capacity_milli(trace.nodes)
     one, same, other = (replay_workload(trace, s, 1.3) for s in (5, 5, 6))
     assert [p.name for p in one.pods] == [p.name for p in same.pods]
     assert [n.name for n in one.nodes] == [n.name for n in same.nodes]
@@ -144,7 +143,7 @@ def test_timeline_counts_every_pod_and_failed_pods_as_arrived(trace_dir):
 def test_a_users_plugin_races_beside_the_papers(trace_dir):
     runs = run_race(trace_dir, "default", {"Mine": GpuPackingScore(), **race_policies(["FGD"])},
                     [4], 1.3)
-    summary = summarize_runs(runs, gpu_capacity_milli(load_race(trace_dir, "default")[0]))
+    summary = summarize_runs(runs, gpu_capacity_milli(load_race(trace_dir, "default")[0].nodes))
     assert list(summary) == ["Mine", "FGD"]
 
 
@@ -213,6 +212,6 @@ def test_cli_refuses_bad_race_options(trace_dir, tmp_path, capsys, option, value
 def test_real_trace_fgd_leaves_fewer_gpus_unallocated_than_random():
     """On the paper's default trace FGD allocates more GPUs than Random at every point."""
     runs = run_race(REAL_TRACE, "default", race_policies(["Random", "FGD"]), [42], 1.0)
-    capacity = gpu_capacity_milli(load_race(REAL_TRACE, "default")[0])
+    capacity = gpu_capacity_milli(load_race(REAL_TRACE, "default")[0].nodes)
     random, fgd = (allocation_at(r.timeline, capacity, (90, 95)) for r in runs)
     assert fgd[95] > random[95] and fgd[90] > random[90]

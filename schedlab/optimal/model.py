@@ -25,7 +25,7 @@ from schedlab.cluster import ClusterState
 from schedlab.framework.cycle import Evaluator
 from schedlab.framework.plugin import Scope
 from schedlab.framework.profile import Profile
-from schedlab.objects import MILLI_PER_GPU, Pod
+from schedlab.objects import MILLI_PER_GPU, Pod, PodAffinity, PodAffinityTerm
 from schedlab.resources import CPU, MEMORY
 
 Objective = Literal["nodes", "balance", "gpu", "score"]
@@ -147,13 +147,12 @@ def _fits_alone(state: ClusterState, cls: PodClass, node: int) -> int:
     return max(0, min(most, int(state.allowed_pods[node] - state.pod_count[node])))
 
 
-def build(state: ClusterState, pods: Sequence[Pod], profile: Profile, objective: Objective,
+def build(state: ClusterState, classes: list[PodClass], objective: Objective,
           scores: Mapping[int, np.ndarray] | None = None) -> PlacementModel:
-    """The integer program placing ``pods`` (pending, in input order) on ``state``.
+    """The integer program placing the pods of ``classes`` (``pod_classes``) on ``state``.
 
     ``scores`` (class index → int64 (n_nodes,) profile score of one pod of the class) is
     needed for the "score" objective only."""
-    classes = pod_classes(state, pods, profile)
     _mask_affinity(state, classes)
     model = LinearModel()
     x: dict[tuple[int, int], int] = {}
@@ -261,11 +260,6 @@ def _domain_var(state: ClusterState, placement: PlacementModel, c: int, key: str
     return placement.domains[index]
 
 
-def _values(state: ClusterState, key: str) -> list[str]:
-    """The values of node label ``key``, indexed by code."""
-    return state.labels.values(key)
-
-
 def _nodes_in(state: ClusterState, key: str, value: str) -> np.ndarray:
     """Indices of the nodes whose label ``key`` is ``value``."""
     codes = state.labels.codes(key)
@@ -282,11 +276,11 @@ def _bound_domains(state: ClusterState, selector: matching.PodSelector, key: str
                    ) -> set[str]:
     """Values of ``key`` whose nodes hold a bound pod ``selector`` matches."""
     counts = state.tally((selector,)).domains(key)
-    return {v for i, v in enumerate(_values(state, key)) if counts[i] > 0}
+    return {v for i, v in enumerate(state.labels.values(key)) if counts[i] > 0}
 
 
-def _terms(pod: Pod, kind: str) -> tuple:
-    rules = pod.template.pod_affinity if kind == "affinity" else pod.template.pod_anti_affinity
+def _required(rules: PodAffinity | None) -> tuple[PodAffinityTerm, ...]:
+    """The required terms of a pod's podAffinity or podAntiAffinity (none if absent)."""
     return () if rules is None else rules.required
 
 
@@ -295,7 +289,7 @@ def _mask_affinity(state: ClusterState, classes: list[PodClass]) -> None:
     anti-affinity matches, or whose pods' required anti-affinity matches the class."""
     for cls in classes:
         pod = cls.pod
-        for term in _terms(pod, "anti-affinity"):
+        for term in _required(pod.template.pod_anti_affinity):
             selector = matching.PodSelector.of_term(term, pod.namespace)
             for value in _bound_domains(state, selector, term.topology_key):
                 cls.mask[_nodes_in(state, term.topology_key, value)] = False
@@ -303,7 +297,7 @@ def _mask_affinity(state: ClusterState, classes: list[PodClass]) -> None:
             if carried.kind != "required-anti-affinity":
                 continue
             counts = tally.domains(carried.topology_key)
-            for i, value in enumerate(_values(state, carried.topology_key)):
+            for i, value in enumerate(state.labels.values(carried.topology_key)):
                 if counts[i] > 0:
                     cls.mask[_nodes_in(state, carried.topology_key, value)] = False
 
@@ -313,7 +307,7 @@ def _anti_affinity_rows(state: ClusterState, placement: PlacementModel) -> None:
     a class whose term matches itself has at most one pod per domain."""
     model = placement.model
     for c, cls in enumerate(placement.classes):
-        for term in _terms(cls.pod, "anti-affinity"):
+        for term in _required(cls.pod.template.pod_anti_affinity):
             selector = matching.PodSelector.of_term(term, cls.pod.namespace)
             key = term.topology_key
             mine = _by_domain(state, placement, c, key)
@@ -338,14 +332,14 @@ def _affinity_rows(state: ClusterState, placement: PlacementModel) -> None:
     satisfy a term."""
     model = placement.model
     for c, cls in enumerate(placement.classes):
-        for term in _terms(cls.pod, "affinity"):
+        for term in _required(cls.pod.template.pod_affinity):
             selector = matching.PodSelector.of_term(term, cls.pod.namespace)
             key = term.topology_key
             codes = state.labels.codes(key)
             for n, v in placement.x_by_class.get(c, ()):
                 if codes[n] < 0:
                     model.upper[v] = 0
-            values = _values(state, key)
+            values = state.labels.values(key)
             held = {values.index(v) for v in _bound_domains(state, selector, key)}
             others = [k for k in _matching_classes(placement, selector, state) if k != c]
             mine = _by_domain(state, placement, c, key)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from schedlab.gpu import gpu_capacity_milli
 from schedlab.objects import MILLI_PER_GPU, Node, Pod, Workload
 from schedlab.optimal.model import LinearModel
 from schedlab.optimal.solve import Solver, solve
@@ -54,6 +55,8 @@ def gpu_allocation_bound(workload: Workload, *, solver: Solver = "highs",
     classes = Counter(_pod_class(p) for p in workload.pods)
     model = LinearModel()
     x: dict[tuple[tuple, tuple], int] = {}
+    by_kind: dict[tuple, dict[tuple, int]] = {kind: {} for kind in types}
+    by_shape: dict[tuple, list[int]] = {shape: [] for shape in classes}
     for kind in types:
         cpu, memory, _, gpus, gpu_model = kind
         for shape, count in classes.items():
@@ -61,12 +64,13 @@ def gpu_allocation_bound(workload: Workload, *, solver: Solver = "highs",
             fits = pod_cpu <= cpu and pod_memory <= memory and (gpu is None or (
                 gpu.count <= gpus and (not gpu.models or gpu_model in gpu.models)))
             if fits:
-                x[kind, shape] = model.var(0, count)
+                v = x[kind, shape] = by_kind[kind][shape] = model.var(0, count)
+                by_shape[shape].append(v)
     for shape, count in classes.items():
-        model.add({v: 1 for (_, s), v in x.items() if s == shape}, hi=count)
+        model.add(dict.fromkeys(by_shape[shape], 1), hi=count)
     for kind, n in types.items():
         cpu, memory, slots, gpus, _ = kind
-        mine = {shape: v for (k, shape), v in x.items() if k == kind}
+        mine = by_kind[kind]
         model.add({v: shape[0] for shape, v in mine.items()}, hi=n * cpu)
         model.add({v: shape[1] for shape, v in mine.items()}, hi=n * memory)
         model.add({v: 1 for v in mine.values()}, hi=n * slots)
@@ -77,7 +81,7 @@ def gpu_allocation_bound(workload: Workload, *, solver: Solver = "highs",
     objective = {v: shape[2].total_milli for (_, shape), v in x.items() if shape[2]}
     stage = solve(model, objective, solver=solver, time_limit=time_limit, num_workers=2,
                   seed=0, deterministic=False)
-    capacity = sum(n.gpus for n in workload.nodes) * MILLI_PER_GPU
+    capacity = gpu_capacity_milli(workload.nodes)
     if stage.values is None or stage.bound is None:  # no bound in time: capacity still is
         return GpuBound(capacity, capacity, "none", stage.seconds)
     bound = min(int(stage.bound + 1e-6), capacity)

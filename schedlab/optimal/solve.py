@@ -64,8 +64,12 @@ def _cp_sat(model: LinearModel, objective: Mapping[int, int], time_limit: float,
     cp = cp_model.CpModel()
     variables = [cp.NewIntVar(int(lo), int(hi), "") for lo, hi in zip(model.lower, model.upper,
                                                                      strict=True)]
+    def weighted(coefs: Mapping[int, int]) -> cp_model.LinearExpr:
+        return cp_model.LinearExpr.WeightedSum([variables[v] for v in coefs],
+                                               list(coefs.values()))
+
     for coefs, lo, hi in model.rows:
-        expression = sum(k * variables[v] for v, k in coefs.items())
+        expression = weighted(coefs)
         if lo == hi:
             cp.Add(expression == int(lo))
         else:
@@ -75,8 +79,8 @@ def _cp_sat(model: LinearModel, objective: Mapping[int, int], time_limit: float,
                 cp.Add(expression >= int(lo))
     if floor is not None:
         coefs, least = floor
-        cp.Add(sum(k * variables[v] for v, k in coefs.items()) >= int(least))
-    cp.Maximize(sum(k * variables[v] for v, k in objective.items()))
+        cp.Add(weighted(coefs) >= int(least))
+    cp.Maximize(weighted(objective))
     if hint is not None:
         for variable, value in zip(variables, hint, strict=True):
             cp.AddHint(variable, int(value))

@@ -34,8 +34,10 @@ from schedlab.optimal.model import (
     LinearModel,
     Objective,
     PlacementModel,
+    PodClass,
     build,
     objective_value,
+    pod_classes,
 )
 from schedlab.optimal.solve import SOLVERS, Solver, Stage, lp_relaxation, solve
 from schedlab.policies.base import Decision, Policy
@@ -121,11 +123,10 @@ class Optimal(Policy):
     def plan(self, pods: Sequence[Pod]) -> None:
         start = time.perf_counter()
         state = self.state
-        scores = None
-        if self.objective == "score":
-            by_key = _snapshot_scores(state, self.profile, pods)
-            scores = {c: by_key[p.cache_key] for c, p in enumerate(_first_pods(pods))}
-        placement = build(state, pods, self.profile, self.objective, scores)
+        classes = pod_classes(state, pods, self.profile)
+        scores = _snapshot_scores(state, self.profile, classes) \
+            if self.objective == "score" else None
+        placement = build(state, classes, self.objective, scores)
         greedy_hint = _greedy_values(state, pods, self.profile, placement,
                                      copy.deepcopy(self.rng))
         relaxation = lp_relaxation(placement.model, placement.primary,
@@ -221,7 +222,7 @@ class Optimal(Policy):
             min(len(pods), weighted_bound),  # every pod is worth at least 1
             weighted, weighted_bound,
             _secondary_of(state, placement, counts, self.objective, scores), secondary_bound,
-            int(((state.pod_count > 0) | _nodes_in(state, counts)).sum()), lower, seconds)
+            int(((state.pod_count > 0) | _used_nodes(state, counts)).sum()), lower, seconds)
 
     def details(self) -> dict[str, Any]:
         return {} if self.report is None else asdict(self.report)
@@ -231,7 +232,7 @@ class Optimal(Policy):
                 f"time_limit={self.time_limit})")
 
 
-def _nodes_in(state: ClusterState, counts: dict[tuple[int, int], int]) -> np.ndarray:
+def _used_nodes(state: ClusterState, counts: dict[tuple[int, int], int]) -> np.ndarray:
     """bool (n_nodes,): the nodes ``counts`` (class, node) → pods puts a pod on."""
     used = np.zeros(state.n_nodes, dtype=bool)
     used[[n for _, n in counts]] = True
@@ -246,7 +247,7 @@ def _secondary_of(state: ClusterState, placement: PlacementModel,
     placed; or the total snapshot score."""
     classes = placement.classes
     if objective == "nodes":
-        return int(((state.pod_count > 0) | _nodes_in(state, counts)).sum())
+        return int(((state.pod_count > 0) | _used_nodes(state, counts)).sum())
     if objective == "gpu":
         return sum(classes[c].gpu_milli * k for (c, _), k in counts.items())
     if objective == "score":
@@ -267,27 +268,19 @@ def _better(placement: PlacementModel, candidate: np.ndarray, found: np.ndarray)
     return key[0] > key[1]
 
 
-def _first_pods(pods: Sequence[Pod]) -> list[Pod]:
-    """One pod per class, in the order ``build`` numbers the classes (first appearance)."""
-    first: dict[object, Pod] = {}
-    for pod in pods:
-        first.setdefault(pod.cache_key, pod)
-    return list(first.values())
-
-
-def _snapshot_scores(state: ClusterState, profile: Profile, pods: Sequence[Pod]
-                     ) -> dict[object, np.ndarray]:
-    """Per class (cache key): int64 (n_nodes,) the profile's total score of one pod on each
-    node it passes now (0 elsewhere), normalised over those nodes."""
+def _snapshot_scores(state: ClusterState, profile: Profile, classes: list[PodClass]
+                     ) -> dict[int, np.ndarray]:
+    """Per class index: int64 (n_nodes,) the profile's total score of one pod of the class
+    on each node it passes now (0 elsewhere), normalised over those nodes."""
     evaluator = Evaluator(profile, state)
     scores = {}
-    for pod in _first_pods(pods):
-        evaluation = evaluator.evaluate(pod)
+    for c, cls in enumerate(classes):
+        evaluation = evaluator.evaluate(cls.pod)
         nodes = np.flatnonzero(evaluation.feasible)
         total = np.zeros(state.n_nodes, dtype=np.int64)
         if len(nodes):
             total[nodes] = evaluator.totals(evaluation, nodes)
-        scores[pod.cache_key] = total
+        scores[c] = total
     return scores
 
 
@@ -315,7 +308,7 @@ def _greedy_values(state: ClusterState, pods: Sequence[Pod], profile: Profile,
         return None
     greedy = Greedy(profile)
     greedy.reset(replica, rng)
-    index = {p.cache_key: c for c, p in enumerate(_first_pods(pods))}
+    index = {cls.pod.cache_key: c for c, cls in enumerate(placement.classes)}
     preset: dict[str, int] = {}
     if first is not None:
         for c, cls in enumerate(placement.classes):

@@ -37,9 +37,9 @@ from schedlab.errors import InputError
 from schedlab.fragmentation import TypicalPods
 from schedlab.framework.plugin import ScorePlugin
 from schedlab.framework.profile import Profile
-from schedlab.gpu import gpu_ask_milli
+from schedlab.gpu import gpu_ask_milli, gpu_capacity_milli
 from schedlab.metrics import GpuTimeline
-from schedlab.objects import MILLI_PER_GPU, Pod, Workload
+from schedlab.objects import Pod, Workload
 from schedlab.plugins import (
     BestFitScore,
     DotProductScore,
@@ -83,11 +83,6 @@ REPLAY_STREAM, RANDOM_SCORE_STREAM = 1, 2
 """Seeds of a run's random streams besides the policy's: [seed, stream]."""
 
 
-def gpu_capacity_milli(workload: Workload) -> int:
-    """The cluster's GPU capacity in milli-GPU."""
-    return sum(n.gpus for n in workload.nodes) * MILLI_PER_GPU
-
-
 def tune_pods(pods: Sequence[Pod], target_milli: float, rng: np.random.Generator
               ) -> list[Pod]:
     """``pods`` (in arrival order) brought to a GPU ask of about ``target_milli``, as the
@@ -122,7 +117,8 @@ def replay_workload(trace: Workload, seed: int, tune: float = DEFAULT_TUNE) -> W
     rng = np.random.default_rng([seed, REPLAY_STREAM])
     by_name = sorted(trace.pods, key=lambda p: p.name)
     shuffled = [by_name[i] for i in rng.permutation(len(by_name))]
-    pods = tune_pods(shuffled, tune * gpu_capacity_milli(trace), rng) if tune > 0 else shuffled
+    target = tune * gpu_capacity_milli(trace.nodes)
+    pods = tune_pods(shuffled, target, rng) if tune > 0 else shuffled
     nodes = [trace.nodes[i] for i in rng.permutation(len(trace.nodes))]
     return Workload(tuple(nodes), tuple(pods), trace.objects)
 
@@ -184,7 +180,7 @@ def offline_reference(trace: Workload, typical: TypicalPods, seed: int,
         spec = PAPER_POLICIES[name]
         plugin = spec if isinstance(spec, ScorePlugin) else spec(seed, typical)
         result = simulate(ordered, Greedy(race_profile(plugin), tie_break="first"), seed)
-        used = int(result.state.gpu_count.sum() * MILLI_PER_GPU - result.state.gpu_free.sum())
+        used = bound.capacity_milli - int(result.state.gpu_free.sum())
         best = max(best, (100 * used / bound.capacity_milli, name))
     return OfflineReference(seed, bound.allocation_pct, bound.status, best[0], best[1])
 
@@ -354,7 +350,7 @@ def write_race(runs: Sequence[FgdRun], out: str | os.PathLike[str],
 
 def _capacity(parameters: Mapping[str, Any]) -> int:
     trace, _ = load_race(parameters["trace_dir"], parameters["workload"])
-    return gpu_capacity_milli(trace)
+    return gpu_capacity_milli(trace.nodes)
 
 
 def race_table(summary: Mapping[str, Any]) -> str:
