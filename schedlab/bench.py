@@ -1,12 +1,16 @@
-"""``run_bench``: several policies and seeds on one workload, with quality and speed side by
-side (what ``schedlab bench`` prints and saves)."""
+"""``run_bench``: several policies, scheduler configurations and seeds on one workload, with
+quality and speed side by side (what ``schedlab bench`` prints and saves)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from schedlab.errors import InputError
@@ -18,128 +22,197 @@ from schedlab.sim import simulate
 
 DEFAULT_POLICIES = ("round-robin", "greedy", "optimal")
 DEFAULT_SEEDS = (0, 1, 2)
+DEFAULT_CONFIG = "default"
+"""The name of the configuration when none is given (kube-scheduler's default profile)."""
+ORDER_STREAM = 3
+"""A run's arrival order is drawn from the stream [seed, ORDER_STREAM], apart from the
+policy's own draws (which come from the seed itself)."""
+MAX_SEEDS = 10_000
+"""The most seeds one bench takes (``parse_seeds``)."""
+Order = Literal["shuffled", "input"]
+RUN_LABELS = ("config", "policy", "seed")
+"""The columns that label every row of a bench's results."""
+PERCENT_COLUMNS = ("peak_utilisation",)
 
 
 def default_trace_dir() -> Path:
-    """The bundled default (``traces/default``) of the checkout schedlab runs from."""
-    for root in (Path.cwd(), Path(__file__).resolve().parents[1]):
-        candidate = root / "traces" / "default"
-        if (candidate / "nodes.yaml").is_file():
-            return candidate
-    raise InputError("traces/default", "nodes.yaml", "missing",
-                     "the bundled trace of a schedlab checkout; pass --nodes and --pods")
+    """The bundled default trace (``traces/default`` of the checkout), shipped as package
+    data so that an installed schedlab runs ``schedlab bench`` anywhere."""
+    return Path(str(resources.files("schedlab") / "data" / "default"))
 
 
 def parse_seeds(text: str) -> list[int]:
-    """Seeds from "7", "1,2,3" or "42-51" (inclusive)."""
+    """Seeds from "7", "1,2,3" or "42-51" (inclusive): integers in 0..2**32-1 written in
+    ASCII digits, each at most once, at most ``MAX_SEEDS`` of them."""
     seeds: list[int] = []
-    try:
-        for part in text.split(","):
-            low, _, high = part.strip().partition("-")
-            seeds += list(range(int(low), int(high or low) + 1))
-    except ValueError:
-        raise InputError("--seeds", "value", text, "seeds such as 7, 1,2,3 or 42-51") from None
-    if not seeds:
-        raise InputError("--seeds", "value", text, "at least one seed")
+    expected = "seeds such as 7, 1,2,3 or 42-51 (integers 0..4294967295)"
+    for part in text.split(","):
+        low, dash, high = part.strip().partition("-")
+        bounds = [low, high] if dash else [low]
+        if not all(b.isascii() and b.isdigit() for b in bounds):
+            raise InputError("--seeds", "value", text, expected)
+        first, last = int(bounds[0]), int(bounds[-1])
+        if last >= 2**32 or first > last:
+            raise InputError("--seeds", "value", text, expected)
+        if len(seeds) + last - first + 1 > MAX_SEEDS:
+            raise InputError("--seeds", "value", text, f"at most {MAX_SEEDS:,} seeds")
+        seeds += range(first, last + 1)
+    repeated = [seed for seed, count in Counter(seeds).items() if count > 1]
+    if repeated:
+        raise InputError("--seeds", "value", text, f"each seed once ({repeated[0]} repeats)")
     return seeds
 
 
+def arrival_order(workload: Workload, seed: int) -> Workload:
+    """``workload`` with its pending pods in an order drawn from ``seed`` (the stream
+    ``[seed, ORDER_STREAM]``); bound pods first, as they were."""
+    pending = workload.pending_pods
+    order = np.random.default_rng([seed, ORDER_STREAM]).permutation(len(pending))
+    return Workload(workload.nodes, workload.bound_pods + tuple(pending[i] for i in order),
+                    workload.objects)
+
+
 def run_bench(workload: Workload, policies: Sequence[str] = DEFAULT_POLICIES,
-              seeds: Sequence[int] = DEFAULT_SEEDS, profile: Profile | None = None,
-              options: Mapping[str, Mapping[str, Any]] | None = None) -> pd.DataFrame:
-    """One row per (policy, seed): pods, placed, unschedulable, nodes_used, peak_util (the
-    highest cpu or memory requested / allocatable of any node), one ``alloc_<resource>``
-    column per resource the cluster offers, seconds and pods_per_s. ``options`` gives a
-    policy's constructor options by name (e.g. ``{"optimal": {"time_limit": 30}}``).
+              seeds: Sequence[int] = DEFAULT_SEEDS,
+              profile: Profile | Mapping[str, Profile] | None = None,
+              options: Mapping[str, Mapping[str, Any]] | None = None, *,
+              order: Order = "shuffled",
+              on_run: Callable[[dict[str, Any]], None] | None = None) -> pd.DataFrame:
+    """One row per (config, policy, seed): ``RunResult.record`` of the run (pods, placed,
+    unschedulable, nodes_used, peak_utilisation, ``allocation_<resource>`` per resource the
+    cluster offers, seconds, pods_per_s, ...) labelled with the configuration's name.
+
+    ``profile`` is one scheduler profile (named ``DEFAULT_CONFIG`` when None, else by its
+    ``name``) or several by name, to compare configurations side by side. ``options`` gives
+    a policy's constructor options by name (e.g. ``{"optimal": {"time_limit": 30}}``).
+    ``order="shuffled"`` (the default) replays each seed's pending pods in an order drawn
+    from the seed (``arrival_order``), so that seeds are replicates; ``"input"`` keeps the
+    input order, where the seed only breaks ties. ``on_run`` sees each row as it is made.
 
     With optimal among the policies, every row also has the gaps to what no placement of
-    the same snapshot can beat, from optimal's run with the same seed: ``placed_gap`` (its
-    upper bound on pods placed minus the row's placed) and ``nodes_gap`` (the row's nodes
-    used minus its lower bound on the nodes those pods need; NaN for a run placing fewer
-    pods than optimal's, where the bound does not apply), and optimal's rows its ``status``
-    (optimal, feasible or fallback)."""
+    the same snapshot can beat, from optimal's run with the same configuration and seed:
+    ``placed_gap`` (its upper bound on pods placed minus the row's placed) and ``nodes_gap``
+    (the row's nodes used minus its lower bound on the nodes those pods need; NaN for a run
+    placing fewer pods than optimal's, where the bound does not apply)."""
     options = options or {}
+    if profile is None or isinstance(profile, Profile):
+        name = DEFAULT_CONFIG if profile is None else profile.name
+        profiles: Mapping[str, Profile | None] = {name: profile}
+    else:
+        profiles = profile
     rows = []
-    reports: dict[int, dict[str, Any]] = {}
-    for name in policies:
-        for seed in seeds:
-            result = simulate(workload, make_policy(name, profile, **options.get(name, {})),
-                              seed)
-            summary = result.summary
-            if name == "optimal":
-                reports[seed] = summary["report"]
-            rows.append({
-                "policy": name, "seed": seed, "pods": summary["pods"],
-                "placed": summary["placed"], "unschedulable": summary["unschedulable"],
-                "nodes_used": summary["nodes_used"], "peak_util": summary["peak_utilisation"],
-                **{f"alloc_{r}": v for r, v in summary["allocation"].items()},
-                "seconds": result.seconds, "pods_per_s": result.pods_per_second,
-            })
+    for config, chosen in profiles.items():
+        for name in policies:
+            for seed in seeds:
+                replay = arrival_order(workload, seed) if order == "shuffled" else workload
+                policy = make_policy(name, chosen, **options.get(name, {}))
+                row = {"config": config, **simulate(replay, policy, seed).record()}
+                row["policy"] = name
+                rows.append(row)
+                if on_run is not None:
+                    on_run(row)
     results = pd.DataFrame(rows)
-    if reports:
-        report = results["seed"].map(reports)
-        results["placed_gap"] = report.map(lambda r: r["placed_upper_bound"]) - results["placed"]
-        nodes_gap = results["nodes_used"] - report.map(lambda r: r["nodes_lower_bound"])
-        comparable = results["placed"] >= report.map(lambda r: r["placed"])
-        results["nodes_gap"] = nodes_gap.where(comparable)  # NaN: fewer pods than the bound's
-        results["status"] = [reports[s]["status"] if p == "optimal" else ""
-                             for p, s in zip(results["policy"], results["seed"], strict=True)]
+    if "report_placed_upper_bound" in results.columns:
+        _add_gaps(results)
     return results
 
 
+def _add_gaps(results: pd.DataFrame) -> None:
+    """``placed_gap`` and ``nodes_gap`` of every row against optimal's run with the same
+    configuration and seed (see ``run_bench``)."""
+    optimal = results[results["policy"] == "optimal"].set_index(["config", "seed"])
+    key = pd.MultiIndex.from_frame(results[["config", "seed"]])
+    bound = optimal.reindex(key)
+    results["placed_gap"] = bound["report_placed_upper_bound"].to_numpy() - results["placed"]
+    nodes_gap = results["nodes_used"] - bound["report_nodes_lower_bound"].to_numpy()
+    comparable = results["placed"] >= bound["report_placed"].to_numpy()
+    results["nodes_gap"] = nodes_gap.where(comparable)  # NaN: fewer pods than the bound's
+
+
+QUALITY = ("placed", "unschedulable", "nodes_used", "peak_utilisation", "placed_gap",
+           "nodes_gap")
+
+
 def per_policy(results: pd.DataFrame) -> pd.DataFrame:
-    """Per policy: means over seeds of the quality columns, the median of pods_per_s."""
+    """One row per (config, policy), in run order: the number of seeds, the means over seeds
+    of the quality columns (allocation per resource included) and the median pods_per_s."""
     quality = [c for c in results.columns
-               if c not in ("policy", "seed", "seconds", "pods_per_s", "status")]
-    grouped = results.groupby("policy", sort=False)
+               if c in QUALITY or c.startswith("allocation_")]
+    grouped = results.groupby(["config", "policy"], sort=False)
     summary = grouped[quality].mean()
     summary["pods_per_s"] = grouped["pods_per_s"].median()
-    summary["seeds"] = grouped["seed"].count()
-    return summary
+    summary.insert(0, "seeds", grouped["seed"].count())
+    return summary.reset_index()
 
 
 def bench_table(results: pd.DataFrame) -> str:
-    """The printed table: one line per policy."""
+    """The printed table: one line per configuration and policy."""
     summary = per_policy(results)
-    gaps = [c for c in ("placed_gap", "nodes_gap") if c in summary.columns]
-    columns = ["placed", "unschedulable", *[c for c in summary.columns if c.startswith("alloc_")],
-               "nodes_used", "peak_util", *gaps, "pods_per_s"]
-
-    def cell(column: str, value: float) -> float | str:
-        if value != value:  # NaN: the figure does not apply
-            return "-"
-        percent = column.startswith("alloc_") or column == "peak_util"
-        return f"{100 * value:.1f}%" if percent else float(value)
-
-    rows = [[policy, *[cell(c, summary.loc[policy, c]) for c in columns]]
-            for policy in summary.index]
-    header = ["policy", *[c.replace("alloc_", "alloc ").replace("_", " ") for c in columns]]
-    return table(rows, header)
+    allocation = [c for c in summary.columns if c.startswith("allocation_")]
+    columns = ["seeds", "placed", "unschedulable", *allocation, "nodes_used",
+               "peak_utilisation", *[c for c in ("placed_gap", "nodes_gap")
+                                     if c in summary.columns], "pods_per_s"]
+    header = ["config", "policy", *[c.replace("allocation_", "alloc ").replace("_", " ")
+                                    .replace("utilisation", "util") for c in columns]]
+    percent = {c for c in columns if c in allocation or c in PERCENT_COLUMNS}
+    return table(summary[["config", "policy", *columns]], header, percent=percent)
 
 
 def optimal_note(results: pd.DataFrame) -> str:
-    """One line on optimal's runs: statuses over seeds (empty without optimal)."""
-    if "status" not in results.columns:
+    """A line on optimal's runs: statuses over seeds, and why a run was not proven
+    optimal (empty without optimal)."""
+    runs = results[results["policy"] == "optimal"]
+    if runs.empty or "report_status" not in runs.columns:
         return ""
-    statuses = results.loc[results["policy"] == "optimal", "status"].value_counts()
+    statuses = runs["report_status"].value_counts()
     told = ", ".join(f"{status} on {count}" for status, count in statuses.items())
-    return (f"optimal: {told} of {int(statuses.sum())} seeds; gaps are to its bounds on the "
-            "same snapshot (placed: pods no placement can exceed; nodes: fewer nodes cannot "
-            "hold the pods placed)")
+    why = []
+    if (runs["report_status"] == "feasible").any():
+        repaired = runs["report_repaired"].fillna(0).sum()
+        why.append("feasible: the time limit ran out before the proof"
+                   + (f" or {repaired:.0f} planned pods needed repair" if repaired else "")
+                   + " (a longer --time-limit or another --solver may prove it)")
+    if (runs["report_status"] == "fallback").any():
+        why.append("fallback: no solution within the time limit, Greedy's placement kept")
+    return (f"optimal: {told} of {len(runs)} runs; gaps are to its bounds on the same "
+            "snapshot (placed: pods no placement can exceed; nodes: fewer nodes cannot hold "
+            "the pods placed)" + "".join(f"\n  {w}" for w in why))
 
 
-def bench_summary(results: pd.DataFrame, parameters: dict[str, Any]) -> dict[str, Any]:
-    """summary.json's content: parameters, machine, versions and the per-policy figures."""
+def bench_summary(results: pd.DataFrame, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """summary.json's content: parameters, machine, versions and ``results``, one flat record
+    per configuration and policy (``per_policy``), labelled by both."""
     from schedlab.report import machine, versions
 
-    summary = per_policy(results)
-    figures = {p: {k: float(v) for k, v in summary.loc[p].items()} for p in summary.index}
-    if "status" in results.columns:
-        figures["optimal"]["status"] = results.loc[results["policy"] == "optimal",
-                                                   "status"].tolist()
     return {
-        "parameters": parameters,
+        "parameters": dict(parameters),
         "machine": machine(),
         "versions": versions(),
-        "policies": figures,
+        "results": per_policy(results).to_dict(orient="records"),
     }
+
+
+def plot_bench(results: pd.DataFrame, path: str | os.PathLike[str], title: str,
+               formats: Sequence[str] = ("png",)) -> list[Path]:
+    """Pods placed and nodes used per configuration and policy (the mean over seeds, the
+    whiskers from the min to the max), one colour per policy as in every schedlab figure;
+    written as ``path`` with each of ``formats`` as suffix. Returns the files written."""
+    from schedlab.report import figure, policy_colour, save_figure
+
+    labelled = results.groupby(["config", "policy"], sort=False)
+    names = [f"{p}\n{c}" if results["config"].nunique() > 1 else p
+             for c, p in labelled.groups]
+    fig, axes = figure(ncols=2, width=8.0)
+    for ax, column, label in ((axes[0], "placed", "Pods placed"),
+                              (axes[1], "nodes_used", "Nodes used")):
+        stats = labelled[column].agg(["mean", "min", "max"])
+        colours = [policy_colour(p) for _, p in stats.index]
+        error = np.vstack([stats["mean"] - stats["min"], stats["max"] - stats["mean"]])
+        ax.bar(range(len(stats)), stats["mean"], color=colours, yerr=error, capsize=4)
+        ax.set_xticks(range(len(stats)), names, fontsize=8)
+        ax.set_ylabel(label)
+        ax.grid(axis="y", alpha=0.3)
+    seeds = results["seed"].nunique()
+    fig.suptitle(f"{title}\nbars: mean over {seeds} seed{'s' * (seeds != 1)}; "
+                 "whiskers: min–max", fontsize=9)
+    return save_figure(fig, path, formats)

@@ -6,15 +6,21 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from schedlab import __version__
 from schedlab.errors import InputError, SchedlabError
 from schedlab.framework.profile import Profile
 from schedlab.objects import Pod, Workload
+from schedlab.progress import Progress
 
 OUTPUT_FORMATS = (".json", ".csv", ".parquet")
+INTERRUPTED = 130
+"""The exit status after Ctrl-C, as shells report a SIGINT."""
+MAX_TIME_LIMIT = 86_400.0
+"""The longest solver time limit the command takes (a day), in seconds."""
 
 
 def _profile(path: str | None) -> Profile:
@@ -23,6 +29,25 @@ def _profile(path: str | None) -> Profile:
     from schedlab.framework.config import load_config
 
     return load_config(path)
+
+
+def _configs(given: Sequence[str] | None) -> dict[str, str | None]:
+    """``--config`` values (``NAME=PATH`` or ``PATH``, named by the file's stem) by name;
+    none given: kube-scheduler's default profile, named ``default``."""
+    from schedlab.bench import DEFAULT_CONFIG
+
+    if not given:
+        return {DEFAULT_CONFIG: None}
+    configs: dict[str, str | None] = {}
+    for value in given:
+        name, equals, path = value.partition("=")
+        if not equals or "/" in name or not name:
+            name, path = Path(value).stem, value
+        if name in configs:
+            raise InputError("--config", "name", name, "a name no other --config has (give "
+                             "each as NAME=PATH)")
+        configs[name] = path
+    return configs
 
 
 def _workload(nodes: str | None, pods: str | None) -> Workload:
@@ -74,9 +99,11 @@ def cmd_place(args: argparse.Namespace) -> None:
     if suffix not in OUTPUT_FORMATS:
         raise InputError("--out", "extension", suffix or args.out, " or ".join(OUTPUT_FORMATS))
     workload = _workload(args.nodes, args.pods)
-    policy = make_policy(args.policy, _profile(args.config), **_optimal_options(args)
-                         if args.policy == "optimal" else {})
-    result = simulate(workload, policy, args.seed)
+    with Progress(args.quiet) as progress:
+        task = progress.task(f"{args.policy}: placing {len(workload.pending_pods):,} pods")
+        options = _optimal_options(args, task.status) if args.policy == "optimal" else {}
+        policy = make_policy(args.policy, _profile(args.config), **options)
+        result = simulate(workload, policy, args.seed)
     summary = {"policy": args.policy, "seed": args.seed, **result.summary}
     bindings = result.bindings
     if suffix == ".json":
@@ -90,15 +117,18 @@ def cmd_place(args: argparse.Namespace) -> None:
           f"{args.out}")
 
 
-def _optimal_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The Optimal policy's options from ``--time-limit``, ``--objective``, ``--solver``."""
-    if not args.time_limit > 0:
-        raise InputError("--time-limit", "value", args.time_limit, "seconds > 0")
-    if args.deterministic and args.solver != "cp-sat":
-        raise InputError("--deterministic", "solver", args.solver, "cp-sat (HiGHS runs on "
-                         "wall-clock time only)")
+def _optimal_options(args: argparse.Namespace, progress: Callable[[str], None]
+                     ) -> dict[str, Any]:
+    """The Optimal policy's options from ``--time-limit``, ``--objective``, ``--solver`` and
+    ``--deterministic``, telling ``progress`` how the solve goes."""
+    if not 0 < args.time_limit <= MAX_TIME_LIMIT:
+        raise InputError("--time-limit", "value", args.time_limit,
+                         f"seconds > 0 and at most {MAX_TIME_LIMIT:,}")
+    if args.deterministic and args.solver == "highs":
+        raise InputError("--deterministic", "solver", args.solver, "cp-sat or auto (HiGHS "
+                         "runs on wall-clock time only)")
     return {"time_limit": args.time_limit, "objective": args.objective, "solver": args.solver,
-            "deterministic": args.deterministic}
+            "deterministic": args.deterministic, "progress": progress}
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
@@ -115,27 +145,50 @@ def cmd_bench(args: argparse.Namespace) -> None:
         bench_table,
         optimal_note,
         parse_seeds,
+        plot_bench,
         run_bench,
     )
     from schedlab.report import write_atomic, write_json
 
     policies = args.policy or list(DEFAULT_POLICIES)
-    seeds = parse_seeds(args.seeds or "0-2")
+    seeds = parse_seeds("0-2" if args.seeds is None else args.seeds)
+    configs = _configs(args.config)
+    profiles = {name: _profile(path) for name, path in configs.items()}
     workload = _workload(args.nodes, args.pods)
-    options = {"optimal": _optimal_options(args)} if "optimal" in policies else {}
-    results = run_bench(workload, policies, seeds, _profile(args.config), options)
-    print(f"{len(workload.nodes)} nodes, {len(workload.pending_pods)} pending pods, "
-          f"seeds {','.join(map(str, seeds))}; means over seeds, pods/s median")
+    runs = len(profiles) * len(policies) * len(seeds)
+    with Progress(args.quiet) as progress:
+        task = progress.task("bench", runs)
+        options = {"optimal": _optimal_options(args, task.status)} \
+            if "optimal" in policies else {}
+        results = run_bench(workload, policies, seeds, profiles, options, order=args.order,
+                            on_run=lambda row: task.advance(
+                                description=f"bench: {row['policy']} seed {row['seed']} done"))
+    source = "bundled default" if args.nodes is None else f"{args.nodes}, {args.pods}"
+    print(f"{len(workload.nodes)} nodes, {len(workload.pending_pods)} pending pods "
+          f"({source}); seeds {_seed_list(seeds)} ({args.order} order); means over seeds, "
+          "pods/s median")
     print(bench_table(results))
     if optimal_note(results):
         print(optimal_note(results))
     out = Path(args.out)
-    parameters = {"nodes": args.nodes or "bundled default", "pods": args.pods or "bundled default",
-                  "config": args.config, "policies": policies, "seeds": seeds,
-                  "n_nodes": len(workload.nodes), "n_pods": len(workload.pending_pods)}
+    parameters = {"nodes": args.nodes or "bundled default", "pods": args.pods or
+                  "bundled default", "configs": configs, "policies": policies, "seeds": seeds,
+                  "order": args.order, "n_nodes": len(workload.nodes),
+                  "n_pods": len(workload.pending_pods)}
     write_atomic(out / "results.parquet", lambda tmp: results.to_parquet(tmp, index=False))
     write_json(out / "summary.json", bench_summary(results, parameters))
-    print(f"saved {out / 'results.parquet'} and {out / 'summary.json'}")
+    plots = plot_bench(results, out / "bench", f"{len(workload.nodes)} nodes, "
+                       f"{len(workload.pending_pods)} pods ({source})",
+                       args.plot_format or ("png",))
+    print(f"saved {out / 'results.parquet'}, {out / 'summary.json'} and "
+          f"{', '.join(str(p) for p in plots)}")
+
+
+def _seed_list(seeds: Sequence[int]) -> str:
+    """Seeds as typed: "0-2" for a run of consecutive seeds, else "1,5,9"."""
+    if len(seeds) > 2 and list(seeds) == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ",".join(map(str, seeds))
 
 
 def cmd_bench_fgd(args: argparse.Namespace) -> None:
@@ -206,16 +259,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="schedlab",
         description="Replay Kubernetes pod placement through scheduling policies.")
+    parser.add_argument("--version", action="version", version=f"schedlab {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quiet", action="store_true",
+                        help="no progress display on stderr (it shows only on a terminal)")
+    common.add_argument("--plugin", action="append", default=[], metavar="MODULE:CLASS",
+                        help="import a plugin or policy class (MODULE:CLASS, or "
+                             "FILE.py:CLASS) and register it by its name for --config and "
+                             "--policy (repeatable); installed packages may publish theirs "
+                             "in the entry-point group schedlab.plugins")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    original = commands.add_parser
 
-    def inputs(sub: argparse.ArgumentParser, required: bool) -> None:
-        hint = "" if required else " (default: the bundled traces/default)"
+    def add_parser(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return original(name, parents=[common], **kwargs)
+
+    commands.add_parser = add_parser  # type: ignore[method-assign]
+
+    def inputs(sub: argparse.ArgumentParser, required: bool, configs: bool = False) -> None:
+        hint = "" if required else " (default: the bundled default trace, traces/default)"
         sub.add_argument("--nodes", required=required,
                          help=f"YAML/JSON file or directory holding Nodes{hint}")
         sub.add_argument("--pods", required=required,
                          help=f"YAML/JSON file or directory holding Pods and controllers{hint}")
-        sub.add_argument("--config", help="KubeSchedulerConfiguration YAML "
-                         "(default: kube-scheduler v1.32's default profile)")
+        if configs:
+            sub.add_argument("--config", action="append", metavar="[NAME=]PATH",
+                             help="KubeSchedulerConfiguration YAML; repeat to compare "
+                                  "configurations side by side, each named NAME (default: "
+                                  "the file's stem) (default: kube-scheduler v1.32's default "
+                                  "profile, named default)")
+        else:
+            sub.add_argument("--config", help="KubeSchedulerConfiguration YAML "
+                             "(default: kube-scheduler v1.32's default profile)")
 
     def optimal_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--time-limit", type=float, default=10.0,
@@ -224,11 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
                          default="nodes", help="optimal: secondary objective after pods "
                          "placed: fewest nodes, lowest peak utilisation, most GPU, highest "
                          "profile score (default nodes)")
-        sub.add_argument("--solver", choices=("cp-sat", "highs"), default="cp-sat",
-                         help="optimal: CP-SAT (default) or HiGHS")
+        sub.add_argument("--solver", choices=("auto", "cp-sat", "highs"), default="auto",
+                         help="optimal: auto (default: HiGHS first on small models, then "
+                              "CP-SAT unless HiGHS proved its answer), CP-SAT or HiGHS")
         sub.add_argument("--deterministic", action="store_true",
-                         help="optimal: count the time limit in CP-SAT's deterministic time "
-                              "(reproducible results)")
+                         help="optimal: CP-SAT counting the time limit in its deterministic "
+                              "time (reproducible results whatever the load)")
 
     explain = commands.add_parser("explain", help="why each node passed or failed, and scores")
     inputs(explain, required=True)
@@ -253,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
         "bench", help="compare policies over seeds: quality and speed",
         description="Compare policies over seeds on a workload, or with --suite fgd replay the "
                     "FGD paper's GPU experiment on the Alibaba GPU trace.")
-    inputs(bench, required=False)
+    inputs(bench, required=False, configs=True)
     bench.add_argument("--suite", choices=("fgd",),
                        help="fgd: the FGD paper's experiment (needs --trace-dir)")
     bench.add_argument("--policy", action="append",
@@ -261,8 +337,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "with --suite fgd the paper's six: Random, DotProd, GpuClustering, "
                             "GpuPacking, BestFit, FGD, or any registered score plugin)")
     bench.add_argument("--seeds", help="e.g. 7, 1,2,3 or 42-51 (default 0-2; fgd 42-51)")
+    bench.add_argument("--order", choices=("shuffled", "input"), default="shuffled",
+                       help="pending pods' arrival order: shuffled (default: drawn from each "
+                            "seed, so seeds are replicates) or input (the seed only breaks "
+                            "ties)")
     bench.add_argument("--out", default="bench-out",
                        help="output directory (default bench-out)")
+    bench.add_argument("--plot-format", action="append", choices=("png", "pdf", "svg"),
+                       help="figure format (repeatable; default png)")
     optimal_options(bench)
     bench.add_argument("--trace-dir", help="fgd: directory of the Alibaba GPU 2023 trace CSVs")
     bench.add_argument("--workload", help="fgd: pod list openb_pod_list_<WORKLOAD>.csv "
@@ -293,9 +375,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
+        from schedlab.extensions import load_extension
+
+        for spec in args.plugin:
+            load_extension(spec)
         args.run(args)
+    except KeyboardInterrupt:
+        print("schedlab: interrupted", file=sys.stderr)
+        return INTERRUPTED
     except SchedlabError as error:
         print(f"schedlab: error: {error}", file=sys.stderr)
         return 1

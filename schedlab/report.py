@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import os
 import platform
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from schedlab.errors import SchedlabError
 
-VERSIONED = ("schedlab", "numpy", "pandas", "pyarrow", "PyYAML")
+VERSIONED = ("schedlab", "numpy", "pandas", "pyarrow", "PyYAML", "scipy", "ortools")
 
 
 def machine() -> dict[str, Any]:
@@ -37,28 +42,48 @@ def versions() -> dict[str, str]:
     return found
 
 
-def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
-    """A plain-text table; numbers right-aligned, floats with 3 significant decimals."""
+def table(rows: pd.DataFrame | Sequence[Sequence[Any]], header: Sequence[str],
+          percent: Collection[str] = ()) -> str:
+    """A text table (rich) with ``header``. Each column is formatted alike: text as is,
+    numbers right-aligned with thousands separators and the same decimals throughout the
+    column (none when every value is whole, else enough for three significant digits of
+    the smallest, at most 3), the columns named in ``percent`` (by their ``rows`` column names,
+    or header names for a plain list) as percentages with one decimal; NaN or None is "-"."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
 
-    def cell(value: Any) -> str:
-        if isinstance(value, float):
-            if value.is_integer() or abs(value) >= 1000:
-                return f"{value:,.0f}"
-            return f"{value:,.3f}"
-        return str(value)
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(
+        list(rows), columns=list(header))
+    out = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    columns = []
+    for name, title in zip(frame.columns, header, strict=True):
+        values = frame[name]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(
+            values)
+        out.add_column(title, justify="right" if numeric else "left")
+        columns.append(_format_column(values, numeric, name in percent))
+    for cells in zip(*columns, strict=True):
+        out.add_row(*cells)
+    console = Console(file=io.StringIO(), width=400, color_system=None, highlight=False)
+    console.print(out)
+    return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines()
+                     if line.strip())
 
-    cells = [[cell(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h)
-              for i, h in enumerate(header)]
-    numeric = [all(isinstance(r[i], int | float) or str(r[i]).endswith("%") for r in rows)
-               for i in range(len(header))]
 
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if num else v.ljust(w)
-                         for v, w, num in zip(values, widths, numeric, strict=True)).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), rule, *(line(r) for r in cells)])
+def _format_column(values: pd.Series, numeric: bool, percent: bool) -> list[str]:
+    """The cells of one column, formatted alike (see ``table``)."""
+    if not numeric:
+        return ["-" if v is None else str(v) for v in values]
+    numbers = values.astype(float)
+    finite = numbers[np.isfinite(numbers)]
+    if percent:
+        return ["-" if not np.isfinite(v) else f"{100 * v:.1f}%" for v in numbers]
+    decimals = 0
+    if (finite != np.round(finite)).any():
+        smallest = np.abs(finite[finite != 0]).min()
+        decimals = int(np.clip(2 - np.floor(np.log10(smallest)), 0, 3))
+    return ["-" if not np.isfinite(v) else f"{v:,.{decimals}f}" for v in numbers]
 
 
 def write_atomic(path: str | os.PathLike[str], write: Any) -> None:
@@ -81,6 +106,63 @@ def write_atomic(path: str | os.PathLike[str], write: Any) -> None:
         raise
 
 
+def strict_json(payload: Any) -> str:
+    """``payload`` as indented, strict JSON: NaN and infinities become null (strict parsers
+    such as JavaScript's ``JSON.parse`` and ``jq`` refuse them), numpy scalars plain numbers."""
+    return json.dumps(_strict(payload), indent=2, allow_nan=False) + "\n"
+
+
+def _strict(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def write_json(path: str | os.PathLike[str], payload: Any) -> None:
-    """Write ``payload`` as indented JSON, atomically."""
-    write_atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(payload, indent=2) + "\n"))
+    """Write ``payload`` as strict JSON (``strict_json``), atomically."""
+    text = strict_json(payload)
+    write_atomic(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def figure(ncols: int = 1, width: float = 6.0, height: float = 4.0) -> tuple[Any, Any]:
+    """A matplotlib figure with ``ncols`` axes side by side, for ``save_figure`` (the Agg
+    backend: no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(ncols=ncols, figsize=(width, height), dpi=120)
+
+
+FIGURE_FORMATS = ("png", "pdf", "svg")
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], formats: Sequence[str] = ("png",)
+                ) -> list[Path]:
+    """Write ``fig`` as ``path`` with each suffix of ``formats`` (png, pdf, svg), atomically
+    and without dates or random ids, so the same figure gives the same bytes; closes it."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    written = []
+    try:
+        fig.tight_layout()
+        for suffix in formats:
+            target = Path(path).with_suffix(f".{suffix}")
+            metadata = {"Software": None} if suffix == "png" else {
+                "Creator": None, "Producer": None, "CreationDate": None} if suffix == "pdf" \
+                else {"Date": None, "Creator": None}
+            with matplotlib.rc_context({"svg.hashsalt": "schedlab"}):
+                write_atomic(target, lambda tmp, s=suffix, m=metadata: fig.savefig(
+                    tmp, format=s, metadata=m))
+            written.append(target)
+    finally:
+        plt.close(fig)
+    return written

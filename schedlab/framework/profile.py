@@ -7,9 +7,11 @@ from dataclasses import dataclass, replace
 
 from schedlab.errors import ConfigError
 from schedlab.framework.plugin import FilterPlugin, Plugin, ScorePlugin
+from schedlab.framework.registry import Registry
 
-PLUGINS: dict[str, type[Plugin]] = {}
-"""Plugin classes by name; ``register_plugin`` adds research plugins for configs and the CLI."""
+PLUGINS: Registry[Plugin] = Registry(Plugin)
+"""Plugin classes by name; ``register_plugin`` adds research plugins for configs and the CLI,
+and installed packages publish theirs as entry points (``schedlab.framework.registry``)."""
 
 
 def register_plugin(cls: type[Plugin]) -> type[Plugin]:

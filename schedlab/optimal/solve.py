@@ -1,11 +1,18 @@
 """Solving a ``LinearModel`` with OR-Tools CP-SAT or HiGHS (through scipy), lexicographically:
 first the primary objective, then the secondary one with the primary held at what was found.
+
+``solver="auto"`` (the default) suits the solver to the instance: on a model of at most
+``AUTO_HIGHS_MAX_VARS`` variables HiGHS tries first with ``AUTO_HIGHS_SHARE`` of the time (it
+proves small count models in a fraction of a second where CP-SAT may spend its whole limit),
+and CP-SAT takes the rest, started from the better of HiGHS's solution and the hint, when HiGHS
+did not prove its answer; larger models, and deterministic runs, go to CP-SAT alone (HiGHS runs
+on wall-clock time only and overran its limit by several seconds on large models).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,53 +20,101 @@ import numpy as np
 
 from schedlab.optimal.model import LinearModel
 
-Solver = Literal["cp-sat", "highs"]
-SOLVERS: tuple[str, ...] = ("cp-sat", "highs")
+Solver = Literal["auto", "cp-sat", "highs"]
+SOLVERS: tuple[str, ...] = ("auto", "cp-sat", "highs")
 Status = Literal["optimal", "feasible", "none"]
 HIGHS_SHARE = 0.9
 """HiGHS overruns its time limit by several seconds on large models (measured: 6 s past 52 s
 on 10,000 pods × 2,000 nodes); it is given this share of the limit."""
+AUTO_HIGHS_MAX_VARS = 10_000
+"""``auto`` tries HiGHS first on models of at most this many variables."""
+AUTO_HIGHS_SHARE = 0.4
+"""``auto``: the share of a solve's time HiGHS has before CP-SAT takes over."""
+
+SolveProgress = Callable[[str, float | None, float | None], None]
+"""Told as a solve goes: (solver, objective of the best solution so far or None, best bound
+or None), both maximised; CP-SAT tells every improving solution, HiGHS only its start."""
 
 
 @dataclass
 class Stage:
     """One solve: ``status`` ("optimal", "feasible", or "none" when no solution was found in
     time), the variables' values (None without a solution), the objective found and the
-    solver's best bound on it (maximising), and the seconds it took."""
+    solver's best bound on it (maximising), the seconds it took and the solver whose solution
+    it is ("" when none was needed)."""
 
     status: Status
     values: np.ndarray | None
     objective: float | None
     bound: float | None
     seconds: float
+    solver: str = ""
 
 
 def solve(model: LinearModel, objective: Mapping[int, int], *, solver: Solver,
           time_limit: float, num_workers: int, seed: int, deterministic: bool,
-          hint: Sequence[int] | None = None, floor: tuple[Mapping[int, int], int] | None = None
-          ) -> Stage:
+          hint: Sequence[int] | None = None, floor: tuple[Mapping[int, int], int] | None = None,
+          progress: SolveProgress | None = None) -> Stage:
     """Maximise ``objective`` over ``model`` (plus the row ``floor`` = (coefs, least value)
     when given) within ``time_limit`` seconds; ``hint`` is a complete solution to start from
     (CP-SAT only). ``deterministic`` makes CP-SAT count the limit in its deterministic time
-    and search in a reproducible order whatever the number of workers."""
+    and search in a reproducible order whatever the number of workers. ``progress`` is told
+    the incumbent and bound as they improve."""
     start = time.perf_counter()
     if model.n_vars == 0:  # nothing to decide: every row was checked when it was added
         return Stage("optimal", np.zeros(0, dtype=np.int64), 0.0, 0.0, 0.0)
-    if solver == "cp-sat":
+    tell = progress or (lambda *_: None)
+    if solver == "auto":
+        stage = _auto(model, objective, time_limit, num_workers, seed, deterministic, hint,
+                      floor, tell)
+    elif solver == "cp-sat":
         stage = _cp_sat(model, objective, time_limit, num_workers, seed, deterministic, hint,
-                        floor)
+                        floor, tell)
     elif solver == "highs":
-        stage = _highs(model, objective, time_limit * HIGHS_SHARE, floor)
+        stage = _highs(model, objective, time_limit * HIGHS_SHARE, floor, tell)
     else:
         raise ValueError(f"unknown solver {solver!r}")
     stage.seconds = time.perf_counter() - start
     return stage
 
 
+def _auto(model: LinearModel, objective: Mapping[int, int], time_limit: float,
+          num_workers: int, seed: int, deterministic: bool, hint: Sequence[int] | None,
+          floor: tuple[Mapping[int, int], int] | None, tell: SolveProgress) -> Stage:
+    """HiGHS first on a small model, CP-SAT for the rest of the time unless HiGHS proved its
+    answer (see the module docstring); the better solution and the tighter bound of the two."""
+    if deterministic or model.n_vars > AUTO_HIGHS_MAX_VARS:
+        return _cp_sat(model, objective, time_limit, num_workers, seed, deterministic, hint,
+                       floor, tell)
+    start = time.perf_counter()
+    first = _highs(model, objective, time_limit * AUTO_HIGHS_SHARE, floor, tell)
+    if first.status == "optimal":
+        return first
+    if first.values is not None and (hint is None or first.objective is not None and
+                                     first.objective > _value(objective, hint)):
+        hint = first.values.tolist()
+    rest = max(time_limit - (time.perf_counter() - start), 0.1)
+    second = _cp_sat(model, objective, rest, num_workers, seed, deterministic, hint, floor, tell)
+    if second.values is None:
+        return first
+    bounds = [b for b in (first.bound, second.bound) if b is not None]
+    if second.status != "optimal" and bounds:
+        second.bound = min(bounds)
+    return second
+
+
+def _value(objective: Mapping[int, int], values: Sequence[int]) -> float:
+    return float(sum(k * values[v] for v, k in objective.items()))
+
+
 def _cp_sat(model: LinearModel, objective: Mapping[int, int], time_limit: float,
             num_workers: int, seed: int, deterministic: bool, hint: Sequence[int] | None,
-            floor: tuple[Mapping[int, int], int] | None) -> Stage:
+            floor: tuple[Mapping[int, int], int] | None, tell: SolveProgress) -> Stage:
     from ortools.sat.python import cp_model
+
+    class Told(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+        def on_solution_callback(self) -> None:
+            tell("cp-sat", self.ObjectiveValue(), self.BestObjectiveBound())
 
     cp = cp_model.CpModel()
     variables = [cp.NewIntVar(int(lo), int(hi), "") for lo, hi in zip(model.lower, model.upper,
@@ -92,12 +147,14 @@ def _cp_sat(model: LinearModel, objective: Mapping[int, int], time_limit: float,
         engine.parameters.interleave_search = True
     else:
         engine.parameters.max_time_in_seconds = time_limit
-    code = engine.Solve(cp)
+    tell("cp-sat", None, None)
+    code = engine.Solve(cp, Told())
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return Stage("none", None, None, None, 0.0)
     values = np.array([engine.Value(v) for v in variables], dtype=np.int64)
     status: Status = "optimal" if code == cp_model.OPTIMAL else "feasible"
-    return Stage(status, values, engine.ObjectiveValue(), engine.BestObjectiveBound(), 0.0)
+    return Stage(status, values, engine.ObjectiveValue(), engine.BestObjectiveBound(), 0.0,
+                 "cp-sat")
 
 
 def _matrix(model: LinearModel, objective: Mapping[int, int],
@@ -143,8 +200,10 @@ def lp_relaxation(model: LinearModel, objective: Mapping[int, int], time_limit: 
 
 
 def _highs(model: LinearModel, objective: Mapping[int, int], time_limit: float,
-           floor: tuple[Mapping[int, int], int] | None) -> Stage:
+           floor: tuple[Mapping[int, int], int] | None, tell: SolveProgress) -> Stage:
     from scipy.optimize import Bounds, milp
+
+    tell("highs", None, None)
 
     cost, constraints = _matrix(model, objective, floor)
     result = milp(cost, integrality=np.ones(model.n_vars),
@@ -158,6 +217,8 @@ def _highs(model: LinearModel, objective: Mapping[int, int], time_limit: float,
     bound = getattr(result, "mip_dual_bound", None)
     status: Status = "optimal" if result.status == 0 else "feasible"
     if status == "optimal":
-        return Stage(status, values, found, found, 0.0)
-    valid = bound is not None and np.isfinite(bound)
-    return Stage(status, values, found, float(-bound) if valid else None, 0.0)
+        bound = found
+    else:
+        bound = float(-bound) if bound is not None and np.isfinite(bound) else None
+    tell("highs", found, bound)
+    return Stage(status, values, found, bound, 0.0, "highs")

@@ -6,19 +6,23 @@ from typing import Any
 
 from schedlab.errors import ConfigError
 from schedlab.framework.profile import Profile
+from schedlab.framework.registry import Registry
 from schedlab.policies.base import Decision, Policy
 from schedlab.policies.greedy import Greedy
 from schedlab.policies.optimal import Optimal, OptimalReport
 from schedlab.policies.random import Random
 from schedlab.policies.round_robin import RoundRobin
 
-POLICIES: dict[str, type[Policy]] = {
-    cls.name: cls for cls in (Greedy, RoundRobin, Random, Optimal)
-}
+POLICIES: Registry[Policy] = Registry(Policy)
+"""Policy classes by name; ``register_policy`` adds research policies, and installed packages
+publish theirs as entry points (``schedlab.framework.registry``)."""
+POLICIES.update((cls.name, cls) for cls in (Greedy, RoundRobin, Random, Optimal))
 
 
 def register_policy(cls: type[Policy]) -> type[Policy]:
     """Make a policy class known by its ``name`` to ``make_policy`` and the CLI."""
+    if not cls.name:
+        raise ConfigError(cls.__name__, "name", cls.name, "a non-empty policy name")
     POLICIES[cls.name] = cls
     return cls
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -39,7 +39,7 @@ from schedlab.optimal.model import (
     objective_value,
     pod_classes,
 )
-from schedlab.optimal.solve import SOLVERS, Solver, Stage, lp_relaxation, solve
+from schedlab.optimal.solve import SOLVERS, SolveProgress, Solver, Stage, lp_relaxation, solve
 from schedlab.policies.base import Decision, Policy
 from schedlab.policies.greedy import Greedy
 from schedlab.resources import is_extended
@@ -87,14 +87,16 @@ class OptimalReport:
 class Optimal(Policy):
     """The exact baseline: see the module docstring. ``time_limit`` (seconds) covers both
     objectives; ``deterministic`` counts it in CP-SAT's deterministic time, for reproducible
-    tables whatever the machine's load."""
+    tables whatever the machine's load. ``progress``, if given, is told one line as the solve
+    goes: the objective, the solver, the best solution so far and the bound."""
 
     name = "optimal"
     uses_scores = False
 
     def __init__(self, profile: Profile | None = None, *, objective: Objective = "nodes",
-                 solver: Solver = "cp-sat", time_limit: float = 10.0, num_workers: int = 2,
-                 deterministic: bool = False) -> None:
+                 solver: Solver = "auto", time_limit: float = 10.0, num_workers: int = 2,
+                 deterministic: bool = False, progress: Callable[[str], None] | None = None
+                 ) -> None:
         super().__init__(profile)
         if objective not in OBJECTIVES:
             raise ConfigError("optimal", "objective", objective, f"one of {', '.join(OBJECTIVES)}")
@@ -104,11 +106,15 @@ class Optimal(Policy):
             raise ConfigError("optimal", "time_limit", time_limit, "seconds > 0")
         if num_workers < 1:
             raise ConfigError("optimal", "num_workers", num_workers, "at least 1")
+        if deterministic and solver == "highs":
+            raise ConfigError("optimal", "solver", solver, "cp-sat or auto with deterministic "
+                              "(HiGHS runs on wall-clock time only)")
         self.objective = objective
         self.solver = solver
         self.time_limit = time_limit
         self.num_workers = num_workers
         self.deterministic = deterministic
+        self.progress = progress
         self.report: OptimalReport | None = None
 
     def reset(self, state: ClusterState, rng: np.random.Generator) -> None:
@@ -150,13 +156,16 @@ class Optimal(Policy):
                   "deterministic": self.deterministic}
         first_done = False
         first = solve(placement.model, placement.primary, time_limit=FIRST_SHARE * left(),
-                      hint=greedy_hint, **common)
+                      hint=greedy_hint, progress=self._told("pods placed (weighted)", None),
+                      **common)
         first_done = True
         second: Stage | None = None
         if first.values is not None:
+            offset = placement.secondary_offset if self.objective in MINIMISED else None
             second = solve(placement.model, placement.secondary, time_limit=left(),
                            hint=first.values,
-                           floor=(placement.primary, int(round(first.objective))), **common)
+                           floor=(placement.primary, int(round(first.objective))),
+                           progress=self._told(self.objective, offset), **common)
         best = second if second is not None and second.values is not None else first
         kept_greedy = (best.values is not None and greedy_hint is not None
                        and _better(placement, np.array(greedy_hint), best.values))
@@ -166,6 +175,23 @@ class Optimal(Policy):
             self._plan = _assign(state, placement, best.values)
         self.report = self._report(placement, first, second, best, pods, relaxed, scores,
                                    time.perf_counter() - start)
+
+    def _told(self, objective: str, offset: float | None) -> SolveProgress | None:
+        """The solver's progress as a line for ``self.progress``, in the objective's unit
+        (``offset`` given: a minimised objective, solved as -(value + offset))."""
+        progress = self.progress
+        if progress is None:
+            return None
+
+        def told(solver: str, found: float | None, bound: float | None) -> None:
+            def shown(value: float | None) -> str:
+                if value is None:
+                    return "-"
+                return f"{-(value + offset) if offset is not None else value:,.0f}"
+
+            progress(f"{objective}: {solver}, best {shown(found)}, bound {shown(bound)}")
+
+        return told
 
     def place(self, pod: Pod) -> Decision:
         if self.report is None or self.report.status == "fallback":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,9 +34,27 @@ class RunResult:
     def pods_per_second(self) -> float:
         return len(self.bindings) / self.seconds if self.seconds > 0 else float("inf")
 
+    def record(self) -> dict[str, Any]:
+        """The run as one flat record (a row for pandas): policy, seed, the summary's figures
+        with nested ones joined by "_" (``allocation_cpu``, ``report_status``, ...), seconds
+        and pods_per_s."""
+        return {"policy": self.policy, "seed": self.seed, **flatten(self.summary),
+                "seconds": self.seconds, "pods_per_s": self.pods_per_second}
+
     def assignment(self) -> dict[str, str | None]:
         """Pod key → node name (None when unschedulable), for ``schedlab.verify``."""
         return dict(zip(self.bindings["pod"], self.bindings["node"], strict=True))
+
+
+def flatten(figures: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as one level, their keys joined by "_"."""
+    flat: dict[str, Any] = {}
+    for key, value in figures.items():
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{prefix}{key}_"))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def prepare(workload: Workload) -> ClusterState:

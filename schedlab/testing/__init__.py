@@ -14,8 +14,15 @@ and validate a research plugin or policy the way scikit-learn's ``check_estimato
     check_plugin(MyPlugin(weight=2))
     check_policy(MyPolicy(profile))
 
-Requires hypothesis (``pip install schedlab[test]``).
+Requires hypothesis, which the extra ``testing`` installs: ``pip install "schedlab[testing]"``.
 """
+
+try:
+    import hypothesis  # noqa: F401
+except ModuleNotFoundError as missing:  # say how to get it, not only that it is missing
+    raise ModuleNotFoundError(
+        'schedlab.testing needs hypothesis: pip install "schedlab[testing]"',
+        name=missing.name) from None
 
 from schedlab.testing.checks import (
     POLICY_RULES,

@@ -961,21 +961,22 @@ def percentages() -> st.SearchStrategy[int]:
 
 
 @st.composite
-def profiles(draw: st.DrawFn, *, require_all_filters: bool = False,
+def profiles(draw: st.DrawFn, *, require_all_filters: bool = True,
              extended_resource: str = GPU) -> Profile:
-    """A ``Profile``: a fifth of the time the default one; otherwise a random subset, in a
-    random order, of the five node-local built-in filters (all five with
-    ``require_all_filters``) and of the built-in score plugins (possibly none) with weights
-    1..5. NodeResourcesFit gets a random strategy (RequestedToCapacityRatio with a valid
-    shape of 1–4 points) and resource weights over cpu, memory, ephemeral-storage and
+    """A ``Profile``: a fifth of the time the default one; otherwise the five node-local
+    built-in filters in a random order (with ``require_all_filters=False``, a random subset of
+    them, so a placement need not hold every hard constraint: see ``enforced_constraints``)
+    and a random subset of the built-in score plugins (possibly none) with weights 1..5.
+    NodeResourcesFit gets a random strategy (RequestedToCapacityRatio with a valid shape of
+    1–4 points) and resource weights over cpu, memory, ephemeral-storage and
     ``extended_resource``; BalancedAllocation 2 or 3 resources; NodeAffinity sometimes an
     ``added_affinity``.
 
     PodTopologySpread (System defaulting half the time, else List with 0–2 default
     constraints, see ``topology_spread_constraints(defaults=True)``) and InterPodAffinity
     (hardPodAffinityWeight often 0, 1 or 100, else any in 0..100; a third ignoring the
-    preferred terms of existing pods) are each a filter half the time (always with
-    ``require_all_filters``, so every hard constraint holds), inserted in kube's order: right
+    preferred terms of existing pods) are filters (each only half the time without
+    ``require_all_filters``; with it every hard constraint holds), inserted in kube's order: right
     after NodeResourcesFit (at the end without it), PodTopologySpread first. Both are in the
     pool of score plugins. A
     plugin in both lists is one object, as in kube. The percentage_of_nodes_to_score is 0, 100
