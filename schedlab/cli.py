@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from schedlab import __version__
-from schedlab.errors import InputError, SchedlabError
+from schedlab.errors import InputError, SchedlabError, printable
 from schedlab.framework.profile import Profile
 from schedlab.objects import Pod, Workload
 from schedlab.progress import Progress
@@ -383,15 +383,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             load_extension(spec)
         args.run(args)
     except KeyboardInterrupt:
-        print("schedlab: interrupted", file=sys.stderr)
+        _fail("interrupted")
         return INTERRUPTED
     except SchedlabError as error:
-        print(f"schedlab: error: {error}", file=sys.stderr)
+        _fail(f"error: {error}")
         return 1
     except BrokenPipeError:
         return 1
     except OSError as error:
-        print(f"schedlab: error: {error.filename or ''}: {error.strerror or error}",
-              file=sys.stderr)
+        _fail(f"error: {error.filename or '(no file)'}: {error.strerror or error}")
         return 1
     return 0
+
+
+def _fail(message: str) -> None:
+    """One line on stderr: the message with control characters escaped."""
+    print(f"schedlab: {printable(message)}", file=sys.stderr)

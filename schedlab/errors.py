@@ -2,6 +2,25 @@
 
 from __future__ import annotations
 
+import reprlib
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = 200
+_SHOWN.maxlist = _SHOWN.maxtuple = _SHOWN.maxdict = _SHOWN.maxset = 8
+_SHOWN.maxlevel = 4
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` bounded: long strings, lists and mappings are shortened with "...",
+    whatever their size (a value from a file may be megabytes long, or an alias bomb)."""
+    return _SHOWN.repr(value)
+
+
+def printable(text: str) -> str:
+    """``text`` with every control or other non-printable character escaped (``\\n``,
+    ``\\x1b``), so a message from a file is one line and drives no terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
 
 class SchedlabError(Exception):
     """Root of every error schedlab raises on purpose. The CLI prints its message on one line."""
@@ -15,7 +34,7 @@ class InputError(SchedlabError):
 
     def __init__(self, where: str, field: str, value: object, expected: str) -> None:
         self.where, self.field, self.value, self.expected = where, field, value, expected
-        super().__init__(f"{where}: {field}: got {value!r}, expected {expected}")
+        super().__init__(f"{where}: {field}: got {shown(value)}, expected {expected}")
 
 
 class ConfigError(InputError):

@@ -13,7 +13,6 @@ a pod; the configuration reader uses the last for PodTopologySpreadArgs ``defaul
 
 from __future__ import annotations
 
-import reprlib
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
@@ -51,18 +50,8 @@ LABEL_VALUE = (
 )
 _UNSET: Any = object()
 
-_LONGEST_VALUE = 80
-"""Characters of a mapping's or list's repr shown in an error before it is shortened."""
-
 _to_int = lru_cache(maxsize=4096, typed=True)(quantity.to_int)
 """``quantity.to_int`` remembering the few distinct amounts a large document repeats."""
-
-
-class _Shown(str):
-    """A value's shortened repr, shown as is (unquoted) in messages."""
-
-    def __repr__(self) -> str:
-        return str(self)
 
 
 class Field:
@@ -113,11 +102,9 @@ class Field:
         """The error for this field's value (or for ``value`` when given, to show something
         else at this field's path), saying what was ``expected`` instead (to raise).
 
-        A mapping or list whose repr is longer than 80 characters is shown shortened."""
+        Long values are shown shortened (``errors.shown``)."""
         if value is _UNSET:
             value = self.value
-        if isinstance(value, dict | list) and len(repr(value)) > _LONGEST_VALUE:
-            value = _Shown(reprlib.repr(value))
         return self._error_class(self.where, self.path or "document", value, expected)
 
     def __getitem__(self, key: str) -> Field:

@@ -157,7 +157,7 @@ def test_bench_on_the_bundled_default(capsys, tmp_path) -> None:
     greedy = results[results["policy"] == "greedy"].iloc[0]
     assert optimal["placed"] >= greedy["placed"]
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert {"parameters", "machine", "versions", "policies"} <= set(summary)
+    assert {"parameters", "machine", "versions", "results"} <= set(summary)
 
 
 def test_bundled_default_is_what_generate_writes(capsys, tmp_path) -> None:

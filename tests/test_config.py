@@ -772,7 +772,7 @@ def test_missing_file(tmp_path: Path) -> None:
      "kind: got 'Pod', expected KubeSchedulerConfiguration"),
     ("kind: KubeSchedulerConfiguration\n",
      "apiVersion: got None, expected kubescheduler.config.k8s.io/v1"),
-    ("a: 1\n---\nb: 2\n", "expected valid YAML"),
+    ("a: 1\n---\nb: 2\n", "documents: got 2, expected one KubeSchedulerConfiguration document"),
 ])
 def test_not_a_configuration(tmp_path: Path, text: str, expected: str) -> None:
     path = tmp_path / "sched.yaml"

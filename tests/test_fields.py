@@ -104,7 +104,7 @@ def test_long_values_are_shortened_unquoted_short_ones_shown_whole() -> None:
     shown = message(Field({"name": "c"}, "f"))
     assert shown == "f: document: got {'name': 'c'}, expected something"
     shown = message(Field(list(range(100)), "f"))
-    assert "got [0, 1, 2, 3, 4, 5, ...], expected" in shown
+    assert "got [0, 1, 2, 3, 4, 5, 6, 7, ...], expected" in shown
     assert "\n" not in shown
 
 

@@ -83,8 +83,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 
+from schedlab.decode import read_documents
 from schedlab.errors import ConfigError
 from schedlab.fields import Field, node_affinity, topology_spread_constraints
 from schedlab.framework.plugin import FilterPlugin, Plugin, ScorePlugin
@@ -142,8 +142,6 @@ _TOP_LEVEL_FIELDS = (
 _PROFILE_FIELDS = ("schedulerName", "percentageOfNodesToScore", "plugins", "pluginConfig")
 _ARGS_META = ("apiVersion", "kind")
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 # --- public API ------------------------------------------------------------------------------
 
@@ -161,20 +159,11 @@ def load_config(
         return profile_from_config({"apiVersion": API_VERSION, "kind": KIND}, "<default>",
                                    profile_name=profile_name)
     source = os.fspath(path)
-    try:
-        with open(source, encoding="utf-8") as stream:
-            text = stream.read()
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise ConfigError(source, "file", reason, "a readable UTF-8 YAML file") from None
-    try:
-        doc = yaml.load(text, Loader=_YAML_LOADER)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or str(error)
-        field = "content" if mark is None else f"line {mark.line + 1}"
-        raise ConfigError(source, field, " ".join(problem.split()), "valid YAML") from None
-    return profile_from_config(doc, source, profile_name=profile_name)
+    documents = read_documents(source, error=ConfigError, json_suffix=False)
+    if len(documents) > 1:
+        raise ConfigError(source, "documents", len(documents), f"one {KIND} document")
+    return profile_from_config(documents[0] if documents else None, source,
+                               profile_name=profile_name)
 
 
 def profile_from_config(
