@@ -8,10 +8,10 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from schedlab import __version__
-from schedlab.errors import InputError, SchedlabError, printable
+from schedlab.errors import InputError, SchedlabError, printable, shown
 from schedlab.framework.profile import Profile
 from schedlab.objects import Pod, Workload
 from schedlab.progress import Progress
@@ -24,10 +24,15 @@ MAX_TIME_LIMIT = 86_400.0
 
 
 def _profile(path: str | None) -> Profile:
+    """The profile of ``--config``: PATH, or PATH#NAME for the profile of that
+    schedulerName in a file of several; none: kube-scheduler's default profile."""
     if path is None:
         return Profile.default()
     from schedlab.framework.config import load_config
 
+    file, hash_sign, name = path.rpartition("#")
+    if hash_sign and not Path(path).exists():
+        return load_config(file, profile_name=name)
     return load_config(path)
 
 
@@ -64,14 +69,15 @@ def _workload(nodes: str | None, pods: str | None) -> Workload:
 
 
 def _find_pod(workload: Workload, wanted: str) -> Pod:
-    """``--pod``: a file holding the pod (or a controller: its first pod), or the name or
+    """``--pod``: a file holding the pod (or a controller of one pod), or the name or
     namespace/name of a pod in --pods."""
     if Path(wanted).is_file():
         from schedlab.traces import load_manifests
 
         pods = load_manifests(wanted).pods
-        if not pods:
-            raise InputError(wanted, "kind", "no Pod", "a file holding a Pod")
+        if len(pods) != 1:
+            raise InputError(wanted, "pods", len(pods), "a file holding one Pod (or a "
+                             "controller of one replica)")
         return pods[0]
     found = [p for p in workload.pods if wanted in (p.key, p.name)]
     if len(found) != 1:
@@ -105,6 +111,8 @@ def cmd_place(args: argparse.Namespace) -> None:
         policy = make_policy(args.policy, _profile(args.config), **options)
         result = simulate(workload, policy, args.seed)
     summary = {"policy": args.policy, "seed": args.seed, **result.summary}
+    if "report" in summary:  # the same seed gives the same bytes: no timings in the file
+        summary["report"] = {k: v for k, v in summary["report"].items() if k != "seconds"}
     bindings = result.bindings
     if suffix == ".json":
         write_json(args.out, {"bindings": bindings.to_dict(orient="records"), "summary": summary})
@@ -255,12 +263,37 @@ def cmd_generate(args: argparse.Namespace) -> None:
     print(f"wrote {len(workload.nodes)} nodes and {len(workload.pods)} pods to {out}")
 
 
+MAX_SEED = 2**32 - 1
+MAX_GENERATED_NODES = 1_000_000
+MAX_GENERATED_PODS = 10_000_000
+
+
+def integer(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer of ASCII digits in low..high."""
+    def parse(text: str) -> int:
+        digits = text[1:] if text.startswith("-") else text
+        if not (digits.isascii() and digits.isdigit()) or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(
+                f"got {shown(text)}, expected an integer in {low:,}..{high:,}")
+        return int(text)
+
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse saying a bad argument in one line (and exit status 2), without the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(f"error: {message} (see {self.prog} --help)")
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="schedlab",
         description="Replay Kubernetes pod placement through scheduling policies.")
     parser.add_argument("--version", action="version", version=f"schedlab {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--quiet", action="store_true",
                         help="no progress display on stderr (it shows only on a terminal)")
     common.add_argument("--plugin", action="append", default=[], metavar="MODULE:CLASS",
@@ -310,7 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
     inputs(explain, required=True)
     explain.add_argument("--pod", required=True,
                          help="file holding the pod to explain, or the name of a pod in --pods")
-    explain.add_argument("--seed", type=int, default=0, help="seed for tie-breaking")
+    explain.add_argument("--seed", type=integer(0, MAX_SEED), default=0,
+                         help="seed for tie-breaking")
     explain.add_argument("--in-order", action="store_true",
                          help="first place the pending pods listed before it, as place would")
     explain.add_argument("--format", choices=("json", "table"), default="json")
@@ -321,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     place.add_argument("--policy", default="greedy",
                        help="greedy, round-robin, random or optimal")
     optimal_options(place)
-    place.add_argument("--seed", type=int, default=0)
+    place.add_argument("--seed", type=integer(0, MAX_SEED), default=0)
     place.add_argument("--out", required=True, help="bindings file: .json, .csv or .parquet")
     place.set_defaults(run=cmd_place)
 
@@ -366,9 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
     download.set_defaults(run=cmd_download_trace)
 
     gen = commands.add_parser("generate", help="write a synthetic cluster and workload")
-    gen.add_argument("--n-nodes", type=int, default=50)
-    gen.add_argument("--n-pods", type=int, default=500)
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--n-nodes", type=integer(0, MAX_GENERATED_NODES), default=50)
+    gen.add_argument("--n-pods", type=integer(0, MAX_GENERATED_PODS), default=500)
+    gen.add_argument("--seed", type=integer(0, MAX_SEED), default=0)
     gen.add_argument("--out", required=True, help="directory for nodes.yaml and pods.yaml")
     gen.set_defaults(run=cmd_generate)
     return parser

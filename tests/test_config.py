@@ -387,7 +387,23 @@ def test_several_profiles_default_scheduler_first(tmp_path: Path) -> None:
     assert third.name == "third" and third.percentage_of_nodes_to_score == 5
     assert load(tmp_path, PROFILES, profile_name="first").scores == ()
     without_default = PROFILES.replace("default-scheduler", "second")
-    assert load(tmp_path, without_default).name == "first"
+    assert load(tmp_path, without_default, profile_name="first").name == "first"
+    message = config_error(tmp_path, without_default)  # no guessing which one was meant
+    assert "profiles[].schedulerName: got ['first', 'second', 'third']" in message
+    assert "PATH#NAME" in message
+
+
+def test_cli_chooses_a_profile_by_name(tmp_path: Path, capsys) -> None:
+    from schedlab.cli import main
+
+    path = tmp_path / "sched.yaml"
+    path.write_text(HEADER + PROFILES.replace("default-scheduler", "second"))
+    examples = Path(__file__).resolve().parents[1] / "traces" / "examples"
+    argv = ["place", "--nodes", str(examples / "nodes.yaml"), "--pods",
+            str(examples / "pods.yaml"), "--out", str(tmp_path / "b.json")]
+    assert main([*argv, "--config", f"{path}#third"]) == 0
+    assert main([*argv, "--config", str(path)]) == 1
+    assert "default-scheduler" in capsys.readouterr().err
 
 
 def test_profile_name_not_found(tmp_path: Path) -> None:

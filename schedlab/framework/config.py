@@ -7,7 +7,8 @@ parsed document. Both follow kube-scheduler v1.32 for the plugins schedlab model
 
 Profiles
     schedlab runs one profile: ``profile_name`` picks one by ``schedulerName``; otherwise the one
-    named ``default-scheduler`` if present, else the first. No ``profiles`` means kube's single
+    named ``default-scheduler``, which a file of several profiles must then have (schedlab
+    does not guess which one was meant). No ``profiles`` means kube's single
     default profile. A lone profile without ``schedulerName`` is ``default-scheduler``; with
     several, each needs a distinct name. Every profile is validated, not only the chosen one.
     ``percentageOfNodesToScore`` (0..100, 0 = adaptive) of a profile, when set (even to 0),
@@ -200,6 +201,11 @@ def profile_from_config(
             raise ConfigError(source, "profiles[].schedulerName", profile_name,
                               "one of " + ", ".join(profiles))
         return profiles[profile_name]
+    if len(profiles) > 1 and DEFAULT_SCHEDULER_NAME not in profiles:
+        raise ConfigError(source, "profiles[].schedulerName", list(profiles),
+                          f"a profile named {DEFAULT_SCHEDULER_NAME}, or one chosen by name "
+                          "(schedlab runs one profile: PATH#NAME on the command line, "
+                          "profile_name= in Python)")
     return profiles.get(DEFAULT_SCHEDULER_NAME, next(iter(profiles.values())))
 
 
