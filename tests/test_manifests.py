@@ -600,6 +600,13 @@ BAD_INPUTS = [
         "'team/agent-n1'",
         id="same-pod-from-daemonset",
     ),
+    pytest.param(
+        pod("p", metadata=", ownerReferences: [{kind: Job, name: j}, {kind: Job, name: k, "
+            "controller: 'yes'}]"),
+        "metadata.ownerReferences[1].controller",
+        "'yes'",
+        id="owner-controller-not-bool",
+    ),
     pytest.param(node("n1") + pod("p", "{nodeName: n2}"), "spec.nodeName", "'n2'", id="no-node"),
     pytest.param(
         controller("Deployment", "d", "{template: {spec: {nodeName: n2}}}"),

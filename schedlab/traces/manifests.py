@@ -491,7 +491,8 @@ def _owner(references: Field) -> OwnerRef | None:
     elements = references.elements()
     if not elements:
         return None
-    owner = next((e for e in elements if e["controller"].boolean()), elements[0])
+    controller = [e for e in elements if e["controller"].boolean()]
+    owner = (controller or elements)[0]
     return OwnerRef(owner["kind"].name(), owner["name"].name())
 
 
