@@ -411,7 +411,6 @@ NODE_AFFINITY = "spec.affinity.nodeAffinity"
 TERM = f"{NODE_AFFINITY}.{REQUIRED}.nodeSelectorTerms[0]"
 EXPRESSION = f"{TERM}.matchExpressions[0]"
 FIELD = f"{TERM}.matchFields[0]"
-TEAM_WEB_1 = pod("web-1", metadata=", namespace: team")
 
 BAD_INPUTS = [
     # (manifests in bad.yaml, the field named in the message, the value as the message shows it)
@@ -587,10 +586,26 @@ BAD_INPUTS = [
     pytest.param(node("n1") + node("n2") + node("n1"), "metadata.name", "'n1'", id="same-node"),
     pytest.param(pod("a") + pod("b") + pod("a"), "metadata.name", "'default/a'", id="same-pod"),
     pytest.param(
-        TEAM_WEB_1 + controller("Deployment", "web", f"{{replicas: 2, {TEMPLATE}}}"),
+        controller("ReplicaSet", "web", f"{{replicas: 2, {TEMPLATE}}}")
+        + controller("StatefulSet", "web", f"{{replicas: 2, {TEMPLATE}}}"),
         "metadata.name",
-        "'team/web-1'",
-        id="same-pod-from-controller",
+        "'team/web-0'",
+        id="same-pod-from-two-controllers",
+    ),
+    pytest.param(
+        node("n1")
+        + pod("agent-n1", metadata=", namespace: team")
+        + controller("DaemonSet", "agent", "{template: {spec: {}}}"),
+        "metadata.name",
+        "'team/agent-n1'",
+        id="same-pod-from-daemonset",
+    ),
+    pytest.param(
+        pod("p", metadata=", ownerReferences: [{kind: Job, name: j}, {kind: Job, name: k, "
+            "controller: 'yes'}]"),
+        "metadata.ownerReferences[1].controller",
+        "'yes'",
+        id="owner-controller-not-bool",
     ),
     pytest.param(node("n1") + pod("p", "{nodeName: n2}"), "spec.nodeName", "'n2'", id="no-node"),
     pytest.param(

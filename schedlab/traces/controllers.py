@@ -1,15 +1,23 @@
 """Workload controllers expanded into the pods they create.
 
-Deployment, ReplicaSet, StatefulSet and Job stamp a fixed number of pods from one template;
-a DaemonSet stamps one pod per eligible node. The DaemonSet rules are the Kubernetes DaemonSet
-controller's (pkg/controller/daemon): the tolerations it adds to every daemon pod
-(AddOrUpdateDaemonPodTolerations), which nodes should run one (NodeShouldRunDaemonPod) and the
-required node affinity that pins each pod to its node (ReplaceDaemonSetPodNodeNameNodeAffinity).
+Each controller counts the live pods it already owns (``metadata.ownerReferences``; pods
+Succeeded or Failed do not count, as kube's FilterActivePods) and creates only the missing
+ones, as its Kubernetes controller would: a ReplicaSet (or a Deployment holding its pods
+directly) its replicas, a StatefulSet each missing ordinal, a Job its wanted active pods
+(pkg/controller/job: parallelism capped by the completions left, none for a work queue once
+a pod succeeded), a DaemonSet one pod per eligible node not yet served. Existing pods beyond
+what a controller wants are kept (the input is a snapshot; scaling down is not modelled).
+
+The DaemonSet rules are the Kubernetes DaemonSet controller's (pkg/controller/daemon): the
+tolerations it adds to every daemon pod (AddOrUpdateDaemonPodTolerations), which nodes should
+run one (NodeShouldRunDaemonPod), the required node affinity that pins each pod to its node
+(ReplaceDaemonSetPodNodeNameNodeAffinity) and the node a pod is for (GetTargetNodeName).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import itertools
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import replace
 
 from schedlab.matching import first_untolerated, required_affinity_matches
@@ -36,16 +44,64 @@ DAEMON_SET_TOLERATIONS: tuple[Toleration, ...] = (
 _BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
 
 
-def replica_pods(kind: str, name: str, template: PodTemplate, count: int) -> tuple[Pod, ...]:
-    """The ``count`` pods ``{name}-0`` .. ``{name}-{count-1}`` of a Deployment, ReplicaSet,
-    StatefulSet or Job, all sharing ``template`` and owned by ``kind``/``name``."""
+def replica_pods(
+    kind: str,
+    name: str,
+    template: PodTemplate,
+    count: int,
+    taken: Collection[str] = frozenset(),
+) -> tuple[Pod, ...]:
+    """``count`` new pods of a Deployment, ReplicaSet or Job, named ``{name}-{i}`` with the
+    smallest indices ``i`` whose name is not in ``taken`` (the names of the pods already in
+    the controller's namespace), all sharing ``template`` and owned by ``kind``/``name``."""
     owner = OwnerRef(kind, name)
-    return tuple(Pod(f"{name}-{i}", template, owner) for i in range(count))
+    names = (f"{name}-{i}" for i in itertools.count())
+    fresh = itertools.islice((n for n in names if n not in taken), max(count, 0))
+    return tuple(Pod(n, template, owner) for n in fresh)
 
 
-def job_pod_count(parallelism: int, completions: int | None) -> int:
-    """How many pods a fresh Job runs at once: its parallelism, capped by its completions."""
-    return parallelism if completions is None else min(parallelism, completions)
+def stateful_set_pods(
+    name: str, template: PodTemplate, replicas: int, live: Collection[str]
+) -> tuple[Pod, ...]:
+    """The ordinal pods ``{name}-{i}`` (i in 0..replicas-1) of a StatefulSet whose names are
+    not in ``live`` (the names of the live pods of its namespace), owned by it."""
+    owner = OwnerRef("StatefulSet", name)
+    ordinals = (f"{name}-{i}" for i in range(replicas))
+    return tuple(Pod(n, template, owner) for n in ordinals if n not in live)
+
+
+def job_pod_count(parallelism: int, completions: int | None, succeeded: int = 0) -> int:
+    """How many pods a Job wants running (kube's Job controller): with ``completions`` set,
+    ``parallelism`` capped by the completions left (never negative); without (a work queue),
+    ``parallelism`` until a pod has succeeded, then none."""
+    if completions is None:
+        return parallelism if succeeded == 0 else 0
+    return max(0, min(parallelism, completions - succeeded))
+
+
+def missing(wanted: int, live: int) -> int:
+    """How many pods a controller wanting ``wanted`` creates when ``live`` exist."""
+    return max(0, wanted - live)
+
+
+def target_node(pod: Pod) -> str | None:
+    """The node a daemon pod is for: its ``nodeName``, else the value of the first
+    ``matchFields metadata.name In [NODE]`` of its required node affinity terms (kube's
+    GetTargetNodeName); None when it names none."""
+    template = pod.template
+    if template.node_name is not None:
+        return template.node_name
+    if template.affinity is None or template.affinity.required is None:
+        return None
+    for term in template.affinity.required:
+        for requirement in term.match_fields:
+            if (
+                requirement.key == NODE_NAME_FIELD
+                and requirement.operator == "In"
+                and len(requirement.values) == 1
+            ):
+                return requirement.values[0]
+    return None
 
 
 def with_daemon_tolerations(template: PodTemplate) -> PodTemplate:
@@ -77,8 +133,10 @@ def daemon_set_pods(
     template: PodTemplate,
     nodes: Iterable[Node],
     intern: Callable[[PodTemplate], PodTemplate],
+    served: Collection[str] = frozenset(),
 ) -> tuple[Pod, ...]:
-    """One pod ``{name}-{node name}`` per eligible node, in node order, owned by the DaemonSet.
+    """One pod ``{name}-{node name}`` per eligible node not in ``served`` (the nodes a live
+    pod of the DaemonSet runs on or is pinned to), in node order, owned by the DaemonSet.
 
     Each pod's template is ``template`` with the DaemonSet tolerations and pinned to its node;
     ``intern`` maps each such template to the shared instance of an equal one.
@@ -92,5 +150,5 @@ def daemon_set_pods(
             owner,
         )
         for node in nodes
-        if should_run_daemon_pod(daemon_template, node)
+        if node.name not in served and should_run_daemon_pod(daemon_template, node)
     )

@@ -2,10 +2,10 @@
 Namespaces, as YAML or JSON.
 
 ``load_manifests`` reads files and directories into a ``Workload``, expanding Deployments,
-ReplicaSets, StatefulSets, DaemonSets and Jobs into their pods; ``dump_manifests`` writes a
-``Workload`` back as plain v1 Nodes and Pods (plus its Namespaces, Services and controller
-selectors). Amounts are in schedlab's units (see ``schedlab.objects``): cpu in millicores,
-memory and storage in bytes, anything else a count.
+ReplicaSets, StatefulSets, DaemonSets and Jobs into the pods they would create;
+``dump_manifests`` writes a ``Workload`` back as plain v1 Nodes and Pods (plus its
+Namespaces, Services and controller selectors). Amounts are in schedlab's units (see
+``schedlab.objects``): cpu in millicores, memory and storage in bytes, anything else a count.
 
 Besides nodes and pods, a workload carries the API objects scheduling reads
 (``Workload.objects``): the Namespaces declared (name and labels, for pod affinity
@@ -16,6 +16,14 @@ omit it: an absent selector defaults to ``matchLabels`` equal to the pod templat
 (as the old extensions/v1beta1 API defaulted it). A given selector must be non-empty and
 match the template's labels, as the API server requires. The selectors of Jobs and
 DaemonSets are not read.
+
+A Pod's ``status.phase`` says whether it holds resources: absent, Pending, Running or Unknown,
+it is live (bound with ``spec.nodeName``, else pending); Succeeded or Failed, it is terminal
+and left out of the workload, as kube-scheduler's pod informer leaves it out (it is still
+checked, and its namespace/name still taken). A controller counts the live pods whose
+``ownerReferences`` name it (the entry with ``controller: true``, else the first) and
+creates only the missing ones (see ``schedlab.traces.controllers``); a Deployment whose
+ReplicaSets are in the input creates none itself.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import yaml
 from schedlab import quantity, resources
 from schedlab.errors import InputError
 from schedlab.fields import (
+    INT32_MAX,
     Field,
     label_selector,
     node_affinity,
@@ -84,6 +93,10 @@ SUPPORTED_KINDS: Mapping[str, str] = {
 """The kinds ``load_manifests`` reads, each with the apiVersion it must carry."""
 SELECTOR_KINDS: tuple[str, ...] = ("Deployment", "ReplicaSet", "StatefulSet")
 """The controllers whose ``spec.selector`` a workload keeps (``ApiObjects.controllers``)."""
+POD_PHASES: tuple[str, ...] = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
+"""The values of a Pod's ``status.phase``."""
+TERMINAL_PHASES: tuple[str, ...] = ("Succeeded", "Failed")
+"""Phases of pods that hold nothing: kube-scheduler and the controllers ignore them."""
 
 _OBJECT = "a Kubernetes object (a mapping with apiVersion and kind)"
 
@@ -94,8 +107,9 @@ def load_manifests(*paths: str | os.PathLike[str]) -> Workload:
 
     Each path is a ``.yaml``, ``.yml`` or ``.json`` file (YAML may hold several documents, any
     document may be a ``kind: List``) or a directory whose files with those suffixes are read
-    in name order (not recursively). Objects keep input order; controllers become their pods,
-    DaemonSets one pod per eligible Node of the whole input. Equal pod templates are one
+    in name order (not recursively). Objects keep input order; Succeeded and Failed pods are
+    left out; controllers become the pods they lack (their live pods of the whole input
+    count), DaemonSets one pod per eligible Node of the whole input. Equal pod templates are one
     shared object. Services, Namespaces and controller selectors go to ``Workload.objects``
     (see the module docstring). Raises ``InputError`` naming the file, object, field and value
     on bad input.
@@ -140,20 +154,43 @@ class _Origin(NamedTuple):
     spec_path: str
 
 
-class _DaemonSet(NamedTuple):
-    """A DaemonSet waiting for the nodes of the whole input."""
+class _Listed(NamedTuple):
+    """A Pod of the input and its ``status.phase`` ("" when absent)."""
 
+    pod: Pod
+    phase: str
+
+    @property
+    def live(self) -> bool:
+        return self.phase not in TERMINAL_PHASES
+
+
+class _Controller(NamedTuple):
+    """A controller waiting for the pods and nodes of the whole input. ``count`` is a
+    Deployment's, ReplicaSet's or StatefulSet's replicas, a Job's parallelism (unused for a
+    DaemonSet); ``owner`` a ReplicaSet's owner (its Deployment)."""
+
+    kind: str
     name: str
     template: PodTemplate
+    count: int = 0
+    completions: int | None = None
+    succeeded: int = 0
+    owner: OwnerRef | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.kind, self.template.namespace, self.name
 
 
 class _Reader:
-    """Collects objects across files; pods are checked and DaemonSets expanded at the end."""
+    """Collects objects across files; pods are checked and controllers expanded at the end
+    (when all their pods and all nodes are read)."""
 
     def __init__(self) -> None:
         self._nodes: list[Node] = []
         self._node_where: dict[str, str] = {}
-        self._pod_groups: list[tuple[_Origin, tuple[Pod, ...] | _DaemonSet]] = []
+        self._pod_groups: list[tuple[_Origin, _Listed | _Controller]] = []
         self._templates: dict[PodTemplate, PodTemplate] = {}
         self._namespaces: dict[str, dict[str, str]] = {}
         self._namespace_where: dict[str, str] = {}
@@ -217,11 +254,12 @@ class _Reader:
         metadata = obj["metadata"]
         template = self.intern(_pod_template(obj["spec"], namespace, metadata))
         pod = Pod(name, template, _owner(metadata["ownerReferences"]))
-        self._pod_groups.append((_Origin(obj.where, "spec"), (pod,)))
+        phase = obj["status"]["phase"].choice(POD_PHASES, default="")
+        self._pod_groups.append((_Origin(obj.where, "spec"), _Listed(pod, phase)))
 
     def add_controller(self, obj: Field, kind: str, name: str, namespace: str, file: str) -> None:
-        """The pods of a controller (a DaemonSet's wait until all nodes are read) and the
-        selector of a Deployment, ReplicaSet or StatefulSet."""
+        """A controller (its pods are made when all pods and nodes are read) and the selector
+        of a Deployment, ReplicaSet or StatefulSet."""
         spec = obj["spec"]
         pod_template = spec["template"]
         template = self.intern(
@@ -237,10 +275,24 @@ class _Reader:
             self._controller_where[key] = file
             self._controllers[key] = _controller_selector(kind, spec, template)
         if kind == "DaemonSet":
-            group: tuple[Pod, ...] | _DaemonSet = _DaemonSet(name, template)
+            pending = _Controller(kind, name, template)
+        elif kind == "Job":
+            completions = spec["completions"]
+            pending = _Controller(
+                kind,
+                name,
+                template,
+                count=spec["parallelism"].integer(default=1, minimum=0),
+                completions=None if completions.value is None else completions.integer(minimum=0),
+                succeeded=obj["status"]["succeeded"].integer(
+                    default=0, minimum=0, maximum=INT32_MAX
+                ),
+            )
         else:
-            group = controllers.replica_pods(kind, name, template, _replica_count(kind, spec))
-        self._pod_groups.append((_Origin(obj.where, "spec.template.spec"), group))
+            owner = _owner(obj["metadata"]["ownerReferences"]) if kind == "ReplicaSet" else None
+            replicas = spec["replicas"].integer(default=1, minimum=0)
+            pending = _Controller(kind, name, template, count=replicas, owner=owner)
+        self._pod_groups.append((_Origin(obj.where, "spec.template.spec"), pending))
 
     def add_namespace(self, obj: Field, name: str, file: str) -> None:
         if name in self._namespace_where:
@@ -295,32 +347,105 @@ class _Reader:
         )
 
     def workload(self) -> Workload:
+        """The workload: the live pods of the input and the pods its controllers create, in
+        input order (a controller's at its place)."""
         nodes = tuple(self._nodes)
         pod_where: dict[str, str] = {}
+        terminal: set[str] = set()
+        live: dict[tuple[str, str, str], list[Pod]] = {}
+        succeeded: dict[tuple[str, str, str], int] = {}
+        for origin, item in self._pod_groups:
+            if not isinstance(item, _Listed):
+                continue
+            pod = item.pod
+            self._check_new(pod, origin, pod_where)
+            pod_where[pod.key] = origin.where
+            owner = None if pod.owner is None else (pod.owner.kind, pod.namespace, pod.owner.name)
+            if not item.live:
+                terminal.add(pod.key)
+                if owner is not None and item.phase == "Succeeded":
+                    succeeded[owner] = succeeded.get(owner, 0) + 1
+                continue
+            self._check_node(pod, origin)
+            if owner is not None:
+                live.setdefault(owner, []).append(pod)
+        names: dict[str, set[str]] = {}  # namespace: the names of its pods in the input
+        live_names: dict[str, set[str]] = {}
+        for key in pod_where:
+            namespace, _, name = key.partition("/")
+            names.setdefault(namespace, set()).add(name)
+            if key not in terminal:
+                live_names.setdefault(namespace, set()).add(name)
+        split = {
+            (c.owner.name, c.template.namespace)
+            for _, c in self._pod_groups
+            if isinstance(c, _Controller) and c.kind == "ReplicaSet" and c.owner is not None
+            and c.owner.kind == "Deployment"
+        }
         pods: list[Pod] = []
-        for origin, group in self._pod_groups:
-            if isinstance(group, _DaemonSet):
-                group = controllers.daemon_set_pods(group.name, group.template, nodes, self.intern)
-            for pod in group:
-                if pod.key in pod_where:
-                    raise InputError(
-                        origin.where,
-                        "metadata.name",
-                        pod.key,
-                        f"a namespace/name no other pod has (first seen in {pod_where[pod.key]})",
-                    )
-                node_name = pod.template.node_name
-                if node_name is not None and node_name not in self._node_where:
-                    raise InputError(
-                        origin.where,
-                        f"{origin.spec_path}.nodeName",
-                        node_name,
-                        "the name of a Node in the input",
-                    )
+        for origin, item in self._pod_groups:
+            if isinstance(item, _Listed):
+                if item.live:
+                    pods.append(item.pod)
+                continue
+            namespace = item.template.namespace
+            owned = live.get(item.key, [])
+            if item.kind == "DaemonSet":
+                served = {controllers.target_node(p) for p in owned}
+                created = controllers.daemon_set_pods(
+                    item.name, item.template, nodes, self.intern, served
+                )
+            elif item.kind == "StatefulSet":
+                created = controllers.stateful_set_pods(
+                    item.name, item.template, item.count, live_names.get(namespace, set())
+                )
+            else:
+                if item.kind == "Job":
+                    done = max(succeeded.get(item.key, 0), item.succeeded)
+                    wanted = controllers.job_pod_count(item.count, item.completions, done)
+                elif item.kind == "Deployment" and (item.name, namespace) in split:
+                    wanted = 0  # its ReplicaSets hold its pods
+                else:
+                    wanted = item.count
+                created = controllers.replica_pods(
+                    item.kind,
+                    item.name,
+                    item.template,
+                    controllers.missing(wanted, len(owned)),
+                    names.get(namespace, set()),
+                )
+            for pod in created:
+                # a StatefulSet's pod replaces a terminal pod of its name, as kube's does
+                if not (item.kind == "StatefulSet" and pod.key in terminal):
+                    self._check_new(pod, origin, pod_where)
+                terminal.discard(pod.key)
+                self._check_node(pod, origin)
                 pod_where[pod.key] = origin.where
                 pods.append(pod)
         objects = ApiObjects(self._namespaces, tuple(self._services), self._controllers)
         return Workload(nodes, tuple(pods), objects)
+
+    @staticmethod
+    def _check_new(pod: Pod, origin: _Origin, pod_where: Mapping[str, str]) -> None:
+        """An error when another pod has ``pod``'s namespace/name."""
+        if pod.key in pod_where:
+            raise InputError(
+                origin.where,
+                "metadata.name",
+                pod.key,
+                f"a namespace/name no other pod has (first seen in {pod_where[pod.key]})",
+            )
+
+    def _check_node(self, pod: Pod, origin: _Origin) -> None:
+        """An error when a live pod's nodeName is not a Node of the input."""
+        node_name = pod.template.node_name
+        if node_name is not None and node_name not in self._node_where:
+            raise InputError(
+                origin.where,
+                f"{origin.spec_path}.nodeName",
+                node_name,
+                "the name of a Node in the input",
+            )
 
 
 def _documents(file: str) -> list[Any]:
@@ -342,17 +467,6 @@ def _documents(file: str) -> list[Any]:
         raise InputError(file, "content", str(error), "a readable UTF-8 text file") from None
 
 
-def _replica_count(kind: str, spec: Field) -> int:
-    """How many pods a Deployment, ReplicaSet, StatefulSet or Job creates."""
-    if kind != "Job":
-        return spec["replicas"].integer(default=1, minimum=0)
-    completions = spec["completions"]
-    return controllers.job_pod_count(
-        spec["parallelism"].integer(default=1, minimum=0),
-        None if completions.value is None else completions.integer(minimum=0),
-    )
-
-
 def _controller_selector(kind: str, spec: Field, template: PodTemplate) -> LabelSelector:
     """``spec.selector`` of a Deployment, ReplicaSet or StatefulSet: non-empty and matching the
     template's labels, as the API server requires; absent, ``matchLabels`` of those labels."""
@@ -372,10 +486,14 @@ def _controller_selector(kind: str, spec: Field, template: PodTemplate) -> Label
 
 
 def _owner(references: Field) -> OwnerRef | None:
+    """The owner of an object: the ownerReferences entry with ``controller: true``, else the
+    first; None without entries."""
     elements = references.elements()
     if not elements:
         return None
-    return OwnerRef(elements[0]["kind"].name(), elements[0]["name"].name())
+    controller = [e for e in elements if e["controller"].boolean()]
+    owner = (controller or elements)[0]
+    return OwnerRef(owner["kind"].name(), owner["name"].name())
 
 
 def _pod_template(spec: Field, namespace: str, metadata: Field) -> PodTemplate:
