@@ -59,6 +59,9 @@ def table(rows: pd.DataFrame | Sequence[Sequence[Any]], header: Sequence[str],
     columns = []
     for name, title in zip(frame.columns, header, strict=True):
         values = frame[name]
+        if values.dtype == object and all(v is None or v == "-" or _is_number(v)
+                                          for v in values):
+            values = pd.to_numeric(values.replace("-", None))  # numbers with gaps
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(
             values)
         out.add_column(title, justify="right" if numeric else "left")
@@ -69,6 +72,10 @@ def table(rows: pd.DataFrame | Sequence[Sequence[Any]], header: Sequence[str],
     console.print(out)
     return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines()
                      if line.strip())
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
 
 
 def _format_column(values: pd.Series, numeric: bool, percent: bool) -> list[str]:
