@@ -215,3 +215,17 @@ def test_real_trace_fgd_leaves_fewer_gpus_unallocated_than_random():
     capacity = gpu_capacity_milli(load_race(REAL_TRACE, "default")[0].nodes)
     random, fgd = (allocation_at(r.timeline, capacity, (90, 95)) for r in runs)
     assert fgd[95] > random[95] and fgd[90] > random[90]
+
+
+def test_timelines_are_labelled_and_read_as_one_table(trace_dir, tmp_path):
+    runs = run_race(trace_dir, "default", race_policies(["FGD", "BestFit"]), [1, 2], 1.3)
+    assert list(runs[0].timeline.columns[:2]) == ["policy", "seed"]
+    write_race(runs, tmp_path / "out", {"trace_dir": str(trace_dir), "workload": "default"})
+    everything = pd.read_parquet(tmp_path / "out" / "timelines")
+    assert list(everything.columns[:2]) == ["policy", "seed"]
+    sizes = everything.groupby(["policy", "seed"]).size()
+    assert sizes.to_dict() == {(r.policy, r.seed): len(r.timeline) for r in runs}
+    for run in runs:
+        one = pd.read_parquet(tmp_path / "out" / "timelines" / f"{run.policy}-seed{run.seed}"
+                              ".parquet")
+        assert set(one["policy"]) == {run.policy} and set(one["seed"]) == {run.seed}

@@ -131,8 +131,9 @@ def race_profile(plugin: ScorePlugin) -> Profile:
 
 @dataclass
 class FgdRun:
-    """One run: the policy's name, the seed, the timeline (``GpuTimeline.frame``) and the
-    wall time of the replay in seconds (placing every pod and recording every metric)."""
+    """One run: the policy's name, the seed, the timeline (``GpuTimeline.frame`` after the
+    columns ``policy`` and ``seed``, which label every row) and the wall time of the replay in
+    seconds (placing every pod and recording every metric)."""
 
     policy: str
     seed: int
@@ -148,7 +149,17 @@ def run_once(trace: Workload, typical: TypicalPods, name: str, spec: PolicySpec,
     timeline = GpuTimeline(typical)
     start = time.perf_counter()
     simulate(workload, Greedy(race_profile(plugin), tie_break="first"), seed, observe=timeline)
-    return FgdRun(name, seed, timeline.frame(), time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return FgdRun(name, seed, label_timeline(timeline.frame(), name, seed), seconds)
+
+
+def label_timeline(frame: pd.DataFrame, policy: str, seed: int) -> pd.DataFrame:
+    """``frame`` with the columns ``policy`` (string) and ``seed`` (int64) first, so that the
+    timelines of many runs read as one table (``pd.read_parquet("timelines")``)."""
+    labels = pd.DataFrame({"policy": pd.Series([policy] * len(frame), dtype="string"),
+                           "seed": pd.Series([seed] * len(frame), dtype="int64")},
+                          index=frame.index)
+    return pd.concat([labels, frame], axis=1)
 
 
 @dataclass
