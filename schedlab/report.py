@@ -6,7 +6,7 @@ import json
 import os
 import platform
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -63,22 +63,42 @@ def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
 
 def write_atomic(path: str | os.PathLike[str], write: Any) -> None:
     """Call ``write(tmp_path)`` then rename onto ``path``, so no half-written file is left."""
-    target = Path(path)
+    write_atomic_all({path: write})
+
+
+def write_atomic_all(writers: Mapping[str | os.PathLike[str], Callable[[str], object]]) -> None:
+    """Write several outputs as one: ``write(tmp_path)`` for every ``path: write`` in
+    ``writers``, each to a temporary file beside its ``path`` (parent directories are made);
+    only when every one was written are they renamed into place, in the order given. On any
+    failure (an exception, KeyboardInterrupt) the temporary files are removed and no ``path``
+    is touched. (A rename can still fail after others were done, but only for reasons a rename
+    has, as a full disk does not: a target that is a directory is refused before any.)"""
+    staged: list[tuple[str, Path]] = []
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as error:
-        raise SchedlabError(f"{target}: cannot write: {error.strerror or error}") from None
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        for path, write in writers.items():
+            target = Path(path)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                           suffix=".tmp")
+            except OSError as error:
+                raise SchedlabError(f"{target}: cannot write: {error.strerror or error}"
+                                    ) from None
+            os.close(fd)
+            staged.append((tmp, target))
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            write(tmp)
+        for _, target in staged:
+            if target.is_dir():
+                raise SchedlabError(f"{target}: cannot write: is a directory")
+        while staged:
+            os.replace(*staged[0])
+            staged.pop(0)
+    finally:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def write_json(path: str | os.PathLike[str], payload: Any) -> None:
