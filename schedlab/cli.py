@@ -176,9 +176,11 @@ def cmd_bench_fgd(args: argparse.Namespace) -> None:
 
     runs = run_race(args.trace_dir, workload, policies, seeds, tune, jobs, on_run=progress)
     offline = run_offline(args.trace_dir, workload, seeds, tune, jobs) if args.offline else []
+    formats = args.plot_format or ["png"]
     parameters = {"suite": "fgd", "trace_dir": str(args.trace_dir), "workload": workload,
-                  "policies": list(policies), "seeds": seeds, "tune": tune, "jobs": jobs}
-    print(write_race(runs, args.out, parameters, offline))
+                  "policies": list(policies), "seeds": seeds, "tune": tune, "jobs": jobs,
+                  "plot_formats": list(dict.fromkeys(formats))}
+    print(write_race(runs, args.out, parameters, offline, formats))
 
 
 def cmd_download_trace(args: argparse.Namespace) -> None:
@@ -263,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seeds", help="e.g. 7, 1,2,3 or 42-51 (default 0-2; fgd 42-51)")
     bench.add_argument("--out", default="bench-out",
                        help="output directory (default bench-out)")
+    bench.add_argument("--plot-format", action="append", choices=("png", "pdf", "svg"),
+                       help="format of the saved plots (repeatable; default png)")
     optimal_options(bench)
     bench.add_argument("--trace-dir", help="fgd: directory of the Alibaba GPU 2023 trace CSVs")
     bench.add_argument("--workload", help="fgd: pod list openb_pod_list_<WORKLOAD>.csv "

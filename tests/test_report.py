@@ -38,3 +38,24 @@ def test_a_failing_writer_touches_no_target_and_leaves_no_temporary_file(
     with pytest.raises(type(error)):
         write_atomic_all(writers)
     assert _files(tmp_path) == before
+
+
+def test_policy_colours_are_fixed_distinct_and_stable() -> None:
+    import subprocess
+    import sys
+
+    from schedlab.report import OTHER_COLOURS, policy_colour, policy_style
+
+    paper = ["Random", "DotProd", "GpuClustering", "GpuPacking", "BestFit", "FGD"]
+    assert len({policy_colour(n) for n in paper}) == 6
+    assert len({policy_colour(n) for n in ("round-robin", "greedy", "random", "optimal")}) == 4
+    assert policy_style("GpuClustering") != policy_style("GpuPacking")
+    assert policy_colour("MyTightFit") in OTHER_COLOURS
+    # the same in another process, whatever PYTHONHASHSEED is
+    code = ("from schedlab.report import policy_colour as c, policy_style as s;"
+            "print(c('MyTightFit'), s('MyTightFit'))")
+    printed = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env={**__import__("os").environ, "PYTHONHASHSEED": seed},
+                              check=True).stdout for seed in ("1", "2")}
+    assert printed == {f"{policy_colour('MyTightFit')} {policy_style('MyTightFit')}\n"}
+    assert len({policy_colour(f"policy-{i}") for i in range(40)}) > 4
