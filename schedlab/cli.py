@@ -186,7 +186,7 @@ def cmd_bench_fgd(args: argparse.Namespace) -> None:
 def cmd_download_trace(args: argparse.Namespace) -> None:
     from schedlab.traces.alibaba import download_trace
 
-    written = download_trace(args.out, args.file or None)
+    written = download_trace(args.out, args.file or None, quiet=args.quiet)
     print(f"downloaded {len(written)} files to {args.out}")
 
 
@@ -285,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--out", required=True, help="directory to write the CSVs to")
     download.add_argument("--file", action="append",
                           help="one file to fetch (repeatable; default: all)")
+    download.add_argument("--quiet", action="store_true",
+                          help="no line per file on stderr")
     download.set_defaults(run=cmd_download_trace)
 
     gen = commands.add_parser("generate", help="write a synthetic cluster and workload")
