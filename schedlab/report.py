@@ -1,4 +1,7 @@
-"""Tables for people and the machine description saved beside every result."""
+"""Tables for people, the machine description saved beside every result, and the way results
+are saved: all files of a result or none (``write_atomic_all``), a record of what a run wrote
+so the next removes only its own stale files, figures with one colour and style per policy in
+PNG, PDF or SVG with the same bytes for the same figure."""
 
 from __future__ import annotations
 
