@@ -192,27 +192,48 @@ def bench_summary(results: pd.DataFrame, parameters: Mapping[str, Any]) -> dict[
     }
 
 
-def plot_bench(results: pd.DataFrame, path: str | os.PathLike[str], title: str,
-               formats: Sequence[str] = ("png",)) -> list[Path]:
-    """Pods placed and nodes used per configuration and policy (the mean over seeds, the
-    whiskers from the min to the max), one colour per policy as in every schedlab figure;
-    written as ``path`` with each of ``formats`` as suffix. Returns the files written."""
-    from schedlab.report import figure, policy_colour, save_figure
+def bench_figure(results: pd.DataFrame, title: str) -> Any:
+    """Pods placed and nodes used per configuration and policy: the mean over seeds as a bar,
+    whiskers from the min to the max, each policy in its colour of every schedlab figure
+    (``report.policy_colour``); ``title`` names the workload."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from schedlab.report import policy_colour
 
     labelled = results.groupby(["config", "policy"], sort=False)
-    names = [f"{p}\n{c}" if results["config"].nunique() > 1 else p
-             for c, p in labelled.groups]
-    fig, axes = figure(ncols=2, width=8.0)
+    several = results["config"].nunique() > 1
+    names = [f"{policy}\n{config}" if several else policy for config, policy in labelled.groups]
+    fig, axes = plt.subplots(ncols=2, figsize=(8.0, 4.0), dpi=120)
     for ax, column, label in ((axes[0], "placed", "Pods placed"),
                               (axes[1], "nodes_used", "Nodes used")):
         stats = labelled[column].agg(["mean", "min", "max"])
-        colours = [policy_colour(p) for _, p in stats.index]
         error = np.vstack([stats["mean"] - stats["min"], stats["max"] - stats["mean"]])
-        ax.bar(range(len(stats)), stats["mean"], color=colours, yerr=error, capsize=4)
+        ax.bar(range(len(stats)), stats["mean"], yerr=error, capsize=4,
+               color=[policy_colour(policy) for _, policy in stats.index])
         ax.set_xticks(range(len(stats)), names, fontsize=8)
         ax.set_ylabel(label)
         ax.grid(axis="y", alpha=0.3)
-    seeds = results["seed"].nunique()
-    fig.suptitle(f"{title}\nbars: mean over {seeds} seed{'s' * (seeds != 1)}; "
-                 "whiskers: min–max", fontsize=9)
-    return save_figure(fig, path, formats)
+    seeds = sorted(results["seed"].unique())
+    fig.suptitle(f"{title}\nbars: mean over {len(seeds)} seed{'s' * (len(seeds) != 1)} "
+                 f"({seeds[0]}–{seeds[-1]}); whiskers: min–max", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def write_bench(results: pd.DataFrame, out: str | os.PathLike[str],
+                parameters: Mapping[str, Any], title: str,
+                formats: Sequence[str] | None = ("png",)) -> list[str]:
+    """Save a bench in ``out``: ``results.parquet``, ``bench.<format>`` (``bench_figure``)
+    for each of ``formats`` and ``summary.json`` (``bench_summary``), all or none; files of
+    the previous bench there that this one did not write are deleted (``report
+    .write_outputs``). Returns the files written, relative to ``out``."""
+    from schedlab.report import figure_writers, write_outputs
+
+    out = Path(out)
+    writers: dict[Path, Callable[[str], Any]] = {
+        out / "results.parquet": lambda tmp: results.to_parquet(tmp, index=False)}
+    writers.update(figure_writers(bench_figure(results, title), out / "bench", formats))
+    return write_outputs(out, writers, bench_summary(results, parameters))

@@ -149,14 +149,12 @@ def cmd_bench(args: argparse.Namespace) -> None:
         raise InputError("bench", fgd_only[0], "given", "--suite fgd with this option")
     from schedlab.bench import (
         DEFAULT_POLICIES,
-        bench_summary,
         bench_table,
         optimal_note,
         parse_seeds,
-        plot_bench,
         run_bench,
+        write_bench,
     )
-    from schedlab.report import write_atomic, write_json
 
     policies = args.policy or list(DEFAULT_POLICIES)
     seeds = parse_seeds("0-2" if args.seeds is None else args.seeds)
@@ -178,18 +176,13 @@ def cmd_bench(args: argparse.Namespace) -> None:
     print(bench_table(results))
     if optimal_note(results):
         print(optimal_note(results))
-    out = Path(args.out)
     parameters = {"nodes": args.nodes or "bundled default", "pods": args.pods or
                   "bundled default", "configs": configs, "policies": policies, "seeds": seeds,
                   "order": args.order, "n_nodes": len(workload.nodes),
-                  "n_pods": len(workload.pending_pods)}
-    write_atomic(out / "results.parquet", lambda tmp: results.to_parquet(tmp, index=False))
-    write_json(out / "summary.json", bench_summary(results, parameters))
-    plots = plot_bench(results, out / "bench", f"{len(workload.nodes)} nodes, "
-                       f"{len(workload.pending_pods)} pods ({source})",
-                       args.plot_format or ("png",))
-    print(f"saved {out / 'results.parquet'}, {out / 'summary.json'} and "
-          f"{', '.join(str(p) for p in plots)}")
+                  "n_pods": len(workload.pending_pods), "plot_formats": args.plot_format}
+    written = write_bench(results, args.out, parameters, f"{len(workload.nodes)} nodes, "
+                          f"{len(workload.pending_pods)} pods ({source})", args.plot_format)
+    print(f"saved {', '.join(written)} in {args.out}")
 
 
 def _seed_list(seeds: Sequence[int]) -> str:
@@ -237,15 +230,17 @@ def cmd_bench_fgd(args: argparse.Namespace) -> None:
 
     runs = run_race(args.trace_dir, workload, policies, seeds, tune, jobs, on_run=progress)
     offline = run_offline(args.trace_dir, workload, seeds, tune, jobs) if args.offline else []
+    formats = args.plot_format or ["png"]
     parameters = {"suite": "fgd", "trace_dir": str(args.trace_dir), "workload": workload,
-                  "policies": list(policies), "seeds": seeds, "tune": tune, "jobs": jobs}
-    print(write_race(runs, args.out, parameters, offline))
+                  "policies": list(policies), "seeds": seeds, "tune": tune, "jobs": jobs,
+                  "plot_formats": list(dict.fromkeys(formats))}
+    print(write_race(runs, args.out, parameters, offline, formats))
 
 
 def cmd_download_trace(args: argparse.Namespace) -> None:
     from schedlab.traces.alibaba import download_trace
 
-    written = download_trace(args.out, args.file or None)
+    written = download_trace(args.out, args.file or None, quiet=args.quiet)
     print(f"downloaded {len(written)} files to {args.out}")
 
 
@@ -378,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", default="bench-out",
                        help="output directory (default bench-out)")
     bench.add_argument("--plot-format", action="append", choices=("png", "pdf", "svg"),
-                       help="figure format (repeatable; default png)")
+                       help="format of the saved plots (repeatable; default png)")
     optimal_options(bench)
     bench.add_argument("--trace-dir", help="fgd: directory of the Alibaba GPU 2023 trace CSVs")
     bench.add_argument("--workload", help="fgd: pod list openb_pod_list_<WORKLOAD>.csv "
@@ -397,6 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--out", required=True, help="directory to write the CSVs to")
     download.add_argument("--file", action="append",
                           help="one file to fetch (repeatable; default: all)")
+    download.add_argument("--quiet", action="store_true",
+                          help="no line per file on stderr")
     download.set_defaults(run=cmd_download_trace)
 
     gen = commands.add_parser("generate", help="write a synthetic cluster and workload")

@@ -6,6 +6,7 @@ skipped without it; the rest write small files in tmp_path.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import urllib.error
 from collections import Counter
@@ -306,58 +307,127 @@ def test_load_trace_names_what_is_there(tmp_path: Path) -> None:
 # --- download --------------------------------------------------------------------------------
 
 
-class FakeResponse:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def __enter__(self) -> FakeResponse:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def read(self) -> bytes:
-        return self.data
+def fake_files(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """Small stand-ins for the trace's files, with their sha256 pinned in place of the real."""
+    files = {name: f"content of {name}\n".encode() for name in TRACE_FILES}
+    monkeypatch.setattr(alibaba, "TRACE_SHA256",
+                        {n: hashlib.sha256(data).hexdigest() for n, data in files.items()})
+    return files
 
 
-def test_download_writes_every_file(tmp_path: Path) -> None:
-    urls: list[str] = []
+class FakeDownloader:
+    """A pooch downloader serving ``files`` by URL name, recording the URLs asked for;
+    ``fail`` maps a name to the exception raised after writing half the file."""
 
-    def opener(url: str, timeout: float) -> FakeResponse:
-        urls.append(url)
-        return FakeResponse(url.rsplit("/", 1)[1].encode())
+    def __init__(self, files: dict[str, bytes], fail: dict[str, BaseException] | None = None
+                 ) -> None:
+        self.files, self.fail, self.urls = files, fail or {}, []
 
+    def __call__(self, url: str, output_file: str, pooch: object) -> None:
+        self.urls.append(url)
+        name = url.rsplit("/", 1)[1]
+        data = self.files[name]
+        Path(output_file).write_bytes(data[: len(data) // 2] if name in self.fail else data)
+        if name in self.fail:
+            raise self.fail[name]
+
+
+def test_pinned_hashes_are_the_real_trace_files(trace: Path) -> None:
+    assert list(alibaba.TRACE_SHA256) == list(TRACE_FILES)
+    for name in TRACE_FILES:
+        got = hashlib.sha256((trace / name).read_bytes()).hexdigest()
+        assert alibaba.TRACE_SHA256[name] == got, name
+
+
+def test_download_writes_every_file_and_tells_progress(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = fake_files(monkeypatch)
+    fake = FakeDownloader(files)
     out = tmp_path / "trace"
-    paths = download_trace(out, opener=opener)
+    paths = download_trace(out, downloader=fake)
     assert [p.name for p in paths] == list(TRACE_FILES)
-    assert sorted(p.name for p in out.iterdir()) == sorted(TRACE_FILES)
-    assert (out / "openb_pod_list_default.csv").read_bytes() == b"openb_pod_list_default.csv"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == files
     commit = "alibaba/clusterdata/7a6c496e4f4b6ce6150be8f881cb051bf2abff42/"
-    assert all(commit in url for url in urls)
-    assert f"{commit}cluster-trace-gpu-v2023/README.md" in urls[0]
-    assert urls[1].endswith(f"{commit}cluster-trace-gpu-v2023/csv/openb_node_list_all_node.csv")
+    assert all(commit in url for url in fake.urls)
+    assert f"{commit}cluster-trace-gpu-v2023/README.md" in fake.urls[0]
+    assert fake.urls[1].endswith(
+        f"{commit}cluster-trace-gpu-v2023/csv/openb_node_list_all_node.csv")
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert captured.out == "" and len(lines) == len(TRACE_FILES)
+    assert "openb_pod_list_default.csv" in lines[3] and "sha256 ok" in lines[3]
+    # a second run keeps the files whose hash is right, fetching only the others
+    (out / "openb_pod_list_default.csv").write_bytes(b"edited")
+    again = FakeDownloader(files)
+    download_trace(out, downloader=again, quiet=True)
+    assert [u.rsplit("/", 1)[1] for u in again.urls] == ["openb_pod_list_default.csv"]
+    assert (out / "openb_pod_list_default.csv").read_bytes() == files[
+        "openb_pod_list_default.csv"]
+    assert capsys.readouterr().err == ""
 
 
-def test_download_failure_leaves_no_partial_file(tmp_path: Path) -> None:
-    failing = alibaba.trace_url("openb_pod_list_default.csv")
-
-    def opener(url: str, timeout: float) -> FakeResponse:
-        if url == failing:
-            raise urllib.error.URLError("connection refused")
-        return FakeResponse(b"data")
-
+def test_a_wrong_checksum_is_one_line_and_leaves_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = fake_files(monkeypatch)
+    expected = alibaba.TRACE_SHA256["openb_pod_list_default.csv"]
+    files["openb_pod_list_default.csv"] = b"tampered"
+    out = tmp_path / "new" / "trace"
     names = ["openb_node_list_gpu_node.csv", "openb_pod_list_default.csv"]
     with pytest.raises(SchedlabError) as info:
-        download_trace(tmp_path, names, opener=opener)
-    assert failing in str(info.value) and "connection refused" in str(info.value)
-    assert [p.name for p in tmp_path.iterdir()] == ["openb_node_list_gpu_node.csv"]
+        download_trace(out, names, downloader=FakeDownloader(files), quiet=True)
+    message = str(info.value)
+    assert "\n" not in message and "openb_pod_list_default.csv" in message
+    assert expected in message and hashlib.sha256(b"tampered").hexdigest() in message
+    assert list(tmp_path.iterdir()) == []  # the directories this run made are gone too
 
-    class BrokenResponse(FakeResponse):
-        def read(self) -> bytes:
-            raise ConnectionResetError("reset by peer")
 
-    with pytest.raises(SchedlabError, match="cannot download .*openb_pod_list_default.csv"):
-        download_trace(tmp_path, names[1:], opener=lambda url, timeout: BrokenResponse(b""))
-    assert [p.name for p in tmp_path.iterdir()] == ["openb_node_list_gpu_node.csv"]
+@pytest.mark.parametrize("error", [urllib.error.URLError("connection refused"),
+                                   ConnectionResetError("reset by peer"), KeyboardInterrupt()])
+def test_a_failed_download_leaves_no_partial_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
+    files = fake_files(monkeypatch)
+    failing = "openb_pod_list_default.csv"
+    names = ["openb_node_list_gpu_node.csv", failing]
+    (tmp_path / "mine.csv").write_text("a user's file")
+    fake = FakeDownloader(files, {failing: error})
+    raised = KeyboardInterrupt if isinstance(error, KeyboardInterrupt) else SchedlabError
+    with pytest.raises(raised) as info:
+        download_trace(tmp_path, names, downloader=fake, quiet=True)
+    if raised is SchedlabError:
+        message = str(info.value)
+        assert alibaba.trace_url(failing) in message and str(error.args[0]) in message
+    # a directory it did not make keeps what was there and the whole, checked files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.csv", names[0]]
+    # a directory it made is removed, with what it wrote there
+    with pytest.raises(raised):
+        download_trace(tmp_path / "made" / "here", names, downloader=fake, quiet=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.csv", names[0]]
+
+
+def test_download_refuses_unknown_names(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="names: got 'nope.csv'"):
-        download_trace(tmp_path, ["nope.csv"], opener=opener)
+        download_trace(tmp_path / "out", ["nope.csv"])
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_download_checksum_error_is_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pooch
+
+    from schedlab.cli import main
+
+    files = fake_files(monkeypatch)
+    monkeypatch.setattr(pooch, "HTTPDownloader", lambda **kwargs: FakeDownloader(files))
+    out = tmp_path / "trace"
+    assert main(["download-trace", "--out", str(out), "--file", "README.md", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "downloaded 1 files" in captured.out
+    files["openb_pod_list_default.csv"] = b"tampered"
+    assert main(["download-trace", "--out", str(out), "--file",
+                 "openb_pod_list_default.csv"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].endswith("openb_pod_list_default.csv ... failed")
+    assert len(err) == 2 and "sha256 mismatch: expected" in err[1]
+    assert sorted(p.name for p in out.iterdir()) == ["README.md"]

@@ -18,6 +18,7 @@ from schedlab.sim.fgd import (
     PAPER_POLICIES,
     allocation_at,
     load_race,
+    plot_race,
     race_policies,
     replay_workload,
     run_race,
@@ -215,3 +216,131 @@ def test_real_trace_fgd_leaves_fewer_gpus_unallocated_than_random():
     capacity = gpu_capacity_milli(load_race(REAL_TRACE, "default")[0].nodes)
     random, fgd = (allocation_at(r.timeline, capacity, (90, 95)) for r in runs)
     assert fgd[95] > random[95] and fgd[90] > random[90]
+
+
+def test_timelines_are_labelled_and_read_as_one_table(trace_dir, tmp_path):
+    runs = run_race(trace_dir, "default", race_policies(["FGD", "BestFit"]), [1, 2], 1.3)
+    assert list(runs[0].timeline.columns[:2]) == ["policy", "seed"]
+    write_race(runs, tmp_path / "out", {"trace_dir": str(trace_dir), "workload": "default"})
+    everything = pd.read_parquet(tmp_path / "out" / "timelines")
+    assert list(everything.columns[:2]) == ["policy", "seed"]
+    sizes = everything.groupby(["policy", "seed"]).size()
+    assert sizes.to_dict() == {(r.policy, r.seed): len(r.timeline) for r in runs}
+    for run in runs:
+        one = pd.read_parquet(tmp_path / "out" / "timelines" / f"{run.policy}-seed{run.seed}"
+                              ".parquet")
+        assert set(one["policy"]) == {run.policy} and set(one["seed"]) == {run.seed}
+
+
+def _tree(directory: Path) -> dict[str, bytes]:
+    return {p.relative_to(directory).as_posix(): p.read_bytes()
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_a_new_race_removes_only_what_an_earlier_race_wrote(trace_dir, tmp_path):
+    out = tmp_path / "out"
+    params = {"trace_dir": str(trace_dir), "workload": "default"}
+    earlier = run_race(trace_dir, "default", race_policies(["FGD", "BestFit"]), [1, 2], 1.3)
+    write_race(earlier, out, params, formats=["png", "svg"])
+    recorded = json.loads((out / "summary.json").read_text())["outputs"]
+    assert sorted(recorded) == sorted(
+        [f"timelines/{p}-seed{s}.parquet" for p in ("FGD", "BestFit") for s in (1, 2)]
+        + ["allocation.png", "allocation.svg", "summary.json"])
+    mine = out / "timelines" / "mine.parquet"
+    mine.write_bytes(b"a user's own file")
+    (out / "notes.txt").write_text("mine too")
+    later = [r for r in earlier if r.policy == "FGD" and r.seed == 1]
+    write_race(later, out, params)
+    assert sorted(_tree(out)) == ["allocation.png", "notes.txt", "summary.json",
+                                  "timelines/FGD-seed1.parquet", "timelines/mine.parquet"]
+    assert mine.read_bytes() == b"a user's own file"
+    assert json.loads((out / "summary.json").read_text())["outputs"] == [
+        "timelines/FGD-seed1.parquet", "allocation.png", "summary.json"]
+
+
+@pytest.mark.parametrize("record", ["", "{not json", '{"outputs": "allocation.png"}', "[1]",
+                                    '{"outputs": ["../outside.txt", "/abs", "timelines"]}'])
+def test_without_a_good_record_nothing_is_removed(trace_dir, tmp_path, record):
+    out = tmp_path / "out"
+    runs = run_race(trace_dir, "default", race_policies(["FGD", "BestFit"]), [1], 1.3)
+    params = {"trace_dir": str(trace_dir), "workload": "default"}
+    write_race(runs, out, params, formats=["png", "pdf"])
+    (tmp_path / "outside.txt").write_text("keep")
+    if record:
+        (out / "summary.json").write_text(record)
+    else:
+        (out / "summary.json").unlink()
+    write_race(runs[:1], out, params)
+    assert sorted(_tree(out)) == ["allocation.pdf", "allocation.png", "summary.json",
+                                  "timelines/BestFit-seed1.parquet",
+                                  "timelines/FGD-seed1.parquet"]
+    assert (tmp_path / "outside.txt").read_text() == "keep"
+
+
+def test_a_failed_save_leaves_the_earlier_race_untouched(trace_dir, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    params = {"trace_dir": str(trace_dir), "workload": "default"}
+    write_race(run_race(trace_dir, "default", race_policies(["BestFit"]), [1, 2], 1.3), out,
+               params)
+    before = _tree(out)
+    runs = run_race(trace_dir, "default", race_policies(["FGD"]), [1], 1.3)
+
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("matplotlib.figure.Figure.savefig", broken)
+    with pytest.raises(KeyboardInterrupt):
+        write_race(runs, out, params, formats=["png", "pdf"])
+    assert _tree(out) == before  # nothing written, nothing removed, no temporary file
+
+
+def test_plots_in_every_format_are_the_same_bytes_and_say_what_they_show(trace_dir, tmp_path):
+    runs = run_race(trace_dir, "default", race_policies(["GpuClustering", "GpuPacking"]),
+                    [1, 2, 3], 1.3)
+    capacity = gpu_capacity_milli(load_race(trace_dir, "default")[0].nodes)
+    written = {}
+    for name in "ab":
+        paths = plot_race(runs, capacity, tmp_path / name / "allocation.png",
+                          formats=["png", "pdf", "svg"], workload="default", tune=1.3)
+        assert [p.name for p in paths] == ["allocation.png", "allocation.pdf",
+                                           "allocation.svg"]
+        written[name] = _tree(tmp_path / name)
+    assert written["a"] == written["b"]
+    assert written["a"]["allocation.png"][:4] == b"\x89PNG"
+    assert written["a"]["allocation.pdf"][:5] == b"%PDF-"
+    pdf = written["a"]["allocation.pdf"]
+    assert b"CreationDate" not in pdf and b"Matplotlib" not in pdf
+    svg = written["a"]["allocation.svg"].decode()
+    assert "<dc:date>" not in svg
+    for told in ("workload default, tune 1.3", "median over 3 seeds (1–3)", "band: min–max"):
+        assert told in svg
+    from schedlab.report import policy_colour
+    for name in ("GpuClustering", "GpuPacking"):
+        assert policy_colour(name).lower() in svg.lower()
+
+
+def test_plot_colours_follow_the_policy_not_its_place(trace_dir, tmp_path):
+    from schedlab.sim.fgd import race_figure
+
+    capacity = gpu_capacity_milli(load_race(trace_dir, "default")[0].nodes)
+    colours = []
+    for names in (["FGD", "BestFit"], ["BestFit", "FGD"], ["Random", "FGD"]):
+        runs = run_race(trace_dir, "default", race_policies(names), [1], 1.3)
+        figure = race_figure(runs, capacity)
+        colours.append({line.get_label(): line.get_color()
+                        for line in figure.axes[0].get_lines()})
+    assert colours[0]["FGD"] == colours[1]["FGD"] == colours[2]["FGD"]
+    assert colours[0]["BestFit"] == colours[1]["BestFit"] != colours[0]["FGD"]
+
+
+def test_cli_writes_the_plot_formats_asked_for(trace_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["bench", "--suite", "fgd", "--trace-dir", str(trace_dir), "--policy", "FGD",
+                 "--seeds", "1", "--out", str(out), "--jobs", "1",
+                 "--plot-format", "pdf", "--plot-format", "svg"])
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["allocation.pdf", "allocation.svg",
+                                                    "summary.json", "timelines"]
+    assert "allocation.pdf" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["bench", "--plot-format", "jpg"])

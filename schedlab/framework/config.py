@@ -84,7 +84,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-
 from schedlab.decode import read_documents
 from schedlab.errors import ConfigError
 from schedlab.fields import Field, node_affinity, topology_spread_constraints

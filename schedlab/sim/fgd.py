@@ -131,8 +131,9 @@ def race_profile(plugin: ScorePlugin) -> Profile:
 
 @dataclass
 class FgdRun:
-    """One run: the policy's name, the seed, the timeline (``GpuTimeline.frame``) and the
-    wall time of the replay in seconds (placing every pod and recording every metric)."""
+    """One run: the policy's name, the seed, the timeline (``GpuTimeline.frame`` after the
+    columns ``policy`` and ``seed``, which label every row) and the wall time of the replay in
+    seconds (placing every pod and recording every metric)."""
 
     policy: str
     seed: int
@@ -148,7 +149,17 @@ def run_once(trace: Workload, typical: TypicalPods, name: str, spec: PolicySpec,
     timeline = GpuTimeline(typical)
     start = time.perf_counter()
     simulate(workload, Greedy(race_profile(plugin), tie_break="first"), seed, observe=timeline)
-    return FgdRun(name, seed, timeline.frame(), time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return FgdRun(name, seed, label_timeline(timeline.frame(), name, seed), seconds)
+
+
+def label_timeline(frame: pd.DataFrame, policy: str, seed: int) -> pd.DataFrame:
+    """``frame`` with the columns ``policy`` (string) and ``seed`` (int64) first, so that the
+    timelines of many runs read as one table (``pd.read_parquet("timelines")``)."""
+    labels = pd.DataFrame({"policy": pd.Series([policy] * len(frame), dtype="string"),
+                           "seed": pd.Series([seed] * len(frame), dtype="int64")},
+                          index=frame.index)
+    return pd.concat([labels, frame], axis=1)
 
 
 @dataclass
@@ -312,22 +323,28 @@ def race_policies(names: Sequence[str] | None) -> dict[str, PolicySpec]:
 
 def write_race(runs: Sequence[FgdRun], out: str | os.PathLike[str],
                parameters: Mapping[str, Any],
-               offline: Sequence[OfflineReference] = ()) -> str:
+               offline: Sequence[OfflineReference] = (),
+               formats: Sequence[str] | None = ("png",)) -> str:
     """Save the race in ``out``: ``timelines/<policy>-seed<seed>.parquet`` per run,
-    ``summary.json`` (parameters, machine, versions, per-policy figures) and
-    ``allocation.png``; returns the printed table and where the files went."""
-    from schedlab.report import machine, versions, write_atomic, write_json
+    ``allocation.<format>`` for each of ``formats`` (png, pdf, svg; see ``plot_race``) and
+    ``summary.json`` (parameters, machine, versions, per-policy figures, and ``outputs``: the
+    files written, relative to ``out``); returns the printed table and where the files went.
+
+    Every file is written to a temporary file first and renamed into place only when all
+    were written (``report.write_atomic_all``), so a failure leaves ``out`` as it was. Then
+    the files the previous race's ``summary.json`` lists in ``outputs`` and this race did not
+    write are deleted; nothing else is (a missing or malformed record: nothing)."""
+    from schedlab.report import figure_writers, machine, plot_formats, versions, write_outputs
 
     out = Path(out)
+    formats = plot_formats(formats)
     capacity = parameters.get("gpu_capacity_milli") or _capacity(parameters)
-    written = set()
+    writers: dict[Path, Callable[[str], Any]] = {}
     for run in runs:
         path = out / "timelines" / f"{run.policy}-seed{run.seed}.parquet"
-        write_atomic(path, lambda tmp, run=run: run.timeline.to_parquet(tmp, index=False))
-        written.add(path.name)
-    for stale in (out / "timelines").glob("*.parquet"):  # from an earlier race in ``out``
-        if stale.name not in written:
-            stale.unlink()
+        writers[path] = lambda tmp, run=run: run.timeline.to_parquet(tmp, index=False)
+    figure = race_figure(runs, capacity, parameters.get("workload"), parameters.get("tune"))
+    writers.update(figure_writers(figure, out / "allocation", formats))
     summary = summarize_runs(runs, capacity)
     content = {"parameters": {**parameters, "gpu_capacity_milli": capacity},
                "machine": machine(), "versions": versions(), "policies": summary}
@@ -336,16 +353,16 @@ def write_race(runs: Sequence[FgdRun], out: str | os.PathLike[str],
             "allocation_upper_pct": _spread([o.upper_pct for o in offline]),
             "allocation_lower_pct": _spread([o.lower_pct for o in offline]),
             "runs": [asdict(o) for o in offline]}
-    write_json(out / "summary.json", content)
-    plot_race(runs, capacity, out / "allocation.png")
+    write_outputs(out, writers, content)
     told = "" if not offline else (
         f"offline optimum (every pod known at once): allocation between "
         f"{np.median([o.lower_pct for o in offline]):.2f}% (best of FGD and BestFit, largest "
         f"GPU asks first) and {np.median([o.upper_pct for o in offline]):.2f}% (relaxation "
         f"bound), medians over seeds\n")
+    plots = ", ".join(str(out / f"allocation.{fmt}") for fmt in formats)
     return (f"{race_table(summary)}\n{told}"
             f"saved {len(runs)} timelines in {out / 'timelines'}, {out / 'summary.json'} and "
-            f"{out / 'allocation.png'}")
+            f"{plots}")
 
 
 def _capacity(parameters: Mapping[str, Any]) -> int:
@@ -372,34 +389,75 @@ def race_table(summary: Mapping[str, Any]) -> str:
     return table(rows, header)
 
 
-def plot_race(runs: Sequence[FgdRun], capacity_milli: int, path: str | os.PathLike[str]
-              ) -> None:
-    """A PNG of unallocated GPU % against arrived workload % per policy (the shape of the
-    paper's Fig. 9a): the median over seeds, shaded between the min and the max."""
+def _seed_list(seeds: Sequence[int]) -> str:
+    """``[42, 43, 44, 50]`` as ``42–44, 50``."""
+    spans: list[list[int]] = []
+    for seed in sorted(set(seeds)):
+        if spans and seed == spans[-1][1] + 1:
+            spans[-1][1] = seed
+        else:
+            spans.append([seed, seed])
+    return ", ".join(f"{a}" if a == b else f"{a}–{b}" if b > a + 1 else f"{a}, {b}"
+                     for a, b in spans)
+
+
+def race_figure(runs: Sequence[FgdRun], capacity_milli: int, workload: str | None = None,
+                tune: float | None = None) -> Any:
+    """The matplotlib figure of ``plot_race`` (close it with ``plt.close``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from schedlab.report import write_atomic
+    from schedlab.report import policy_colour, policy_style
 
     points = list(range(70, 131))
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    for name in dict.fromkeys(r.policy for r in runs):
+    seeds = sorted({r.seed for r in runs})
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
+    for order, name in enumerate(dict.fromkeys(r.policy for r in runs)):
         curves = np.array([list(allocation_at(r.timeline, capacity_milli, points).values())
                            for r in runs if r.policy == name])
         unallocated = 100 - curves
+        colour = policy_colour(name)
         with warnings.catch_warnings():  # points past the end of every run are NaN
             warnings.simplefilter("ignore", RuntimeWarning)
-            ax.plot(points, np.nanmedian(unallocated, axis=0), label=name)
             ax.fill_between(points, np.nanmin(unallocated, axis=0),
-                            np.nanmax(unallocated, axis=0), alpha=0.2)
+                            np.nanmax(unallocated, axis=0), color=colour, alpha=0.15,
+                            linewidth=0)
+            # markers at staggered points, so lines that overlap still show each policy
+            ax.plot(points, np.nanmedian(unallocated, axis=0), label=name, color=colour,
+                    linewidth=1.5, markersize=4.5, markevery=(order % 5, 5),
+                    **policy_style(name))
     ax.set_xlim(75, 130)
     ax.set_ylim(0, 25)
     ax.set_xlabel("Arrived workload (% of GPU capacity)")
     ax.set_ylabel("Unallocated GPU (%)")
+    what = [f"workload {workload}" if workload else None,
+            f"tune {tune:g}" if tune is not None else None]
+    ax.set_title("FGD race: " + ", ".join(w for w in what if w) if any(what) else "FGD race",
+                 fontsize=11)
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(title=f"median over {len(seeds)} seed{'s' * (len(seeds) != 1)} "
+                    f"({_seed_list(seeds)});\nband: min–max",
+              title_fontsize=8.5, fontsize=8.5, ncols=2, loc="upper right")
     fig.tight_layout()
-    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", metadata={"Software": None}))
-    plt.close(fig)
+    return fig
+
+
+def plot_race(runs: Sequence[FgdRun], capacity_milli: int, path: str | os.PathLike[str],
+              formats: Sequence[str] | None = ("png",), workload: str | None = None,
+              tune: float | None = None) -> list[Path]:
+    """Unallocated GPU % against arrived workload % per policy (the shape of the paper's
+    Fig. 9a): the median over seeds, shaded between the min and the max, each policy in its
+    colour and style of every figure (``report.policy_colour``, ``report.policy_style``),
+    titled with ``workload`` and ``tune`` when given, the legend naming the seeds. Saved as
+    ``path`` with the suffix of each of ``formats`` (png, pdf, svg; ``path``'s own suffix, if
+    one of them, is replaced), all or none; the same runs give the same bytes. Returns the
+    paths written."""
+    from schedlab.report import PLOT_FORMATS, figure_writers, write_atomic_all
+
+    path = Path(path)
+    stem = path.with_suffix("") if path.suffix.lstrip(".") in PLOT_FORMATS else path
+    writers = figure_writers(race_figure(runs, capacity_milli, workload, tune), stem, formats)
+    write_atomic_all(writers)
+    return list(writers)

@@ -2,7 +2,7 @@
 
 ``read_nodes`` and ``read_pods`` turn one CSV file into Nodes or Pods; ``load_trace`` reads a
 node list and a pod list from a trace directory into a ``Workload``; ``download_trace`` fetches
-the files from alibaba/clusterdata at a pinned commit.
+the files from alibaba/clusterdata at a pinned commit (with pooch) and checks their sha256.
 
 Units. The files give cpu in milli-cores, memory in MiB and GPU shares in milli-GPU per GPU;
 schedlab holds cpu in millicores (``"cpu"``), memory in bytes (``"memory"``, MiB * 2**20) and a
@@ -23,12 +23,11 @@ integer before a disagreement between cells).
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import http.client
 import io
 import os
-import tempfile
-import urllib.request
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +97,56 @@ README_URL = (
 )
 DOWNLOAD_TIMEOUT = 60.0
 """Seconds ``download_trace`` waits on the network for each file."""
+_SHA256: dict[str, str] = {
+    "README.md": "4445ce29c045d3281f857f25c392b78880658978ea4fc420ec3f5b4bf621bc80",
+    "openb_node_list_all_node.csv":
+        "5a85c2af79c66a1efff8bbcbda430400aae56d8431370d738480967e1a9c6b15",
+    "openb_node_list_gpu_node.csv":
+        "2beca64b4d3dfa342036a34b56a495c6cef9225db836c81f541282cb1df320b5",
+    "openb_pod_list_cpu0.csv": "1bc3fd9ee5c1468ccd018f624d9222746e08d59f963f66b925804734271c0eaa",
+    "openb_pod_list_cpu037.csv": "8ed554026d041b15ff21ddc104d9a21dbd9a93c496262fa23ef7b5be27e220dc",
+    "openb_pod_list_cpu050.csv": "747f43247bffc2b0bb081d7f61f0705ca8d390dafc0b647e642c92f3baf3ba1e",
+    "openb_pod_list_cpu072.csv": "f8a2b031461b54d7b9f06d55473c2371eb3357b78a255c646bdca5e0833a8a2f",
+    "openb_pod_list_cpu100.csv": "bec1c33fbdde61fd463877534ec79b393aec73e1cbb22d55fab9f166ac480982",
+    "openb_pod_list_cpu200.csv": "b7e9d8a1a601da84d6e0b4110b19ef5001be5e4796d33e7b82f166ba95161f87",
+    "openb_pod_list_cpu235.csv": "87bebd4d012faa8305ce1fd82737f51cf03361aac28b75d42e34aa656d7f4ee0",
+    "openb_pod_list_cpu250.csv": "134c21ff96d57533df8a37b67632972884fec9396e77cd0898ddc370cc8e607d",
+    "openb_pod_list_cpu300.csv": "76528825f40ee662cb098b3b6e683c1efd9f87a0c8af7e628df1f32c639636d1",
+    "openb_pod_list_default.csv":
+        "1ee7ed79c27a3b0861cda8ddba86a004c6aba904caafa329a76ae93ca63834a8",
+    "openb_pod_list_gpushare100.csv":
+        "12dbc07d6a49bf8641e2275a2ff5bf7be74b5df7d148d531e135b140b95f9a3d",
+    "openb_pod_list_gpushare20.csv":
+        "9be2d0efb52e242c32e23dd184cc5fcc1983478c6c9c02cbb6b4b62925c0ffcd",
+    "openb_pod_list_gpushare40.csv":
+        "d83ce79a4eb6987524bedbb0c65e41aed3a36bf6c1b78b86234c3687a07e1d40",
+    "openb_pod_list_gpushare60.csv":
+        "d31809628128a1f24491086eda4af3e23882b9213d3ef57a56ee2d1af69492fe",
+    "openb_pod_list_gpushare80.csv":
+        "88b6649369ced40d0fde287d2498ea61ff4b05fccba8bdc95daf6042f2f8431e",
+    "openb_pod_list_gpuspec05.csv":
+        "8f1c0ef7e4e511e982bd2818898ba22ee6d273bf5fce124b7ace285b5928cf4e",
+    "openb_pod_list_gpuspec10.csv":
+        "2dc7e4cb9480484f08539720b433a9ec9ab5d76b396f3f7557c53a2ff78a7611",
+    "openb_pod_list_gpuspec20.csv":
+        "6b9b89ab8913c1c074e994e98f548cf1a872fc5f76f2442ca8cd514a478b00a9",
+    "openb_pod_list_gpuspec25.csv":
+        "9d030679a2ccd7e27a7ec9ff15baff34480d22a0012515691fc187e3f35ee68c",
+    "openb_pod_list_gpuspec33.csv":
+        "eca4f746db1e5b25864ad021b55ece3943e101a3ebd4574d09dcb95c46117652",
+    "openb_pod_list_multigpu20.csv":
+        "d9ec6f6c74fb980cc0b81239470c6353fceea077ea9abd610003b604c7cc2b01",
+    "openb_pod_list_multigpu30.csv":
+        "a5e479c6444b1d83eef848159cf00c3cfa13441b2d1e2c113c391b91f1cc5b11",
+    "openb_pod_list_multigpu40.csv":
+        "32c9e8731ca07ef96108aa65f2a289bb9aacb47f642ed9e3789f99b242df60eb",
+    "openb_pod_list_multigpu50.csv":
+        "206f2f5959db30ecb7c44e7f13197c8ec50b7a35558ad3777cc3662ef0fe5373",
+}
+TRACE_SHA256: dict[str, str] = {name: _SHA256[name] for name in TRACE_FILES}
+"""The sha256 of each of ``TRACE_FILES`` at the pinned commit, which ``download_trace``
+checks. (Computed from ``../shared/traces/alibaba-gpu-v2023``, whose files have the git blob
+hashes of the commit's.)"""
 
 _INTEGER = r"[0-9]{1,18}"  # at most 18 digits, so it fits int64 (MiB to bytes is in Python ints)
 
@@ -384,51 +433,107 @@ def download_trace(
     out_dir: str | os.PathLike[str],
     names: Iterable[str] | None = None,
     *,
-    opener: Callable[..., Any] = urllib.request.urlopen,
+    downloader: Callable[[str, str, Any], object] | None = None,
+    quiet: bool = False,
 ) -> list[Path]:
     """Download the trace files ``names`` (default: all of ``TRACE_FILES``) into ``out_dir``
-    and return their paths. Existing files are replaced.
+    with pooch, check each against ``TRACE_SHA256`` and return their paths. A file already
+    there with the right sha256 is kept, not fetched again; one with another is replaced.
 
-    ``opener`` is called as ``urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT)`` and must
-    return a context manager with ``read()``. Each file is written to a temporary file in
-    ``out_dir`` and renamed into place, so no half-written file is left behind. A network or
-    file error raises ``SchedlabError`` naming the URL or path.
+    ``downloader`` is a pooch downloader, called as ``downloader(url, tmp_path, None)``
+    (default: ``pooch.HTTPDownloader`` with a timeout of ``DOWNLOAD_TIMEOUT`` seconds). Each
+    file goes to a temporary file in ``out_dir``, moved into place once its sha256 is checked.
+    Unless ``quiet``, one line per file goes to stderr. A failure (network, file, checksum or
+    KeyboardInterrupt) leaves no partial file, and when this call made ``out_dir`` (or its
+    parents) it removes them with the files it put there; in a directory that was there
+    before, the files it already fetched and checked stay (the next run keeps them). A
+    network or file error raises ``SchedlabError`` naming the URL or path; a wrong checksum,
+    one naming the file, the expected and the got sha256.
     """
+    import pooch
+
     wanted = list(TRACE_FILES if names is None else names)
     for name in wanted:
         if name not in TRACE_FILES:
             raise InputError("download_trace", "names", name, "names from TRACE_FILES")
     out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise SchedlabError(f"cannot create {out}: {error}") from None
+    made = _make_directories(out)
+    if downloader is None:
+        downloader = pooch.HTTPDownloader(timeout=DOWNLOAD_TIMEOUT, progressbar=False)
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")  # our line per file instead of pooch's log
+    fresh: list[Path] = []
     paths = []
-    for name in wanted:
-        url = trace_url(name)
-        try:
-            with opener(url, timeout=DOWNLOAD_TIMEOUT) as response:
-                data = response.read()
-        except (OSError, http.client.HTTPException, ValueError) as error:
-            detail = " ".join(str(error).split()) or type(error).__name__
-            raise SchedlabError(f"cannot download {url}: {detail}") from None
-        target = out / name
-        _write_atomically(target, data)
-        paths.append(target)
+    line_open = False
+    try:
+        for number, name in enumerate(wanted, 1):
+            url, target = trace_url(name), out / name
+            existed = target.exists()
+            fetch = _CheckedDownload(downloader, target, TRACE_SHA256[name])
+            if not quiet:
+                print(f"[{number}/{len(wanted)}] {name} ...", end=" ", file=sys.stderr,
+                      flush=True)
+                line_open = True
+            try:
+                pooch.retrieve(url, known_hash=f"sha256:{TRACE_SHA256[name]}", fname=name,
+                               path=out, downloader=fetch, progressbar=False)
+            except SchedlabError:
+                raise
+            except (OSError, ValueError) as error:
+                detail = " ".join(str(error).split()) or type(error).__name__
+                raise SchedlabError(f"cannot download {url}: {detail}") from None
+            if not existed:
+                fresh.append(target)
+            paths.append(target)
+            if not quiet:
+                done = "downloaded" if fetch.called else "already there"
+                print(f"{done}, {target.stat().st_size:,} bytes, sha256 ok", file=sys.stderr)
+                line_open = False
+    except BaseException:
+        if line_open:
+            print("failed", file=sys.stderr)
+        if made:  # remove what this call made, and nothing else
+            for path in fresh:
+                path.unlink(missing_ok=True)
+            for directory in reversed(made):
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+        raise
+    finally:
+        logger.setLevel(level)
     return paths
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file in its directory."""
-    tmp = None
+def _make_directories(path: Path) -> list[Path]:
+    """Make directory ``path`` and its missing parents; return those made, outermost first."""
+    missing = []
+    probe = path.absolute()
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
     try:
-        with tempfile.NamedTemporaryFile(
-            dir=target.parent, prefix=f".{target.name}.", suffix=".part", delete=False
-        ) as handle:
-            tmp = Path(handle.name)
-            handle.write(data)
-        os.replace(tmp, target)
+        path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-        raise SchedlabError(f"cannot write {target}: {error}") from None
+        raise SchedlabError(f"cannot create {path}: {error.strerror or error}") from None
+    return missing[::-1]
+
+
+class _CheckedDownload:
+    """A pooch downloader around ``inner`` that checks the sha256 of what it wrote, so a
+    mismatch is one ``SchedlabError`` line (pooch then deletes the temporary file)."""
+
+    def __init__(self, inner: Callable[[str, str, Any], object], target: Path,
+                 expected: str) -> None:
+        self.inner, self.target, self.expected = inner, target, expected
+        self.called = False
+
+    def __call__(self, url: str, output_file: str, pooch: Any) -> None:
+        from pooch import file_hash
+
+        self.called = True
+        self.inner(url, output_file, pooch)
+        got = file_hash(output_file, alg="sha256")
+        if got != self.expected:
+            raise SchedlabError(f"{self.target}: sha256 mismatch: expected {self.expected}, "
+                                f"got {got} (downloaded from {url}; not kept)")
