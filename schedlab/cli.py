@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -196,7 +197,6 @@ def cmd_bench_fgd(args: argparse.Namespace) -> None:
     from schedlab.bench import parse_seeds
     from schedlab.sim.fgd import (
         DEFAULT_TUNE,
-        FgdRun,
         load_race,
         race_policies,
         run_offline,
@@ -211,25 +211,28 @@ def cmd_bench_fgd(args: argparse.Namespace) -> None:
         raise InputError("bench --suite fgd", "--trace-dir", None,
                          "the directory of the Alibaba GPU trace (schedlab download-trace)")
     policies = race_policies(args.policy)
-    seeds = parse_seeds(args.seeds or "42-51")
+    seeds = parse_seeds("42-51" if args.seeds is None else args.seeds)
     tune = DEFAULT_TUNE if args.tune is None else args.tune
-    if not tune >= 0:  # also refuses nan
-        raise InputError("bench --suite fgd", "--tune", tune,
-                         "a ratio >= 0 of the GPU capacity (0: no tuning)")
-    if args.jobs is not None and args.jobs < 1:
-        raise InputError("bench --suite fgd", "--jobs", args.jobs, "at least 1 process")
     jobs = args.jobs or os.cpu_count() or 1
     workload = args.workload or "default"
-    load_race(args.trace_dir, workload)  # a bad trace fails here, before anything is printed
+    trace, _ = load_race(args.trace_dir, workload)  # a bad trace fails here, before any run
+    if not any(p.template.gpu is not None for p in trace.pods):
+        raise InputError(f"{args.trace_dir}: openb_pod_list_{workload}.csv", "num_gpu",
+                         "0 in every row", "pods asking for GPUs (the FGD race measures "
+                         "GPU allocation)")
     print(f"FGD race: workload {workload}, tune {tune}, {len(policies)} policies x "
           f"{len(seeds)} seeds, {jobs} processes", flush=True)
-
-    def progress(run: FgdRun) -> None:
-        print(f"  {run.policy} seed {run.seed}: {len(run.timeline)} pods in "
-              f"{run.seconds:.2f} s", flush=True)
-
-    runs = run_race(args.trace_dir, workload, policies, seeds, tune, jobs, on_run=progress)
-    offline = run_offline(args.trace_dir, workload, seeds, tune, jobs) if args.offline else []
+    with Progress(args.quiet) as progress:
+        task = progress.task("FGD race", len(policies) * len(seeds))
+        runs = run_race(args.trace_dir, workload, policies, seeds, tune, jobs,
+                        on_run=lambda run: task.advance(
+                            description=f"FGD race: {run.policy} seed {run.seed} done"))
+        if args.offline:
+            task = progress.task("offline optimum", len(seeds))
+            offline = run_offline(args.trace_dir, workload, seeds, tune, jobs,
+                                  on_run=lambda _: task.advance())
+        else:
+            offline = []
     formats = args.plot_format or ["png"]
     parameters = {"suite": "fgd", "trace_dir": str(args.trace_dir), "workload": workload,
                   "policies": list(policies), "seeds": seeds, "tune": tune, "jobs": jobs,
@@ -259,6 +262,9 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
 
 MAX_SEED = 2**32 - 1
+MAX_TUNE = 10.0
+"""The largest --tune: pods asking ten times the cluster's GPUs (the paper goes to 1.3)."""
+MAX_JOBS = 256
 MAX_GENERATED_NODES = 1_000_000
 MAX_GENERATED_PODS = 10_000_000
 
@@ -271,6 +277,21 @@ def integer(low: int, high: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(
                 f"got {shown(text)}, expected an integer in {low:,}..{high:,}")
         return int(text)
+
+    return parse
+
+
+def number(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a finite decimal number in low..high."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text) if text.isascii() else math.nan
+        except ValueError:
+            value = math.nan
+        if not low <= value <= high:  # also refuses nan and inf
+            raise argparse.ArgumentTypeError(
+                f"got {shown(text)}, expected a number in {low:g}..{high:g}")
+        return value
 
     return parse
 
@@ -378,12 +399,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--trace-dir", help="fgd: directory of the Alibaba GPU 2023 trace CSVs")
     bench.add_argument("--workload", help="fgd: pod list openb_pod_list_<WORKLOAD>.csv "
                        "(default, cpu050, gpushare40, multigpu20, ...; default: default)")
-    bench.add_argument("--tune", type=float,
-                       help="fgd: pods' GPU ask as a ratio of GPU capacity (default 1.3)")
+    bench.add_argument("--tune", type=number(0.0, MAX_TUNE),
+                       help="fgd: pods' GPU ask as a ratio of GPU capacity, 0 (no tuning) to "
+                            f"{MAX_TUNE:g} (default 1.3)")
     bench.add_argument("--offline", action="store_true",
                        help="fgd: also bound the offline optimum (the best allocation of each "
                             "run's pods known at once)")
-    bench.add_argument("--jobs", type=int,
+    bench.add_argument("--jobs", type=integer(1, MAX_JOBS),
                        help="fgd: processes running seeds in parallel (default: all cores)")
     bench.set_defaults(run=cmd_bench)
 
@@ -392,8 +414,6 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--out", required=True, help="directory to write the CSVs to")
     download.add_argument("--file", action="append",
                           help="one file to fetch (repeatable; default: all)")
-    download.add_argument("--quiet", action="store_true",
-                          help="no line per file on stderr")
     download.set_defaults(run=cmd_download_trace)
 
     gen = commands.add_parser("generate", help="write a synthetic cluster and workload")
@@ -413,6 +433,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for spec in args.plugin:
             load_extension(spec)
         args.run(args)
+    except SystemExit as done:  # --help, --version, a bad argument (status 2)
+        return done.code if isinstance(done.code, int) else 1
     except KeyboardInterrupt:
         _fail("interrupted")
         return INTERRUPTED

@@ -21,11 +21,11 @@ match the paper's statistically, not pod for pod.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -258,7 +258,9 @@ def _run_job(trace_dir: str, workload: str, name: str, spec: PolicySpec, seed: i
 
 def _in_processes(jobs: int, function: Callable[..., Any], tasks: Sequence[tuple],
                   on_result: Callable[[Any], None] | None = None) -> list[Any]:
-    """``function(*task)`` for every task, in ``jobs`` processes; results in task order."""
+    """``function(*task)`` for every task, in ``jobs`` processes; results in task order,
+    each told to ``on_result`` as it comes. An interruption or a failure stops every worker
+    at once."""
     if jobs <= 1:
         results = []
         for task in tasks:
@@ -266,12 +268,21 @@ def _in_processes(jobs: int, function: Callable[..., Any], tasks: Sequence[tuple
             if on_result is not None:
                 on_result(results[-1])
         return results
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(function, *task) for task in tasks]
-        for future in futures:
+    pool = multiprocessing.Pool(jobs)
+    try:
+        pending = [pool.apply_async(function, task) for task in tasks]
+        results = []
+        for result in pending:
+            results.append(result.get())
             if on_result is not None:
-                on_result(future.result())
-        return [f.result() for f in futures]
+                on_result(results[-1])
+        pool.close()
+        return results
+    except BaseException:  # Ctrl-C or a failed run: stop every worker now, run nothing more
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
 
 
 def run_race(trace_dir: str | os.PathLike[str], workload: str = "default",
@@ -295,10 +306,13 @@ def _offline_job(trace_dir: str, workload: str, seed: int, tune: float) -> Offli
 
 def run_offline(trace_dir: str | os.PathLike[str], workload: str = "default",
                 seeds: Sequence[int] = range(42, 52), tune: float = DEFAULT_TUNE,
-                jobs: int = 1) -> list[OfflineReference]:
-    """``offline_reference`` for every seed, in ``jobs`` processes, in seed order."""
+                jobs: int = 1, on_run: Callable[[OfflineReference], None] | None = None
+                ) -> list[OfflineReference]:
+    """``offline_reference`` for every seed, in ``jobs`` processes, in seed order; ``on_run``
+    sees each as it ends."""
     load_race(trace_dir, workload)
-    return _in_processes(jobs, _offline_job, [(str(trace_dir), workload, s, tune) for s in seeds])
+    return _in_processes(jobs, _offline_job, [(str(trace_dir), workload, s, tune) for s in seeds],
+                         on_run)
 
 
 def race_policies(names: Sequence[str] | None) -> dict[str, PolicySpec]:
