@@ -193,9 +193,9 @@ def bench_summary(results: pd.DataFrame, parameters: Mapping[str, Any]) -> dict[
 
 
 def bench_figure(results: pd.DataFrame, title: str) -> Any:
-    """Pods placed and nodes used per configuration and policy: the mean over seeds as a bar,
-    whiskers from the min to the max, each policy in its colour of every schedlab figure
-    (``report.policy_colour``); ``title`` names the workload."""
+    """Pods placed and cpu allocated per configuration (groups) and policy (bars): the mean
+    over seeds, whiskers from the min to the max, each policy in its colour of every schedlab
+    figure (``report.policy_colour``); ``title`` names the workload."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -203,19 +203,27 @@ def bench_figure(results: pd.DataFrame, title: str) -> Any:
 
     from schedlab.report import policy_colour
 
-    labelled = results.groupby(["config", "policy"], sort=False)
-    several = results["config"].nunique() > 1
-    names = [f"{policy}\n{config}" if several else policy for config, policy in labelled.groups]
-    fig, axes = plt.subplots(ncols=2, figsize=(8.0, 4.0), dpi=120)
-    for ax, column, label in ((axes[0], "placed", "Pods placed"),
-                              (axes[1], "nodes_used", "Nodes used")):
-        stats = labelled[column].agg(["mean", "min", "max"])
-        error = np.vstack([stats["mean"] - stats["min"], stats["max"] - stats["mean"]])
-        ax.bar(range(len(stats)), stats["mean"], yerr=error, capsize=4,
-               color=[policy_colour(policy) for _, policy in stats.index])
-        ax.set_xticks(range(len(stats)), names, fontsize=8)
+    configs = list(dict.fromkeys(results["config"]))
+    policies = list(dict.fromkeys(results["policy"]))
+    width = 0.8 / len(policies)
+    panels = [("placed", "Pods placed", 1.0)]
+    if "allocation_cpu" in results.columns:
+        panels.append(("allocation_cpu", "CPU allocated (%)", 100.0))
+    fig, axes = plt.subplots(ncols=len(panels), figsize=(4.0 * len(panels) + 1.5, 4.0), dpi=120,
+                             squeeze=False)
+    for ax, (column, label, scale) in zip(axes[0], panels, strict=True):
+        for i, policy in enumerate(policies):
+            mine = results[results["policy"] == policy].groupby("config", sort=False)[column]
+            stats = (mine.agg(["mean", "min", "max"]) * scale).reindex(configs)
+            error = np.vstack([stats["mean"] - stats["min"], stats["max"] - stats["mean"]])
+            ax.bar(np.arange(len(configs)) + (i - (len(policies) - 1) / 2) * width,
+                   stats["mean"], width, yerr=error, capsize=3, ecolor="#777777", label=policy,
+                   color=policy_colour(policy))
+        ax.set_xticks(range(len(configs)), configs)
+        ax.set_xlabel("scheduler configuration")
         ax.set_ylabel(label)
         ax.grid(axis="y", alpha=0.3)
+    axes[0][-1].legend(title="policy", fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     seeds = sorted(results["seed"].unique())
     fig.suptitle(f"{title}\nbars: mean over {len(seeds)} seed{'s' * (len(seeds) != 1)} "
                  f"({seeds[0]}–{seeds[-1]}); whiskers: min–max", fontsize=9)
