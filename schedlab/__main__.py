@@ -1,7 +1,5 @@
 """``python -m schedlab``."""
 
-import sys
+from schedlab.cli import run
 
-from schedlab.cli import main
-
-sys.exit(main())
+run()

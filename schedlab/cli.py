@@ -449,6 +449,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def run() -> None:
+    """The ``schedlab`` command's entry point: ``main`` with its exit status. After Ctrl-C
+    the process ends at once, without waiting for a solver that cannot be stopped (HiGHS runs
+    to its time limit in a background thread)."""
+    code = main()
+    if code == INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def _fail(message: str) -> None:
     """One line on stderr: the message with control characters escaped."""
     print(f"schedlab: {printable(message)}", file=sys.stderr)

@@ -25,11 +25,17 @@ _DECIMAL = {
     "E": Fraction(10**18),
 }
 _QUANTITY = re.compile(
-    r"^(?P<number>[+-]?(?:\d+\.?\d*|\.\d+))"
+    r"^(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+))"
     r"(?:(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])|[eE](?P<exponent>[+-]?\d+))?$"
 )
 INT64_MAX = 2**63 - 1
-EXPECTED = "a non-negative Kubernetes quantity such as 100m, 0.5, 1e3, 512Mi or 1G"
+MAX_QUANTITY_LENGTH = 64
+"""The longest quantity text read (kube's int64-bounded quantities need far fewer)."""
+MAX_AMOUNT = 2**53
+"""The largest amount schedlab takes in its units (8 PiB of memory, 9e12 cpus): sums over
+containers, pods and nodes then stay exact in int64 and float64."""
+EXPECTED = ("a non-negative Kubernetes quantity such as 100m, 0.5, 1e3, 512Mi or 1G, at most "
+            "2^53 in schedlab's units (8Pi bytes, 9e12 cpus)")
 
 
 class QuantityError(ValueError):
@@ -45,6 +51,8 @@ def parse_quantity(value: str | int | float) -> Fraction:
     if isinstance(value, bool):
         raise QuantityError(f"{value!r} is not a quantity")
     text = repr(value) if isinstance(value, float) else str(value).strip()
+    if len(text) > MAX_QUANTITY_LENGTH:
+        raise QuantityError(f"{text[:20]!r}... is longer than {MAX_QUANTITY_LENGTH} characters")
     match = _QUANTITY.match(text)
     if match is None:
         raise QuantityError(f"{value!r} is not a quantity")
@@ -74,10 +82,11 @@ def to_int(resource: str, value: str | int | float) -> int:
 
     cpu is held in millicores (``MilliValue``), every other resource in its base unit
     (``Value``: bytes for memory and storage, a count for extended resources); both round up.
+    Amounts above ``MAX_AMOUNT`` are refused.
     """
     amount = parse_quantity(value)
     result = _ceil(amount * 1000) if resource == "cpu" else _ceil(amount)
-    if result > INT64_MAX:
+    if result > MAX_AMOUNT:
         raise QuantityError(f"{value!r} is out of range for {resource}")
     return result
 

@@ -109,29 +109,38 @@ def write_atomic_all(writers: Mapping[str | os.PathLike[str], Callable[[str], ob
     only when every one was written are they renamed into place, in the order given. On any
     failure (an exception, KeyboardInterrupt) the temporary files are removed and no ``path``
     is touched. (A rename can still fail after others were done, but only for reasons a rename
-    has, as a full disk does not: a target that is a directory is refused before any.)"""
+    has, as a full disk does not: a target that is a directory is refused before any.) An
+    error names the target; targets in the system's device and process trees (``/dev``,
+    ``/proc``, ``/sys``) are refused."""
     staged: list[tuple[str, Path]] = []
     try:
         for path, write in writers.items():
             target = Path(path)
+            if Path(os.path.abspath(target)).parts[1:2] in (("dev",), ("proc",), ("sys",)):
+                raise SchedlabError(f"{target}: cannot write: expected a path outside /dev, "
+                                    "/proc and /sys")
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
                                            suffix=".tmp")
+                os.close(fd)
+                staged.append((tmp, target))
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+                write(tmp)
             except OSError as error:
                 raise SchedlabError(f"{target}: cannot write: {error.strerror or error}"
                                     ) from None
-            os.close(fd)
-            staged.append((tmp, target))
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            write(tmp)
         for _, target in staged:
             if target.is_dir():
                 raise SchedlabError(f"{target}: cannot write: is a directory")
         while staged:
-            os.replace(*staged[0])
+            try:
+                os.replace(*staged[0])
+            except OSError as error:
+                raise SchedlabError(f"{staged[0][1]}: cannot write: "
+                                    f"{error.strerror or error}") from None
             staged.pop(0)
     finally:
         for tmp, _ in staged:

@@ -11,15 +11,17 @@ on wall-clock time only and overran its limit by several seconds on large models
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
 from schedlab.optimal.model import LinearModel
 
+T = TypeVar("T")
 Solver = Literal["auto", "cp-sat", "highs"]
 SOLVERS: tuple[str, ...] = ("auto", "cp-sat", "highs")
 Status = Literal["optimal", "feasible", "none"]
@@ -103,6 +105,35 @@ def _auto(model: LinearModel, objective: Mapping[int, int], time_limit: float,
     return second
 
 
+def interruptible(call: Callable[[], T], stop: Callable[[], object] | None = None) -> T:
+    """``call()`` in a worker thread (the solvers release the GIL) while this thread waits,
+    so Ctrl-C interrupts a long solve at once: ``stop`` (CP-SAT's StopSearch) is called and
+    the KeyboardInterrupt goes on; a solver that cannot be stopped is left to finish its
+    time limit in the background (a daemon thread, which does not keep the process)."""
+    outcome: list[Any] = []
+
+    def work() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as error:  # handed to the waiting thread
+            outcome.append((False, error))
+
+    worker = threading.Thread(target=work, daemon=True, name="schedlab-solver")
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except BaseException:
+        if stop is not None:
+            stop()
+            worker.join(5.0)
+        raise
+    done, value = outcome[0]
+    if not done:
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
 def _value(objective: Mapping[int, int], values: Sequence[int]) -> float:
     return float(sum(k * values[v] for v, k in objective.items()))
 
@@ -147,8 +178,9 @@ def _cp_sat(model: LinearModel, objective: Mapping[int, int], time_limit: float,
         engine.parameters.interleave_search = True
     else:
         engine.parameters.max_time_in_seconds = time_limit
+    engine.parameters.catch_sigint_signal = False  # Ctrl-C is the caller's (interruptible)
     tell("cp-sat", None, None)
-    code = engine.Solve(cp, Told())
+    code = interruptible(lambda: engine.Solve(cp, Told()), engine.StopSearch)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return Stage("none", None, None, None, 0.0)
     values = np.array([engine.Value(v) for v in variables], dtype=np.int64)
@@ -193,9 +225,9 @@ def lp_relaxation(model: LinearModel, objective: Mapping[int, int], time_limit: 
     cost, constraints = _matrix(model, objective, None)
     options = {"disp": False} if time_limit is None else {"time_limit": max(time_limit, 0.1),
                                                           "disp": False}
-    result = milp(cost, integrality=np.zeros(model.n_vars),
-                  bounds=Bounds(model.lower, model.upper), constraints=constraints,
-                  options=options)
+    result = interruptible(lambda: milp(
+        cost, integrality=np.zeros(model.n_vars), bounds=Bounds(model.lower, model.upper),
+        constraints=constraints, options=options))
     return None if result.status != 0 else (float(-result.fun), result.x)
 
 
@@ -206,10 +238,10 @@ def _highs(model: LinearModel, objective: Mapping[int, int], time_limit: float,
     tell("highs", None, None)
 
     cost, constraints = _matrix(model, objective, floor)
-    result = milp(cost, integrality=np.ones(model.n_vars),
-                  bounds=Bounds(model.lower, model.upper),
-                  constraints=constraints,
-                  options={"time_limit": time_limit, "disp": False, "mip_rel_gap": 0.0})
+    result = interruptible(lambda: milp(
+        cost, integrality=np.ones(model.n_vars), bounds=Bounds(model.lower, model.upper),
+        constraints=constraints,
+        options={"time_limit": time_limit, "disp": False, "mip_rel_gap": 0.0}))
     if result.x is None:
         return Stage("none", None, None, None, 0.0)
     values = np.round(result.x).astype(np.int64)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -256,6 +257,11 @@ def _run_job(trace_dir: str, workload: str, name: str, spec: PolicySpec, seed: i
     return run_once(trace, typical, name, spec, seed, tune)
 
 
+def _ignore_interrupts() -> None:
+    """In a worker: Ctrl-C is the parent's to handle (it terminates the pool)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _in_processes(jobs: int, function: Callable[..., Any], tasks: Sequence[tuple],
                   on_result: Callable[[Any], None] | None = None) -> list[Any]:
     """``function(*task)`` for every task, in ``jobs`` processes; results in task order,
@@ -268,7 +274,7 @@ def _in_processes(jobs: int, function: Callable[..., Any], tasks: Sequence[tuple
             if on_result is not None:
                 on_result(results[-1])
         return results
-    pool = multiprocessing.Pool(jobs)
+    pool = multiprocessing.Pool(jobs, initializer=_ignore_interrupts)
     try:
         pending = [pool.apply_async(function, task) for task in tasks]
         results = []
