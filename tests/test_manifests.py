@@ -674,7 +674,7 @@ def test_unnamed_object_is_named_by_document_number(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         load(tmp_path, pod("a") + "apiVersion: v1\nkind: Pod\nmetadata: {}\n")
     assert str(caught.value).endswith(
-        "pods.yaml: document 2: metadata.name: got None, expected a DNS-1123 subdomain "
+        "pods.yaml: document 2: Pod: metadata.name: got None, expected a DNS-1123 subdomain "
         "(lowercase letters, digits, '-' and '.', alphanumeric at both ends, at most 253 "
         "characters)"
     )

@@ -277,7 +277,13 @@ class _Reader:
                 self.read_object(item, file)
             return
         metadata = obj["metadata"]
-        name = getattr(metadata["name"], _NAMES.get(kind, "dns_subdomain"))()
+        name_field = metadata["name"]
+        try:
+            name = getattr(name_field, _NAMES.get(kind, "dns_subdomain"))()
+        except InputError as error:  # the object has no name yet: name its kind
+            raise InputError(
+                f"{obj.where}: {kind}", name_field.path, name_field.value, error.expected
+            ) from None
         if kind in ("Node", "Namespace"):
             obj = Field(obj.value, f"{file}: {kind} {name}")
             self.check_known(obj, KNOWN_FIELDS[kind])
