@@ -152,9 +152,11 @@ def dump_manifests(workload: Workload) -> str:
     ``metadata.ownerReferences``; fields equal to their Kubernetes default are left out. Each
     ``objects.controllers`` entry becomes a controller of that kind with ``replicas: 0``, its
     selector and a template whose labels the selector matches (its matchLabels, plus a label
-    for each expression that needs one), since its pods are written as Pods. So
-    ``load_manifests`` of the text gives an equal workload, and the same workload always gives
-    the same text. Raises ``InputError`` for a controller entry that cannot be written back
+    for each expression that needs one), since its pods are written as Pods. A pod (or
+    controller template) without containers is written with one requesting nothing
+    (``Container()``), as the API server requires a container. So ``load_manifests`` of the
+    text gives an equal workload (but for those added containers), and the same workload
+    always gives the same text. Raises ``InputError`` for a controller entry that cannot be written back
     (a kind other than ``SELECTOR_KINDS``, or a selector no labels satisfy).
     """
     objects = workload.objects
