@@ -156,8 +156,8 @@ def dump_manifests(workload: Workload) -> str:
     controller template) without containers is written with one requesting nothing
     (``Container()``), as the API server requires a container. So ``load_manifests`` of the
     text gives an equal workload (but for those added containers), and the same workload
-    always gives the same text. Raises ``InputError`` for a controller entry that cannot be written back
-    (a kind other than ``SELECTOR_KINDS``, or a selector no labels satisfy).
+    always gives the same text. Raises ``InputError`` for a controller entry that cannot be
+    written back (a kind other than ``SELECTOR_KINDS``, or a selector no labels satisfy).
     """
     objects = workload.objects
     documents = [_namespace_manifest(n, objects.namespaces[n]) for n in sorted(objects.namespaces)]
