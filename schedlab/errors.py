@@ -43,3 +43,9 @@ class ConfigError(InputError):
 
 class SchedulingError(SchedlabError):
     """A plugin broke the framework's contract (a score outside [0, 100], a wrong shape)."""
+
+
+class InputWarning(UserWarning):
+    """Input schedlab accepts as Kubernetes does but that is probably a mistake: a field
+    unknown to the Kubernetes API types (as ``kubectl --validate=warn`` reports it), a Gt/Lt
+    node affinity bound that is not an integer. Filter them with the ``warnings`` module."""

@@ -13,7 +13,8 @@ a pod; the configuration reader uses the last for PodTopologySpreadArgs ``defaul
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -37,7 +38,7 @@ from schedlab.objects import (
 
 REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
 PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
-INT32_MAX = 2**31 - 1
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 WHEN_UNSATISFIABLE: tuple[str, ...] = ("DoNotSchedule", "ScheduleAnyway")
 NODE_INCLUSION_POLICIES: tuple[str, ...] = ("Honor", "Ignore")
 
@@ -48,7 +49,41 @@ LABEL_KEY = (
 LABEL_VALUE = (
     "a valid label value (at most 63 characters of [-A-Za-z0-9_.], alphanumeric at both ends)"
 )
+DNS1123_SUBDOMAIN = (
+    "a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', alphanumeric at both ends, "
+    "at most 253 characters)"
+)
+DNS1123_LABEL = (
+    "a DNS-1123 label (lowercase letters, digits and '-', alphanumeric at both ends, at most "
+    "63 characters)"
+)
+DNS1035_LABEL = (
+    "a DNS-1035 label (lowercase letters, digits and '-', starting with a letter, ending "
+    "alphanumeric, at most 63 characters)"
+)
 _UNSET: Any = object()
+
+# k8s.io/apimachinery/pkg/util/validation: IsDNS1123Subdomain, IsDNS1123Label, IsDNS1035Label.
+_DNS1123_LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", re.ASCII)
+_DNS1123_SUBDOMAIN_RE = re.compile(
+    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", re.ASCII
+)
+_DNS1035_LABEL_RE = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?", re.ASCII)
+
+
+def is_dns1123_subdomain(name: str) -> bool:
+    """IsDNS1123Subdomain: the names of Nodes, Pods and workload controllers."""
+    return len(name) <= 253 and _DNS1123_SUBDOMAIN_RE.fullmatch(name) is not None
+
+
+def is_dns1123_label(name: str) -> bool:
+    """IsDNS1123Label: the names of Namespaces (and so ``metadata.namespace``)."""
+    return len(name) <= 63 and _DNS1123_LABEL_RE.fullmatch(name) is not None
+
+
+def is_dns1035_label(name: str) -> bool:
+    """IsDNS1035Label: the names of Services."""
+    return len(name) <= 63 and _DNS1035_LABEL_RE.fullmatch(name) is not None
 
 _to_int = lru_cache(maxsize=4096, typed=True)(quantity.to_int)
 """``quantity.to_int`` remembering the few distinct amounts a large document repeats."""
@@ -166,6 +201,24 @@ class Field:
             raise self.error("a non-empty string")
         return self.value
 
+    def dns_subdomain(self) -> str:
+        """The value as a DNS-1123 subdomain (a Node's, Pod's or controller's name)."""
+        if not isinstance(self.value, str) or not is_dns1123_subdomain(self.value):
+            raise self.error(DNS1123_SUBDOMAIN)
+        return self.value
+
+    def dns_label(self) -> str:
+        """The value as a DNS-1123 label (a Namespace's name)."""
+        if not isinstance(self.value, str) or not is_dns1123_label(self.value):
+            raise self.error(DNS1123_LABEL)
+        return self.value
+
+    def dns1035_label(self) -> str:
+        """The value as a DNS-1035 label (a Service's name)."""
+        if not isinstance(self.value, str) or not is_dns1035_label(self.value):
+            raise self.error(DNS1035_LABEL)
+        return self.value
+
     def choice(self, options: tuple[str, ...], default: str | None = None) -> str:
         """The value, one of ``options``; ``default`` when absent."""
         if self.value is None and default is not None:
@@ -247,12 +300,17 @@ class Field:
         return labels
 
 
-def _is_label_key(key: str) -> bool:
+def is_label_key(key: str) -> bool:
+    """IsQualifiedName: a valid label key (optional DNS subdomain prefix and '/')."""
     return requirement_is_valid(NodeSelectorRequirement(key, "Exists"))
 
 
-def _is_label_value(value: str) -> bool:
+def is_label_value(value: str) -> bool:
+    """IsValidLabelValue: a valid label value (empty is valid)."""
     return requirement_is_valid(NodeSelectorRequirement("k", "In", (value,)))
+
+
+_is_label_key, _is_label_value = is_label_key, is_label_value
 
 
 # --- node affinity ---------------------------------------------------------------------------
@@ -264,6 +322,7 @@ def node_affinity(
     min_preferred_weight: int,
     label_syntax: bool = False,
     require_preference: bool = False,
+    warn: Callable[[Field, str], None] | None = None,
 ) -> NodeAffinity | None:
     """A v1 NodeAffinity (``requiredDuringSchedulingIgnoredDuringExecution``,
     ``preferredDuringSchedulingIgnoredDuringExecution``) as ``objects.NodeAffinity``; None when
@@ -276,7 +335,10 @@ def node_affinity(
     term that adds nothing). ``label_syntax`` also requires what kube's args validation
     (labels.NewRequirement) requires: valid label keys and values, Gt/Lt bounds that are int64
     integers. ``require_preference`` refuses a preferred term without ``preference``.
-    Unknown fields are refused in a strict document (``Field.check_fields``).
+    Without ``label_syntax``, a Gt/Lt bound that is not an int64 is accepted, as the API
+    server accepts it in a pod (the term never matches), and ``warn`` (if given) is called
+    with the value's field and a message. Unknown fields are refused in a strict document
+    (``Field.check_fields``).
     """
     if field.value is None:
         return None
@@ -289,7 +351,9 @@ def node_affinity(
         elements = terms.elements()
         if not elements:
             raise terms.error("at least one node selector term")
-        required = tuple(node_selector_term(t, label_syntax=label_syntax) for t in elements)
+        required = tuple(
+            node_selector_term(t, label_syntax=label_syntax, warn=warn) for t in elements
+        )
     preferred = []
     for item in field[PREFERRED].elements():
         item.check_fields(("weight", "preference"), "PreferredSchedulingTerm")
@@ -297,26 +361,37 @@ def node_affinity(
         preference = item["preference"]
         if require_preference and preference.value is None:
             raise preference.error("a node selector term")
-        term = node_selector_term(preference, label_syntax=label_syntax)
+        term = node_selector_term(preference, label_syntax=label_syntax, warn=warn)
         preferred.append(PreferredSchedulingTerm(weight, term))
     return NodeAffinity(required, tuple(preferred))
 
 
-def node_selector_term(field: Field, *, label_syntax: bool = False) -> NodeSelectorTerm:
+def node_selector_term(
+    field: Field,
+    *,
+    label_syntax: bool = False,
+    warn: Callable[[Field, str], None] | None = None,
+) -> NodeSelectorTerm:
     """A v1 NodeSelectorTerm (``matchExpressions`` over labels, ``matchFields`` over the node
     name), checked as ``node_affinity`` says; an absent term has neither."""
     field.check_fields(("matchExpressions", "matchFields"), "NodeSelectorTerm")
     expressions = field["matchExpressions"].elements()
     match_fields = field["matchFields"].elements()
     return NodeSelectorTerm(
-        tuple(label_requirement(r, label_syntax=label_syntax) for r in expressions),
+        tuple(label_requirement(r, label_syntax=label_syntax, warn=warn) for r in expressions),
         tuple(field_requirement(r) for r in match_fields),
     )
 
 
-def label_requirement(field: Field, *, label_syntax: bool = False) -> NodeSelectorRequirement:
+def label_requirement(
+    field: Field,
+    *,
+    label_syntax: bool = False,
+    warn: Callable[[Field, str], None] | None = None,
+) -> NodeSelectorRequirement:
     """One ``matchExpressions`` entry: a non-empty key, one of the six operators, and as many
-    string values as the operator takes (see ``node_affinity`` for ``label_syntax``)."""
+    string values as the operator takes (see ``node_affinity`` for ``label_syntax`` and
+    ``warn``)."""
     field.check_fields(("key", "operator", "values"), "NodeSelectorRequirement")
     key_field = field["key"]
     key = key_field.name()
@@ -333,6 +408,8 @@ def label_requirement(field: Field, *, label_syntax: bool = False) -> NodeSelect
     ):
         one = "exactly one integer value" if label_syntax else "exactly one value"
         raise values_field.error(f"{one} for operator {operator}")
+    if operator in ("Gt", "Lt") and warn is not None and parse_int64(values[0]) is None:
+        warn(value_fields[0], f"not an integer: the requirement {operator} never matches")
     if label_syntax:
         key_field.label_key()
         for value_field in value_fields:
@@ -436,7 +513,7 @@ def pod_affinity_term(field: Field) -> PodAffinityTerm:
                 "merged labelSelector instead)"
             )
     selector = label_selector(field["labelSelector"])
-    namespaces = tuple(n.name() for n in field["namespaces"].elements())
+    namespaces = tuple(n.dns_label() for n in field["namespaces"].elements())
     namespace_selector = label_selector(field["namespaceSelector"])
     topology_key = field["topologyKey"].label_key()
     return PodAffinityTerm(topology_key, selector, namespaces, namespace_selector)

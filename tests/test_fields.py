@@ -375,7 +375,7 @@ def test_pod_affinity_term() -> None:
     ({"topologyKey": ""}, "term.topologyKey: got '', expected a valid label key"),
     ({"topologyKey": "a/b/c"}, "term.topologyKey: got 'a/b/c', expected a valid label key"),
     ({"topologyKey": "z", "namespaces": [""]},
-     "term.namespaces[0]: got '', expected a non-empty string"),
+     "term.namespaces[0]: got '', expected a DNS-1123 label"),
     ({"topologyKey": "z", "namespaceSelector": {"matchLabels": {"env": "a b"}}},
      "term.namespaceSelector.matchLabels.env: got 'a b', expected a valid label value"),
     ({"topologyKey": "z", "matchLabelKeys": ["app"]},

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schedlab.errors import InputError
+from schedlab.fields import is_dns1123_label, is_label_value
 from schedlab.objects import (
     TAINT_EFFECTS,
     Container,
@@ -58,7 +59,17 @@ def node(
 
 
 def pod(name: str, spec: str = "{containers: [{name: c}]}", metadata: str = "") -> str:
+    """A Pod document; a flow-style ``spec`` without containers gets one (the API server
+    refuses a pod without containers)."""
+    spec = with_container(spec)
     return f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}{metadata}}}\nspec: {spec}\n---\n"
+
+
+def with_container(spec: str) -> str:
+    """A flow-style pod spec, with a container when it names none."""
+    if spec.startswith("{") and "containers" not in spec:
+        return "{containers: [{name: c}]" + (", " if spec.strip() != "{}" else "") + spec[1:]
+    return spec
 
 
 def controller(kind: str, name: str, spec: str, api: str = "apps/v1") -> str:
@@ -181,7 +192,8 @@ def test_node_falls_back_to_capacity_and_default_pod_limit(tmp_path: Path) -> No
 def test_kind_list_in_yaml_and_json(tmp_path: Path) -> None:
     items = [
         {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}},
-        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"}},
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"},
+         "spec": {"containers": [{"name": "c"}]}},
     ]
     listing = {"apiVersion": "v1", "kind": "List", "items": items}
     (tmp_path / "list.json").write_text(json.dumps(listing))
@@ -196,7 +208,8 @@ def test_kind_list_in_yaml_and_json(tmp_path: Path) -> None:
 def test_directory_reads_manifest_files_in_name_order_not_recursively(tmp_path: Path) -> None:
     (tmp_path / "b.yml").write_text(pod("from-b"))
     (tmp_path / "a.json").write_text(
-        json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "from-a"}})
+        json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "from-a"},
+                    "spec": {"containers": [{"name": "c"}]}})
     )
     (tmp_path / "c.yaml").write_text(pod("from-c"))
     (tmp_path / "notes.txt").write_text("not a manifest")
@@ -362,7 +375,9 @@ def test_daemonset_pin_replaces_required_terms_and_keeps_preferred(tmp_path: Pat
     )
     not_ready = "{key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute}"
     daemon_set = controller(
-        "DaemonSet", "agent", f"{{template: {{spec: {{{affinity}, tolerations: [{not_ready}]}}}}}}"
+        "DaemonSet", "agent",
+        f"{{template: {{spec: {{{affinity}, tolerations: [{not_ready}], "
+        "containers: [{name: c}]}}}",
     )
     text = node("n1", labels="{zone: a}") + node("n2") + node("n3") + daemon_set
     pods = load(tmp_path, text).pods
@@ -380,7 +395,8 @@ def test_daemonset_pin_replaces_required_terms_and_keeps_preferred(tmp_path: Pat
 
 def test_daemon_pods_share_templates_per_node(tmp_path: Path) -> None:
     daemon_sets = "".join(
-        controller("DaemonSet", name, "{template: {spec: {}}}") for name in ("a", "b")
+        controller("DaemonSet", name, "{template: {spec: {containers: [{name: c}]}}}")
+        for name in ("a", "b")
     )
     a1, a2, b1, b2 = load(tmp_path, node("n1") + node("n2") + daemon_sets).pods
     assert a1.template is b1.template and a2.template is b2.template
@@ -595,7 +611,7 @@ BAD_INPUTS = [
     pytest.param(
         node("n1")
         + pod("agent-n1", metadata=", namespace: team")
-        + controller("DaemonSet", "agent", "{template: {spec: {}}}"),
+        + controller("DaemonSet", "agent", "{template: {spec: {containers: [{name: c}]}}}"),
         "metadata.name",
         "'team/agent-n1'",
         id="same-pod-from-daemonset",
@@ -609,7 +625,9 @@ BAD_INPUTS = [
     ),
     pytest.param(node("n1") + pod("p", "{nodeName: n2}"), "spec.nodeName", "'n2'", id="no-node"),
     pytest.param(
-        controller("Deployment", "d", "{template: {spec: {nodeName: n2}}}"),
+        controller(
+            "Deployment", "d", "{template: {spec: {nodeName: n2, containers: [{name: c}]}}}"
+        ),
         "spec.template.spec.nodeName",
         "'n2'",
         id="no-node-for-template",
@@ -656,7 +674,9 @@ def test_unnamed_object_is_named_by_document_number(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         load(tmp_path, pod("a") + "apiVersion: v1\nkind: Pod\nmetadata: {}\n")
     assert str(caught.value).endswith(
-        "pods.yaml: document 2: metadata.name: got None, expected a non-empty string"
+        "pods.yaml: document 2: Pod: metadata.name: got None, expected a DNS-1123 subdomain "
+        "(lowercase letters, digits, '-' and '.', alphanumeric at both ends, at most 253 "
+        "characters)"
     )
 
 
@@ -685,8 +705,12 @@ def test_path_that_is_not_a_manifest_file_or_directory(tmp_path: Path, name: str
 
 # --- round trip ------------------------------------------------------------------------------
 
-NAMES = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=6)
-VALUES = st.text("abcz019.-_", max_size=5) | st.sampled_from(["true", "null", "1e3", "010", "~"])
+NAMES = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=6).filter(
+    is_dns1123_label  # names, namespaces and label keys the API server accepts
+)
+VALUES = st.text("abcz019.-_", max_size=5).filter(is_label_value) | st.sampled_from(
+    ["true", "null", "1e3", "010", "0x1f"]  # "~" (YAML's null) is no label value
+)
 KEYS = NAMES | st.sampled_from(["app.kubernetes.io/name", "on", "node-role.kubernetes.io/x"])
 LABELS = st.dictionaries(KEYS, VALUES, max_size=3)
 RESOURCES = st.sampled_from(["cpu", "memory", "ephemeral-storage", "nvidia.com/gpu", "x.io/foo"])
@@ -729,7 +753,9 @@ NODES = st.builds(
     NAMES,
     st.builds(lambda amounts, pods: {**amounts, "pods": pods}, AMOUNTS, st.integers(0, 2000)),
     LABELS,
-    tuples(st.builds(Taint, KEYS, VALUES, EFFECTS)),
+    st.lists(  # the API server refuses two taints with one {key, effect}
+        st.builds(Taint, KEYS, VALUES, EFFECTS), max_size=2, unique_by=lambda t: (t.key, t.effect)
+    ).map(tuple),
     st.booleans(),
 )
 OWNERS = st.none() | st.builds(OwnerRef, st.sampled_from(["Deployment", "Custom"]), NAMES)
@@ -747,7 +773,7 @@ def workloads(draw: st.DrawFn) -> Workload:
         PodTemplate,
         namespace=NAMES,
         labels=LABELS,
-        containers=tuples(st.builds(Container, NAMES, AMOUNTS)),
+        containers=tuples(st.builds(Container, NAMES, AMOUNTS), min_size=1),
         init_containers=tuples(st.builds(Container, NAMES, AMOUNTS, st.booleans())),
         overhead=AMOUNTS,
         node_selector=LABELS,

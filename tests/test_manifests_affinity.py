@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schedlab.errors import InputError
+from schedlab.fields import DNS1123_LABEL
 from schedlab.matching import label_selector_matches
 from schedlab.objects import (
     ApiObjects,
@@ -44,7 +45,17 @@ def load(tmp_path: Path, text: str, name: str = "in.yaml") -> Workload:
 
 
 def pod(name: str, spec: str = "{}", metadata: str = "") -> str:
+    """A Pod document; a flow-style ``spec`` without containers gets one (the API server
+    refuses a pod without containers)."""
+    spec = with_container(spec)
     return f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}{metadata}}}\nspec: {spec}\n---\n"
+
+
+def with_container(spec: str) -> str:
+    """A flow-style pod spec, with a container when it names none."""
+    if spec.startswith("{") and "containers" not in spec:
+        return "{containers: [{name: c}]" + (", " if spec.strip() != "{}" else "") + spec[1:]
+    return spec
 
 
 def controller(kind: str, name: str, spec: str, namespace: str = "team") -> str:
@@ -67,7 +78,7 @@ def namespace(name: str, labels: str = "{}") -> str:
 
 
 def template(labels: str = "{app: web}", spec: str = "{}") -> str:
-    return f"template: {{metadata: {{labels: {labels}}}, spec: {spec}}}"
+    return f"template: {{metadata: {{labels: {labels}}}, spec: {with_container(spec)}}}"
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -300,7 +311,7 @@ BAD_INPUTS = [
                  "Pod default/p", f"{ANTI}.namespaceSelector.matchExpressions[0].values",
                  "['a']", "no values for operator Exists", id="namespace-selector-exists-values"),
     pytest.param(anti("{topologyKey: z, namespaces: [team, 3]}"), "Pod default/p",
-                 f"{ANTI}.namespaces[1]", "3", "a non-empty string", id="term-namespace"),
+                 f"{ANTI}.namespaces[1]", "3", DNS1123_LABEL, id="term-namespace"),
     pytest.param(anti("{topologyKey: z, labelSelector: {}, matchLabelKeys: [version]}"),
                  "Pod default/p", f"{ANTI}.matchLabelKeys", "['version']",
                  "no matchLabelKeys (schedlab does not model", id="term-match-label-keys"),
@@ -320,7 +331,8 @@ BAD_INPUTS = [
     pytest.param(spread("{topologyKey: zone, whenUnsatisfiable: DoNotSchedule}"),
                  "Pod default/p", f"{TSC}[0].maxSkew", "None", "an integer in 1..2147483647",
                  id="max-skew-missing"),
-    pytest.param(spread(f"{{{OK}, maxSkew: 0}}"), "Pod default/p", f"{TSC}[0].maxSkew", "0",
+    pytest.param(spread("{maxSkew: 0, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}"),
+                 "Pod default/p", f"{TSC}[0].maxSkew", "0",
                  "an integer in 1..2147483647", id="max-skew-zero"),
     pytest.param(spread("{maxSkew: 1, whenUnsatisfiable: DoNotSchedule}"), "Pod default/p",
                  f"{TSC}[0].topologyKey", "None", LABEL_KEY, id="spread-topology-key-missing"),
@@ -347,7 +359,8 @@ BAD_INPUTS = [
                  f"{TSC}[0].nodeTaintsPolicy", "'honor'", "one of Honor, Ignore",
                  id="node-taints-policy"),
     pytest.param(spread(f"{{{OK}}}", "{maxSkew: 1, topologyKey: zone, "
-                        "whenUnsatisfiable: ScheduleAnyway}", f"{{{OK}, maxSkew: 3}}"),
+                        "whenUnsatisfiable: ScheduleAnyway}",
+                        "{maxSkew: 3, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}"),
                  "Pod default/p", f"{TSC}[2]",
                  "{'topologyKey': 'zone', 'whenUnsatisfiable': 'DoNotSchedule'}",
                  "a {topologyKey, whenUnsatisfiable} pair no other constraint has "
@@ -375,8 +388,9 @@ BAD_INPUTS = [
     pytest.param(namespace("team") + namespace("team", "{a: b}"), "Namespace team",
                  "metadata.name", "'team'", "a name no other Namespace has (first seen in ",
                  id="same-namespace"),
-    pytest.param("apiVersion: v1\nkind: Namespace\nmetadata: {labels: {a: b}}\n", "document 1",
-                 "metadata.name", "None", "a non-empty string", id="namespace-without-name"),
+    pytest.param("apiVersion: v1\nkind: Namespace\nmetadata: {labels: {a: b}}\n",
+                 "document 1: Namespace",
+                 "metadata.name", "None", DNS1123_LABEL, id="namespace-without-name"),
     pytest.param(service("web", "{selector: {app: [web]}}"), "Service team/web",
                  "spec.selector.app", "['web']", LABEL_VALUE, id="service-selector-value"),
     pytest.param(service("web", "{selector: app=web}"), "Service team/web", "spec.selector",
@@ -434,7 +448,8 @@ def test_dump_orders_kinds_and_prunes_defaults(tmp_path: Path) -> None:
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "web", "namespace": "team"},
         "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "web"}},
-                 "template": {"metadata": {"labels": {"app": "web"}}}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "main"}]}}},
     }
     assert docs[6]["spec"]["topologySpreadConstraints"] == [
         {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}
@@ -446,6 +461,7 @@ def test_dump_keeps_empty_selectors_apart_from_absent_ones(tmp_path: Path) -> No
     term = PodAffinityTerm("zone", LabelSelector(), (), LabelSelector())
     bare = PodAffinityTerm("zone")
     template = PodTemplate(
+        containers=(Container(),),
         pod_affinity=PodAffinity((term,)),
         pod_anti_affinity=PodAffinity(),
         topology_spread_constraints=(
@@ -454,6 +470,7 @@ def test_dump_keeps_empty_selectors_apart_from_absent_ones(tmp_path: Path) -> No
         ),
     )
     workload = Workload((), (Pod("p", template), Pod("q", PodTemplate(
+        containers=(Container(),),
         pod_affinity=PodAffinity(preferred=(WeightedPodAffinityTerm(1, bare),))))),
         ApiObjects(services=(Service("all", selector={}), Service("none"))))
     text = dump_manifests(workload)
@@ -596,7 +613,7 @@ TEMPLATES = st.builds(
     PodTemplate,
     namespace=NAMESPACES,
     labels=LABELS,
-    containers=tuples(st.builds(Container, NAMES), 1),
+    containers=tuples(st.builds(Container, NAMES), 1, min_size=1),
     pod_affinity=POD_AFFINITIES,
     pod_anti_affinity=POD_AFFINITIES,
     topology_spread_constraints=spread_constraints(),

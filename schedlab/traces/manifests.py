@@ -28,18 +28,22 @@ ReplicaSets are in the input creates none itself.
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 import yaml
 
 from schedlab import quantity, resources
-from schedlab.errors import InputError
+from schedlab.decode import read_documents
+from schedlab.errors import InputError, InputWarning, printable
 from schedlab.fields import (
+    DNS1123_SUBDOMAIN,
     INT32_MAX,
+    INT32_MIN,
     Field,
+    is_dns1123_subdomain,
     label_selector,
     node_affinity,
     pod_affinity,
@@ -74,7 +78,6 @@ from schedlab.objects import (
 )
 from schedlab.traces import controllers
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 MANIFEST_SUFFIXES: tuple[str, ...] = (".yaml", ".yml", ".json")
@@ -98,10 +101,20 @@ POD_PHASES: tuple[str, ...] = ("Pending", "Running", "Succeeded", "Failed", "Unk
 TERMINAL_PHASES: tuple[str, ...] = ("Succeeded", "Failed")
 """Phases of pods that hold nothing: kube-scheduler and the controllers ignore them."""
 
+MAX_PODS = 10_000_000
+"""The most pods a workload may hold: the live pods of the input plus those its controllers
+create (a DaemonSet counted as one pod per Node). A larger workload is refused before any pod
+is created."""
+
 _OBJECT = "a Kubernetes object (a mapping with apiVersion and kind)"
+_NAMES = {
+    "Namespace": "dns_label",
+    "Service": "dns1035_label",
+}
+"""The ``Field`` method checking the name of a kind (others are DNS-1123 subdomains)."""
 
 
-def load_manifests(*paths: str | os.PathLike[str]) -> Workload:
+def load_manifests(*paths: str | os.PathLike[str], strict: bool = False) -> Workload:
     """Read Nodes, Pods, workload controllers, Services and Namespaces from YAML/JSON files
     and directories.
 
@@ -111,10 +124,21 @@ def load_manifests(*paths: str | os.PathLike[str]) -> Workload:
     left out; controllers become the pods they lack (their live pods of the whole input
     count), DaemonSets one pod per eligible Node of the whole input. Equal pod templates are one
     shared object. Services, Namespaces and controller selectors go to ``Workload.objects``
-    (see the module docstring). Raises ``InputError`` naming the file, object, field and value
-    on bad input.
+    (see the module docstring).
+
+    Input is checked as the API server checks it: names (DNS-1123 subdomains; Namespaces
+    DNS-1123 labels, Services DNS-1035 labels), labels, selectors, taints and tolerations,
+    int32 counts, at least one container per pod; files are decoded within the limits of
+    ``schedlab.decode``, and the workload holds at most ``MAX_PODS`` pods. Raises
+    ``InputError`` naming the file, object, field and value on bad input.
+
+    A field unknown to the object's Kubernetes type (``KNOWN_FIELDS``) is an ``InputWarning``
+    (``file: Kind namespace/name: spec.containerz: unknown field``), as ``kubectl
+    --validate=warn`` reports it, or with ``strict`` an ``InputError``. A node affinity Gt/Lt
+    bound that is not an integer (accepted by the API server; it never matches) is an
+    ``InputWarning`` once per distinct value.
     """
-    reader = _Reader()
+    reader = _Reader(strict=strict)
     for path in paths:
         reader.read_path(os.fspath(path))
     return reader.workload()
@@ -128,10 +152,12 @@ def dump_manifests(workload: Workload) -> str:
     ``metadata.ownerReferences``; fields equal to their Kubernetes default are left out. Each
     ``objects.controllers`` entry becomes a controller of that kind with ``replicas: 0``, its
     selector and a template whose labels the selector matches (its matchLabels, plus a label
-    for each expression that needs one), since its pods are written as Pods. So
-    ``load_manifests`` of the text gives an equal workload, and the same workload always gives
-    the same text. Raises ``InputError`` for a controller entry that cannot be written back
-    (a kind other than ``SELECTOR_KINDS``, or a selector no labels satisfy).
+    for each expression that needs one), since its pods are written as Pods. A pod (or
+    controller template) without containers is written with one requesting nothing
+    (``Container()``), as the API server requires a container. So ``load_manifests`` of the
+    text gives an equal workload (but for those added containers), and the same workload
+    always gives the same text. Raises ``InputError`` for a controller entry that cannot be
+    written back (a kind other than ``SELECTOR_KINDS``, or a selector no labels satisfy).
     """
     objects = workload.objects
     documents = [_namespace_manifest(n, objects.namespaces[n]) for n in sorted(objects.namespaces)]
@@ -187,7 +213,9 @@ class _Reader:
     """Collects objects across files; pods are checked and controllers expanded at the end
     (when all their pods and all nodes are read)."""
 
-    def __init__(self) -> None:
+    def __init__(self, strict: bool = False) -> None:
+        self._strict = strict
+        self._warned_bounds: set[str] = set()
         self._nodes: list[Node] = []
         self._node_where: dict[str, str] = {}
         self._pod_groups: list[tuple[_Origin, _Listed | _Controller]] = []
@@ -204,10 +232,26 @@ class _Reader:
 
     def read_path(self, path: str) -> None:
         if os.path.isdir(path):
-            for entry in sorted(os.listdir(path)):
-                file = os.path.join(path, entry)
-                if entry.lower().endswith(MANIFEST_SUFFIXES) and os.path.isfile(file):
-                    self.read_file(file)
+            try:
+                entries = sorted(os.listdir(path))
+            except OSError as error:
+                raise InputError(
+                    path, "directory", error.strerror or str(error), "a readable directory"
+                ) from None
+            files = [
+                os.path.join(path, e) for e in entries if e.lower().endswith(MANIFEST_SUFFIXES)
+            ]
+            if not files:
+                raise InputError(
+                    path, "directory", "no .yaml, .yml or .json file",
+                    "a directory holding at least one manifest file",
+                )
+            for file in files:
+                if not os.path.isfile(file):  # a dangling link, a link loop, a directory
+                    raise InputError(
+                        file, "path", _unreadable(file), "a readable .yaml, .yml or .json file"
+                    )
+                self.read_file(file)
         elif os.path.isfile(path) and path.lower().endswith(MANIFEST_SUFFIXES):
             self.read_file(path)
         else:
@@ -216,7 +260,7 @@ class _Reader:
             )
 
     def read_file(self, file: str) -> None:
-        for number, document in enumerate(_documents(file), start=1):
+        for number, document in enumerate(read_documents(file), start=1):
             if document is None:
                 continue
             if not isinstance(document, dict):
@@ -230,19 +274,33 @@ class _Reader:
         if obj["apiVersion"].value != SUPPORTED_KINDS[kind]:
             raise obj["apiVersion"].error(f"{SUPPORTED_KINDS[kind]} (the apiVersion of {kind})")
         if kind == "List":
+            self.check_known(obj, KNOWN_FIELDS[kind])
             for item in obj["items"].elements():
                 self.read_object(item, file)
             return
         metadata = obj["metadata"]
-        name = metadata["name"].name()
-        if kind == "Node":
-            self.add_node(Field(obj.value, f"{file}: Node {name}"), name, file)
+        name_field = metadata["name"]
+        try:
+            name = getattr(name_field, _NAMES.get(kind, "dns_subdomain"))()
+        except InputError as error:  # the object has no name yet: name its kind
+            raise InputError(
+                f"{obj.where}: {kind}", name_field.path, name_field.value, error.expected
+            ) from None
+        if kind in ("Node", "Namespace"):
+            obj = Field(obj.value, f"{file}: {kind} {name}")
+            self.check_known(obj, KNOWN_FIELDS[kind])
+            if kind == "Node":
+                self.add_node(obj, name, file)
+            else:
+                self.add_namespace(obj, name, file)
             return
-        if kind == "Namespace":
-            self.add_namespace(Field(obj.value, f"{file}: Namespace {name}"), name, file)
-            return
-        namespace = metadata["namespace"].string("") or "default"
+        namespace_field = metadata["namespace"]
+        namespace = "default"
+        if namespace_field.value is not None and namespace_field.value != "":
+            namespace = namespace_field.dns_label()
         obj = Field(obj.value, f"{file}: {kind} {namespace}/{name}")
+        self.check_known(obj, KNOWN_FIELDS[kind])
+        obj["metadata"]["labels"].label_map()
         if kind == "Pod":
             self.add_pod(obj, name, namespace)
         elif kind == "Service":
@@ -250,9 +308,32 @@ class _Reader:
         else:
             self.add_controller(obj, kind, name, namespace, file)
 
+    def check_known(self, obj: Field, schema: _Schema) -> None:
+        """Each field of ``obj`` unknown to its Kubernetes type: an ``InputWarning``, or an
+        ``InputError`` when strict."""
+        for path, value in _unknown_fields(obj.value, schema):
+            if self._strict:
+                raise InputError(
+                    obj.where, printable(path), value,
+                    "a field of the object's Kubernetes type (strict refuses unknown fields)",
+                )
+            warnings.warn(f"{obj.where}: {printable(path)}: unknown field", InputWarning,
+                          stacklevel=4)
+
+    def warn_bound(self, field: Field, message: str) -> None:
+        """A Gt/Lt bound that is not an integer: one warning per distinct value."""
+        value = str(field.value)
+        if value not in self._warned_bounds:
+            self._warned_bounds.add(value)
+            warnings.warn(f"{printable(field.where)}: {field.path}: {printable(repr(value))} "
+                          f"is {message}", InputWarning, stacklevel=4)
+
+    def pod_template(self, spec: Field, namespace: str, metadata: Field) -> PodTemplate:
+        return self.intern(_pod_template(spec, namespace, metadata, self.warn_bound))
+
     def add_pod(self, obj: Field, name: str, namespace: str) -> None:
         metadata = obj["metadata"]
-        template = self.intern(_pod_template(obj["spec"], namespace, metadata))
+        template = self.pod_template(obj["spec"], namespace, metadata)
         pod = Pod(name, template, _owner(metadata["ownerReferences"]))
         phase = obj["status"]["phase"].choice(POD_PHASES, default="")
         self._pod_groups.append((_Origin(obj.where, "spec"), _Listed(pod, phase)))
@@ -262,9 +343,7 @@ class _Reader:
         of a Deployment, ReplicaSet or StatefulSet."""
         spec = obj["spec"]
         pod_template = spec["template"]
-        template = self.intern(
-            _pod_template(pod_template["spec"], namespace, pod_template["metadata"])
-        )
+        template = self.pod_template(pod_template["spec"], namespace, pod_template["metadata"])
         if kind in SELECTOR_KINDS:
             key = (kind, namespace, name)
             if key in self._controller_where:
@@ -278,19 +357,21 @@ class _Reader:
             pending = _Controller(kind, name, template)
         elif kind == "Job":
             completions = spec["completions"]
+            parallelism = _count(spec["parallelism"], default=1)
             pending = _Controller(
                 kind,
                 name,
                 template,
-                count=spec["parallelism"].integer(default=1, minimum=0),
-                completions=None if completions.value is None else completions.integer(minimum=0),
-                succeeded=obj["status"]["succeeded"].integer(
-                    default=0, minimum=0, maximum=INT32_MAX
-                ),
+                count=parallelism,
+                completions=None if completions.value is None else _count(completions),
+                succeeded=_count(obj["status"]["succeeded"], default=0),
             )
+            _check_cap(spec["parallelism"], controllers.job_pod_count(
+                parallelism, pending.completions, pending.succeeded))
         else:
             owner = _owner(obj["metadata"]["ownerReferences"]) if kind == "ReplicaSet" else None
-            replicas = spec["replicas"].integer(default=1, minimum=0)
+            replicas = _count(spec["replicas"], default=1)
+            _check_cap(spec["replicas"], replicas)
             pending = _Controller(kind, name, template, count=replicas, owner=owner)
         self._pod_groups.append((_Origin(obj.where, "spec.template.spec"), pending))
 
@@ -300,7 +381,7 @@ class _Reader:
                 f"a name no other Namespace has (first seen in {self._namespace_where[name]})"
             )
         self._namespace_where[name] = file
-        self._namespaces[name] = obj["metadata"]["labels"].strings()
+        self._namespaces[name] = obj["metadata"]["labels"].label_map()
 
     def add_service(self, obj: Field, name: str, namespace: str, file: str) -> None:
         key = (namespace, name)
@@ -327,19 +408,30 @@ class _Reader:
         amounts = allocatable.quantities()
         amounts.setdefault(resources.PODS, resources.DEFAULT_ALLOWED_PODS)
         gpus = amounts.pop(GPU_COUNT_KEY, 0)
-        if GPU_COUNT_KEY in (allocatable.value or {}) and not str(
-                allocatable.value[GPU_COUNT_KEY]).isdigit():
+        count_text = str(allocatable[GPU_COUNT_KEY].value or "0")
+        if not (count_text.isascii() and count_text.isdigit()):
             raise allocatable[GPU_COUNT_KEY].error("a whole number of GPUs")
         milli = amounts.pop(GPU_MILLI_KEY, gpus * MILLI_PER_GPU)
         if milli != gpus * MILLI_PER_GPU:
             raise allocatable[GPU_MILLI_KEY].error(f"{GPU_COUNT_KEY} × {MILLI_PER_GPU}")
-        labels = obj["metadata"]["labels"].strings()
+        labels = obj["metadata"]["labels"].label_map()
+        taints = tuple(_taint(t) for t in spec["taints"].elements())
+        seen: dict[tuple[str, str], int] = {}
+        for index, taint in enumerate(taints):
+            pair = (taint.key, taint.effect)
+            if pair in seen:
+                raise spec["taints"].elements()[index].error(
+                    f"a {{key, effect}} pair no other taint of the node has "
+                    f"(spec.taints[{seen[pair]}] has it)",
+                    value={"key": taint.key, "effect": taint.effect},
+                )
+            seen[pair] = index
         self._nodes.append(
             Node(
                 name=name,
                 allocatable=amounts,
                 labels=labels,
-                taints=tuple(_taint(t) for t in spec["taints"].elements()),
+                taints=taints,
                 unschedulable=spec["unschedulable"].boolean(),
                 gpus=gpus,
                 gpu_model=labels.get(GPU_MODEL_KEY, "") if gpus else "",
@@ -382,6 +474,7 @@ class _Reader:
             if isinstance(c, _Controller) and c.kind == "ReplicaSet" and c.owner is not None
             and c.owner.kind == "Deployment"
         }
+        wanted_by = self._check_total(nodes, live, succeeded, split)
         pods: list[Pod] = []
         for origin, item in self._pod_groups:
             if isinstance(item, _Listed):
@@ -400,21 +493,20 @@ class _Reader:
                     item.name, item.template, item.count, live_names.get(namespace, set())
                 )
             else:
-                if item.kind == "Job":
-                    done = max(succeeded.get(item.key, 0), item.succeeded)
-                    wanted = controllers.job_pod_count(item.count, item.completions, done)
-                elif item.kind == "Deployment" and (item.name, namespace) in split:
-                    wanted = 0  # its ReplicaSets hold its pods
-                else:
-                    wanted = item.count
                 created = controllers.replica_pods(
                     item.kind,
                     item.name,
                     item.template,
-                    controllers.missing(wanted, len(owned)),
+                    controllers.missing(wanted_by[item.key], len(owned)),
                     names.get(namespace, set()),
                 )
             for pod in created:
+                if not is_dns1123_subdomain(pod.name):
+                    pattern = "NAME-NODE" if item.kind == "DaemonSet" else "NAME-i"
+                    raise InputError(
+                        origin.where, "metadata.name", pod.name,
+                        f"{DNS1123_SUBDOMAIN} as the name of a pod it creates ({pattern})",
+                    )
                 # a StatefulSet's pod replaces a terminal pod of its name, as kube's does
                 if not (item.kind == "StatefulSet" and pod.key in terminal):
                     self._check_new(pod, origin, pod_where)
@@ -424,6 +516,46 @@ class _Reader:
                 pods.append(pod)
         objects = ApiObjects(self._namespaces, tuple(self._services), self._controllers)
         return Workload(nodes, tuple(pods), objects)
+
+    def _check_total(
+        self,
+        nodes: tuple[Node, ...],
+        live: Mapping[tuple[str, str, str], list[Pod]],
+        succeeded: Mapping[tuple[str, str, str], int],
+        split: set[tuple[str, str]],
+    ) -> dict[tuple[str, str, str], int]:
+        """The pods each controller (but a DaemonSet) wants; an error naming the first
+        controller that would bring the workload beyond ``MAX_PODS`` pods (its live pods and
+        those controllers create, a DaemonSet counted as one per Node), before any is made."""
+        wanted_by: dict[tuple[str, str, str], int] = {}
+        total = sum(1 for _, item in self._pod_groups if isinstance(item, _Listed) and item.live)
+        for origin, item in self._pod_groups:
+            if isinstance(item, _Listed):
+                continue
+            field = "spec.replicas"
+            if item.kind == "DaemonSet":
+                adds, field = len(nodes), "spec.template"
+            else:
+                if item.kind == "Job":
+                    done = max(succeeded.get(item.key, 0), item.succeeded)
+                    wanted = controllers.job_pod_count(item.count, item.completions, done)
+                    field = "spec.parallelism"
+                elif item.kind == "Deployment" and (item.name, item.template.namespace) in split:
+                    wanted = 0  # its ReplicaSets hold its pods
+                else:
+                    wanted = item.count
+                wanted_by[item.key] = wanted
+                adds = controllers.missing(wanted, len(live.get(item.key, [])))
+            total += adds
+            if total > MAX_PODS:
+                value = f"{len(nodes):,} nodes" if item.kind == "DaemonSet" else item.count
+                raise InputError(
+                    origin.where, field, value,
+                    f"a workload of at most {MAX_PODS:,} pods "
+                    f"(schedlab.traces.manifests.MAX_PODS; with this {item.kind}'s it would "
+                    f"hold {total:,})",
+                )
+        return wanted_by
 
     @staticmethod
     def _check_new(pod: Pod, origin: _Origin, pod_where: Mapping[str, str]) -> None:
@@ -448,23 +580,33 @@ class _Reader:
             )
 
 
-def _documents(file: str) -> list[Any]:
-    """The parsed documents of one file (one for JSON)."""
+def _count(field: Field, default: int | None = None) -> int:
+    """A count of a controller (replicas, parallelism, completions, succeeded): an int32
+    that is not negative, as the API server requires."""
+    return field.integer(default=default, minimum=0, maximum=INT32_MAX)
+
+
+def _check_cap(field: Field, pods: int, total: int | None = None) -> None:
+    """An error when ``pods`` (from ``field``) would bring the workload beyond ``MAX_PODS``
+    (``total``: the workload's count with them, when more than ``pods``)."""
+    total = pods if total is None else total
+    if total > MAX_PODS:
+        beyond = "" if total == pods else f" (with the pods before it, {total:,})"
+        raise field.error(
+            f"a value making at most {MAX_PODS:,} pods in the workload{beyond} "
+            "(schedlab.traces.manifests.MAX_PODS)"
+        )
+
+
+def _unreadable(file: str) -> str:
+    """Why ``file``, which is not a regular file, cannot be read."""
+    if os.path.isdir(file):
+        return "a directory"
     try:
-        with open(file, encoding="utf-8") as stream:
-            text = stream.read()
-        if file.lower().endswith(".json"):
-            return [json.loads(text)]
-        return list(yaml.load_all(text, Loader=_YAML_LOADER))
-    except json.JSONDecodeError as error:
-        raise InputError(file, f"line {error.lineno}", error.msg, "valid JSON") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or str(error)
-        field = "content" if mark is None else f"line {mark.line + 1}"
-        raise InputError(file, field, " ".join(problem.split()), "valid YAML") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(file, "content", str(error), "a readable UTF-8 text file") from None
+        os.stat(file)
+    except OSError as error:
+        return error.strerror or str(error)
+    return "not a regular file"
 
 
 def _controller_selector(kind: str, spec: Field, template: PodTemplate) -> LabelSelector:
@@ -496,18 +638,30 @@ def _owner(references: Field) -> OwnerRef | None:
     return OwnerRef(owner["kind"].name(), owner["name"].name())
 
 
-def _pod_template(spec: Field, namespace: str, metadata: Field) -> PodTemplate:
+def _pod_template(
+    spec: Field, namespace: str, metadata: Field, warn: Any = None
+) -> PodTemplate:
+    """A pod's (or a pod template's) ``spec`` and ``metadata``; ``warn`` is called for a Gt/Lt
+    bound that is not an integer (``fields.node_affinity``)."""
+    containers = spec["containers"]
+    if not containers.elements():
+        raise containers.error(
+            "at least one container (the API server refuses a pod without containers)"
+        )
+    node_name = spec["nodeName"]
     return PodTemplate(
         namespace=namespace,
-        labels=metadata["labels"].strings(),
-        containers=tuple(_container(c, init=False) for c in spec["containers"].elements()),
+        labels=metadata["labels"].label_map(),
+        containers=tuple(_container(c, init=False) for c in containers.elements()),
         init_containers=tuple(_container(c, init=True) for c in spec["initContainers"].elements()),
         overhead=spec["overhead"].quantities(),
-        node_selector=spec["nodeSelector"].strings(),
-        affinity=node_affinity(spec["affinity"]["nodeAffinity"], min_preferred_weight=1),
+        node_selector=spec["nodeSelector"].label_map(),
+        affinity=node_affinity(
+            spec["affinity"]["nodeAffinity"], min_preferred_weight=1, warn=warn
+        ),
         tolerations=tuple(_toleration(t) for t in spec["tolerations"].elements()),
-        priority=spec["priority"].integer(default=0),
-        node_name=spec["nodeName"].string("") or None,
+        priority=spec["priority"].integer(default=0, minimum=INT32_MIN, maximum=INT32_MAX),
+        node_name=None if node_name.value in (None, "") else node_name.dns_subdomain(),
         pod_affinity=pod_affinity(spec["affinity"]["podAffinity"], "PodAffinity"),
         pod_anti_affinity=pod_affinity(spec["affinity"]["podAntiAffinity"], "PodAntiAffinity"),
         topology_spread_constraints=topology_spread_constraints(
@@ -528,7 +682,7 @@ def _gpu_request(annotations: Field) -> GpuRequest | None:
 
     def number(field: Field, default: int, low: int, high: int) -> int:
         text = field.string(str(default))
-        if not text.isdigit() or not low <= int(text) <= high:
+        if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
             raise field.error(f"an integer {low}..{high} as a string")
         return int(text)
 
@@ -554,21 +708,213 @@ def _container(container: Field, init: bool) -> Container:
 
 
 def _taint(taint: Field) -> Taint:
+    """A node's taint: a label key (qualified name), a label value, an effect."""
+    value = taint["value"]
     return Taint(
-        taint["key"].name(), taint["value"].string(""), taint["effect"].choice(TAINT_EFFECTS)
+        taint["key"].label_key(),
+        "" if value.value is None else value.label_value(),
+        taint["effect"].choice(TAINT_EFFECTS),
     )
 
 
 def _toleration(toleration: Field) -> Toleration:
-    key = toleration["key"].string("")
+    """A pod's toleration, checked as the API server's validateTolerations: a label key
+    (empty only with Exists), a label value (empty with Exists), an effect."""
+    key_field, value_field = toleration["key"], toleration["value"]
+    key = "" if key_field.value in (None, "") else key_field.label_key()
     operator = toleration["operator"].choice(("Equal", "Exists"), default="Equal")
-    value = toleration["value"].string("")
+    value = "" if value_field.value is None else value_field.label_value()
     effect = toleration["effect"].choice(("", *TAINT_EFFECTS), default="")
     if operator == "Exists" and value:
         raise toleration["value"].error("no value with operator Exists")
     if operator == "Equal" and not key:
         raise toleration["key"].error("a non-empty key with operator Equal")
     return Toleration(key, operator, value, effect)
+
+
+# --- known fields (kubectl --validate=warn) ---------------------------------------------------
+
+_Schema = Mapping[str, Any]
+"""Field name → what it holds: a schema (a mapping, walked), ``(schema,)`` (a list of such
+mappings), or None (a value schedlab does not walk for unknown fields)."""
+
+
+def _fields(*names: str, **walked: Any) -> dict[str, Any]:
+    """A schema: ``names`` not walked further, ``walked`` with their own schema."""
+    return {**dict.fromkeys(names), **walked}
+
+
+_OBJECT_META = _fields(
+    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+    "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
+    "annotations", "finalizers", "managedFields",
+    ownerReferences=(
+        _fields("apiVersion", "kind", "name", "uid", "controller", "blockOwnerDeletion"),
+    ),
+)
+_LIST_META = _fields("selfLink", "resourceVersion", "continue", "remainingItemCount")
+_LABEL_SELECTOR = _fields(
+    "matchLabels", matchExpressions=(_fields("key", "operator", "values"),)
+)
+_NODE_SELECTOR_TERM = _fields(
+    matchExpressions=(_fields("key", "operator", "values"),),
+    matchFields=(_fields("key", "operator", "values"),),
+)
+_NODE_AFFINITY = _fields(**{
+    "requiredDuringSchedulingIgnoredDuringExecution": _fields(
+        nodeSelectorTerms=(_NODE_SELECTOR_TERM,)
+    ),
+    "preferredDuringSchedulingIgnoredDuringExecution": (
+        _fields("weight", preference=_NODE_SELECTOR_TERM),
+    ),
+})
+_POD_AFFINITY_TERM = _fields(
+    "namespaces", "topologyKey", "matchLabelKeys", "mismatchLabelKeys",
+    labelSelector=_LABEL_SELECTOR, namespaceSelector=_LABEL_SELECTOR,
+)
+_POD_AFFINITY = _fields(**{
+    "requiredDuringSchedulingIgnoredDuringExecution": (_POD_AFFINITY_TERM,),
+    "preferredDuringSchedulingIgnoredDuringExecution": (
+        _fields("weight", podAffinityTerm=_POD_AFFINITY_TERM),
+    ),
+})
+_RESOURCES = _fields("limits", "requests", "claims")
+_CONTAINER = _fields(
+    "name", "image", "command", "args", "workingDir", "ports", "envFrom", "env",
+    "resizePolicy", "restartPolicy", "restartPolicyRules", "volumeMounts", "volumeDevices",
+    "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "terminationMessagePath",
+    "terminationMessagePolicy", "imagePullPolicy", "securityContext", "stdin", "stdinOnce",
+    "tty", resources=_RESOURCES,
+)
+_POD_SPEC = _fields(
+    "volumes", "ephemeralContainers", "restartPolicy", "terminationGracePeriodSeconds",
+    "activeDeadlineSeconds", "dnsPolicy", "nodeSelector", "serviceAccountName",
+    "serviceAccount", "automountServiceAccountToken", "nodeName", "hostNetwork", "hostPID",
+    "hostIPC", "shareProcessNamespace", "securityContext", "imagePullSecrets", "hostname",
+    "subdomain", "schedulerName", "hostAliases", "priorityClassName", "priority", "dnsConfig",
+    "readinessGates", "runtimeClassName", "enableServiceLinks", "preemptionPolicy",
+    "overhead", "setHostnameAsFQDN", "os", "hostUsers", "schedulingGates", "resourceClaims",
+    "hostnameOverride", "schedulingGroup", "evictionResponders",
+    resources=_RESOURCES,
+    containers=(_CONTAINER,),
+    initContainers=(_CONTAINER,),
+    affinity=_fields(
+        nodeAffinity=_NODE_AFFINITY, podAffinity=_POD_AFFINITY, podAntiAffinity=_POD_AFFINITY
+    ),
+    tolerations=(_fields("key", "operator", "value", "effect", "tolerationSeconds"),),
+    topologySpreadConstraints=(
+        _fields(
+            "maxSkew", "topologyKey", "whenUnsatisfiable", "minDomains", "nodeAffinityPolicy",
+            "nodeTaintsPolicy", "matchLabelKeys", labelSelector=_LABEL_SELECTOR,
+        ),
+    ),
+)
+_POD_TEMPLATE = _fields(metadata=_OBJECT_META, spec=_POD_SPEC)
+
+
+def _kind(spec: Any, status: Any = None) -> dict[str, Any]:
+    return _fields("apiVersion", "kind", metadata=_OBJECT_META, spec=spec, status=status)
+
+
+KNOWN_FIELDS: Mapping[str, _Schema] = {
+    "Pod": _kind(
+        _POD_SPEC,
+        _fields(
+            "observedGeneration", "phase", "conditions", "message", "reason",
+            "nominatedNodeName", "hostIP", "hostIPs", "podIP", "podIPs", "startTime",
+            "initContainerStatuses", "containerStatuses", "qosClass",
+            "ephemeralContainerStatuses", "resize", "resourceClaimStatuses",
+            "extendedResourceClaimStatus", "allocatedResources", "resources",
+            "nodeAllocatableResourceClaimStatuses", "volumeHealth",
+        ),
+    ),
+    "Node": _kind(
+        _fields(
+            "podCIDR", "podCIDRs", "providerID", "unschedulable", "configSource", "externalID",
+            "podPreemptionPolicy",
+            taints=(_fields("key", "value", "effect", "timeAdded"),),
+        ),
+        _fields(
+            "capacity", "allocatable", "phase", "conditions", "addresses", "daemonEndpoints",
+            "nodeInfo", "images", "volumesInUse", "volumesAttached", "config",
+            "runtimeHandlers", "features", "declaredFeatures",
+        ),
+    ),
+    "Service": _kind(
+        _fields(
+            "ports", "selector", "clusterIP", "clusterIPs", "type", "externalIPs",
+            "sessionAffinity", "loadBalancerIP", "loadBalancerSourceRanges", "externalName",
+            "externalTrafficPolicy", "healthCheckNodePort", "publishNotReadyAddresses",
+            "sessionAffinityConfig", "ipFamilies", "ipFamilyPolicy",
+            "allocateLoadBalancerNodePorts", "loadBalancerClass", "internalTrafficPolicy",
+            "trafficDistribution",
+        ),
+    ),
+    "Namespace": _kind(_fields("finalizers"), _fields("phase", "conditions")),
+    "Deployment": _kind(
+        _fields(
+            "replicas", "strategy", "minReadySeconds", "revisionHistoryLimit", "paused",
+            "progressDeadlineSeconds", selector=_LABEL_SELECTOR, template=_POD_TEMPLATE,
+        ),
+    ),
+    "ReplicaSet": _kind(
+        _fields("replicas", "minReadySeconds", selector=_LABEL_SELECTOR, template=_POD_TEMPLATE),
+    ),
+    "StatefulSet": _kind(
+        _fields(
+            "replicas", "volumeClaimTemplates", "serviceName", "podManagementPolicy",
+            "updateStrategy", "revisionHistoryLimit", "minReadySeconds",
+            "persistentVolumeClaimRetentionPolicy", "ordinals",
+            selector=_LABEL_SELECTOR, template=_POD_TEMPLATE,
+        ),
+    ),
+    "DaemonSet": _kind(
+        _fields(
+            "updateStrategy", "minReadySeconds", "revisionHistoryLimit",
+            selector=_LABEL_SELECTOR, template=_POD_TEMPLATE,
+        ),
+    ),
+    "Job": _kind(
+        _fields(
+            "parallelism", "completions", "activeDeadlineSeconds", "podFailurePolicy",
+            "successPolicy", "backoffLimit", "backoffLimitPerIndex", "maxFailedIndexes",
+            "failedPodsLimit", "manualSelector", "ttlSecondsAfterFinished", "completionMode",
+            "suspend", "podReplacementPolicy", "managedBy", "scheduling",
+            selector=_LABEL_SELECTOR, template=_POD_TEMPLATE,
+        ),
+        _fields(
+            "conditions", "startTime", "completionTime", "active", "succeeded", "failed",
+            "terminating", "completedIndexes", "failedIndexes", "uncountedTerminatedPods",
+            "ready",
+        ),
+    ),
+    "List": _fields("apiVersion", "kind", "items", metadata=_LIST_META),
+}
+"""Per kind, the fields of its Kubernetes API type (core/v1, apps/v1, batch/v1 types.go) at
+the levels schedlab walks: the object, ObjectMeta, the spec (a PodSpec to its containers,
+affinity, tolerations and spreading constraints; a controller's selector and template), the
+status of a Pod, Node, Namespace or Job. A key not listed is unknown to Kubernetes, reported
+as ``kubectl --validate=warn`` reports it; maps (labels, requests, nodeSelector) and the
+fields schedlab does not read are not walked."""
+
+
+def _unknown_fields(value: Any, schema: _Schema, path: str = "") -> Iterator[tuple[str, Any]]:
+    """The (path, value) of each key of ``value`` (a document) unknown to ``schema``, in
+    document order; values of another type than the schema's are left to the reader."""
+    if not isinstance(value, dict):
+        return
+    for key, child in value.items():
+        here = f"{path}.{key}" if path else str(key)
+        if key not in schema:  # a non-string key is unknown too
+            yield here, child
+            continue
+        inner = schema[key]
+        if isinstance(inner, tuple):
+            if isinstance(child, list):
+                for index, item in enumerate(child):
+                    yield from _unknown_fields(item, inner[0], f"{here}[{index}]")
+        elif inner is not None:
+            yield from _unknown_fields(child, inner, here)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -639,7 +985,10 @@ def _controller_manifest(key: tuple[str, str, str], selector: LabelSelector) -> 
     spec: dict[str, Any] = {"replicas": 0}
     if not selector.is_empty:  # absent, the selector defaults to the template's labels, {}
         spec["selector"] = _selector_manifest(selector)
-    spec["template"] = {"metadata": _pruned(labels=_sorted(labels))}
+    spec["template"] = {
+        "metadata": _pruned(labels=_sorted(labels)),
+        "spec": {"containers": _containers_manifest(())},  # a pod needs a container
+    }
     return {
         "apiVersion": SUPPORTED_KINDS[kind],
         "kind": kind,
@@ -704,7 +1053,7 @@ def _pod_manifest(pod: Pod) -> dict[str, Any]:
         ],
         overhead=_quantities(template.overhead),
         initContainers=[_container_manifest(c) for c in template.init_containers],
-        containers=[_container_manifest(c) for c in template.containers],
+        containers=_containers_manifest(template.containers),
     )
     gpu = template.gpu
     annotations = {} if gpu is None else _pruned(**{
@@ -718,6 +1067,12 @@ def _pod_manifest(pod: Pod) -> dict[str, Any]:
         ownerReferences=owners,
     )
     return _pruned(apiVersion="v1", kind="Pod", metadata=metadata, spec=spec)
+
+
+def _containers_manifest(containers: tuple[Container, ...]) -> list[dict[str, Any]]:
+    """The containers of a pod; one requesting nothing (``Container()``) when it has none, as
+    the API server requires one."""
+    return [_container_manifest(c) for c in containers or (Container(),)]
 
 
 def _container_manifest(container: Container) -> dict[str, Any]:

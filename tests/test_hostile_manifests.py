@@ -1,0 +1,505 @@
+"""Hostile and careless manifests: each is refused with one InputError line (or, where kube
+accepts it, read with an InputWarning), quickly and in little memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from schedlab.errors import InputError, InputWarning
+from schedlab.traces import load_manifests
+from schedlab.traces.manifests import MAX_PODS
+
+NODE = {
+    "apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1", "labels": {"zone": "a"}},
+    "spec": {"taints": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]},
+    "status": {"allocatable": {"cpu": "4", "memory": "8Gi"}},
+}
+POD = {
+    "apiVersion": "v1", "kind": "Pod",
+    "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web"}},
+    "spec": {
+        "containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "1"}}}],
+        "nodeSelector": {"zone": "a"},
+        "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "gpu"}],
+        "priority": 5,
+    },
+}
+
+
+def write(tmp_path: Path, *documents: Any, name: str = "in.yaml") -> Path:
+    path = tmp_path / name
+    if name.endswith(".json"):
+        path.write_text(json.dumps(documents[0]))
+    else:
+        path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
+    return path
+
+
+def refused(path: Path | str, *parts: str, **kwargs: Any) -> str:
+    """The one-line message of the InputError loading ``path`` raises, checked to contain
+    ``parts``."""
+    with pytest.raises(InputError) as caught:
+        load_manifests(path, **kwargs)
+    message = str(caught.value)
+    assert "\n" not in message
+    for part in parts:
+        assert part in message, message
+    return message
+
+
+def pod(**changes: Any) -> dict[str, Any]:
+    """POD with ``metadata`` / ``spec`` keys changed (None removes one)."""
+    document = json.loads(json.dumps(POD))
+    for path, value in changes.items():
+        section, key = path.split("__")
+        if value is None:
+            document[section].pop(key, None)
+        else:
+            document[section][key] = value
+    return document
+
+
+def controller(kind: str, name: str, spec: dict[str, Any], api: str = "apps/v1") -> dict:
+    template = {"metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c"}]}}
+    return {"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"template": template, **spec}}
+
+
+def test_a_valid_pod_and_node_load_without_warnings(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        workload = load_manifests(write(tmp_path, NODE, POD))
+    assert [p.key for p in workload.pods] == ["shop/web"]
+
+
+# --- bounded decoding ------------------------------------------------------------------------
+
+
+def test_yaml_alias_bomb_in_node_labels_is_refused(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    bomb = "\n".join(f"  {line}" for line in lines)
+    text = f"apiVersion: v1\nkind: Node\nmetadata:\n name: n1\n labels:\n{bomb}\n"
+    path = tmp_path / "bomb.yaml"
+    path.write_text(text)
+    refused(path, "bomb.yaml", "values")
+
+
+def test_list_whose_items_alias_themselves_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "loop.yaml"
+    path.write_text("apiVersion: v1\nkind: List\nitems: &items [*items]\n")
+    refused(path, "loop.yaml")
+
+
+def test_json_nested_100k_deep_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"apiVersion": "v1", "kind": "Pod", "metadata": ' + "[" * 100_000
+                    + "]" * 100_000 + "}")
+    refused(path, "deep.json", "nest")
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("dup.yaml", "apiVersion: v1\nkind: Pod\nkind: Node\nmetadata: {name: a}\n"),
+    ("dup.json", '{"apiVersion": "v1", "kind": "Pod", "kind": "Node"}'),
+])
+def test_duplicate_keys_are_refused(tmp_path: Path, name: str, text: str) -> None:
+    (tmp_path / name).write_text(text)
+    refused(tmp_path / name, name, "duplicate key 'kind'")
+
+
+# --- names -----------------------------------------------------------------------------------
+
+SUBDOMAIN = "a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', alphanumeric"
+LABEL = "a DNS-1123 label"
+
+
+@pytest.mark.parametrize("name", [
+    "../..", "web server", "Web", "web_1", "web\nx", "web\x1b[31m", "-web", "web.", "a" * 254, "",
+])
+def test_bad_pod_and_node_names_are_refused(tmp_path: Path, name: str) -> None:
+    message = refused(write(tmp_path, pod(metadata__name=name)), "in.yaml", "metadata.name",
+                      SUBDOMAIN)
+    assert "\x1b" not in message
+    node = {**NODE, "metadata": {"name": name}}
+    refused(write(tmp_path, node), "metadata.name", SUBDOMAIN)
+
+
+@pytest.mark.parametrize("kind", ["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job"])
+def test_bad_controller_names_are_refused(tmp_path: Path, kind: str) -> None:
+    api = "batch/v1" if kind == "Job" else "apps/v1"
+    refused(write(tmp_path, controller(kind, "Web_App", {}, api)), f"{kind}", "'Web_App'",
+            SUBDOMAIN)
+
+
+def test_names_with_dots_are_subdomains(tmp_path: Path) -> None:
+    workload = load_manifests(write(tmp_path, {**NODE, "metadata": {"name": "n1.example.com"}},
+                                    pod(metadata__name="web.v2")))
+    assert workload.nodes[0].name == "n1.example.com"
+    assert workload.pods[0].name == "web.v2"
+
+
+@pytest.mark.parametrize("namespace", ["a" * 64, "a.b", "Shop", "../x", "shop\n"])
+def test_bad_namespaces_are_refused(tmp_path: Path, namespace: str) -> None:
+    document = pod()
+    document["metadata"]["namespace"] = namespace
+    refused(write(tmp_path, document), "metadata.namespace", LABEL)
+    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+    refused(write(tmp_path, ns), "metadata.name", LABEL)
+
+
+def test_namespace_of_63_characters_is_fine(tmp_path: Path) -> None:
+    document = pod()
+    document["metadata"]["namespace"] = "a" * 63
+    assert load_manifests(write(tmp_path, document)).pods[0].namespace == "a" * 63
+
+
+@pytest.mark.parametrize("name", ["1web", "web.svc", "Web", "a" * 64])
+def test_service_names_are_dns1035_labels(tmp_path: Path, name: str) -> None:
+    service = {"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": name, "namespace": "shop"}}
+    refused(write(tmp_path, service), "metadata.name", "a DNS-1035 label")
+
+
+def test_pods_a_controller_creates_must_have_valid_names(tmp_path: Path) -> None:
+    name = "a" * 253
+    refused(write(tmp_path, controller("ReplicaSet", name, {"replicas": 1})),
+            "metadata.name", f"'{'a' * 20}", "NAME-i")
+    node = {**NODE, "metadata": {"name": "n" * 200}, "spec": {}}
+    refused(write(tmp_path, node, controller("DaemonSet", "d" * 60, {})),
+            "DaemonSet shop/ddd", "metadata.name", "NAME-NODE")
+
+
+def test_node_name_of_a_pod_is_a_subdomain(tmp_path: Path) -> None:
+    document = pod()
+    document["spec"]["nodeName"] = "N1"
+    refused(write(tmp_path, NODE, document), "spec.nodeName", SUBDOMAIN)
+
+
+# --- labels, selectors, taints, tolerations --------------------------------------------------
+
+
+@pytest.mark.parametrize(("labels", "path"), [
+    ({"app": "a b"}, "metadata.labels.app"),
+    ({"bad key": "x"}, "metadata.labels.bad key"),
+    ({"app": "x" * 64}, "metadata.labels.app"),
+    ({"app": 3}, "metadata.labels.app"),
+    ({"UPPER.example.com/x": "y"}, "metadata.labels.UPPER.example.com/x"),
+])
+def test_labels_of_every_object_are_checked(
+    tmp_path: Path, labels: dict[str, Any], path: str
+) -> None:
+    refused(write(tmp_path, pod(metadata__labels=labels)), path, "a valid label")
+    refused(write(tmp_path, {**NODE, "metadata": {"name": "n1", "labels": labels}}), path)
+    namespace = {"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": "shop", "labels": labels}}
+    refused(write(tmp_path, namespace), path)
+    service = {"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "web", "namespace": "shop", "labels": labels}}
+    refused(write(tmp_path, service), path)
+    deployment = controller("Deployment", "web", {})
+    deployment["metadata"]["labels"] = labels
+    refused(write(tmp_path, deployment), path)
+
+
+def test_empty_label_value_is_fine(tmp_path: Path) -> None:
+    workload = load_manifests(write(tmp_path, pod(metadata__labels={"app": ""})))
+    assert workload.pods[0].template.labels == {"app": ""}
+
+
+@pytest.mark.parametrize(("selector", "path"), [
+    ({"zone": "a b"}, "spec.nodeSelector.zone"),
+    ({"-zone": "a"}, "spec.nodeSelector.-zone"),
+])
+def test_node_selector_is_checked_as_labels(
+    tmp_path: Path, selector: dict[str, str], path: str
+) -> None:
+    refused(write(tmp_path, pod(spec__nodeSelector=selector)), path, "a valid label")
+
+
+@pytest.mark.parametrize(("taint", "path", "expected"), [
+    ({"key": "a b", "effect": "NoSchedule"}, "spec.taints[0].key", "a valid label key"),
+    ({"key": "k", "value": "a/b", "effect": "NoSchedule"}, "spec.taints[0].value",
+     "a valid label value"),
+    ({"key": "k", "effect": "Never"}, "spec.taints[0].effect", "one of"),
+])
+def test_taints_are_checked(tmp_path: Path, taint: dict, path: str, expected: str) -> None:
+    node = {**NODE, "spec": {"taints": [taint]}}
+    refused(write(tmp_path, node), path, expected)
+
+
+def test_taints_are_unique_by_key_and_effect(tmp_path: Path) -> None:
+    taint = {"key": "k", "effect": "NoSchedule"}
+    node = {**NODE, "spec": {"taints": [taint, {**taint, "value": "v"}]}}
+    refused(write(tmp_path, node), "spec.taints[1]", "(spec.taints[0] has it)")
+
+
+@pytest.mark.parametrize(("toleration", "path", "expected"), [
+    ({"key": "a b", "operator": "Exists"}, "spec.tolerations[0].key", "a valid label key"),
+    ({"key": "k", "value": "a b"}, "spec.tolerations[0].value", "a valid label value"),
+    ({"operator": "Equal", "value": "v"}, "spec.tolerations[0].key", "a non-empty key"),
+])
+def test_tolerations_are_checked(tmp_path: Path, toleration: dict, path: str,
+                                 expected: str) -> None:
+    refused(write(tmp_path, pod(spec__tolerations=[toleration])), path, expected)
+
+
+def test_toleration_with_empty_key_and_exists_is_fine(tmp_path: Path) -> None:
+    workload = load_manifests(write(tmp_path, pod(spec__tolerations=[{"operator": "Exists"}])))
+    assert workload.pods[0].template.tolerations[0].key == ""
+
+
+# --- counts ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "field", "value"), [
+    ("Deployment", "replicas", 2147483648),
+    ("ReplicaSet", "replicas", -1),
+    ("StatefulSet", "replicas", 1.5),
+    ("Job", "parallelism", 2**31),
+    ("Job", "completions", 2**40),
+    ("Deployment", "replicas", "3"),
+])
+def test_counts_are_int32(tmp_path: Path, kind: str, field: str, value: Any) -> None:
+    api = "batch/v1" if kind == "Job" else "apps/v1"
+    refused(write(tmp_path, controller(kind, "web", {field: value}, api)),
+            f"spec.{field}", "an integer in 0..2147483647")
+
+
+def test_job_succeeded_is_int32(tmp_path: Path) -> None:
+    job = controller("Job", "web", {}, "batch/v1")
+    job["status"] = {"succeeded": 2**31}
+    refused(write(tmp_path, job), "status.succeeded", "an integer in 0..2147483647")
+
+
+@pytest.mark.parametrize("priority", [2**31, -(2**31) - 1, "high"])
+def test_priority_is_int32(tmp_path: Path, priority: Any) -> None:
+    refused(write(tmp_path, pod(spec__priority=priority)), "spec.priority",
+            "an integer in -2147483648..2147483647")
+
+
+def test_negative_priority_is_fine(tmp_path: Path) -> None:
+    workload = load_manifests(write(tmp_path, pod(spec__priority=-(2**31))))
+    assert workload.pods[0].template.priority == -(2**31)
+
+
+# --- the pod cap -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "spec", "field"), [
+    ("Deployment", {"replicas": 1_000_000_000}, "spec.replicas"),
+    ("StatefulSet", {"replicas": 2**31 - 1}, "spec.replicas"),
+    ("Job", {"parallelism": 1_000_000_000}, "spec.parallelism"),
+])
+def test_a_workload_beyond_max_pods_is_refused_at_once(
+    tmp_path: Path, kind: str, spec: dict, field: str
+) -> None:
+    api = "batch/v1" if kind == "Job" else "apps/v1"
+    message = refused(write(tmp_path, controller(kind, "web", spec, api)),
+                      f"{kind} shop/web", field, f"{MAX_PODS:,}", "MAX_PODS")
+    assert str(next(iter(spec.values()))) in message
+
+
+def test_max_pods_counts_the_whole_workload(tmp_path: Path) -> None:
+    half = MAX_PODS // 2 + 1
+    refused(write(tmp_path, controller("ReplicaSet", "a", {"replicas": half}),
+                  controller("ReplicaSet", "b", {"replicas": half})),
+            "ReplicaSet shop/b", "spec.replicas", "MAX_PODS")
+
+
+def test_daemon_sets_count_nodes_times_daemon_sets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("schedlab.traces.manifests.MAX_PODS", 5)
+    nodes = [{**NODE, "metadata": {"name": f"n{i}"}, "spec": {}} for i in range(3)]
+    path = write(tmp_path, *nodes, controller("DaemonSet", "a", {}),
+                 controller("DaemonSet", "b", {}))
+    refused(path, "DaemonSet shop/b", "3 nodes")
+    path = write(tmp_path, *nodes, controller("DaemonSet", "a", {}))
+    assert len(load_manifests(path).pods) == 3
+
+
+# --- containers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", [{}, {"containers": []}, {"containerz": [{"name": "c"}]}])
+def test_a_pod_without_containers_is_refused(tmp_path: Path, spec: dict) -> None:
+    document = {**pod(), "spec": spec}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        refused(write(tmp_path, document), "Pod shop/web", "spec.containers",
+                "at least one container")
+    deployment = controller("Deployment", "web", {})
+    deployment["spec"]["template"]["spec"] = spec
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        refused(write(tmp_path, deployment), "spec.template.spec.containers")
+
+
+# --- warnings --------------------------------------------------------------------------------
+
+
+def test_unknown_fields_warn_once_per_path(tmp_path: Path) -> None:
+    document = pod()
+    document["spec"]["containerz"] = []
+    document["spec"]["containers"][0]["imagee"] = "nginx"
+    document["metadata"]["lables"] = {}
+    document["extra"] = 1
+    with pytest.warns(InputWarning) as caught:
+        load_manifests(write(tmp_path, document))
+    messages = sorted(str(w.message) for w in caught)
+    prefix = f"{tmp_path / 'in.yaml'}: Pod shop/web: "
+    assert messages == sorted(prefix + f"{p}: unknown field" for p in (
+        "spec.containerz", "spec.containers[0].imagee", "metadata.lables", "extra"))
+
+
+def test_unknown_fields_are_errors_when_strict(tmp_path: Path) -> None:
+    path = write(tmp_path, pod(spec__containerz=[]))
+    refused(path, "Pod shop/web", "spec.containerz", "strict", strict=True)
+
+
+def test_fields_kubectl_dumps_do_not_warn(tmp_path: Path) -> None:
+    document = pod()
+    document["metadata"].update({
+        "uid": "0b1", "resourceVersion": "12", "creationTimestamp": "2024-01-01T00:00:00Z",
+        "annotations": {"x": "y"}, "managedFields": [{"manager": "kubectl"}],
+        "generateName": "web-", "finalizers": [],
+    })
+    document["spec"].update({
+        "restartPolicy": "Always", "dnsPolicy": "ClusterFirst", "schedulerName": "x",
+        "volumes": [], "serviceAccountName": "default", "securityContext": {},
+        "terminationGracePeriodSeconds": 30,
+    })
+    document["spec"]["containers"][0].update({
+        "ports": [{"containerPort": 80}], "env": [], "imagePullPolicy": "Always",
+        "livenessProbe": {"httpGet": {"path": "/"}}, "volumeMounts": [],
+    })
+    document["status"] = {"phase": "Running", "conditions": [], "podIP": "10.0.0.1",
+                          "qosClass": "Burstable", "containerStatuses": []}
+    node = json.loads(json.dumps(NODE))
+    node["status"].update({"capacity": {"cpu": "4"}, "nodeInfo": {"kubeletVersion": "v1"},
+                           "conditions": [], "addresses": []})
+    node["spec"]["podCIDR"] = "10.0.0.0/24"
+    deployment = controller("Deployment", "web", {"strategy": {}, "revisionHistoryLimit": 3})
+    deployment["status"] = {"replicas": 1, "anything": 1}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_manifests(write(tmp_path, node, document, deployment))
+
+
+def test_gt_with_a_non_integer_warns_once_per_value(tmp_path: Path) -> None:
+    def gt(name: str, value: str) -> dict:
+        term = {"matchExpressions": [{"key": "rank", "operator": "Gt", "values": [value]}]}
+        affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [term]}}}
+        return pod(metadata__name=name, spec__affinity=affinity)
+
+    with pytest.warns(InputWarning) as caught:
+        workload = load_manifests(write(tmp_path, NODE, gt("a", "many"), gt("b", "many"),
+                                        gt("c", "lots"), gt("d", "3")))
+    assert len(workload.pods) == 4
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 2
+    assert "Pod shop/a" in messages[0] and "'many'" in messages[0]
+    assert "never matches" in messages[0]
+    assert "'lots'" in messages[1]
+
+
+# --- directories -----------------------------------------------------------------------------
+
+
+def test_dangling_link_in_a_directory_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path, POD, name="a.yaml")
+    os.symlink(tmp_path / "missing.yaml", tmp_path / "b.yaml")
+    refused(tmp_path, "b.yaml", "a readable")
+
+
+def test_link_loop_in_a_directory_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path, POD, name="a.yaml")
+    os.symlink(tmp_path / "c.yaml", tmp_path / "b.yaml")
+    os.symlink(tmp_path / "b.yaml", tmp_path / "c.yaml")
+    refused(tmp_path, "b.yaml", "a readable")
+
+
+def test_directory_without_manifests_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hi")
+    refused(tmp_path, str(tmp_path), "at least one manifest file")
+
+
+# --- fuzzing ---------------------------------------------------------------------------------
+
+SCALARS = (st.none() | st.booleans() | st.integers(-(2**40), 2**40)
+           | st.floats(allow_nan=True) | st.text(max_size=8)
+           | st.sampled_from(["", "v1", "Pod", "Node", "List", "apps/v1", "1Gi", "100m",
+                              "Exists", "Gt", "In", "NoSchedule", "-1", "1e3", "web", "a b"]))
+KEYS = st.text(max_size=6) | st.sampled_from([
+    "apiVersion", "kind", "metadata", "spec", "status", "name", "namespace", "labels",
+    "containers", "resources", "requests", "cpu", "replicas", "items", "taints",
+    "tolerations", "affinity", "nodeSelector", "priority", "allocatable", "template",
+])
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every path (of keys and indices) inside ``value``."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found += paths(child, (*prefix, index))
+    return found
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> Any:
+    """A valid Pod or Node with a few fields dropped, retyped or inserted."""
+    document = json.loads(json.dumps(draw(st.sampled_from([POD, NODE]))))
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(paths(document)))
+        if not path:
+            continue
+        parent = document
+        for step in path[:-1]:
+            parent = parent[step]
+        action = draw(st.sampled_from(["drop", "retype", "insert"]))
+        if action == "drop":
+            del parent[path[-1]]
+        elif action == "retype":
+            parent[path[-1]] = draw(VALUES)
+        elif isinstance(parent[path[-1]], dict):
+            parent[path[-1]][draw(KEYS)] = draw(VALUES)
+    return document
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(document=VALUES | mutated(), as_json=st.booleans())
+def test_any_document_loads_or_raises_input_error(
+    tmp_path: Path, document: Any, as_json: bool
+) -> None:
+    path = tmp_path / ("fuzz.json" if as_json else "fuzz.yaml")
+    if as_json:
+        path.write_text(json.dumps(document))
+    else:
+        path.write_text(yaml.safe_dump(document))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        try:
+            load_manifests(path)
+        except InputError as error:
+            assert "\n" not in str(error)
