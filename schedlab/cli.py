@@ -7,6 +7,7 @@ import json
 import math
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -56,9 +57,12 @@ def _configs(given: Sequence[str] | None) -> dict[str, str | None]:
     return configs
 
 
-def _workload(nodes: str | None, pods: str | None) -> Workload:
+def _workload(args: argparse.Namespace) -> Workload:
+    """The workload of ``--nodes`` and ``--pods`` (both or neither: the bundled default),
+    read strictly with ``--strict``; one without a Node is refused."""
     from schedlab.traces import load_manifests
 
+    nodes, pods = args.nodes, args.pods
     if (nodes is None) != (pods is None):
         raise InputError("arguments", "--nodes/--pods", nodes or pods, "both or neither")
     if nodes is None:
@@ -66,16 +70,19 @@ def _workload(nodes: str | None, pods: str | None) -> Workload:
 
         root = default_trace_dir()
         nodes, pods = str(root / "nodes.yaml"), str(root / "pods.yaml")
-    return load_manifests(*dict.fromkeys((nodes, pods)))
+    workload = load_manifests(*dict.fromkeys((nodes, pods)), strict=args.strict)
+    if not workload.nodes:
+        raise InputError(nodes, "kind", "no Node", "at least one Node (v1) in --nodes")
+    return workload
 
 
-def _find_pod(workload: Workload, wanted: str) -> Pod:
+def _find_pod(workload: Workload, wanted: str, strict: bool) -> Pod:
     """``--pod``: a file holding the pod (or a controller of one pod), or the name or
     namespace/name of a pod in --pods."""
     if Path(wanted).is_file():
         from schedlab.traces import load_manifests
 
-        pods = load_manifests(wanted).pods
+        pods = load_manifests(wanted, strict=strict).pods
         if len(pods) != 1:
             raise InputError(wanted, "pods", len(pods), "a file holding one Pod (or a "
                              "controller of one replica)")
@@ -91,9 +98,9 @@ def _find_pod(workload: Workload, wanted: str) -> Pod:
 def cmd_explain(args: argparse.Namespace) -> None:
     from schedlab.explain import explain, explain_table
 
-    workload = _workload(args.nodes, args.pods)
-    report = explain(workload, _find_pod(workload, args.pod), _profile(args.config), args.seed,
-                     args.in_order)
+    workload = _workload(args)
+    pod = _find_pod(workload, args.pod, args.strict)
+    report = explain(workload, pod, _profile(args.config), args.seed, args.in_order)
     print(explain_table(report) if args.format == "table" else json.dumps(report, indent=2))
 
 
@@ -105,7 +112,7 @@ def cmd_place(args: argparse.Namespace) -> None:
     suffix = Path(args.out).suffix.lower()
     if suffix not in OUTPUT_FORMATS:
         raise InputError("--out", "extension", suffix or args.out, " or ".join(OUTPUT_FORMATS))
-    workload = _workload(args.nodes, args.pods)
+    workload = _workload(args)
     with Progress(args.quiet) as progress:
         task = progress.task(f"{args.policy}: placing {len(workload.pending_pods):,} pods")
         options = _optimal_options(args, task.status) if args.policy == "optimal" else {}
@@ -161,7 +168,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
     seeds = parse_seeds("0-2" if args.seeds is None else args.seeds)
     configs = _configs(args.config)
     profiles = {name: _profile(path) for name, path in configs.items()}
-    workload = _workload(args.nodes, args.pods)
+    workload = _workload(args)
     runs = len(profiles) * len(policies) * len(seeds)
     with Progress(args.quiet) as progress:
         task = progress.task("bench", runs)
@@ -312,6 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--quiet", action="store_true",
                         help="no progress display on stderr (it shows only on a terminal)")
+    common.add_argument("--strict", action="store_true",
+                        help="fields unknown to the Kubernetes API types are errors (default: "
+                             "one warning line each, as kubectl --validate=warn)")
     common.add_argument("--plugin", action="append", default=[], metavar="MODULE:CLASS",
                         help="import a plugin or policy class (MODULE:CLASS, or "
                              "FILE.py:CLASS) and register it by its name for --config and "
@@ -426,7 +436,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    shown_before = warnings.showwarning
     try:
+        warnings.showwarning = _warn
         args = build_parser().parse_args(argv)
         from schedlab.extensions import load_extension
 
@@ -446,6 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         _fail(f"error: {error.filename or '(no file)'}: {error.strerror or error}")
         return 1
+    finally:
+        warnings.showwarning = shown_before
     return 0
 
 
@@ -459,6 +473,11 @@ def run() -> None:
         sys.stderr.flush()
         os._exit(code)
     sys.exit(code)
+
+
+def _warn(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    """A warning as one line on stderr (the file and field it names, no source line)."""
+    print(f"schedlab: warning: {printable(str(message))}", file=sys.stderr)
 
 
 def _fail(message: str) -> None:
