@@ -7,13 +7,17 @@ import reprlib
 _SHOWN = reprlib.Repr()
 _SHOWN.maxstring = _SHOWN.maxother = 200
 _SHOWN.maxlist = _SHOWN.maxtuple = _SHOWN.maxdict = _SHOWN.maxset = 8
-_SHOWN.maxlevel = 4
+_SHOWN.maxlevel = 3
+LONGEST_SHOWN = 300
+"""The most characters of a value an error message shows."""
 
 
 def shown(value: object) -> str:
     """``repr(value)`` bounded: long strings, lists and mappings are shortened with "...",
-    whatever their size (a value from a file may be megabytes long, or an alias bomb)."""
-    return _SHOWN.repr(value)
+    whatever their size (a value from a file may be megabytes long, or an alias bomb), to at
+    most ``LONGEST_SHOWN`` characters."""
+    text = _SHOWN.repr(value)
+    return text if len(text) <= LONGEST_SHOWN else f"{text[:LONGEST_SHOWN - 3]}..."
 
 
 def printable(text: str) -> str:

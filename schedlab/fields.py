@@ -203,21 +203,15 @@ class Field:
 
     def dns_subdomain(self) -> str:
         """The value as a DNS-1123 subdomain (a Node's, Pod's or controller's name)."""
-        if not isinstance(self.value, str) or not is_dns1123_subdomain(self.value):
-            raise self.error(DNS1123_SUBDOMAIN)
-        return self.value
+        return self.checked(is_dns1123_subdomain, DNS1123_SUBDOMAIN)
 
     def dns_label(self) -> str:
         """The value as a DNS-1123 label (a Namespace's name)."""
-        if not isinstance(self.value, str) or not is_dns1123_label(self.value):
-            raise self.error(DNS1123_LABEL)
-        return self.value
+        return self.checked(is_dns1123_label, DNS1123_LABEL)
 
     def dns1035_label(self) -> str:
         """The value as a DNS-1035 label (a Service's name)."""
-        if not isinstance(self.value, str) or not is_dns1035_label(self.value):
-            raise self.error(DNS1035_LABEL)
-        return self.value
+        return self.checked(is_dns1035_label, DNS1035_LABEL)
 
     def choice(self, options: tuple[str, ...], default: str | None = None) -> str:
         """The value, one of ``options``; ``default`` when absent."""
@@ -273,21 +267,23 @@ class Field:
         """A mapping of resource name to quantity, as integer amounts."""
         return {key: field.quantity(key) for key, field in self.entries()}
 
+    def checked(self, valid: Callable[[str], bool], expected: str) -> str:
+        """The value as a string that ``valid`` accepts (else an error saying ``expected``)."""
+        if not isinstance(self.value, str) or not valid(self.value):
+            raise self.error(expected)
+        return self.value
+
     def strings(self) -> dict[str, str]:
         """A mapping of string to string (labels, nodeSelector)."""
         return {key: field.string() for key, field in self.entries()}
 
     def label_key(self) -> str:
         """The value as a valid label key (the API server's IsQualifiedName)."""
-        if not isinstance(self.value, str) or not _is_label_key(self.value):
-            raise self.error(LABEL_KEY)
-        return self.value
+        return self.checked(_is_label_key, LABEL_KEY)
 
     def label_value(self) -> str:
         """The value as a valid label value (IsValidLabelValue; empty is valid)."""
-        if not isinstance(self.value, str) or not _is_label_value(self.value):
-            raise self.error(LABEL_VALUE)
-        return self.value
+        return self.checked(_is_label_value, LABEL_VALUE)
 
     def label_map(self) -> dict[str, str]:
         """A mapping of valid label keys to valid label values (matchLabels, a Service's

@@ -503,3 +503,33 @@ def test_any_document_loads_or_raises_input_error(
             load_manifests(path)
         except InputError as error:
             assert "\n" not in str(error)
+
+
+CONFIG_KEYS = KEYS | st.sampled_from([
+    "profiles", "schedulerName", "plugins", "score", "filter", "multiPoint", "enabled",
+    "disabled", "weight", "pluginConfig", "args", "scoringStrategy", "type", "shape",
+    "percentageOfNodesToScore", "NodeResourcesFit", "PodTopologySpread", "defaultConstraints"])
+CONFIG_VALUES = st.recursive(
+    SCALARS | st.sampled_from(["*", "MostAllocated", "List", "System", "NodeAffinity"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(CONFIG_KEYS, inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(body=st.dictionaries(CONFIG_KEYS, CONFIG_VALUES, max_size=4),
+       profile=st.dictionaries(CONFIG_KEYS, CONFIG_VALUES, max_size=4))
+def test_any_configuration_loads_or_raises_config_error(tmp_path: Path, body: dict,
+                                                        profile: dict) -> None:
+    """The configuration reader: a profile or one ConfigError line, never another error."""
+    from schedlab.errors import ConfigError
+    from schedlab.framework.config import load_config
+
+    path = tmp_path / "sched.yaml"
+    path.write_text(yaml.safe_dump({"apiVersion": "kubescheduler.config.k8s.io/v1",
+                                    "kind": "KubeSchedulerConfiguration",
+                                    "profiles": [profile], **body}))
+    try:
+        load_config(path)
+    except ConfigError as error:
+        assert "\n" not in str(error)
