@@ -146,9 +146,11 @@ def per_policy(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def bench_table(results: pd.DataFrame) -> str:
-    """The printed table: one line per configuration and policy."""
+    """The printed table: one line per configuration and policy (allocation columns of
+    resources nothing was allocated of are left out; ``results`` keeps them)."""
     summary = per_policy(results)
-    allocation = [c for c in summary.columns if c.startswith("allocation_")]
+    allocation = [c for c in summary.columns  # a resource no pod asks for says nothing
+                  if c.startswith("allocation_") and (summary[c] != 0).any()]
     columns = ["seeds", "placed", "unschedulable", *allocation, "nodes_used",
                "peak_utilisation", *[c for c in ("placed_gap", "nodes_gap")
                                      if c in summary.columns], "pods_per_s"]

@@ -175,8 +175,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
         options = {"optimal": _optimal_options(args, task.status)} \
             if "optimal" in policies else {}
         results = run_bench(workload, policies, seeds, profiles, options, order=args.order,
-                            on_run=lambda row: task.advance(
-                                description=f"bench: {row['policy']} seed {row['seed']} done"))
+                            on_run=lambda row: task.advance())
     source = "bundled default" if args.nodes is None else f"{args.nodes}, {args.pods}"
     print(f"{len(workload.nodes)} nodes, {len(workload.pending_pods)} pending pods "
           f"({source}); seeds {_seed_list(seeds)} ({args.order} order); means over seeds, "
@@ -232,8 +231,7 @@ def cmd_bench_fgd(args: argparse.Namespace) -> None:
     with Progress(args.quiet) as progress:
         task = progress.task("FGD race", len(policies) * len(seeds))
         runs = run_race(args.trace_dir, workload, policies, seeds, tune, jobs,
-                        on_run=lambda run: task.advance(
-                            description=f"FGD race: {run.policy} seed {run.seed} done"))
+                        on_run=lambda run: task.advance())
         if args.offline:
             task = progress.task("offline optimum", len(seeds))
             offline = run_offline(args.trace_dir, workload, seeds, tune, jobs,

@@ -14,11 +14,10 @@ class Task:
     def __init__(self, progress: Any, task_id: Any) -> None:
         self._progress, self._id = progress, task_id
 
-    def advance(self, steps: int = 1, description: str | None = None) -> None:
-        """``steps`` more done; a new ``description`` of what runs next, if given."""
+    def advance(self) -> None:
+        """One more step done (the status is cleared)."""
         if self._progress is not None:
-            fields = {} if description is None else {"description": description}
-            self._progress.update(self._id, advance=steps, status="", **fields)
+            self._progress.update(self._id, advance=1, status="")
 
     def status(self, text: str) -> None:
         """Replace the status shown after the bar (one line; shortened to fit)."""
