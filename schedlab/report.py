@@ -6,6 +6,7 @@ PNG, PDF or SVG with the same bytes for the same figure."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import json
 import math
@@ -285,22 +286,47 @@ def _write_bytes(tmp: str, data: bytes) -> None:
 def write_outputs(out: str | os.PathLike[str], writers: Mapping[Path, Callable[[str], object]],
                   summary: Mapping[str, Any]) -> list[str]:
     """Save a run's files in ``out``: every writer's file and ``summary.json`` (``summary``
-    plus ``outputs``, the files written relative to ``out``), all or none
-    (``write_atomic_all``); then delete the files the previous run's ``summary.json`` listed
-    that this run did not write (``remove_stale_outputs``). Returns ``outputs``."""
+    plus the record of what this run wrote: ``generator`` "schedlab" and ``outputs``, each
+    file relative to ``out`` with its sha256), all or none (``write_atomic_all``); then
+    delete the files the previous run recorded that this run did not write again
+    (``remove_stale_outputs``). Returns the files written, relative to ``out``."""
     out = Path(out)
     previous = recorded_outputs(out)
-    outputs = [Path(p).relative_to(out).as_posix() for p in writers] + ["summary.json"]
-    write_atomic_all({**writers, out / "summary.json": json_writer(
-        {**summary, OUTPUTS_KEY: outputs})})
-    remove_stale_outputs(out, previous, outputs)
-    return outputs
+    digests: dict[str, str] = {}
+
+    def recorded(path: Path, write: Callable[[str], object]) -> Callable[[str], None]:
+        def write_and_hash(tmp: str) -> None:
+            write(tmp)
+            digests[Path(path).relative_to(out).as_posix()] = _sha256(tmp)
+        return write_and_hash
+
+    def write_summary(tmp: str) -> None:  # last: every other file is written and hashed
+        outputs = [{"path": p, "sha256": d} for p, d in digests.items()]
+        record = {**summary, GENERATOR_KEY: GENERATOR, OUTPUTS_KEY: outputs}
+        Path(tmp).write_text(strict_json(record))
+
+    staged: dict[Path, Callable[[str], object]] = {
+        Path(p): recorded(Path(p), w) for p, w in writers.items()}
+    staged[out / "summary.json"] = write_summary
+    write_atomic_all(staged)
+    remove_stale_outputs(out, previous, digests)
+    return [*digests, "summary.json"]
+
+
+def _sha256(path: str | os.PathLike[str]) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 # --- the record of what a run wrote -----------------------------------------------------------
 
 OUTPUTS_KEY = "outputs"
-"""The key of ``summary.json`` listing the files the run wrote, relative to its directory."""
+"""The key of ``summary.json`` listing the files the run wrote: ``{"path", "sha256"}``."""
+GENERATOR_KEY, GENERATOR = "generator", "schedlab"
+"""Marks a ``summary.json`` as schedlab's own record (another tool's is never trusted)."""
 
 
 def json_writer(payload: Any) -> Callable[[str], None]:
@@ -309,34 +335,42 @@ def json_writer(payload: Any) -> Callable[[str], None]:
     return lambda tmp: Path(tmp).write_text(text)
 
 
-def recorded_outputs(out: str | os.PathLike[str], record: str = "summary.json") -> list[str]:
-    """The files an earlier run recorded writing in ``out``: the list ``outputs`` of
-    ``out/record``; empty when the record is missing or malformed (then nothing is stale)."""
+def recorded_outputs(out: str | os.PathLike[str], record: str = "summary.json"
+                     ) -> dict[str, str]:
+    """The files an earlier schedlab run recorded writing in ``out`` (``write_outputs``), by
+    path relative to ``out``, with their sha256; empty when ``out/record`` is missing,
+    malformed or not schedlab's (then nothing is stale)."""
     try:
         content = json.loads((Path(out) / record).read_text())
     except (OSError, UnicodeDecodeError, ValueError):
-        return []
-    listed = content.get(OUTPUTS_KEY) if isinstance(content, dict) else None
-    if not isinstance(listed, list) or not all(isinstance(p, str) for p in listed):
-        return []
-    return listed
+        return {}
+    if not isinstance(content, dict) or content.get(GENERATOR_KEY) != GENERATOR:
+        return {}
+    listed = content.get(OUTPUTS_KEY)
+    if not isinstance(listed, list):
+        return {}
+    return {entry["path"]: entry["sha256"] for entry in listed
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str)
+            and isinstance(entry.get("sha256"), str)}
 
 
-def remove_stale_outputs(out: str | os.PathLike[str], previous: Sequence[str],
-                         current: Sequence[str]) -> list[Path]:
-    """Delete the files an earlier run recorded (``previous``, paths relative to ``out``)
-    that this run did not write (``current``), and return them. Only plain relative paths
-    inside ``out`` naming files are deleted; anything else listed is left alone."""
-    out = Path(out)
+def remove_stale_outputs(out: str | os.PathLike[str], previous: Mapping[str, str],
+                         current: Collection[str]) -> list[Path]:
+    """Delete the files an earlier run recorded (``previous``: path relative to ``out`` →
+    sha256) that this run did not write (``current``), and return them. A file is deleted
+    only when it is a regular file (not a link) inside ``out`` whose content is still what
+    that run wrote; anything else listed is left alone."""
+    root = Path(out).resolve()
     keep = {PurePosixPath(p) for p in current}
     removed = []
-    for listed in dict.fromkeys(previous):
+    for listed, digest in previous.items():
         relative = PurePosixPath(listed)
         if (relative in keep or relative.is_absolute() or ".." in relative.parts
                 or not relative.parts or "\\" in listed):
             continue
-        path = out.joinpath(*relative.parts)
-        if path.is_file() and not path.is_symlink():
+        path = root.joinpath(*relative.parts)
+        if (path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(root)
+                and _sha256(path) == digest):
             path.unlink()
             removed.append(path)
     return removed

@@ -247,9 +247,9 @@ def test_a_new_race_removes_only_what_an_earlier_race_wrote(trace_dir, tmp_path)
     earlier = run_race(trace_dir, "default", race_policies(["FGD", "BestFit"]), [1, 2], 1.3)
     write_race(earlier, out, params, formats=["png", "svg"])
     recorded = json.loads((out / "summary.json").read_text())["outputs"]
-    assert sorted(recorded) == sorted(
+    assert sorted(o["path"] for o in recorded) == sorted(
         [f"timelines/{p}-seed{s}.parquet" for p in ("FGD", "BestFit") for s in (1, 2)]
-        + ["allocation.png", "allocation.svg", "summary.json"])
+        + ["allocation.png", "allocation.svg"])
     mine = out / "timelines" / "mine.parquet"
     mine.write_bytes(b"a user's own file")
     (out / "notes.txt").write_text("mine too")
@@ -258,12 +258,15 @@ def test_a_new_race_removes_only_what_an_earlier_race_wrote(trace_dir, tmp_path)
     assert sorted(_tree(out)) == ["allocation.png", "notes.txt", "summary.json",
                                   "timelines/FGD-seed1.parquet", "timelines/mine.parquet"]
     assert mine.read_bytes() == b"a user's own file"
-    assert json.loads((out / "summary.json").read_text())["outputs"] == [
-        "timelines/FGD-seed1.parquet", "allocation.png", "summary.json"]
+    assert [o["path"] for o in json.loads((out / "summary.json").read_text())["outputs"]] == [
+        "timelines/FGD-seed1.parquet", "allocation.png"]
 
 
-@pytest.mark.parametrize("record", ["", "{not json", '{"outputs": "allocation.png"}', "[1]",
-                                    '{"outputs": ["../outside.txt", "/abs", "timelines"]}'])
+@pytest.mark.parametrize("record", [
+    "", "{not json", '{"outputs": "allocation.png"}', "[1]",
+    '{"outputs": ["../outside.txt", "/abs", "timelines"]}',
+    '{"generator": "schedlab", "outputs": [{"path": "../outside.txt", "sha256": "x"}]}',
+    '{"outputs": [{"path": "allocation.pdf", "sha256": "x"}]}'])
 def test_without_a_good_record_nothing_is_removed(trace_dir, tmp_path, record):
     out = tmp_path / "out"
     runs = run_race(trace_dir, "default", race_policies(["FGD", "BestFit"]), [1], 1.3)

@@ -104,8 +104,9 @@ def test_bench_keeps_files_it_did_not_write(capsys, tmp_path) -> None:
     assert run(capsys, "bench", "--policy", "greedy", "--seeds", "0", "--out", str(out))[0] == 0
     assert (out / "notes.parquet").read_text() == "mine"
     assert (out / "bench.svg").read_text() == "mine too"  # not written by a schedlab run
-    outputs = json.loads((out / "summary.json").read_text())["outputs"]
-    assert sorted(outputs) == ["bench.png", "results.parquet", "summary.json"]
+    record = json.loads((out / "summary.json").read_text())
+    assert record["generator"] == "schedlab"
+    assert sorted(o["path"] for o in record["outputs"]) == ["bench.png", "results.parquet"]
     assert run(capsys, "bench", "--policy", "greedy", "--seeds", "0", "--out", str(out),
                "--plot-format", "pdf")[0] == 0
     assert not (out / "bench.png").exists()  # this run's stale output, recorded, is removed
@@ -180,3 +181,28 @@ def test_ctrl_c_stops_the_race_workers_at_once(tmp_path) -> None:
     assert done.returncode == 130
     assert one_line(done.stderr) == "schedlab: interrupted"
     assert not (tmp_path / "out").exists()
+
+
+def test_only_files_a_schedlab_run_wrote_are_ever_deleted(capsys, tmp_path) -> None:
+    """A record naming files outside --out (through a link), a record another tool wrote,
+    and a file changed since schedlab wrote it: nothing of these is deleted."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "victim.txt").write_text("precious")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "link").symlink_to(outside)
+    (out / "theirs.txt").write_text("theirs")
+    (out / "summary.json").write_text(json.dumps({"outputs": ["link/victim.txt", "theirs.txt"]}))
+    argv = ["bench", "--policy", "greedy", "--seeds", "0", "--out", str(out)]
+    assert run(capsys, *argv)[0] == 0
+    assert (outside / "victim.txt").read_text() == "precious"
+    assert (out / "theirs.txt").read_text() == "theirs"
+    record = json.loads((out / "summary.json").read_text())
+    record["outputs"].append({"path": "link/victim.txt",
+                              "sha256": record["outputs"][0]["sha256"]})
+    (out / "summary.json").write_text(json.dumps(record))
+    (out / "bench.png").write_bytes(b"edited by hand")  # no longer what schedlab wrote
+    assert run(capsys, *argv, "--plot-format", "svg")[0] == 0
+    assert (outside / "victim.txt").read_text() == "precious"
+    assert (out / "bench.png").read_bytes() == b"edited by hand"
