@@ -198,12 +198,14 @@ def bench_figure(results: pd.DataFrame, title: str) -> Any:
     """Pods placed and cpu allocated per configuration (groups) and policy (bars): the mean
     over seeds, whiskers from the min to the max, each policy in its colour of every schedlab
     figure (``report.policy_colour``); ``title`` names the workload."""
-    import matplotlib
+    from schedlab.report import plain_figures
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    with plain_figures() as plt:
+        return _bench_figure(plt, results, title)
 
-    from schedlab.report import policy_colour
+
+def _bench_figure(plt: Any, results: pd.DataFrame, title: str) -> Any:
+    from schedlab.report import policy_colour, seed_list
 
     configs = list(dict.fromkeys(results["config"]))
     policies = list(dict.fromkeys(results["policy"]))
@@ -226,9 +228,9 @@ def bench_figure(results: pd.DataFrame, title: str) -> Any:
         ax.set_ylabel(label)
         ax.grid(axis="y", alpha=0.3)
     axes[0][-1].legend(title="policy", fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    seeds = sorted(results["seed"].unique())
+    seeds = sorted(int(s) for s in results["seed"].unique())
     fig.suptitle(f"{title}\nbars: mean over {len(seeds)} seed{'s' * (len(seeds) != 1)} "
-                 f"({seeds[0]}–{seeds[-1]}); whiskers: min–max", fontsize=9)
+                 f"({seed_list(seeds)}); whiskers: min–max", fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -21,8 +21,10 @@ from schedlab.progress import Progress
 OUTPUT_FORMATS = (".json", ".csv", ".parquet")
 INTERRUPTED = 130
 """The exit status after Ctrl-C, as shells report a SIGINT."""
-MAX_TIME_LIMIT = 86_400.0
-"""The longest solver time limit the command takes (a day), in seconds."""
+MIN_TIME_LIMIT, MAX_TIME_LIMIT = 0.01, 86_400.0
+"""The shortest and longest solver time limit the command takes (a day), in seconds."""
+OPTIMAL_OPTIONS = ("time_limit", "objective", "solver")
+"""Optimal's options the command passes when given (else the policy's defaults)."""
 
 
 def _profile(path: str | None) -> Profile:
@@ -137,72 +139,87 @@ def _optimal_options(args: argparse.Namespace, progress: Callable[[str], None]
                      ) -> dict[str, Any]:
     """The Optimal policy's options from ``--time-limit``, ``--objective``, ``--solver`` and
     ``--deterministic``, telling ``progress`` how the solve goes."""
-    if not 0 < args.time_limit <= MAX_TIME_LIMIT:
-        raise InputError("--time-limit", "value", args.time_limit,
-                         f"seconds > 0 and at most {MAX_TIME_LIMIT:,}")
+    options: dict[str, Any] = {"deterministic": args.deterministic, "progress": progress}
+    for name in OPTIMAL_OPTIONS:
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
     if args.deterministic and args.solver == "highs":
         raise InputError("--deterministic", "solver", args.solver, "cp-sat or auto (HiGHS "
                          "runs on wall-clock time only)")
-    return {"time_limit": args.time_limit, "objective": args.objective, "solver": args.solver,
-            "deterministic": args.deterministic, "progress": progress}
+    return options
+
+
+FGD_ONLY = ("trace_dir", "workload", "tune", "jobs", "offline")
+"""``bench`` options that only ``--suite fgd`` reads."""
+PLAIN_ONLY = ("nodes", "pods", "config", "order", "deterministic", *OPTIMAL_OPTIONS)
+"""``bench`` options that ``--suite fgd`` does not read."""
+
+
+def _refuse_options(args: argparse.Namespace, names: Sequence[str], expected: str) -> None:
+    """An error for the first of ``names`` given on the command line."""
+    given = [n for n in names if getattr(args, n) not in (None, False)]
+    if given:
+        option = f"--{given[0].replace('_', '-')}"
+        raise InputError("bench", option, getattr(args, given[0]), expected)
+
+
+def _policies(given: Sequence[str] | None, default: Sequence[str]) -> list[str]:
+    """``--policy`` values, each once (default: ``default``)."""
+    chosen = list(given or default)
+    repeated = [name for name in dict.fromkeys(chosen) if chosen.count(name) > 1]
+    if repeated:
+        raise InputError("--policy", "value", repeated[0], "each policy once")
+    return chosen
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
     if args.suite == "fgd":
         cmd_bench_fgd(args)
         return
-    fgd_only = [f"--{name.replace('_', '-')}" for name in ("trace_dir", "workload", "tune", "jobs")
-                if getattr(args, name) is not None] + (["--offline"] if args.offline else [])
-    if fgd_only:
-        raise InputError("bench", fgd_only[0], "given", "--suite fgd with this option")
+    _refuse_options(args, FGD_ONLY, "--suite fgd with this option")
     from schedlab.bench import (
         DEFAULT_POLICIES,
         bench_table,
         optimal_note,
-        parse_seeds,
         run_bench,
         write_bench,
     )
+    from schedlab.report import plot_formats, seed_list
 
-    policies = args.policy or list(DEFAULT_POLICIES)
-    seeds = parse_seeds("0-2" if args.seeds is None else args.seeds)
+    policies = _policies(args.policy, DEFAULT_POLICIES)
+    seeds = [0, 1, 2] if args.seeds is None else args.seeds
+    order = args.order or "shuffled"
+    formats = plot_formats(args.plot_format)
     configs = _configs(args.config)
     profiles = {name: _profile(path) for name, path in configs.items()}
     workload = _workload(args)
-    runs = len(profiles) * len(policies) * len(seeds)
     with Progress(args.quiet) as progress:
-        task = progress.task("bench", runs)
+        task = progress.task("bench", len(profiles) * len(policies) * len(seeds))
         options = {"optimal": _optimal_options(args, task.status)} \
             if "optimal" in policies else {}
-        results = run_bench(workload, policies, seeds, profiles, options, order=args.order,
+        results = run_bench(workload, policies, seeds, profiles, options, order=order,
                             on_run=lambda row: task.advance())
     source = "bundled default" if args.nodes is None else f"{args.nodes}, {args.pods}"
     print(f"{len(workload.nodes)} nodes, {len(workload.pending_pods)} pending pods "
-          f"({source}); seeds {_seed_list(seeds)} ({args.order} order); means over seeds, "
+          f"({source}); seeds {seed_list(seeds)} ({order} order); means over seeds, "
           "pods/s median")
     print(bench_table(results))
     if optimal_note(results):
         print(optimal_note(results))
     parameters = {"nodes": args.nodes or "bundled default", "pods": args.pods or
                   "bundled default", "configs": configs, "policies": policies, "seeds": seeds,
-                  "order": args.order, "n_nodes": len(workload.nodes),
-                  "n_pods": len(workload.pending_pods), "plot_formats": args.plot_format}
+                  "order": order, "n_nodes": len(workload.nodes),
+                  "n_pods": len(workload.pending_pods), "plot_formats": formats}
     written = write_bench(results, args.out, parameters, f"{len(workload.nodes)} nodes, "
-                          f"{len(workload.pending_pods)} pods ({source})", args.plot_format)
+                          f"{len(workload.pending_pods)} pods ({source})", formats)
     print(f"saved {', '.join(written)} in {args.out}")
 
 
-def _seed_list(seeds: Sequence[int]) -> str:
-    """Seeds as typed: "0-2" for a run of consecutive seeds, else "1,5,9"."""
-    if len(seeds) > 2 and list(seeds) == list(range(seeds[0], seeds[-1] + 1)):
-        return f"{seeds[0]}-{seeds[-1]}"
-    return ",".join(map(str, seeds))
-
-
 def cmd_bench_fgd(args: argparse.Namespace) -> None:
-    from schedlab.bench import parse_seeds
+    from schedlab.report import plot_formats
     from schedlab.sim.fgd import (
         DEFAULT_TUNE,
+        PAPER_POLICIES,
         load_race,
         race_policies,
         run_offline,
@@ -210,17 +227,17 @@ def cmd_bench_fgd(args: argparse.Namespace) -> None:
         write_race,
     )
 
-    if args.nodes or args.pods or args.config:
-        raise InputError("bench --suite fgd", "--nodes/--pods/--config", "given",
-                         "--trace-dir and --workload instead")
+    _refuse_options(args, PLAIN_ONLY, "no such option with --suite fgd (it takes "
+                                      "--trace-dir, --workload, --tune, --jobs, --offline)")
     if args.trace_dir is None:
         raise InputError("bench --suite fgd", "--trace-dir", None,
                          "the directory of the Alibaba GPU trace (schedlab download-trace)")
-    policies = race_policies(args.policy)
-    seeds = parse_seeds("42-51" if args.seeds is None else args.seeds)
+    policies = race_policies(_policies(args.policy, PAPER_POLICIES))
+    seeds = list(range(42, 52)) if args.seeds is None else args.seeds
     tune = DEFAULT_TUNE if args.tune is None else args.tune
     jobs = args.jobs or os.cpu_count() or 1
     workload = args.workload or "default"
+    formats = plot_formats(args.plot_format)
     trace, _ = load_race(args.trace_dir, workload)  # a bad trace fails here, before any run
     if not any(p.template.gpu is not None for p in trace.pods):
         raise InputError(f"{args.trace_dir}: openb_pod_list_{workload}.csv", "num_gpu",
@@ -238,10 +255,9 @@ def cmd_bench_fgd(args: argparse.Namespace) -> None:
                                   on_run=lambda _: task.advance())
         else:
             offline = []
-    formats = args.plot_format or ["png"]
     parameters = {"suite": "fgd", "trace_dir": str(args.trace_dir), "workload": workload,
                   "policies": list(policies), "seeds": seeds, "tune": tune, "jobs": jobs,
-                  "plot_formats": list(dict.fromkeys(formats))}
+                  "plot_formats": formats}
     print(write_race(runs, args.out, parameters, offline, formats))
 
 
@@ -253,16 +269,16 @@ def cmd_download_trace(args: argparse.Namespace) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
-    from schedlab.report import write_atomic
+    from schedlab.report import write_atomic_all
     from schedlab.traces import dump_manifests
     from schedlab.traces.synthetic import generate
 
     workload = generate(args.n_nodes, args.n_pods, args.seed)
     out = Path(args.out)
-    for name, part in (("nodes.yaml", Workload(workload.nodes, ())),
-                       ("pods.yaml", Workload((), workload.pods, workload.objects))):
-        text = dump_manifests(part)
-        write_atomic(out / name, lambda tmp, text=text: Path(tmp).write_text(text))
+    texts = {out / "nodes.yaml": dump_manifests(Workload(workload.nodes, ())),
+             out / "pods.yaml": dump_manifests(Workload((), workload.pods, workload.objects))}
+    write_atomic_all({path: lambda tmp, text=text: Path(tmp).write_text(text)
+                      for path, text in texts.items()})
     print(f"wrote {len(workload.nodes)} nodes and {len(workload.pods)} pods to {out}")
 
 
@@ -270,8 +286,9 @@ MAX_SEED = 2**32 - 1
 MAX_TUNE = 10.0
 """The largest --tune: pods asking ten times the cluster's GPUs (the paper goes to 1.3)."""
 MAX_JOBS = 256
-MAX_GENERATED_NODES = 1_000_000
-MAX_GENERATED_PODS = 10_000_000
+MAX_GENERATED_NODES = 20_000
+MAX_GENERATED_PODS = 200_000
+"""generate's caps: 200,000 pods take about 45 s and 1 GiB as YAML."""
 
 
 def integer(low: int, high: int) -> Callable[[str], int]:
@@ -299,6 +316,17 @@ def number(low: float, high: float) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def seeds(text: str) -> list[int]:
+    """An argparse type: seeds as ``bench.parse_seeds`` reads them."""
+    from schedlab.bench import parse_seeds
+
+    try:
+        return parse_seeds(text)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(f"got {shown(text)}, expected {error.expected}"
+                                         ) from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -350,13 +378,14 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default: kube-scheduler v1.32's default profile)")
 
     def optimal_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--time-limit", type=float, default=10.0,
-                         help="optimal: seconds for the solver (default 10)")
+        sub.add_argument("--time-limit", type=number(MIN_TIME_LIMIT, MAX_TIME_LIMIT),
+                         help=f"optimal: seconds for the solver, {MIN_TIME_LIMIT:g} to "
+                              f"{MAX_TIME_LIMIT:,.0f} (default 10)")
         sub.add_argument("--objective", choices=("nodes", "balance", "gpu", "score"),
-                         default="nodes", help="optimal: secondary objective after pods "
-                         "placed: fewest nodes, lowest peak utilisation, most GPU, highest "
-                         "profile score (default nodes)")
-        sub.add_argument("--solver", choices=("auto", "cp-sat", "highs"), default="auto",
+                         help="optimal: secondary objective after pods placed: fewest nodes, "
+                              "lowest peak utilisation, most GPU, highest profile score "
+                              "(default nodes)")
+        sub.add_argument("--solver", choices=("auto", "cp-sat", "highs"),
                          help="optimal: auto (default: HiGHS first on small models, then "
                               "CP-SAT unless HiGHS proved its answer), CP-SAT or HiGHS")
         sub.add_argument("--deterministic", action="store_true",
@@ -394,8 +423,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="policy to run (repeatable; default round-robin, greedy, optimal; "
                             "with --suite fgd the paper's six: Random, DotProd, GpuClustering, "
                             "GpuPacking, BestFit, FGD, or any registered score plugin)")
-    bench.add_argument("--seeds", help="e.g. 7, 1,2,3 or 42-51 (default 0-2; fgd 42-51)")
-    bench.add_argument("--order", choices=("shuffled", "input"), default="shuffled",
+    bench.add_argument("--seeds", type=seeds,
+                       help="e.g. 7, 1,2,3 or 42-51: distinct integers 0..4294967295, at most "
+                            "10,000 (default 0-2; fgd 42-51)")
+    bench.add_argument("--order", choices=("shuffled", "input"),
                        help="pending pods' arrival order: shuffled (default: drawn from each "
                             "seed, so seeds are replicates) or input (the seed only breaks "
                             "ties)")
@@ -425,7 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     download.set_defaults(run=cmd_download_trace)
 
     gen = commands.add_parser("generate", help="write a synthetic cluster and workload")
-    gen.add_argument("--n-nodes", type=integer(0, MAX_GENERATED_NODES), default=50)
+    gen.add_argument("--n-nodes", type=integer(1, MAX_GENERATED_NODES), default=50)
     gen.add_argument("--n-pods", type=integer(0, MAX_GENERATED_PODS), default=500)
     gen.add_argument("--seed", type=integer(0, MAX_SEED), default=0)
     gen.add_argument("--out", required=True, help="directory for nodes.yaml and pods.yaml")

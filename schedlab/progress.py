@@ -50,8 +50,9 @@ class Progress:
         )
 
         self._progress = RichProgress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-            MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.fields[status]}"),
+            SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
+            MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.fields[status]}", markup=False),
             console=console, transient=True)
 
     def __enter__(self) -> Progress:

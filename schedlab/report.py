@@ -5,6 +5,7 @@ PNG, PDF or SVG with the same bytes for the same figure."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
@@ -14,7 +15,7 @@ import os
 import platform
 import tempfile
 import zlib
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from schedlab.errors import InputError, SchedlabError
+from schedlab.errors import InputError, SchedlabError, printable
 
 VERSIONED = ("schedlab", "numpy", "pandas", "pyarrow", "PyYAML", "scipy", "ortools")
 
@@ -48,16 +49,30 @@ def versions() -> dict[str, str]:
     return found
 
 
+def seed_list(seeds: Sequence[int]) -> str:
+    """Seeds for people: ``[42, 43, 44, 50]`` as ``42–44, 50``."""
+    spans: list[list[int]] = []
+    for seed in sorted(set(seeds)):
+        if spans and seed == spans[-1][1] + 1:
+            spans[-1][1] = seed
+        else:
+            spans.append([seed, seed])
+    return ", ".join(f"{a}" if a == b else f"{a}–{b}" if b > a + 1 else f"{a}, {b}"
+                     for a, b in spans)
+
+
 def table(rows: pd.DataFrame | Sequence[Sequence[Any]], header: Sequence[str],
           percent: Collection[str] = ()) -> str:
     """A text table (rich) with ``header``. Each column is formatted alike: text as is,
     numbers right-aligned with thousands separators and the same decimals throughout the
-    column (none when every value is whole, else enough for three significant digits of
-    the smallest, at most 3), the columns named in ``percent`` (by their ``rows`` column names,
-    or header names for a plain list) as percentages with one decimal; NaN or None is "-"."""
+    column (none when every value is whole or every value is 1,000 or more, else enough for
+    three significant digits of the smallest, 1 to 3), the columns named in ``percent`` (by
+    their ``rows`` column names, or header names for a plain list) as percentages with one
+    decimal; NaN or None is "-"."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(
         list(rows), columns=list(header))
@@ -70,10 +85,10 @@ def table(rows: pd.DataFrame | Sequence[Sequence[Any]], header: Sequence[str],
             values = pd.to_numeric(values.replace("-", None))  # numbers with gaps
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(
             values)
-        out.add_column(title, justify="right" if numeric else "left")
+        out.add_column(Text(title), justify="right" if numeric else "left")
         columns.append(_format_column(values, numeric, name in percent))
     for cells in zip(*columns, strict=True):
-        out.add_row(*cells)
+        out.add_row(*(Text(printable(c)) for c in cells))  # as typed: no rich markup
     console = Console(file=io.StringIO(), width=400, color_system=None, highlight=False)
     console.print(out)
     return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines()
@@ -93,9 +108,10 @@ def _format_column(values: pd.Series, numeric: bool, percent: bool) -> list[str]
     if percent:
         return ["-" if not np.isfinite(v) else f"{100 * v:.1f}%" for v in numbers]
     decimals = 0
-    if (finite != np.round(finite)).any():
+    if (finite != np.round(finite)).any():  # fractions shown, unless all are in thousands
         smallest = np.abs(finite[finite != 0]).min()
-        decimals = int(np.clip(2 - np.floor(np.log10(smallest)), 0, 3))
+        decimals = 0 if smallest >= 1000 else int(np.clip(2 - np.floor(np.log10(smallest)),
+                                                           1, 3))
     return ["-" if not np.isfinite(v) else f"{v:,.{decimals}f}" for v in numbers]
 
 
@@ -114,14 +130,18 @@ def write_atomic_all(writers: Mapping[str | os.PathLike[str], Callable[[str], ob
     error names the target; targets in the system's device and process trees (``/dev``,
     ``/proc``, ``/sys``) are refused."""
     staged: list[tuple[str, Path]] = []
+    created: list[Path] = []  # directories this call made, deepest last
+    done = False
     try:
         for path, write in writers.items():
             target = Path(path)
-            if Path(os.path.abspath(target)).parts[1:2] in (("dev",), ("proc",), ("sys",)):
+            if Path(os.path.realpath(target)).parts[1:2] in (("dev",), ("proc",), ("sys",)):
                 raise SchedlabError(f"{target}: cannot write: expected a path outside /dev, "
                                     "/proc and /sys")
             try:
+                missing = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
                 target.parent.mkdir(parents=True, exist_ok=True)
+                created += reversed(missing)
                 fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
                                            suffix=".tmp")
                 os.close(fd)
@@ -143,9 +163,14 @@ def write_atomic_all(writers: Mapping[str | os.PathLike[str], Callable[[str], ob
                 raise SchedlabError(f"{staged[0][1]}: cannot write: "
                                     f"{error.strerror or error}") from None
             staged.pop(0)
+        done = True
     finally:
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)
+        if not done:  # the directories made for nothing go too (if still empty)
+            for directory in reversed(created):
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
 
 
 def write_json(path: str | os.PathLike[str], payload: Any) -> None:
@@ -245,6 +270,19 @@ _NO_DATES = {"png": {"Software": None},
              "svg": {"Creator": None, "Date": None}}
 SVG_HASHSALT = "schedlab"
 """``svg.hashsalt`` while saving SVG, so its element ids are the same in every run."""
+
+
+@contextlib.contextmanager
+def plain_figures() -> Iterator[Any]:
+    """pyplot on the Agg backend (no display needed), for building a figure whose texts are
+    drawn as typed: a ``$`` in a name the user chose is not mathtext."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context({"text.parse_math": False}):
+        yield plt
 
 
 def plot_formats(formats: Sequence[str] | None) -> list[str]:

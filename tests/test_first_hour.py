@@ -78,6 +78,7 @@ def test_default_optimal_proves_every_seed(bench_out: Path) -> None:
     results = pd.read_parquet(bench_out / "results.parquet")
     optimal = results[results["policy"] == "optimal"]
     assert set(optimal["report_status"]) == {"optimal"}
+    assert set(optimal["report_solved_by"]) == {"highs"}  # auto: HiGHS proves these at once
     assert (optimal["placed_gap"] == 0).all()
 
 

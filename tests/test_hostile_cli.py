@@ -55,7 +55,7 @@ def test_bad_numbers_are_one_line_with_status_2(capsys, tmp_path, monkeypatch, a
 @pytest.mark.parametrize("seeds", ["", "1,1", "99999999999999999999", "٣", "1-100000", "x-1"])
 def test_bad_seeds_write_nothing(capsys, tmp_path, seeds) -> None:
     code, err = run(capsys, "bench", "--seeds", seeds, "--out", str(tmp_path / "out"))
-    assert code == 1 and "--seeds" in one_line(err)
+    assert code == 2 and "--seeds" in one_line(err)
     assert not (tmp_path / "out").exists()
 
 
@@ -63,7 +63,39 @@ def test_bad_seeds_write_nothing(capsys, tmp_path, seeds) -> None:
 def test_bad_time_limit(capsys, tmp_path, limit) -> None:
     code, err = run(capsys, "place", "--nodes", NODES, "--pods", PODS, "--policy", "optimal",
                     "--time-limit", limit, "--out", str(tmp_path / "b.json"))
-    assert code == 1 and "--time-limit" in one_line(err)
+    assert code == 2 and "--time-limit" in one_line(err)
+
+
+@pytest.mark.parametrize(("argv", "option"), [
+    (["--policy", "greedy", "--policy", "greedy"], "--policy"),
+    (["--suite", "fgd", "--trace-dir", ".", "--time-limit", "3"], "--time-limit"),
+    (["--suite", "fgd", "--trace-dir", ".", "--order", "input"], "--order"),
+    (["--tune", "1.0"], "--tune"), (["--offline"], "--offline")])
+def test_options_bench_would_ignore_are_refused(capsys, tmp_path, argv, option) -> None:
+    code, err = run(capsys, "bench", *argv, "--out", str(tmp_path / "out"))
+    assert code == 1 and option in one_line(err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_markup_and_mathtext_in_names_are_plain_text(capsys, tmp_path) -> None:
+    config = str(EXAMPLES / "kube-default.yaml")
+    code = main(["bench", "--policy", "greedy", "--seeds", "0", "--config", f"$\\foo$={config}",
+                 "--config", f"[b]={config}", "--out", str(tmp_path)])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    rows = [line.split()[0] for line in printed.out.splitlines() if "greedy" in line]
+    assert rows == ["$\\foo$", "[b]"]  # rich markup is not applied to names
+    assert (tmp_path / "bench.png").is_file()  # nor mathtext in the figure
+
+
+def test_a_failed_write_leaves_no_directory_it_made(tmp_path) -> None:
+    out = tmp_path / "new" / "deeper"
+    done = subprocess.run(
+        ["bash", "-c", f"ulimit -f 4; exec {sys.executable} -m schedlab bench --policy greedy "
+                       f"--seeds 0 --out {out} --quiet"],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert not (tmp_path / "new").exists()
 
 
 def test_outputs_in_device_trees_are_refused(capsys) -> None:

@@ -16,10 +16,7 @@ and installed packages publish theirs as entry points (``schedlab.framework.regi
 
 def register_plugin(cls: type[Plugin]) -> type[Plugin]:
     """Make a plugin class known by its ``name`` (usable as a decorator)."""
-    if not cls.name:
-        raise ConfigError(cls.__name__, "name", cls.name, "a non-empty plugin name")
-    PLUGINS[cls.name] = cls
-    return cls
+    return PLUGINS.register(cls.name, cls)
 
 
 @dataclass(frozen=True)

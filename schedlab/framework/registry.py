@@ -8,7 +8,7 @@ from functools import cache
 from importlib import metadata
 from typing import Any, Generic, TypeVar
 
-from schedlab.errors import SchedlabError
+from schedlab.errors import ConfigError, SchedlabError
 
 ENTRY_POINT_GROUP = "schedlab.plugins"
 """The entry-point group where packages publish plugin and policy classes, by name."""
@@ -52,6 +52,20 @@ class Registry(dict[str, type[T]], Generic[T]):
             return False
         self[entry.name] = found
         return True
+
+    def register(self, name: str, cls: type[T]) -> type[T]:
+        """Register ``cls`` as ``name``; a name of one of schedlab's own classes is not
+        taken over by another class (a research plugin named ``NodeResourcesFit`` would
+        silently replace kube's)."""
+        if not name:
+            raise ConfigError(cls.__name__, "name", name, "a non-empty name")
+        taken = dict.get(self, name)
+        if taken is not None and taken is not cls and taken.__module__.startswith("schedlab."):
+            raise ConfigError(f"{cls.__module__}.{cls.__qualname__}", "name", name,
+                              f"a name none of schedlab's own classes has ({name} is "
+                              f"{taken.__module__}.{taken.__qualname__})")
+        self[name] = cls
+        return cls
 
     def __contains__(self, name: object) -> bool:
         return super().__contains__(name) or self._published(name)

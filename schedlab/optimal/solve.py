@@ -84,7 +84,8 @@ def _auto(model: LinearModel, objective: Mapping[int, int], time_limit: float,
           num_workers: int, seed: int, deterministic: bool, hint: Sequence[int] | None,
           floor: tuple[Mapping[int, int], int] | None, tell: SolveProgress) -> Stage:
     """HiGHS first on a small model, CP-SAT for the rest of the time unless HiGHS proved its
-    answer (see the module docstring); the better solution and the tighter bound of the two."""
+    answer (see the module docstring); the better solution and the tighter bound of the two
+    (optimal when that bound meets that solution)."""
     if deterministic or model.n_vars > AUTO_HIGHS_MAX_VARS:
         return _cp_sat(model, objective, time_limit, num_workers, seed, deterministic, hint,
                        floor, tell)
@@ -97,12 +98,15 @@ def _auto(model: LinearModel, objective: Mapping[int, int], time_limit: float,
         hint = first.values.tolist()
     rest = max(time_limit - (time.perf_counter() - start), 0.1)
     second = _cp_sat(model, objective, rest, num_workers, seed, deterministic, hint, floor, tell)
-    if second.values is None:
-        return first
+    found = [stage for stage in (second, first) if stage.objective is not None]
+    if not found:
+        return second
+    best = max(found, key=lambda stage: stage.objective)  # CP-SAT's on a tie
     bounds = [b for b in (first.bound, second.bound) if b is not None]
-    if second.status != "optimal" and bounds:
-        second.bound = min(bounds)
-    return second
+    bound = min(bounds) if bounds else None
+    proven = bound is not None and bound <= best.objective + 1e-6
+    return Stage("optimal" if proven or best.status == "optimal" else "feasible", best.values,
+                 best.objective, best.objective if proven else bound, 0.0, best.solver)
 
 
 def interruptible(call: Callable[[], T], stop: Callable[[], object] | None = None) -> T:

@@ -21,10 +21,7 @@ POLICIES.update((cls.name, cls) for cls in (Greedy, RoundRobin, Random, Optimal)
 
 def register_policy(cls: type[Policy]) -> type[Policy]:
     """Make a policy class known by its ``name`` to ``make_policy`` and the CLI."""
-    if not cls.name:
-        raise ConfigError(cls.__name__, "name", cls.name, "a non-empty policy name")
-    POLICIES[cls.name] = cls
-    return cls
+    return POLICIES.register(cls.name, cls)
 
 
 def make_policy(name: str, profile: Profile | None = None, **options: Any) -> Policy:

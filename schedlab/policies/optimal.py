@@ -67,6 +67,9 @@ class OptimalReport:
                       and the solver's bound when the objective is "nodes")
     repaired          pods whose planned node failed the filters when bound, given Greedy's
                       decision instead
+    solved_by         whose plan is bound: "cp-sat" or "highs" (the solver that found it,
+                      for the last objective solved), "greedy" (Greedy's placement was
+                      better), or "" (fallback)
     """
 
     status: str
@@ -82,6 +85,7 @@ class OptimalReport:
     nodes_lower_bound: int
     seconds: float
     repaired: int = 0
+    solved_by: str = ""
 
 
 class Optimal(Policy):
@@ -170,7 +174,7 @@ class Optimal(Policy):
         kept_greedy = (best.values is not None and greedy_hint is not None
                        and _better(placement, np.array(greedy_hint), best.values))
         if kept_greedy:
-            best = Stage("feasible", np.array(greedy_hint), None, None, 0.0)
+            best = Stage("feasible", np.array(greedy_hint), None, None, 0.0, "greedy")
         if best.values is not None:
             self._plan = _assign(state, placement, best.values)
         self.report = self._report(placement, first, second, best, pods, relaxed, scores,
@@ -248,7 +252,8 @@ class Optimal(Policy):
             min(len(pods), weighted_bound),  # every pod is worth at least 1
             weighted, weighted_bound,
             _secondary_of(state, placement, counts, self.objective, scores), secondary_bound,
-            int(((state.pod_count > 0) | _used_nodes(state, counts)).sum()), lower, seconds)
+            int(((state.pod_count > 0) | _used_nodes(state, counts)).sum()), lower, seconds,
+            solved_by=best.solver)
 
     def details(self) -> dict[str, Any]:
         return {} if self.report is None else asdict(self.report)

@@ -390,6 +390,11 @@ def _capacity(parameters: Mapping[str, Any]) -> int:
     return gpu_capacity_milli(trace.nodes)
 
 
+def _percent(value: float, sign: str = "%") -> str:
+    """``value`` with two decimals, "-" where the runs never reached the point (NaN)."""
+    return "-" if value != value else f"{value:.2f}{sign}"
+
+
 def race_table(summary: Mapping[str, Any]) -> str:
     """The printed table: per policy and arrival point, the median GPU allocation and
     unallocated GPU % with their min–max over seeds, and seconds per run."""
@@ -400,36 +405,27 @@ def race_table(summary: Mapping[str, Any]) -> str:
         for point in ARRIVAL_POINTS:
             alloc = figures["allocation_pct"][str(point)]
             unalloc = figures["unallocated_gpu_pct"][str(point)]
-            rows.append([name, f"{point}%", f"{alloc['median']:.2f}%",
-                         f"{unalloc['median']:.2f}%",
-                         f"{unalloc['min']:.2f}–{unalloc['max']:.2f}"])
+            rows.append([name, f"{point}%", _percent(alloc["median"]),
+                         _percent(unalloc["median"]),
+                         f"{_percent(unalloc['min'], '')}–{_percent(unalloc['max'], '')}"])
         seconds = figures["seconds_per_run"]
         rows.append([name, "s/run", f"{seconds['median']:.2f}", f"max {seconds['max']:.2f}", ""])
     header = ["policy", "arrived", "GPU alloc", "unalloc GPU", "unalloc min–max"]
     return table(rows, header)
 
 
-def _seed_list(seeds: Sequence[int]) -> str:
-    """``[42, 43, 44, 50]`` as ``42–44, 50``."""
-    spans: list[list[int]] = []
-    for seed in sorted(set(seeds)):
-        if spans and seed == spans[-1][1] + 1:
-            spans[-1][1] = seed
-        else:
-            spans.append([seed, seed])
-    return ", ".join(f"{a}" if a == b else f"{a}–{b}" if b > a + 1 else f"{a}, {b}"
-                     for a, b in spans)
-
-
 def race_figure(runs: Sequence[FgdRun], capacity_milli: int, workload: str | None = None,
                 tune: float | None = None) -> Any:
     """The matplotlib figure of ``plot_race`` (close it with ``plt.close``)."""
-    import matplotlib
+    from schedlab.report import plain_figures
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    with plain_figures() as plt:
+        return _race_figure(plt, runs, capacity_milli, workload, tune)
 
-    from schedlab.report import policy_colour, policy_style
+
+def _race_figure(plt: Any, runs: Sequence[FgdRun], capacity_milli: int, workload: str | None,
+                 tune: float | None) -> Any:
+    from schedlab.report import policy_colour, policy_style, seed_list
 
     points = list(range(70, 131))
     seeds = sorted({r.seed for r in runs})
@@ -458,7 +454,7 @@ def race_figure(runs: Sequence[FgdRun], capacity_milli: int, workload: str | Non
                  fontsize=11)
     ax.grid(alpha=0.3)
     ax.legend(title=f"median over {len(seeds)} seed{'s' * (len(seeds) != 1)} "
-                    f"({_seed_list(seeds)});\nband: min–max",
+                    f"({seed_list(seeds)});\nband: min–max",
               title_fontsize=8.5, fontsize=8.5, ncols=2, loc="upper right")
     fig.tight_layout()
     return fig
