@@ -455,7 +455,8 @@ def download_trace(
     wanted = list(TRACE_FILES if names is None else names)
     for name in wanted:
         if name not in TRACE_FILES:
-            raise InputError("download_trace", "names", name, "names from TRACE_FILES")
+            raise InputError("--file", "name", name,
+                             "one of the trace's files: " + ", ".join(TRACE_FILES))
     out = Path(out_dir)
     made = _make_directories(out)
     if downloader is None:
