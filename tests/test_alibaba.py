@@ -406,7 +406,7 @@ def test_a_failed_download_leaves_no_partial_file(
 
 
 def test_download_refuses_unknown_names(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="names: got 'nope.csv'"):
+    with pytest.raises(InputError, match="--file: name: got 'nope.csv'"):
         download_trace(tmp_path / "out", ["nope.csv"])
     assert not (tmp_path / "out").exists()
 
