@@ -533,3 +533,27 @@ def test_any_configuration_loads_or_raises_config_error(tmp_path: Path, body: di
         load_config(path)
     except ConfigError as error:
         assert "\n" not in str(error)
+
+
+# --- long keys in messages -------------------------------------------------------------------
+
+
+def test_a_megabyte_unknown_key_is_shortened_in_the_warning(tmp_path: Path) -> None:
+    key = "k" * 1_000_000
+    document = pod()
+    document["spec"][key] = 1
+    path = write(tmp_path, document, name="in.json")
+    with pytest.warns(InputWarning) as caught:
+        load_manifests(path)
+    (message,) = [str(w.message) for w in caught]
+    assert len(message) < 1000
+    assert f"spec.{'k' * 80}...: unknown field" in message
+    error = refused(path, "spec." + "k" * 80 + "...", strict=True)
+    assert len(error) < 1000
+
+
+def test_a_megabyte_label_key_is_shortened_in_the_error(tmp_path: Path) -> None:
+    key = "k" * 1_000_000
+    message = refused(write(tmp_path, pod(metadata__labels={key: "v"}), name="in.json"),
+                      "metadata.labels." + "k" * 80 + "...")
+    assert len(message) < 1000

@@ -44,6 +44,7 @@ from schedlab.fields import (
     INT32_MIN,
     Field,
     is_dns1123_subdomain,
+    key_shown,
     label_selector,
     node_affinity,
     pod_affinity,
@@ -904,7 +905,8 @@ def _unknown_fields(value: Any, schema: _Schema, path: str = "") -> Iterator[tup
     if not isinstance(value, dict):
         return
     for key, child in value.items():
-        here = f"{path}.{key}" if path else str(key)
+        shown = key_shown(str(key))
+        here = f"{path}.{shown}" if path else shown
         if key not in schema:  # a non-string key is unknown too
             yield here, child
             continue
