@@ -587,14 +587,12 @@ def _count(field: Field, default: int | None = None) -> int:
     return field.integer(default=default, minimum=0, maximum=INT32_MAX)
 
 
-def _check_cap(field: Field, pods: int, total: int | None = None) -> None:
-    """An error when ``pods`` (from ``field``) would bring the workload beyond ``MAX_PODS``
-    (``total``: the workload's count with them, when more than ``pods``)."""
-    total = pods if total is None else total
-    if total > MAX_PODS:
-        beyond = "" if total == pods else f" (with the pods before it, {total:,})"
+def _check_cap(field: Field, pods: int) -> None:
+    """An error when ``pods`` (from ``field``) alone exceed ``MAX_PODS``, before the object
+    is kept (the whole workload's count is checked in ``_Reader._check_total``)."""
+    if pods > MAX_PODS:
         raise field.error(
-            f"a value making at most {MAX_PODS:,} pods in the workload{beyond} "
+            f"a value making at most {MAX_PODS:,} pods in the workload "
             "(schedlab.traces.manifests.MAX_PODS)"
         )
 
