@@ -273,9 +273,24 @@ class Field:
         except (quantity.QuantityError, TypeError):  # TypeError: a list or mapping
             raise self.error(quantity.EXPECTED) from None
 
-    def quantities(self) -> dict[str, int]:
-        """A mapping of resource name to quantity, as integer amounts."""
+    def quantities(
+        self, valid_name: Callable[[str], bool] | None = None, expected_name: str = ""
+    ) -> dict[str, int]:
+        """A mapping of resource name to quantity, as integer amounts; with ``valid_name``,
+        a name it refuses is an error at its own path saying ``expected_name``."""
+        self.check_names(valid_name, expected_name)
         return {key: field.quantity(key) for key, field in self.entries()}
+
+    def check_names(
+        self, valid_name: Callable[[str], bool] | None, expected_name: str
+    ) -> None:
+        """An error for the first key of this mapping ``valid_name`` refuses (none without
+        ``valid_name``), shown at its own path with the key as the value."""
+        if valid_name is None:
+            return
+        for key, field in self.entries():
+            if not valid_name(key):
+                raise field.error(expected_name, value=key)
 
     def checked(self, valid: Callable[[str], bool], expected: str) -> str:
         """The value as a string that ``valid`` accepts (else an error saying ``expected``)."""

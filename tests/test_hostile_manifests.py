@@ -557,3 +557,65 @@ def test_a_megabyte_label_key_is_shortened_in_the_error(tmp_path: Path) -> None:
     message = refused(write(tmp_path, pod(metadata__labels={key: "v"}), name="in.json"),
                       "metadata.labels." + "k" * 80 + "...")
     assert len(message) < 1000
+
+
+# --- resource names --------------------------------------------------------------------------
+
+_CONTAINER = "spec.containers[0].resources"
+
+
+@pytest.mark.parametrize(("section", "name"), [
+    ("requests", "cpus"), ("limits", "memroy"), ("requests", "pods"), ("requests", "GPU"),
+    ("requests", "gpu"), ("requests", "hugepages-"), ("requests", "hugepages-huge"),
+    ("requests", "requests.example.com/gpu"), ("limits", "a/b/c"), ("requests", "/gpu"),
+    ("requests", "Example.com/gpu"), ("requests", "example.com/" + "g" * 64),
+])
+def test_container_resource_names_are_checked(tmp_path: Path, section: str, name: str) -> None:
+    document = pod(spec__containers=[{"name": "c", "resources": {section: {name: "1"}}}])
+    refused(write(tmp_path, document), "Pod shop/web", f"{_CONTAINER}.{section}.{name}",
+            repr(name), "standard resource name", "fully qualified")
+
+
+def test_overhead_resource_names_are_checked(tmp_path: Path) -> None:
+    refused(write(tmp_path, pod(spec__overhead={"cpus": "1"})), "Pod shop/web",
+            "spec.overhead.cpus", "'cpus'", "standard resource name")
+    deployment = controller("Deployment", "web", {})
+    deployment["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+        "requests": {"memroy": "1Gi"}}
+    refused(write(tmp_path, deployment), "Deployment shop/web",
+            "spec.template.spec.containers[0].resources.requests.memroy")
+
+
+@pytest.mark.parametrize("section", ["allocatable", "capacity"])
+@pytest.mark.parametrize("name", ["cpus", "memroy", "GPU", "nvidia.com/"])
+def test_node_resource_names_are_checked(tmp_path: Path, section: str, name: str) -> None:
+    node = {**NODE, "status": {section: {"cpu": "4", name: "1"}}}
+    refused(write(tmp_path, node), "Node n1", f"status.{section}.{name}", repr(name),
+            "pods", "fully qualified")
+    if section == "capacity":  # checked even when allocatable is read instead
+        node["status"]["allocatable"] = {"cpu": "4"}
+        refused(write(tmp_path, node), f"status.capacity.{name}")
+
+
+def test_a_megabyte_resource_name_is_refused_in_a_short_line(tmp_path: Path) -> None:
+    name = "example.com/" + "g" * 1_000_000
+    document = pod(spec__containers=[{"name": "c", "resources": {"requests": {name: "1"}}}])
+    message = refused(write(tmp_path, document, name="in.json"), "Pod shop/web",
+                      f"{_CONTAINER}.requests.example.com/ggg", "fully qualified")
+    assert len(message) < 2000
+
+
+def test_valid_resource_names_load(tmp_path: Path) -> None:
+    from schedlab.testing.strategies import GPU
+    requests = {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi", "hugepages-2Mi": "4Mi",
+                "nvidia.com/gpu": "1", GPU: "1", "example.kubernetes.io/thing": "1"}
+    node = {**NODE, "status": {"allocatable": {
+        **requests, "pods": "110", "alibabacloud.com/gpu-count": "2",
+        "alibabacloud.com/gpu-milli": "2000"}}}
+    document = pod(spec__containers=[{"name": "c", "resources": {"limits": requests}}],
+                   spec__overhead={"cpu": "100m", GPU: "1"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        workload = load_manifests(write(tmp_path, node, document))
+    assert workload.pods[0].template.containers[0].requests["nvidia.com/gpu"] == 1
+    assert workload.nodes[0].gpus == 2

@@ -403,10 +403,13 @@ class _Reader:
             )
         self._node_where[name] = file
         status, spec = obj["status"], obj["spec"]
-        allocatable = status["allocatable"]
+        allocatable, capacity = status["allocatable"], status["capacity"]
+        capacity.check_names(resources.is_node_resource_name, resources.NODE_RESOURCE_NAME)
         if allocatable.value is None:
-            allocatable = status["capacity"]
-        amounts = allocatable.quantities()
+            allocatable = capacity
+        amounts = allocatable.quantities(
+            resources.is_node_resource_name, resources.NODE_RESOURCE_NAME
+        )
         amounts.setdefault(resources.PODS, resources.DEFAULT_ALLOWED_PODS)
         gpus = amounts.pop(GPU_COUNT_KEY, 0)
         count_text = str(allocatable[GPU_COUNT_KEY].value or "0")
@@ -653,7 +656,7 @@ def _pod_template(
         labels=metadata["labels"].label_map(),
         containers=tuple(_container(c, init=False) for c in containers.elements()),
         init_containers=tuple(_container(c, init=True) for c in spec["initContainers"].elements()),
-        overhead=spec["overhead"].quantities(),
+        overhead=spec["overhead"].quantities(*_CONTAINER_NAMES),
         node_selector=spec["nodeSelector"].label_map(),
         affinity=node_affinity(
             spec["affinity"]["nodeAffinity"], min_preferred_weight=1, warn=warn
@@ -694,14 +697,18 @@ def _gpu_request(annotations: Field) -> GpuRequest | None:
     return GpuRequest(count, milli, frozenset(models))
 
 
+_CONTAINER_NAMES = (resources.is_container_resource_name, resources.CONTAINER_RESOURCE_NAME)
+"""How container requests and limits and a pod's overhead check resource names."""
+
+
 def _container(container: Field, init: bool) -> Container:
     """A container's requests; a resource with only a limit requests the limit, as the API
     server defaults it. An init container with restartPolicy Always is a sidecar."""
     amounts = container["resources"]
-    limits = amounts["limits"].quantities()
+    limits = amounts["limits"].quantities(*_CONTAINER_NAMES)
     return Container(
         name=container["name"].string("main"),
-        requests={**limits, **amounts["requests"].quantities()},
+        requests={**limits, **amounts["requests"].quantities(*_CONTAINER_NAMES)},
         sidecar=init and container["restartPolicy"].value == "Always",
     )
 
