@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from schedlab import quantity
-from schedlab.errors import InputError
+from schedlab.errors import InputError, printable
 from schedlab.matching import METADATA_NAME, parse_int64, requirement_is_valid
 from schedlab.objects import (
     LABEL_SELECTOR_OPERATORS,
@@ -89,8 +89,11 @@ def is_dns1035_label(name: str) -> bool:
 
 def key_shown(key: str) -> str:
     """A mapping key as a field path shows it: past ``LONGEST_KEY_SHOWN`` characters, its
-    first ones and "..." (a key from a file may be megabytes long)."""
-    return key if len(key) <= LONGEST_KEY_SHOWN else f"{key[:LONGEST_KEY_SHOWN]}..."
+    first ones and "..." (a key from a file may be megabytes long); control characters
+    escaped (``errors.printable``), so a message stays one line."""
+    if len(key) <= LONGEST_KEY_SHOWN:
+        return printable(key) if not key.isprintable() else key
+    return f"{printable(key[:LONGEST_KEY_SHOWN])}..."
 
 
 _to_int = lru_cache(maxsize=4096, typed=True)(quantity.to_int)

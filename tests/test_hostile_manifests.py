@@ -619,3 +619,17 @@ def test_valid_resource_names_load(tmp_path: Path) -> None:
         workload = load_manifests(write(tmp_path, node, document))
     assert workload.pods[0].template.containers[0].requests["nvidia.com/gpu"] == 1
     assert workload.nodes[0].gpus == 2
+
+
+def test_a_key_with_a_newline_is_escaped_in_the_field_path(tmp_path: Path) -> None:
+    from schedlab.errors import ConfigError
+    from schedlab.framework.config import load_config
+
+    path = tmp_path / "sched.yaml"
+    path.write_text(yaml.safe_dump({"apiVersion": "kubescheduler.config.k8s.io/v1",
+                                    "kind": "KubeSchedulerConfiguration",
+                                    "profiles": [{"\n": None}]}))
+    with pytest.raises(ConfigError, match=r"profiles\[0\]\.\\n: got None") as caught:
+        load_config(path)
+    assert "\n" not in str(caught.value)
+    refused(write(tmp_path, pod(metadata__labels={"a\nb": "v"})), r"metadata.labels.a\nb")
