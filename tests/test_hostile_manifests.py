@@ -633,3 +633,37 @@ def test_a_key_with_a_newline_is_escaped_in_the_field_path(tmp_path: Path) -> No
         load_config(path)
     assert "\n" not in str(caught.value)
     refused(write(tmp_path, pod(metadata__labels={"a\nb": "v"})), r"metadata.labels.a\nb")
+
+
+def test_unknown_fields_warn_once_per_kind_and_path_then_count(tmp_path: Path) -> None:
+    pods = []
+    for i in range(1000):
+        document = pod(metadata__name=f"web-{i}")
+        document["spec"]["containerz"] = []
+        if i < 2:
+            document["spec"]["extra"] = 1
+        pods.append(document)
+    deployment = controller("Deployment", "d", {"replicaz": 1})
+    path = write(tmp_path, *pods, deployment, {**deployment, "metadata": {"name": "e"}})
+    with pytest.warns(InputWarning) as caught:
+        load_manifests(path)
+    messages = [str(w.message) for w in caught]
+    prefix = f"{path}: "
+    assert messages == [
+        prefix + "Pod shop/web-0: spec.containerz: unknown field",
+        prefix + "Pod shop/web-0: spec.extra: unknown field",
+        prefix + "Deployment shop/d: spec.replicaz: unknown field",
+        prefix + "Pod shop/web-0: spec.containerz: unknown field, and in 999 more Pod objects",
+        prefix + "Pod shop/web-0: spec.extra: unknown field, and in 1 more Pod object",
+        prefix + "Deployment shop/d: spec.replicaz: unknown field, and in 1 more Deployment "
+        "object",
+    ]
+    refused(path, "Pod shop/web-0", "spec.containerz", "strict", strict=True)
+
+
+def test_unknown_field_counts_are_per_load(tmp_path: Path) -> None:
+    path = write(tmp_path, pod(spec__containerz=[]))
+    for _ in range(2):
+        with pytest.warns(InputWarning) as caught:
+            load_manifests(path)
+        assert len(caught) == 1

@@ -135,13 +135,16 @@ def load_manifests(*paths: str | os.PathLike[str], strict: bool = False) -> Work
 
     A field unknown to the object's Kubernetes type (``KNOWN_FIELDS``) is an ``InputWarning``
     (``file: Kind namespace/name: spec.containerz: unknown field``), as ``kubectl
-    --validate=warn`` reports it, or with ``strict`` an ``InputError``. A node affinity Gt/Lt
+    --validate=warn`` reports it, or with ``strict`` an ``InputError``. It warns once per
+    kind and field path: at the first object having it, then, when more had it, once after
+    reading (``...: unknown field, and in N more Pod objects``). A node affinity Gt/Lt
     bound that is not an integer (accepted by the API server; it never matches) is an
     ``InputWarning`` once per distinct value.
     """
     reader = _Reader(strict=strict)
     for path in paths:
         reader.read_path(os.fspath(path))
+    reader.warn_repeated()
     return reader.workload()
 
 
@@ -217,6 +220,7 @@ class _Reader:
     def __init__(self, strict: bool = False) -> None:
         self._strict = strict
         self._warned_bounds: set[str] = set()
+        self._unknown: dict[tuple[str, str], list[Any]] = {}  # (kind, path): [where, more]
         self._nodes: list[Node] = []
         self._node_where: dict[str, str] = {}
         self._pod_groups: list[tuple[_Origin, _Listed | _Controller]] = []
@@ -275,7 +279,7 @@ class _Reader:
         if obj["apiVersion"].value != SUPPORTED_KINDS[kind]:
             raise obj["apiVersion"].error(f"{SUPPORTED_KINDS[kind]} (the apiVersion of {kind})")
         if kind == "List":
-            self.check_known(obj, KNOWN_FIELDS[kind])
+            self.check_known(obj, kind)
             for item in obj["items"].elements():
                 self.read_object(item, file)
             return
@@ -289,7 +293,7 @@ class _Reader:
             ) from None
         if kind in ("Node", "Namespace"):
             obj = Field(obj.value, f"{file}: {kind} {name}")
-            self.check_known(obj, KNOWN_FIELDS[kind])
+            self.check_known(obj, kind)
             if kind == "Node":
                 self.add_node(obj, name, file)
             else:
@@ -300,7 +304,7 @@ class _Reader:
         if namespace_field.value is not None and namespace_field.value != "":
             namespace = namespace_field.dns_label()
         obj = Field(obj.value, f"{file}: {kind} {namespace}/{name}")
-        self.check_known(obj, KNOWN_FIELDS[kind])
+        self.check_known(obj, kind)
         obj["metadata"]["labels"].label_map()
         if kind == "Pod":
             self.add_pod(obj, name, namespace)
@@ -309,17 +313,34 @@ class _Reader:
         else:
             self.add_controller(obj, kind, name, namespace, file)
 
-    def check_known(self, obj: Field, schema: _Schema) -> None:
-        """Each field of ``obj`` unknown to its Kubernetes type: an ``InputWarning``, or an
-        ``InputError`` when strict."""
-        for path, value in _unknown_fields(obj.value, schema):
+    def check_known(self, obj: Field, kind: str) -> None:
+        """Each field of ``obj`` unknown to its Kubernetes type (``KNOWN_FIELDS[kind]``): an
+        ``InputWarning`` the first time this load meets its (kind, field path), counted
+        after that (``warn_repeated``); an ``InputError`` when strict."""
+        for path, value in _unknown_fields(obj.value, KNOWN_FIELDS[kind]):
             if self._strict:
                 raise InputError(
                     obj.where, printable(path), value,
                     "a field of the object's Kubernetes type (strict refuses unknown fields)",
                 )
+            seen = self._unknown.get((kind, path))
+            if seen is not None:
+                seen[1] += 1
+                continue
+            self._unknown[kind, path] = [obj.where, 0]
             warnings.warn(f"{obj.where}: {printable(path)}: unknown field", InputWarning,
                           stacklevel=4)
+
+    def warn_repeated(self) -> None:
+        """One ``InputWarning`` per (kind, field path) that more than one object had: the
+        first object's and how many more."""
+        for (kind, path), (where, more) in self._unknown.items():
+            if more:
+                objects = "object" if more == 1 else "objects"
+                warnings.warn(
+                    f"{where}: {printable(path)}: unknown field, and in {more:,} more "
+                    f"{kind} {objects}", InputWarning, stacklevel=3,
+                )
 
     def warn_bound(self, field: Field, message: str) -> None:
         """A Gt/Lt bound that is not an integer: one warning per distinct value."""
