@@ -667,3 +667,57 @@ def test_unknown_field_counts_are_per_load(tmp_path: Path) -> None:
         with pytest.warns(InputWarning) as caught:
             load_manifests(path)
         assert len(caught) == 1
+
+
+# --- a Deployment's pods without their ReplicaSet (kubectl get deploy,pods) ----------------------
+
+
+def replica_set_pod(name: str, replica_set: str, labels: dict | None = None,
+                    namespace: str = "shop") -> dict[str, Any]:
+    document = pod(metadata__name=name, metadata__namespace=namespace,
+                   metadata__labels=labels or {"app": "web", "pod-template-hash": "7d9"},
+                   spec__nodeSelector=None, spec__tolerations=None)
+    document["metadata"]["ownerReferences"] = [
+        {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": replica_set,
+         "controller": True, "uid": "u"}]
+    return document
+
+
+def test_deployment_counts_pods_of_its_absent_replica_set(tmp_path: Path) -> None:
+    deployment = controller("Deployment", "web", {"replicas": 2})
+    pods = [replica_set_pod(f"web-7d9-{s}", "web-7d9") for s in ("abcde", "fghij")]
+    workload = load_manifests(write(tmp_path, deployment, *pods))
+    assert [p.name for p in workload.pods] == ["web-7d9-abcde", "web-7d9-fghij"]
+    deployment["spec"]["replicas"] = 3  # one missing: the Deployment makes it
+    workload = load_manifests(write(tmp_path, deployment, *pods))
+    assert [(p.name, p.owner.kind) for p in workload.pods if p.owner] == [
+        ("web-0", "Deployment"), ("web-7d9-abcde", "ReplicaSet"),
+        ("web-7d9-fghij", "ReplicaSet")]
+
+
+def test_deployment_picks_its_replica_sets_by_name_prefix(tmp_path: Path) -> None:
+    web = controller("Deployment", "web", {"replicas": 1})
+    web_api = controller("Deployment", "web-api", {"replicas": 1})
+    path = write(tmp_path, web, web_api, replica_set_pod("a", "web-api-5f6c8"))
+    assert sorted(p.name for p in load_manifests(path).pods) == ["a", "web-0"]
+
+
+@pytest.mark.parametrize("owned", [
+    {"replica_set": "other-7d9"},  # another name
+    {"replica_set": "web"},  # no hash
+    {"replica_set": "web-7D9"},  # not a hash
+    {"replica_set": "web-7d9", "labels": {"app": "db"}},  # the selector does not match
+    {"replica_set": "web-7d9", "namespace": "other"},  # another namespace
+])
+def test_other_pods_of_absent_replica_sets_stay_bare(tmp_path: Path, owned: dict) -> None:
+    deployment = controller("Deployment", "web", {"replicas": 1})
+    path = write(tmp_path, deployment, replica_set_pod("a", **owned))
+    assert sorted(p.name for p in load_manifests(path).pods) == ["a", "web-0"]
+
+
+def test_a_replica_set_in_the_input_keeps_its_pods(tmp_path: Path) -> None:
+    deployment = controller("Deployment", "web", {"replicas": 2})
+    replica_set = controller("ReplicaSet", "web-7d9", {"replicas": 2})
+    replica_set["metadata"]["ownerReferences"] = [{"kind": "Deployment", "name": "web"}]
+    path = write(tmp_path, deployment, replica_set, replica_set_pod("a", "web-7d9"))
+    assert sorted(p.name for p in load_manifests(path).pods) == ["a", "web-7d9-0"]

@@ -23,12 +23,15 @@ and left out of the workload, as kube-scheduler's pod informer leaves it out (it
 checked, and its namespace/name still taken). A controller counts the live pods whose
 ``ownerReferences`` name it (the entry with ``controller: true``, else the first) and
 creates only the missing ones (see ``schedlab.traces.controllers``); a Deployment whose
-ReplicaSets are in the input creates none itself.
+ReplicaSets are in the input creates none itself. A pod of a ReplicaSet absent from the input
+(``kubectl get deploy,pods``) counts for the Deployment whose name and a hash make the
+ReplicaSet's name and whose selector matches it (``_Reader._adopt_by_deployments``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
@@ -108,6 +111,8 @@ create (a DaemonSet counted as one pod per Node). A larger workload is refused b
 is created."""
 
 _OBJECT = "a Kubernetes object (a mapping with apiVersion and kind)"
+_TEMPLATE_HASH = re.compile(r"[a-z0-9]+", re.ASCII)
+"""A pod-template-hash as it ends a Deployment's ReplicaSet names (``web-7d9c8b5f4``)."""
 _NAMES = {
     "Namespace": "dns_label",
     "Service": "dns1035_label",
@@ -486,6 +491,7 @@ class _Reader:
             self._check_node(pod, origin)
             if owner is not None:
                 live.setdefault(owner, []).append(pod)
+        self._adopt_by_deployments(live)
         names: dict[str, set[str]] = {}  # namespace: the names of its pods in the input
         live_names: dict[str, set[str]] = {}
         for key in pod_where:
@@ -541,6 +547,28 @@ class _Reader:
                 pods.append(pod)
         objects = ApiObjects(self._namespaces, tuple(self._services), self._controllers)
         return Workload(nodes, tuple(pods), objects)
+
+    def _adopt_by_deployments(self, live: dict[tuple[str, str, str], list[Pod]]) -> None:
+        """Count toward a Deployment the live pods of its ReplicaSets absent from the input
+        (``kubectl get deploy,pods``): a pod owned by ReplicaSet ``NAME-HASH`` (kube names a
+        Deployment's ReplicaSets ``<deployment>-<pod-template-hash>``) that is not in the
+        input counts for the Deployment ``NAME`` of its namespace if that Deployment's
+        selector matches the pod's labels. Other pods of absent owners stay bare pods."""
+        present = {
+            item.key for _, item in self._pod_groups
+            if isinstance(item, _Controller) and item.kind == "ReplicaSet"
+        }
+        for (kind, namespace, name), pods in list(live.items()):
+            if kind != "ReplicaSet" or (kind, namespace, name) in present:
+                continue
+            deployment, dash, pod_hash = name.rpartition("-")
+            key = ("Deployment", namespace, deployment)
+            if not (dash and _TEMPLATE_HASH.fullmatch(pod_hash) and key in self._controllers):
+                continue
+            selector = self._controllers[key]
+            adopted = [p for p in pods if label_selector_matches(selector, p.template.labels)]
+            if adopted:
+                live.setdefault(key, []).extend(adopted)
 
     def _check_total(
         self,
