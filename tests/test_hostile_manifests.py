@@ -721,3 +721,59 @@ def test_a_replica_set_in_the_input_keeps_its_pods(tmp_path: Path) -> None:
     replica_set["metadata"]["ownerReferences"] = [{"kind": "Deployment", "name": "web"}]
     path = write(tmp_path, deployment, replica_set, replica_set_pod("a", "web-7d9"))
     assert sorted(p.name for p in load_manifests(path).pods) == ["a", "web-7d9-0"]
+
+
+# --- memory of the pods controllers create ---------------------------------------------------
+
+
+def daemon_sets_over_nodes(tmp_path: Path, n_nodes: int, n_daemon_sets: int) -> Path:
+    nodes = [{**NODE, "metadata": {"name": f"n{i}"}, "spec": {}} for i in range(n_nodes)]
+    daemon_sets = []
+    for j in range(n_daemon_sets):
+        daemon_set = controller("DaemonSet", f"d{j}", {})
+        daemon_set["spec"]["template"]["metadata"]["labels"] = {"app": f"d{j}"}
+        daemon_sets.append(daemon_set)
+    return write(tmp_path, {"apiVersion": "v1", "kind": "List", "items": nodes + daemon_sets},
+                 name="in.json")
+
+
+def test_daemon_pods_share_their_template_fields_and_pins(tmp_path: Path) -> None:
+    workload = load_manifests(daemon_sets_over_nodes(tmp_path, 3, 2))
+    assert len(workload.pods) == 6
+    by_name = {p.name: p.template for p in workload.pods}
+    assert by_name["d0-n0"].labels is by_name["d0-n1"].labels  # not copied per pod
+    assert by_name["d0-n0"].tolerations is by_name["d0-n2"].tolerations
+    assert by_name["d0-n1"].affinity is by_name["d1-n1"].affinity  # one pin per node
+    assert by_name["d0-n1"].affinity != by_name["d0-n2"].affinity
+
+
+def test_daemon_pods_cost_little_memory_each(tmp_path: Path) -> None:
+    import gc
+    import tracemalloc
+
+    def retained(n_nodes: int) -> tuple[int, int]:
+        """Pods, and bytes the workload of 100 DaemonSets over ``n_nodes`` nodes holds."""
+        path = daemon_sets_over_nodes(tmp_path, n_nodes, 100)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            workload = load_manifests(path)
+            gc.collect()
+            held, _ = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        return len(workload.pods), held
+
+    few, few_bytes = retained(10)
+    many, many_bytes = retained(110)
+    per_pod = (many_bytes - few_bytes) / (many - few)
+    assert per_pod < 600, per_pod  # a template replaced for each pod took 1,470
+
+
+def test_max_pods_replicas_of_a_deployment_load(tmp_path: Path) -> None:
+    """The cap the README states (its memory was measured there) loads; one more does not."""
+    assert MAX_PODS == 400_000
+    path = write(tmp_path, controller("Deployment", "web", {"replicas": MAX_PODS}))
+    assert len(load_manifests(path).pods) == MAX_PODS
+    path = write(tmp_path, controller("Deployment", "web", {"replicas": MAX_PODS + 1}))
+    refused(path, "Deployment shop/web", "spec.replicas", "400,000")
