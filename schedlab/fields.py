@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from schedlab import quantity
-from schedlab.errors import InputError
+from schedlab.errors import InputError, printable
 from schedlab.matching import METADATA_NAME, parse_int64, requirement_is_valid
 from schedlab.objects import (
     LABEL_SELECTOR_OPERATORS,
@@ -62,6 +62,8 @@ DNS1035_LABEL = (
     "alphanumeric, at most 63 characters)"
 )
 _UNSET: Any = object()
+LONGEST_KEY_SHOWN = 80
+"""The most characters of a mapping key a field path in a message shows."""
 
 # k8s.io/apimachinery/pkg/util/validation: IsDNS1123Subdomain, IsDNS1123Label, IsDNS1035Label.
 _DNS1123_LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", re.ASCII)
@@ -84,6 +86,15 @@ def is_dns1123_label(name: str) -> bool:
 def is_dns1035_label(name: str) -> bool:
     """IsDNS1035Label: the names of Services."""
     return len(name) <= 63 and _DNS1035_LABEL_RE.fullmatch(name) is not None
+
+def key_shown(key: str) -> str:
+    """A mapping key as a field path shows it: past ``LONGEST_KEY_SHOWN`` characters, its
+    first ones and "..." (a key from a file may be megabytes long); control characters
+    escaped (``errors.printable``), so a message stays one line."""
+    if len(key) <= LONGEST_KEY_SHOWN:
+        return printable(key) if not key.isprintable() else key
+    return f"{printable(key[:LONGEST_KEY_SHOWN])}..."
+
 
 _to_int = lru_cache(maxsize=4096, typed=True)(quantity.to_int)
 """``quantity.to_int`` remembering the few distinct amounts a large document repeats."""
@@ -125,13 +136,15 @@ class Field:
 
     @property
     def path(self) -> str:
-        """The field path from the root: ``a.b[0].c``."""
+        """The field path from the root: ``a.b[0].c``; a key longer than
+        ``LONGEST_KEY_SHOWN`` characters is shortened (``key_shown``)."""
         if self._parent is None:
             return str(self._key)
         parent = self._parent.path
         if isinstance(self._key, int):
             return f"{parent}[{self._key}]"
-        return f"{parent}.{self._key}" if parent else self._key
+        key = key_shown(self._key)
+        return f"{parent}.{key}" if parent else key
 
     def error(self, expected: str, value: Any = _UNSET) -> InputError:
         """The error for this field's value (or for ``value`` when given, to show something
@@ -263,9 +276,24 @@ class Field:
         except (quantity.QuantityError, TypeError):  # TypeError: a list or mapping
             raise self.error(quantity.EXPECTED) from None
 
-    def quantities(self) -> dict[str, int]:
-        """A mapping of resource name to quantity, as integer amounts."""
+    def quantities(
+        self, valid_name: Callable[[str], bool] | None = None, expected_name: str = ""
+    ) -> dict[str, int]:
+        """A mapping of resource name to quantity, as integer amounts; with ``valid_name``,
+        a name it refuses is an error at its own path saying ``expected_name``."""
+        self.check_names(valid_name, expected_name)
         return {key: field.quantity(key) for key, field in self.entries()}
+
+    def check_names(
+        self, valid_name: Callable[[str], bool] | None, expected_name: str
+    ) -> None:
+        """An error for the first key of this mapping ``valid_name`` refuses (none without
+        ``valid_name``), shown at its own path with the key as the value."""
+        if valid_name is None:
+            return
+        for key, field in self.entries():
+            if not valid_name(key):
+                raise field.error(expected_name, value=key)
 
     def checked(self, valid: Callable[[str], bool], expected: str) -> str:
         """The value as a string that ``valid`` accepts (else an error saying ``expected``)."""

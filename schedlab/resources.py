@@ -7,8 +7,11 @@ node is kept apart from this axis (``ClusterState.allowed_pods``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
+
+from schedlab import quantity
 
 if TYPE_CHECKING:
     from schedlab.objects import Container
@@ -22,6 +25,73 @@ NON_ZERO_DEFAULTS: Mapping[str, int] = {
     MEMORY: DEFAULT_MEMORY_REQUEST,
 }
 DEFAULT_ALLOWED_PODS = 110
+HUGEPAGES_PREFIX = "hugepages-"
+CONTAINER_RESOURCE_NAME = (
+    "a standard resource name (cpu, memory, ephemeral-storage, hugepages-<size>) or a fully "
+    "qualified extended resource name (a DNS subdomain prefix, '/', at most 63 characters of "
+    "[-A-Za-z0-9_.] alphanumeric at both ends: example.com/gpu)"
+)
+NODE_RESOURCE_NAME = (
+    "a standard resource name (cpu, memory, ephemeral-storage, pods, hugepages-<size>) or a "
+    "fully qualified extended resource name (a DNS subdomain prefix, '/', at most 63 "
+    "characters of [-A-Za-z0-9_.] alphanumeric at both ends: example.com/gpu)"
+)
+
+# k8s.io/apimachinery/pkg/util/validation IsQualifiedName (as schedlab.matching has it; the
+# resource axis must not import the matching room).
+_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?", re.ASCII)
+_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
+                        re.ASCII)
+
+
+def _is_qualified_name(text: str) -> bool:
+    prefix, slash, name = text.rpartition("/")
+    if slash and not (
+        0 < len(prefix) <= 253 and "/" not in prefix and _SUBDOMAIN.fullmatch(prefix)
+    ):
+        return False
+    return 0 < len(name) <= 63 and _NAME.fullmatch(name) is not None
+
+
+def _is_hugepages(name: str) -> bool:
+    """``hugepages-<size>`` with a positive quantity as the size."""
+    if not name.startswith(HUGEPAGES_PREFIX):
+        return False
+    try:
+        return quantity.parse_quantity(name[len(HUGEPAGES_PREFIX):]) > 0
+    except quantity.QuantityError:
+        return False
+
+
+def _is_extended_name(name: str) -> bool:
+    """kube's ``IsExtendedResourceName``: a prefixed name outside ``kubernetes.io/``, not
+    starting ``requests.``, that is still a qualified name with ``requests.`` before it."""
+    return (
+        "/" in name
+        and "kubernetes.io/" not in name
+        and not name.startswith("requests.")
+        and _is_qualified_name("requests." + name)
+    )
+
+
+def is_container_resource_name(name: str) -> bool:
+    """True for a name the API server takes in a container's ``resources.requests`` or
+    ``limits`` and a pod's ``spec.overhead`` (kube's validateContainerResourceName): a
+    qualified name that is ``cpu``, ``memory``, ``ephemeral-storage`` or ``hugepages-<size>``,
+    or has a prefix: an extended resource name (``example.com/gpu``), or one in the
+    ``kubernetes.io/`` namespace (native, which the API server also takes)."""
+    if not _is_qualified_name(name):
+        return False
+    if "/" not in name:
+        return name in NATIVE or _is_hugepages(name)
+    return "kubernetes.io/" in name or _is_extended_name(name)
+
+
+def is_node_resource_name(name: str) -> bool:
+    """True for a name of a Node's ``status.allocatable`` or ``capacity``: a container
+    resource name (``is_container_resource_name``) or ``pods``. (The API server checks only
+    the quantities there; the kubelet writes these names, so anything else is a typo.)"""
+    return name == PODS or is_container_resource_name(name)
 
 
 def is_extended(name: str) -> bool:

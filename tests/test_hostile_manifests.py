@@ -533,3 +533,247 @@ def test_any_configuration_loads_or_raises_config_error(tmp_path: Path, body: di
         load_config(path)
     except ConfigError as error:
         assert "\n" not in str(error)
+
+
+# --- long keys in messages -------------------------------------------------------------------
+
+
+def test_a_megabyte_unknown_key_is_shortened_in_the_warning(tmp_path: Path) -> None:
+    key = "k" * 1_000_000
+    document = pod()
+    document["spec"][key] = 1
+    path = write(tmp_path, document, name="in.json")
+    with pytest.warns(InputWarning) as caught:
+        load_manifests(path)
+    (message,) = [str(w.message) for w in caught]
+    assert len(message) < 1000
+    assert f"spec.{'k' * 80}...: unknown field" in message
+    error = refused(path, "spec." + "k" * 80 + "...", strict=True)
+    assert len(error) < 1000
+
+
+def test_a_megabyte_label_key_is_shortened_in_the_error(tmp_path: Path) -> None:
+    key = "k" * 1_000_000
+    message = refused(write(tmp_path, pod(metadata__labels={key: "v"}), name="in.json"),
+                      "metadata.labels." + "k" * 80 + "...")
+    assert len(message) < 1000
+
+
+# --- resource names --------------------------------------------------------------------------
+
+_CONTAINER = "spec.containers[0].resources"
+
+
+@pytest.mark.parametrize(("section", "name"), [
+    ("requests", "cpus"), ("limits", "memroy"), ("requests", "pods"), ("requests", "GPU"),
+    ("requests", "gpu"), ("requests", "hugepages-"), ("requests", "hugepages-huge"),
+    ("requests", "requests.example.com/gpu"), ("limits", "a/b/c"), ("requests", "/gpu"),
+    ("requests", "Example.com/gpu"), ("requests", "example.com/" + "g" * 64),
+])
+def test_container_resource_names_are_checked(tmp_path: Path, section: str, name: str) -> None:
+    document = pod(spec__containers=[{"name": "c", "resources": {section: {name: "1"}}}])
+    refused(write(tmp_path, document), "Pod shop/web", f"{_CONTAINER}.{section}.{name}",
+            repr(name), "standard resource name", "fully qualified")
+
+
+def test_overhead_resource_names_are_checked(tmp_path: Path) -> None:
+    refused(write(tmp_path, pod(spec__overhead={"cpus": "1"})), "Pod shop/web",
+            "spec.overhead.cpus", "'cpus'", "standard resource name")
+    deployment = controller("Deployment", "web", {})
+    deployment["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+        "requests": {"memroy": "1Gi"}}
+    refused(write(tmp_path, deployment), "Deployment shop/web",
+            "spec.template.spec.containers[0].resources.requests.memroy")
+
+
+@pytest.mark.parametrize("section", ["allocatable", "capacity"])
+@pytest.mark.parametrize("name", ["cpus", "memroy", "GPU", "nvidia.com/"])
+def test_node_resource_names_are_checked(tmp_path: Path, section: str, name: str) -> None:
+    node = {**NODE, "status": {section: {"cpu": "4", name: "1"}}}
+    refused(write(tmp_path, node), "Node n1", f"status.{section}.{name}", repr(name),
+            "pods", "fully qualified")
+    if section == "capacity":  # checked even when allocatable is read instead
+        node["status"]["allocatable"] = {"cpu": "4"}
+        refused(write(tmp_path, node), f"status.capacity.{name}")
+
+
+def test_a_megabyte_resource_name_is_refused_in_a_short_line(tmp_path: Path) -> None:
+    name = "example.com/" + "g" * 1_000_000
+    document = pod(spec__containers=[{"name": "c", "resources": {"requests": {name: "1"}}}])
+    message = refused(write(tmp_path, document, name="in.json"), "Pod shop/web",
+                      f"{_CONTAINER}.requests.example.com/ggg", "fully qualified")
+    assert len(message) < 2000
+
+
+def test_valid_resource_names_load(tmp_path: Path) -> None:
+    from schedlab.testing.strategies import GPU
+    requests = {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi", "hugepages-2Mi": "4Mi",
+                "nvidia.com/gpu": "1", GPU: "1", "example.kubernetes.io/thing": "1"}
+    node = {**NODE, "status": {"allocatable": {
+        **requests, "pods": "110", "alibabacloud.com/gpu-count": "2",
+        "alibabacloud.com/gpu-milli": "2000"}}}
+    document = pod(spec__containers=[{"name": "c", "resources": {"limits": requests}}],
+                   spec__overhead={"cpu": "100m", GPU: "1"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        workload = load_manifests(write(tmp_path, node, document))
+    assert workload.pods[0].template.containers[0].requests["nvidia.com/gpu"] == 1
+    assert workload.nodes[0].gpus == 2
+
+
+def test_a_key_with_a_newline_is_escaped_in_the_field_path(tmp_path: Path) -> None:
+    from schedlab.errors import ConfigError
+    from schedlab.framework.config import load_config
+
+    path = tmp_path / "sched.yaml"
+    path.write_text(yaml.safe_dump({"apiVersion": "kubescheduler.config.k8s.io/v1",
+                                    "kind": "KubeSchedulerConfiguration",
+                                    "profiles": [{"\n": None}]}))
+    with pytest.raises(ConfigError, match=r"profiles\[0\]\.\\n: got None") as caught:
+        load_config(path)
+    assert "\n" not in str(caught.value)
+    refused(write(tmp_path, pod(metadata__labels={"a\nb": "v"})), r"metadata.labels.a\nb")
+
+
+def test_unknown_fields_warn_once_per_kind_and_path_then_count(tmp_path: Path) -> None:
+    pods = []
+    for i in range(1000):
+        document = pod(metadata__name=f"web-{i}")
+        document["spec"]["containerz"] = []
+        if i < 2:
+            document["spec"]["extra"] = 1
+        pods.append(document)
+    deployment = controller("Deployment", "d", {"replicaz": 1})
+    path = write(tmp_path, *pods, deployment, {**deployment, "metadata": {"name": "e"}})
+    with pytest.warns(InputWarning) as caught:
+        load_manifests(path)
+    messages = [str(w.message) for w in caught]
+    prefix = f"{path}: "
+    assert messages == [
+        prefix + "Pod shop/web-0: spec.containerz: unknown field",
+        prefix + "Pod shop/web-0: spec.extra: unknown field",
+        prefix + "Deployment shop/d: spec.replicaz: unknown field",
+        prefix + "Pod shop/web-0: spec.containerz: unknown field, and in 999 more Pod objects",
+        prefix + "Pod shop/web-0: spec.extra: unknown field, and in 1 more Pod object",
+        prefix + "Deployment shop/d: spec.replicaz: unknown field, and in 1 more Deployment "
+        "object",
+    ]
+    refused(path, "Pod shop/web-0", "spec.containerz", "strict", strict=True)
+
+
+def test_unknown_field_counts_are_per_load(tmp_path: Path) -> None:
+    path = write(tmp_path, pod(spec__containerz=[]))
+    for _ in range(2):
+        with pytest.warns(InputWarning) as caught:
+            load_manifests(path)
+        assert len(caught) == 1
+
+
+# --- a Deployment's pods without their ReplicaSet (kubectl get deploy,pods) ----------------------
+
+
+def replica_set_pod(name: str, replica_set: str, labels: dict | None = None,
+                    namespace: str = "shop") -> dict[str, Any]:
+    document = pod(metadata__name=name, metadata__namespace=namespace,
+                   metadata__labels=labels or {"app": "web", "pod-template-hash": "7d9"},
+                   spec__nodeSelector=None, spec__tolerations=None)
+    document["metadata"]["ownerReferences"] = [
+        {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": replica_set,
+         "controller": True, "uid": "u"}]
+    return document
+
+
+def test_deployment_counts_pods_of_its_absent_replica_set(tmp_path: Path) -> None:
+    deployment = controller("Deployment", "web", {"replicas": 2})
+    pods = [replica_set_pod(f"web-7d9-{s}", "web-7d9") for s in ("abcde", "fghij")]
+    workload = load_manifests(write(tmp_path, deployment, *pods))
+    assert [p.name for p in workload.pods] == ["web-7d9-abcde", "web-7d9-fghij"]
+    deployment["spec"]["replicas"] = 3  # one missing: the Deployment makes it
+    workload = load_manifests(write(tmp_path, deployment, *pods))
+    assert [(p.name, p.owner.kind) for p in workload.pods if p.owner] == [
+        ("web-0", "Deployment"), ("web-7d9-abcde", "ReplicaSet"),
+        ("web-7d9-fghij", "ReplicaSet")]
+
+
+def test_deployment_picks_its_replica_sets_by_name_prefix(tmp_path: Path) -> None:
+    web = controller("Deployment", "web", {"replicas": 1})
+    web_api = controller("Deployment", "web-api", {"replicas": 1})
+    path = write(tmp_path, web, web_api, replica_set_pod("a", "web-api-5f6c8"))
+    assert sorted(p.name for p in load_manifests(path).pods) == ["a", "web-0"]
+
+
+@pytest.mark.parametrize("owned", [
+    {"replica_set": "other-7d9"},  # another name
+    {"replica_set": "web"},  # no hash
+    {"replica_set": "web-7D9"},  # not a hash
+    {"replica_set": "web-7d9", "labels": {"app": "db"}},  # the selector does not match
+    {"replica_set": "web-7d9", "namespace": "other"},  # another namespace
+])
+def test_other_pods_of_absent_replica_sets_stay_bare(tmp_path: Path, owned: dict) -> None:
+    deployment = controller("Deployment", "web", {"replicas": 1})
+    path = write(tmp_path, deployment, replica_set_pod("a", **owned))
+    assert sorted(p.name for p in load_manifests(path).pods) == ["a", "web-0"]
+
+
+def test_a_replica_set_in_the_input_keeps_its_pods(tmp_path: Path) -> None:
+    deployment = controller("Deployment", "web", {"replicas": 2})
+    replica_set = controller("ReplicaSet", "web-7d9", {"replicas": 2})
+    replica_set["metadata"]["ownerReferences"] = [{"kind": "Deployment", "name": "web"}]
+    path = write(tmp_path, deployment, replica_set, replica_set_pod("a", "web-7d9"))
+    assert sorted(p.name for p in load_manifests(path).pods) == ["a", "web-7d9-0"]
+
+
+# --- memory of the pods controllers create ---------------------------------------------------
+
+
+def daemon_sets_over_nodes(tmp_path: Path, n_nodes: int, n_daemon_sets: int) -> Path:
+    nodes = [{**NODE, "metadata": {"name": f"n{i}"}, "spec": {}} for i in range(n_nodes)]
+    daemon_sets = []
+    for j in range(n_daemon_sets):
+        daemon_set = controller("DaemonSet", f"d{j}", {})
+        daemon_set["spec"]["template"]["metadata"]["labels"] = {"app": f"d{j}"}
+        daemon_sets.append(daemon_set)
+    return write(tmp_path, {"apiVersion": "v1", "kind": "List", "items": nodes + daemon_sets},
+                 name="in.json")
+
+
+def test_daemon_pods_share_their_template_fields_and_pins(tmp_path: Path) -> None:
+    workload = load_manifests(daemon_sets_over_nodes(tmp_path, 3, 2))
+    assert len(workload.pods) == 6
+    by_name = {p.name: p.template for p in workload.pods}
+    assert by_name["d0-n0"].labels is by_name["d0-n1"].labels  # not copied per pod
+    assert by_name["d0-n0"].tolerations is by_name["d0-n2"].tolerations
+    assert by_name["d0-n1"].affinity is by_name["d1-n1"].affinity  # one pin per node
+    assert by_name["d0-n1"].affinity != by_name["d0-n2"].affinity
+
+
+def test_daemon_pods_cost_little_memory_each(tmp_path: Path) -> None:
+    import gc
+    import tracemalloc
+
+    def retained(n_nodes: int) -> tuple[int, int]:
+        """Pods, and bytes the workload of 100 DaemonSets over ``n_nodes`` nodes holds."""
+        path = daemon_sets_over_nodes(tmp_path, n_nodes, 100)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            workload = load_manifests(path)
+            gc.collect()
+            held, _ = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        return len(workload.pods), held
+
+    few, few_bytes = retained(10)
+    many, many_bytes = retained(110)
+    per_pod = (many_bytes - few_bytes) / (many - few)
+    assert per_pod < 600, per_pod  # a template replaced for each pod took 1,470
+
+
+def test_max_pods_replicas_of_a_deployment_load(tmp_path: Path) -> None:
+    """The cap the README states (its memory was measured there) loads; one more does not."""
+    assert MAX_PODS == 400_000
+    path = write(tmp_path, controller("Deployment", "web", {"replicas": MAX_PODS}))
+    assert len(load_manifests(path).pods) == MAX_PODS
+    path = write(tmp_path, controller("Deployment", "web", {"replicas": MAX_PODS + 1}))
+    refused(path, "Deployment shop/web", "spec.replicas", "400,000")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from schedlab.matching import first_untolerated, required_affinity_matches
 from schedlab.objects import (
@@ -128,27 +128,49 @@ def pin_to_node(affinity: NodeAffinity | None, node_name: str) -> NodeAffinity:
     return NodeAffinity(required=(NodeSelectorTerm(match_fields=(pin,)),), preferred=preferred)
 
 
+_TEMPLATE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(PodTemplate))
+
+
+def with_affinity(template: PodTemplate, affinity: NodeAffinity) -> PodTemplate:
+    """``replace(template, affinity=affinity)`` sharing every other field of ``template``
+    (its labels, requests and tolerations are not copied again as ``replace`` would: a
+    DaemonSet over many nodes makes one such template per pod)."""
+    pinned = object.__new__(PodTemplate)
+    for name in _TEMPLATE_FIELDS:
+        object.__setattr__(pinned, name, getattr(template, name))
+    object.__setattr__(pinned, "affinity", affinity)
+    return pinned
+
+
 def daemon_set_pods(
     name: str,
     template: PodTemplate,
     nodes: Iterable[Node],
     intern: Callable[[PodTemplate], PodTemplate],
     served: Collection[str] = frozenset(),
+    pins: dict[str, NodeAffinity] | None = None,
 ) -> tuple[Pod, ...]:
     """One pod ``{name}-{node name}`` per eligible node not in ``served`` (the nodes a live
     pod of the DaemonSet runs on or is pinned to), in node order, owned by the DaemonSet.
 
     Each pod's template is ``template`` with the DaemonSet tolerations and pinned to its node;
-    ``intern`` maps each such template to the shared instance of an equal one.
+    ``intern`` maps each such template to the shared instance of an equal one. ``pins``, if
+    given, keeps the affinity pinning to each node (by node name) for other DaemonSets, so
+    that pods of many DaemonSets share it (a pod with preferred terms shares its required
+    ones).
     """
     daemon_template = with_daemon_tolerations(template)
     owner = OwnerRef("DaemonSet", name)
-    return tuple(
-        Pod(
-            f"{name}-{node.name}",
-            intern(replace(daemon_template, affinity=pin_to_node(template.affinity, node.name))),
-            owner,
-        )
-        for node in nodes
-        if node.name not in served and should_run_daemon_pod(daemon_template, node)
-    )
+    preferred = () if template.affinity is None else template.affinity.preferred
+    pins = {} if pins is None else pins
+    pods = []
+    for node in nodes:
+        if node.name in served or not should_run_daemon_pod(daemon_template, node):
+            continue
+        pin = pins.get(node.name)
+        if pin is None:
+            pin = pins[node.name] = pin_to_node(None, node.name)
+        if preferred:
+            pin = NodeAffinity(required=pin.required, preferred=preferred)
+        pods.append(Pod(f"{name}-{node.name}", intern(with_affinity(daemon_template, pin)), owner))
+    return tuple(pods)

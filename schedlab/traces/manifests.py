@@ -23,12 +23,15 @@ and left out of the workload, as kube-scheduler's pod informer leaves it out (it
 checked, and its namespace/name still taken). A controller counts the live pods whose
 ``ownerReferences`` name it (the entry with ``controller: true``, else the first) and
 creates only the missing ones (see ``schedlab.traces.controllers``); a Deployment whose
-ReplicaSets are in the input creates none itself.
+ReplicaSets are in the input creates none itself. A pod of a ReplicaSet absent from the input
+(``kubectl get deploy,pods``) counts for the Deployment whose name and a hash make the
+ReplicaSet's name and whose selector matches it (``_Reader._adopt_by_deployments``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
@@ -44,6 +47,7 @@ from schedlab.fields import (
     INT32_MIN,
     Field,
     is_dns1123_subdomain,
+    key_shown,
     label_selector,
     node_affinity,
     pod_affinity,
@@ -101,12 +105,16 @@ POD_PHASES: tuple[str, ...] = ("Pending", "Running", "Succeeded", "Failed", "Unk
 TERMINAL_PHASES: tuple[str, ...] = ("Succeeded", "Failed")
 """Phases of pods that hold nothing: kube-scheduler and the controllers ignore them."""
 
-MAX_PODS = 10_000_000
+MAX_PODS = 400_000
 """The most pods a workload may hold: the live pods of the input plus those its controllers
 create (a DaemonSet counted as one pod per Node). A larger workload is refused before any pod
-is created."""
+is created. Sized so that loading any input under 1 MiB stays under 500 MiB: the costliest
+pods, those of DaemonSets with long names and preferred node affinity (a template each), take
+about 0.9 KB each (429 MiB for the whole process at the cap; see the README)."""
 
 _OBJECT = "a Kubernetes object (a mapping with apiVersion and kind)"
+_TEMPLATE_HASH = re.compile(r"[a-z0-9]+", re.ASCII)
+"""A pod-template-hash as it ends a Deployment's ReplicaSet names (``web-7d9c8b5f4``)."""
 _NAMES = {
     "Namespace": "dns_label",
     "Service": "dns1035_label",
@@ -134,13 +142,16 @@ def load_manifests(*paths: str | os.PathLike[str], strict: bool = False) -> Work
 
     A field unknown to the object's Kubernetes type (``KNOWN_FIELDS``) is an ``InputWarning``
     (``file: Kind namespace/name: spec.containerz: unknown field``), as ``kubectl
-    --validate=warn`` reports it, or with ``strict`` an ``InputError``. A node affinity Gt/Lt
+    --validate=warn`` reports it, or with ``strict`` an ``InputError``. It warns once per
+    kind and field path: at the first object having it, then, when more had it, once after
+    reading (``...: unknown field, and in N more Pod objects``). A node affinity Gt/Lt
     bound that is not an integer (accepted by the API server; it never matches) is an
     ``InputWarning`` once per distinct value.
     """
     reader = _Reader(strict=strict)
     for path in paths:
         reader.read_path(os.fspath(path))
+    reader.warn_repeated()
     return reader.workload()
 
 
@@ -216,6 +227,7 @@ class _Reader:
     def __init__(self, strict: bool = False) -> None:
         self._strict = strict
         self._warned_bounds: set[str] = set()
+        self._unknown: dict[tuple[str, str], list[Any]] = {}  # (kind, path): [where, more]
         self._nodes: list[Node] = []
         self._node_where: dict[str, str] = {}
         self._pod_groups: list[tuple[_Origin, _Listed | _Controller]] = []
@@ -274,7 +286,7 @@ class _Reader:
         if obj["apiVersion"].value != SUPPORTED_KINDS[kind]:
             raise obj["apiVersion"].error(f"{SUPPORTED_KINDS[kind]} (the apiVersion of {kind})")
         if kind == "List":
-            self.check_known(obj, KNOWN_FIELDS[kind])
+            self.check_known(obj, kind)
             for item in obj["items"].elements():
                 self.read_object(item, file)
             return
@@ -288,7 +300,7 @@ class _Reader:
             ) from None
         if kind in ("Node", "Namespace"):
             obj = Field(obj.value, f"{file}: {kind} {name}")
-            self.check_known(obj, KNOWN_FIELDS[kind])
+            self.check_known(obj, kind)
             if kind == "Node":
                 self.add_node(obj, name, file)
             else:
@@ -299,7 +311,7 @@ class _Reader:
         if namespace_field.value is not None and namespace_field.value != "":
             namespace = namespace_field.dns_label()
         obj = Field(obj.value, f"{file}: {kind} {namespace}/{name}")
-        self.check_known(obj, KNOWN_FIELDS[kind])
+        self.check_known(obj, kind)
         obj["metadata"]["labels"].label_map()
         if kind == "Pod":
             self.add_pod(obj, name, namespace)
@@ -308,17 +320,34 @@ class _Reader:
         else:
             self.add_controller(obj, kind, name, namespace, file)
 
-    def check_known(self, obj: Field, schema: _Schema) -> None:
-        """Each field of ``obj`` unknown to its Kubernetes type: an ``InputWarning``, or an
-        ``InputError`` when strict."""
-        for path, value in _unknown_fields(obj.value, schema):
+    def check_known(self, obj: Field, kind: str) -> None:
+        """Each field of ``obj`` unknown to its Kubernetes type (``KNOWN_FIELDS[kind]``): an
+        ``InputWarning`` the first time this load meets its (kind, field path), counted
+        after that (``warn_repeated``); an ``InputError`` when strict."""
+        for path, value in _unknown_fields(obj.value, KNOWN_FIELDS[kind]):
             if self._strict:
                 raise InputError(
                     obj.where, printable(path), value,
                     "a field of the object's Kubernetes type (strict refuses unknown fields)",
                 )
+            seen = self._unknown.get((kind, path))
+            if seen is not None:
+                seen[1] += 1
+                continue
+            self._unknown[kind, path] = [obj.where, 0]
             warnings.warn(f"{obj.where}: {printable(path)}: unknown field", InputWarning,
                           stacklevel=4)
+
+    def warn_repeated(self) -> None:
+        """One ``InputWarning`` per (kind, field path) that more than one object had: the
+        first object's and how many more."""
+        for (kind, path), (where, more) in self._unknown.items():
+            if more:
+                objects = "object" if more == 1 else "objects"
+                warnings.warn(
+                    f"{where}: {printable(path)}: unknown field, and in {more:,} more "
+                    f"{kind} {objects}", InputWarning, stacklevel=3,
+                )
 
     def warn_bound(self, field: Field, message: str) -> None:
         """A Gt/Lt bound that is not an integer: one warning per distinct value."""
@@ -402,10 +431,13 @@ class _Reader:
             )
         self._node_where[name] = file
         status, spec = obj["status"], obj["spec"]
-        allocatable = status["allocatable"]
+        allocatable, capacity = status["allocatable"], status["capacity"]
+        capacity.check_names(resources.is_node_resource_name, resources.NODE_RESOURCE_NAME)
         if allocatable.value is None:
-            allocatable = status["capacity"]
-        amounts = allocatable.quantities()
+            allocatable = capacity
+        amounts = allocatable.quantities(
+            resources.is_node_resource_name, resources.NODE_RESOURCE_NAME
+        )
         amounts.setdefault(resources.PODS, resources.DEFAULT_ALLOWED_PODS)
         gpus = amounts.pop(GPU_COUNT_KEY, 0)
         count_text = str(allocatable[GPU_COUNT_KEY].value or "0")
@@ -442,7 +474,8 @@ class _Reader:
         """The workload: the live pods of the input and the pods its controllers create, in
         input order (a controller's at its place)."""
         nodes = tuple(self._nodes)
-        pod_where: dict[str, str] = {}
+        # namespace: name: where the pod came from (no key string per pod: 1M pods save 60 MB)
+        pod_where: dict[str, dict[str, str]] = {}
         terminal: set[str] = set()
         live: dict[tuple[str, str, str], list[Pod]] = {}
         succeeded: dict[tuple[str, str, str], int] = {}
@@ -451,7 +484,7 @@ class _Reader:
                 continue
             pod = item.pod
             self._check_new(pod, origin, pod_where)
-            pod_where[pod.key] = origin.where
+            pod_where.setdefault(pod.namespace, {})[pod.name] = origin.where
             owner = None if pod.owner is None else (pod.owner.kind, pod.namespace, pod.owner.name)
             if not item.live:
                 terminal.add(pod.key)
@@ -461,13 +494,14 @@ class _Reader:
             self._check_node(pod, origin)
             if owner is not None:
                 live.setdefault(owner, []).append(pod)
+        self._adopt_by_deployments(live)
         names: dict[str, set[str]] = {}  # namespace: the names of its pods in the input
         live_names: dict[str, set[str]] = {}
-        for key in pod_where:
-            namespace, _, name = key.partition("/")
-            names.setdefault(namespace, set()).add(name)
-            if key not in terminal:
-                live_names.setdefault(namespace, set()).add(name)
+        for namespace, where_by_name in pod_where.items():
+            for name in where_by_name:
+                names.setdefault(namespace, set()).add(name)
+                if f"{namespace}/{name}" not in terminal:
+                    live_names.setdefault(namespace, set()).add(name)
         split = {
             (c.owner.name, c.template.namespace)
             for _, c in self._pod_groups
@@ -476,6 +510,7 @@ class _Reader:
         }
         wanted_by = self._check_total(nodes, live, succeeded, split)
         pods: list[Pod] = []
+        pins: dict[str, NodeAffinity] = {}  # by node name, shared by DaemonSets
         for origin, item in self._pod_groups:
             if isinstance(item, _Listed):
                 if item.live:
@@ -486,7 +521,7 @@ class _Reader:
             if item.kind == "DaemonSet":
                 served = {controllers.target_node(p) for p in owned}
                 created = controllers.daemon_set_pods(
-                    item.name, item.template, nodes, self.intern, served
+                    item.name, item.template, nodes, self.intern, served, pins
                 )
             elif item.kind == "StatefulSet":
                 created = controllers.stateful_set_pods(
@@ -510,12 +545,35 @@ class _Reader:
                 # a StatefulSet's pod replaces a terminal pod of its name, as kube's does
                 if not (item.kind == "StatefulSet" and pod.key in terminal):
                     self._check_new(pod, origin, pod_where)
-                terminal.discard(pod.key)
+                if terminal:
+                    terminal.discard(pod.key)
                 self._check_node(pod, origin)
-                pod_where[pod.key] = origin.where
+                pod_where.setdefault(namespace, {})[pod.name] = origin.where
                 pods.append(pod)
         objects = ApiObjects(self._namespaces, tuple(self._services), self._controllers)
         return Workload(nodes, tuple(pods), objects)
+
+    def _adopt_by_deployments(self, live: dict[tuple[str, str, str], list[Pod]]) -> None:
+        """Count toward a Deployment the live pods of its ReplicaSets absent from the input
+        (``kubectl get deploy,pods``): a pod owned by ReplicaSet ``NAME-HASH`` (kube names a
+        Deployment's ReplicaSets ``<deployment>-<pod-template-hash>``) that is not in the
+        input counts for the Deployment ``NAME`` of its namespace if that Deployment's
+        selector matches the pod's labels. Other pods of absent owners stay bare pods."""
+        present = {
+            item.key for _, item in self._pod_groups
+            if isinstance(item, _Controller) and item.kind == "ReplicaSet"
+        }
+        for (kind, namespace, name), pods in list(live.items()):
+            if kind != "ReplicaSet" or (kind, namespace, name) in present:
+                continue
+            deployment, dash, pod_hash = name.rpartition("-")
+            key = ("Deployment", namespace, deployment)
+            if not (dash and _TEMPLATE_HASH.fullmatch(pod_hash) and key in self._controllers):
+                continue
+            selector = self._controllers[key]
+            adopted = [p for p in pods if label_selector_matches(selector, p.template.labels)]
+            if adopted:
+                live.setdefault(key, []).extend(adopted)
 
     def _check_total(
         self,
@@ -558,14 +616,17 @@ class _Reader:
         return wanted_by
 
     @staticmethod
-    def _check_new(pod: Pod, origin: _Origin, pod_where: Mapping[str, str]) -> None:
+    def _check_new(
+        pod: Pod, origin: _Origin, pod_where: Mapping[str, Mapping[str, str]]
+    ) -> None:
         """An error when another pod has ``pod``'s namespace/name."""
-        if pod.key in pod_where:
+        first = pod_where.get(pod.namespace, {}).get(pod.name)
+        if first is not None:
             raise InputError(
                 origin.where,
                 "metadata.name",
                 pod.key,
-                f"a namespace/name no other pod has (first seen in {pod_where[pod.key]})",
+                f"a namespace/name no other pod has (first seen in {first})",
             )
 
     def _check_node(self, pod: Pod, origin: _Origin) -> None:
@@ -586,14 +647,12 @@ def _count(field: Field, default: int | None = None) -> int:
     return field.integer(default=default, minimum=0, maximum=INT32_MAX)
 
 
-def _check_cap(field: Field, pods: int, total: int | None = None) -> None:
-    """An error when ``pods`` (from ``field``) would bring the workload beyond ``MAX_PODS``
-    (``total``: the workload's count with them, when more than ``pods``)."""
-    total = pods if total is None else total
-    if total > MAX_PODS:
-        beyond = "" if total == pods else f" (with the pods before it, {total:,})"
+def _check_cap(field: Field, pods: int) -> None:
+    """An error when ``pods`` (from ``field``) alone exceed ``MAX_PODS``, before the object
+    is kept (the whole workload's count is checked in ``_Reader._check_total``)."""
+    if pods > MAX_PODS:
         raise field.error(
-            f"a value making at most {MAX_PODS:,} pods in the workload{beyond} "
+            f"a value making at most {MAX_PODS:,} pods in the workload "
             "(schedlab.traces.manifests.MAX_PODS)"
         )
 
@@ -654,7 +713,7 @@ def _pod_template(
         labels=metadata["labels"].label_map(),
         containers=tuple(_container(c, init=False) for c in containers.elements()),
         init_containers=tuple(_container(c, init=True) for c in spec["initContainers"].elements()),
-        overhead=spec["overhead"].quantities(),
+        overhead=spec["overhead"].quantities(*_CONTAINER_NAMES),
         node_selector=spec["nodeSelector"].label_map(),
         affinity=node_affinity(
             spec["affinity"]["nodeAffinity"], min_preferred_weight=1, warn=warn
@@ -695,14 +754,18 @@ def _gpu_request(annotations: Field) -> GpuRequest | None:
     return GpuRequest(count, milli, frozenset(models))
 
 
+_CONTAINER_NAMES = (resources.is_container_resource_name, resources.CONTAINER_RESOURCE_NAME)
+"""How container requests and limits and a pod's overhead check resource names."""
+
+
 def _container(container: Field, init: bool) -> Container:
     """A container's requests; a resource with only a limit requests the limit, as the API
     server defaults it. An init container with restartPolicy Always is a sidecar."""
     amounts = container["resources"]
-    limits = amounts["limits"].quantities()
+    limits = amounts["limits"].quantities(*_CONTAINER_NAMES)
     return Container(
         name=container["name"].string("main"),
-        requests={**limits, **amounts["requests"].quantities()},
+        requests={**limits, **amounts["requests"].quantities(*_CONTAINER_NAMES)},
         sidecar=init and container["restartPolicy"].value == "Always",
     )
 
@@ -904,7 +967,8 @@ def _unknown_fields(value: Any, schema: _Schema, path: str = "") -> Iterator[tup
     if not isinstance(value, dict):
         return
     for key, child in value.items():
-        here = f"{path}.{key}" if path else str(key)
+        shown = key_shown(str(key))
+        here = f"{path}.{shown}" if path else shown
         if key not in schema:  # a non-string key is unknown too
             yield here, child
             continue
