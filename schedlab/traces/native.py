@@ -424,41 +424,52 @@ def _read_pods(file: _File, node_names: set[str]) -> tuple[list[Pod], np.ndarray
     else:
         chunks = [c if pa.types.is_dictionary(c.type) else c.dictionary_encode()
                   for c in chunks]
-    namespace_list = namespaces.to_pylist()
-    templates: dict[tuple[str, str], PodTemplate] = {}
-    interned: dict[PodTemplate, PodTemplate] = {}
-    template_of: list[PodTemplate] = []
+    namespace_codes = pc.dictionary_encode(namespaces)
+    namespace_names = namespace_codes.dictionary.to_pylist()
+    namespace_index = namespace_codes.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    texts: list[str] = []
+    text_index = np.empty(file.rows, dtype=np.int64)
     row = 0
     for chunk in chunks:
-        dictionary = chunk.dictionary.to_pylist()
-        indices = chunk.indices
-        if indices.null_count:
-            bad = row + _first(pc.is_null(indices))
-            raise file.error(bad, "template", None, "a JSON v1 Pod (not null)")
-        for index in indices.to_numpy(zero_copy_only=False).tolist():
-            text = dictionary[index]
-            namespace = namespace_list[row]
-            template = templates.get((namespace, text))
-            if template is None:
-                parsed = parse_template(text, namespace, f"{file.path}: row {row}")
-                template = templates[(namespace, text)] = interned.setdefault(parsed, parsed)
-                if template.node_name is not None and template.node_name not in node_names:
-                    raise file.error(row, "template", text, "a bound pod's spec.nodeName "
-                                     "naming a node of nodes.parquet")
-            template_of.append(template)
-            row += 1
+        if chunk.indices.null_count:
+            raise file.error(row + _first(pc.is_null(chunk.indices)), "template", None,
+                             "a JSON v1 Pod (not null)")
+        size = len(chunk)
+        text_index[row:row + size] = chunk.indices.to_numpy(zero_copy_only=False) + len(texts)
+        texts += chunk.dictionary.to_pylist()
+        row += size
+    # each distinct (namespace, template text) is parsed once, at its first row
+    codes = namespace_index * max(len(texts), 1) + text_index
+    unique, first_rows, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    by_text: dict[tuple[int, str], PodTemplate] = {}
+    interned: dict[PodTemplate, PodTemplate] = {}
+    order = np.argsort(first_rows, kind="stable")  # parse in row order: first error first
+    parsed_at: dict[int, PodTemplate] = {}
+    for k in order.tolist():
+        first = int(first_rows[k])
+        namespace = int(namespace_index[first])
+        text = texts[int(text_index[first])]
+        template = by_text.get((namespace, text))
+        if template is None:
+            parsed = parse_template(text, namespace_names[namespace], f"{file.path}: row {first}")
+            template = by_text[(namespace, text)] = interned.setdefault(parsed, parsed)
+            if template.node_name is not None and template.node_name not in node_names:
+                raise file.error(first, "template", text, "a bound pod's spec.nodeName "
+                                 "naming a node of nodes.parquet")
+        parsed_at[k] = template
+    distinct = [parsed_at[k] for k in range(len(unique))]
+    template_of = [distinct[k] for k in inverse.tolist()]
 
     owners: dict[tuple[str, str], OwnerRef] = {}
-    pods = []
-    for name, template, kind, owner in zip(names.to_pylist(), template_of,
-                                           owner_kind.to_pylist(), owner_name.to_pylist(),
-                                           strict=True):
+    refs: list[OwnerRef | None] = []
+    for kind, owner in zip(owner_kind.to_pylist(), owner_name.to_pylist(), strict=True):
         ref = None
         if kind is not None:
             ref = owners.get((kind, owner))
             if ref is None:
                 ref = owners[(kind, owner)] = OwnerRef(kind, owner)
-        pods.append(Pod(name, template, ref))
+        refs.append(ref)
+    pods = list(map(Pod, names.to_pylist(), template_of, refs))
     return pods, arrival_np, duration_np
 
 
