@@ -385,7 +385,7 @@ def _read_pods(file: _File, node_names: set[str]) -> tuple[list[Pod], np.ndarray
     for name, column in (("owner_kind", owner_kind), ("owner_name", owner_name)):
         if hasattr(column, "chunks"):
             column = column.cast(column.type.value_type).combine_chunks()
-        ok = pc.or_(pc.is_null(column), pc.greater(pc.utf8_length(column), 0))
+        ok = pc.or_kleene(pc.is_null(column), pc.greater(pc.utf8_length(column), 0))
         file.first_bad(name, column, ok, "a non-empty string, or null (no owner)")
     if hasattr(owner_kind, "chunks"):
         owner_kind = owner_kind.cast(owner_kind.type.value_type).combine_chunks()
@@ -518,8 +518,10 @@ def read_trace(directory: str | os.PathLike[str]) -> Trace:
 
 
 def summary(trace: Trace) -> dict[str, Any]:
-    """What ``schedlab trace info`` prints: counts, the span, arrivals per hour, and the
-    running pods' cpu and memory requests over the cluster's capacity (see ``load``)."""
+    """What ``schedlab trace info`` prints: counts, the span (the latest arrival, pod end or
+    event), the last arrival, arrivals per hour (mean from 0 to the last arrival; peak: the
+    most in one clock hour [k h, (k+1) h)), the running pods' cpu and memory requests over
+    the cluster's capacity (see ``load``) and the node events per kind."""
     arrival, duration = trace.arrival, trace.duration
     ends = arrival + np.nan_to_num(duration, nan=0.0)
     times = [0.0, *([float(arrival.max()), float(ends.max())] if len(arrival) else []),
@@ -527,24 +529,29 @@ def summary(trace: Trace) -> dict[str, Any]:
     span = max(times)
     hours = np.floor(arrival / 3600.0).astype(np.int64)
     peak = int(np.bincount(hours).max()) if len(hours) else 0
-    mean_rate = len(arrival) / (span / 3600.0) if span > 0 else math.nan
+    last = float(arrival.max()) if len(arrival) else 0.0
+    mean_rate = len(arrival) / (last / 3600.0) if last > 0 else math.nan
     kinds = {kind: 0 for kind in EVENT_KINDS}
     for event in trace.events:
         kinds[event.kind] += 1
     return {"nodes": len(trace.workload.nodes), "pods": len(trace.workload.pods),
             "span_s": span, "arrivals_per_hour_mean": mean_rate,
             "arrivals_per_hour_peak": peak,
+            "arrivals_end_s": float(arrival.max()) if len(arrival) else 0.0,
             **{f"{resource}_{k}": v for resource in ("cpu", "memory")
                for k, v in load(trace, resource, span).items()},
             "events": kinds, "source": trace.source}
 
 
 def load(trace: Trace, resource: str, span: float | None = None) -> dict[str, float]:
-    """The requests of ``resource`` of the running pods over the capacity of all nodes, mean
-    over [0, span] and peak, as if each pod ran from its arrival (no waiting) for its
-    duration (NaN: to the span's end) on a cluster of every node of the workload (node
-    events ignored): ``{"requested_mean", "requested_peak", "capacity"}``; the ratios are
-    NaN when the capacity is 0."""
+    """The requests of ``resource`` of the running pods over the capacity of all nodes, as if
+    each pod ran from its arrival (no waiting) for its duration (NaN: to ``span``, default
+    the latest arrival or end) on a cluster of every node of the workload (node events
+    ignored): ``requested_mean``, the mean over time from 0 to the last arrival (while pods
+    keep arriving; the whole span when all arrive at 0), ``requested_peak``, the largest
+    value at any time, and ``capacity``; the ratios are NaN when the capacity is 0. When the
+    span is 0 (all pods arrive at 0, none with a duration), both are the requests of the
+    pods running until the end."""
     arrival, duration = trace.arrival, trace.duration
     capacity = float(sum(n.allocatable.get(resource, 0) for n in trace.workload.nodes))
     if span is None:
@@ -557,16 +564,21 @@ def load(trace: Trace, resource: str, span: float | None = None) -> dict[str, fl
         if ask is None:
             ask = per_template[id(pod.template)] = float(pod.template.requests.get(resource, 0))
         asks[i] = ask
-    end = np.where(np.isnan(duration), span, np.minimum(arrival + np.nan_to_num(duration),
-                                                        span))
-    if capacity <= 0 or span <= 0:
+    end = np.where(np.isnan(duration), span,
+                   np.minimum(arrival + np.nan_to_num(duration), span))
+    window = float(arrival.max()) if len(arrival) and arrival.max() > 0 else span
+    if capacity <= 0:
         return {"requested_mean": math.nan, "requested_peak": math.nan, "capacity": capacity}
-    mean = float(np.sum(asks * np.maximum(end - arrival, 0.0))) / (capacity * span)
+    if span <= 0:  # every pod arrives at 0: those running until the end run throughout
+        share = float(asks[np.isnan(duration)].sum()) / capacity
+        return {"requested_mean": share, "requested_peak": share, "capacity": capacity}
+    running = np.maximum(np.minimum(end, window) - arrival, 0.0)
+    mean = float(np.sum(asks * running)) / (capacity * window)
     times = np.concatenate([arrival, end])
     deltas = np.concatenate([asks, -asks])
     order = np.lexsort((deltas, times))  # at one time, departures before arrivals
-    running = np.cumsum(deltas[order])
-    peak = float(running.max()) / capacity if len(running) else 0.0
+    total = np.cumsum(deltas[order])
+    peak = float(total.max()) / capacity if len(total) else 0.0
     return {"requested_mean": mean, "requested_peak": peak, "capacity": capacity}
 
 
@@ -575,10 +587,12 @@ def summary_rows(info: Mapping[str, Any]) -> Sequence[tuple[str, str]]:
     span = info["span_s"]
     rows = [("nodes", f"{info['nodes']:,}"), ("pods", f"{info['pods']:,}"),
             ("span", f"{span:,.0f} s ({span / 3600:,.2f} h)"),
+            ("last arrival", f"{info['arrivals_end_s']:,.0f} s "
+                             f"({info['arrivals_end_s'] / 3600:,.2f} h)"),
             ("arrivals per hour, mean", _number(info["arrivals_per_hour_mean"])),
             ("arrivals per hour, peak", f"{info['arrivals_per_hour_peak']:,}")]
     for resource in ("cpu", "memory"):
-        rows.append((f"{resource} requested / capacity, mean over time",
+        rows.append((f"{resource} requested / capacity, mean until the last arrival",
                      _percent(info[f"{resource}_requested_mean"])))
         rows.append((f"{resource} requested / capacity, peak",
                      _percent(info[f"{resource}_requested_peak"])))
