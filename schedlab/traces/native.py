@@ -413,7 +413,7 @@ def _read_pods(file: _File, node_names: set[str]) -> tuple[list[Pod], np.ndarray
     if duplicated.any():
         row = int(np.flatnonzero(duplicated)[0])
         key = keys[row].as_py()
-        first = int(np.flatnonzero((keys.to_numpy(zero_copy_only=False) == key))[0])
+        first = int(np.flatnonzero(keys.to_numpy(zero_copy_only=False) == key)[0])
         raise file.error(row, "name", key, f"a namespace/name no other pod has (row {first} "
                          "has it)")
 
