@@ -421,3 +421,13 @@ def test_cli_malformed_trace_writes_nothing(written: Path, tmp_path: Path,
     code, out, err = run(capsys, "trace", "info", str(written))
     assert code == 1 and out == "" and "row 0: duration: got -5.0" in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("labels", "expected"), [
+    ('{"zone":["a"]}', "nodes.parquet: row 0: labels.zone: got ['a'], expected"),
+    ('{"bad key!":"a"}', "nodes.parquet: row 0: labels.bad key!: got 'bad key!', expected"),
+    ('["zone"]', "nodes.parquet: row 0: labels: got '[\"zone\"]', expected a JSON object"),
+])
+def test_bad_node_labels(written: Path, labels: str, expected: str) -> None:
+    rewrite(written, "nodes.parquet", set_cell("labels", 0, labels))
+    assert expected in error_of(written)

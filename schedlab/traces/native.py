@@ -34,8 +34,14 @@ from typing import Any
 import numpy as np
 
 from schedlab.errors import InputError, printable
-from schedlab.fields import DNS1123_LABEL, DNS1123_SUBDOMAIN, Field
-from schedlab.objects import Node, OwnerRef, Pod, PodTemplate, Workload
+from schedlab.fields import (
+    DNS1123_LABEL,
+    DNS1123_SUBDOMAIN,
+    Field,
+    is_label_key,
+    is_label_value,
+)
+from schedlab.objects import Node, OwnerRef, Pod, PodTemplate, Taint, Workload
 from schedlab.traces.trace import EVENT_KINDS, NodeEvent, Trace
 
 FORMAT = "schedlab-trace"
@@ -312,24 +318,49 @@ def _read_nodes(file: _File) -> list[Node]:
     file.first_bad("gpus", gpus, pc.greater_equal(gpus, 0), "a number of GPUs >= 0")
     models = _strings(file, "gpu_model", None, "a GPU model ('' without GPUs)").to_pylist()
     gpu_list, unschedulable_list = gpus.to_pylist(), unschedulable.to_pylist()
+    good_keys: set[str] = set()
+    good_values: set[str] = set()
+    taints_of: dict[str, tuple[Taint, ...]] = {}
     nodes = []
     for row, name in enumerate(name_list):
         where = f"{file.path}: row {row}"
-        label_map = Field(_json(file, row, "labels", labels[row], dict), where,
-                          "labels").label_map()
-        taint_list = Field(_json(file, row, "taints", taints[row], list), where, "taints")
+        label_map = _json(file, row, "labels", labels[row], dict)
+        if not _good_labels(label_map, good_keys, good_values):
+            label_map = Field(label_map, where, "labels").label_map()  # raises
+        node_taints = taints_of.get(taints[row])
+        if node_taints is None:
+            taint_list = Field(_json(file, row, "taints", taints[row], list), where, "taints")
+            node_taints = taints_of[taints[row]] = tuple(
+                _taint(t) for t in taint_list.elements())
         if gpu_list[row] == 0 and models[row]:
             raise file.error(row, "gpu_model", models[row], "'' when gpus is 0")
         nodes.append(Node(
             name=name,
             allocatable={r: v[row] for r, v in amounts.items() if v[row] is not None},
             labels=label_map,
-            taints=tuple(_taint(t) for t in taint_list.elements()),
+            taints=node_taints,
             unschedulable=unschedulable_list[row],
             gpus=gpu_list[row],
             gpu_model=models[row],
         ))
     return nodes
+
+
+def _good_labels(labels: dict[Any, Any], good_keys: set[str], good_values: set[str]) -> bool:
+    """True when every key and value of ``labels`` is a valid label key and value (those
+    seen valid before are not checked again: many nodes share them)."""
+    for key, value in labels.items():
+        if not isinstance(value, str):  # JSON keys are strings
+            return False
+        if key not in good_keys:
+            if not is_label_key(key):
+                return False
+            good_keys.add(key)
+        if value not in good_values:
+            if not is_label_value(value):
+                return False
+            good_values.add(value)
+    return True
 
 
 def _json(file: _File, row: int, column: str, text: str, kind: type) -> Any:
