@@ -282,6 +282,69 @@ def cmd_generate(args: argparse.Namespace) -> None:
     print(f"wrote {len(workload.nodes)} nodes and {len(workload.pods)} pods to {out}")
 
 
+def cmd_trace_convert(args: argparse.Namespace) -> None:
+    from schedlab.traces.native import write_trace
+
+    manifests = args.nodes is not None or args.pods is not None
+    if manifests == (args.alibaba is not None):
+        raise InputError("trace convert", "source", "both" if manifests else "none",
+                         "either --nodes and --pods (manifests) or --alibaba DIR")
+    if args.workload is not None and args.alibaba is None:
+        raise InputError("trace convert", "--workload", args.workload, "--alibaba with it")
+    with Progress(args.quiet) as progress:
+        task = progress.task("reading")
+        if manifests:
+            if args.nodes is None or args.pods is None:
+                raise InputError("arguments", "--nodes/--pods", args.nodes or args.pods,
+                                 "both")
+            from schedlab.traces.manifests import load_manifest_trace
+
+            trace = load_manifest_trace(*dict.fromkeys((args.nodes, args.pods)),
+                                        strict=args.strict)
+        else:
+            from schedlab.traces.alibaba import load_alibaba_trace
+
+            trace = load_alibaba_trace(args.alibaba, args.workload or "default")
+        task.status(f"writing {len(trace.workload.pods):,} pods")
+        write_trace(trace, args.out)
+    objects = trace.workload.objects
+    dropped = [f"{len(v)} {what}" for v, what in (
+        (objects.services, "Services"), (objects.namespaces, "Namespaces"),
+        (objects.controllers, "controller selectors")) if len(v)]
+    if dropped:
+        print(f"note: {', '.join(dropped)} not kept (the native format version 1 holds "
+              "nodes, pods and node events only)")
+    print(f"wrote {len(trace.workload.nodes):,} nodes, {len(trace.workload.pods):,} pods and "
+          f"{len(trace.events):,} node events to {args.out}")
+
+
+def cmd_trace_info(args: argparse.Namespace) -> None:
+    from schedlab.report import table
+    from schedlab.traces.native import read_trace, summary, summary_rows
+
+    with Progress(args.quiet) as progress:
+        progress.task(f"reading {args.path}")
+        trace = read_trace(args.path)
+        task = progress.task("summing up")
+        info = summary(trace)
+        task.advance()
+    print(table(list(summary_rows(info)), ["", args.path]))
+
+
+def cmd_trace_generate(args: argparse.Namespace) -> None:
+    from schedlab.traces.native import write_trace
+    from schedlab.traces.synthetic import trace as synthetic_trace
+
+    with Progress(args.quiet) as progress:
+        task = progress.task(f"generating {args.n_pods:,} pods")
+        trace = synthetic_trace(args.n_nodes, args.n_pods, args.seed, load=args.load)
+        task.status("writing")
+        write_trace(trace, args.out)
+    span = float(trace.arrival[-1]) if len(trace.arrival) else 0.0
+    print(f"wrote {len(trace.workload.nodes):,} nodes and {len(trace.workload.pods):,} pods "
+          f"arriving over {span / 3600:,.1f} h to {args.out}")
+
+
 MAX_SEED = 2**32 - 1
 MAX_TUNE = 10.0
 """The largest --tune: pods asking ten times the cluster's GPUs (the paper goes to 1.3)."""
@@ -289,6 +352,10 @@ MAX_JOBS = 256
 MAX_GENERATED_NODES = 20_000
 MAX_GENERATED_PODS = 200_000
 """generate's caps: 200,000 pods take about 45 s and 1 GiB as YAML."""
+MAX_TRACE_NODES = 100_000
+MAX_TRACE_PODS = 2_000_000
+"""trace generate's caps: 2,000,000 pods take about 10 s and 1.3 GiB to generate and write."""
+MIN_TRACE_LOAD, MAX_TRACE_LOAD = 0.01, 10.0
 
 
 def integer(low: int, high: int) -> Callable[[str], int]:
@@ -461,6 +528,46 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=integer(0, MAX_SEED), default=0)
     gen.add_argument("--out", required=True, help="directory for nodes.yaml and pods.yaml")
     gen.set_defaults(run=cmd_generate)
+
+    trace = commands.add_parser(
+        "trace", help="traces over time in the native format: convert, info, generate",
+        description="Traces over time (pods with arrival times and durations, node events) "
+                    "in schedlab's native Parquet format.")
+    trace_commands = trace.add_subparsers(dest="trace_command", required=True,
+                                          metavar="COMMAND")
+    convert = trace_commands.add_parser(
+        "convert", parents=[common], help="write manifests or an Alibaba pod list as a native "
+                                          "trace")
+    convert.add_argument("--nodes", help="YAML/JSON file or directory holding Nodes")
+    convert.add_argument("--pods", help="YAML/JSON file or directory holding Pods and "
+                         "controllers (times from the annotations schedlab.io/arrival and "
+                         "schedlab.io/duration)")
+    convert.add_argument("--alibaba", metavar="DIR",
+                         help="directory of the Alibaba GPU 2023 trace CSVs (times from "
+                              "creation_time, scheduled_time, deletion_time)")
+    convert.add_argument("--workload", help="with --alibaba: pod list "
+                         "openb_pod_list_<WORKLOAD>.csv (default: default)")
+    convert.add_argument("--out", required=True, help="directory to write the trace to")
+    convert.set_defaults(run=cmd_trace_convert)
+    info = trace_commands.add_parser("info", parents=[common],
+                                     help="summarise a native trace")
+    info.add_argument("path", metavar="PATH", help="directory of a native trace")
+    info.set_defaults(run=cmd_trace_info)
+    trace_gen = trace_commands.add_parser(
+        "generate", parents=[common], help="write a seeded synthetic trace",
+        description="A synthetic trace: generate's cluster, pods of its six shapes with a "
+                    "team label mix, Poisson arrivals at a rate giving about --load of the "
+                    "cluster's cpu, lognormal durations (mean 3,600 s, sigma 1).")
+    trace_gen.add_argument("--n-nodes", type=integer(1, MAX_TRACE_NODES), required=True,
+                           help=f"nodes, 1 to {MAX_TRACE_NODES:,}")
+    trace_gen.add_argument("--n-pods", type=integer(0, MAX_TRACE_PODS), required=True,
+                           help=f"pods, 0 to {MAX_TRACE_PODS:,}")
+    trace_gen.add_argument("--seed", type=integer(0, MAX_SEED), required=True)
+    trace_gen.add_argument("--load", type=number(MIN_TRACE_LOAD, MAX_TRACE_LOAD), default=0.8,
+                           help="mean share of the cluster's cpu the running pods ask, "
+                                f"{MIN_TRACE_LOAD:g} to {MAX_TRACE_LOAD:g} (default 0.8)")
+    trace_gen.add_argument("--out", required=True, help="directory to write the trace to")
+    trace_gen.set_defaults(run=cmd_trace_generate)
     return parser
 
 

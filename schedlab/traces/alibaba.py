@@ -538,3 +538,71 @@ class _CheckedDownload:
         if got != self.expected:
             raise SchedlabError(f"{self.target}: sha256 mismatch: expected {self.expected}, "
                                 f"got {got} (downloaded from {url}; not kept)")
+
+
+TIME_COLUMNS: tuple[str, ...] = ("creation_time", "deletion_time", "scheduled_time")
+"""The pod lists' time columns (seconds from the trace's start), which ``read_pod_times``
+reads; the multigpu lists do not have them."""
+
+
+def read_pod_times(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """The time columns of an ``openb_pod_list_*.csv`` file, in file order, as float64 arrays
+    of seconds: ``creation_time`` and ``deletion_time`` (integers, required) and
+    ``scheduled_time`` (NaN where empty: a pod production never scheduled). Checked:
+    scheduled_time >= creation_time and deletion_time >= scheduled_time (or >= creation_time
+    when never scheduled). A list without time columns (the multigpu lists) is an
+    ``InputError``."""
+    table = _read_table(path, "pod", (POD_HEADER, POD_HEADER_SHORT))
+    if "creation_time" not in table.header:
+        raise InputError(
+            str(table.path), "header", ",".join(table.header),
+            f"the time columns {', '.join(TIME_COLUMNS)} (this pod list has none: replay it "
+            "without times, as the FGD race does)",
+        )
+    scheduled = table.cells["scheduled_time"]
+    never = (scheduled == "").to_numpy()
+    ints, checks = _integers(table, ("creation_time", "deletion_time"))
+    ok = scheduled.str.fullmatch(_INTEGER).to_numpy(dtype=bool)
+    checks.append((~ok & ~never, "scheduled_time",
+                   "a non-negative integer (at most 18 digits), or empty (never scheduled)"))
+    at = table.cells["scheduled_time"].where(ok, "0").to_numpy().astype(np.int64)
+    created, deleted = ints["creation_time"], ints["deletion_time"]
+    checks += [
+        (~never & (at < created), "scheduled_time", "a time >= creation_time"),
+        (~never & (deleted < at), "deletion_time", "a time >= scheduled_time"),
+        (never & (deleted < created), "deletion_time", "a time >= creation_time"),
+    ]
+    _raise_first(table, checks)
+    return {
+        "creation_time": created.astype(np.float64),
+        "deletion_time": deleted.astype(np.float64),
+        "scheduled_time": np.where(never, np.nan, at.astype(np.float64)),
+    }
+
+
+def load_alibaba_trace(
+    trace_dir: str | os.PathLike[str], workload: str = "default", node_list: str = "gpu_node"
+) -> Any:
+    """The pod list ``workload`` of the trace in ``trace_dir`` with its real times, as a
+    ``schedlab.traces.trace.Trace`` (nodes and pods as ``load_trace`` reads them).
+
+    arrival   ``creation_time``
+    duration  ``deletion_time - scheduled_time``, counted from the pod's start in the
+              replay; NaN (runs until the end) where the deletion is the trace's end (the
+              largest ``deletion_time`` of the list: the pod was still running when the
+              trace was cut) and where production never scheduled the pod (empty
+              ``scheduled_time``: it has no run time to replay)
+
+    Pods are sorted by arrival, ties in file order. A pod list without time columns (the
+    multigpu lists) is an ``InputError``.
+    """
+    from schedlab.traces.trace import Trace
+
+    whole = load_trace(trace_dir, workload, node_list)
+    path = Path(trace_dir) / f"openb_pod_list_{workload}.csv"
+    times = read_pod_times(path)
+    deleted, scheduled = times["deletion_time"], times["scheduled_time"]
+    end = deleted.max() if len(deleted) else 0.0
+    duration = np.where((deleted == end) | np.isnan(scheduled), np.nan, deleted - scheduled)
+    source = f"alibaba-gpu-v2023: openb_node_list_{node_list}.csv, openb_pod_list_{workload}.csv"
+    return Trace.sorted(whole, times["creation_time"], duration, (), source)

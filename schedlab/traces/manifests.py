@@ -30,6 +30,7 @@ ReplicaSet's name and whose selector matches it (``_Reader._adopt_by_deployments
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import warnings
@@ -1227,3 +1228,85 @@ def _constraint_manifest(constraint: TopologySpreadConstraint) -> dict[str, Any]
     if constraint.node_taints_policy != "Ignore":
         manifest["nodeTaintsPolicy"] = constraint.node_taints_policy
     return manifest
+
+
+# --- pods over time (schedlab.io/arrival, schedlab.io/duration) ------------------------------
+
+ARRIVAL_ANNOTATION = "schedlab.io/arrival"
+"""A pod's arrival, in seconds from the trace's start (a decimal string; absent: 0)."""
+DURATION_ANNOTATION = "schedlab.io/duration"
+"""How long a pod runs once started, in seconds (a decimal string; absent: until the end)."""
+_SECONDS = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+", re.ASCII)
+
+
+def _seconds(field: Field, default: float) -> float:
+    """An annotation holding seconds: a decimal string (``12``, ``0.5``), finite, >= 0."""
+    if field.value is None:
+        return default
+    if not isinstance(field.value, str) or not _SECONDS.fullmatch(field.value):
+        raise field.error("seconds >= 0 as a decimal string, such as \"90\" or \"2.5\"")
+    value = float(field.value)
+    if not math.isfinite(value):
+        raise field.error("a finite number of seconds")
+    return value
+
+
+def pod_times(metadata: Field) -> tuple[float, float]:
+    """The (arrival, duration) of a pod's (or pod template's) ``metadata``: its
+    ``ARRIVAL_ANNOTATION`` (absent: 0) and ``DURATION_ANNOTATION`` (absent: NaN, runs until
+    the end), in seconds."""
+    annotations = metadata["annotations"]
+    return (_seconds(annotations[ARRIVAL_ANNOTATION], 0.0),
+            _seconds(annotations[DURATION_ANNOTATION], math.nan))
+
+
+class _TimedReader(_Reader):
+    """The manifest reader, also keeping each pod's and each controller template's times."""
+
+    def __init__(self, strict: bool = False) -> None:
+        super().__init__(strict)
+        self.pod_times: dict[int, tuple[float, float, str]] = {}  # id(Pod) -> times, where
+        self.controller_times: dict[tuple[str, str, str], tuple[float, float]] = {}
+
+    def add_pod(self, obj: Field, name: str, namespace: str) -> None:
+        times = pod_times(obj["metadata"])
+        super().add_pod(obj, name, namespace)
+        listed = self._pod_groups[-1][1]
+        assert isinstance(listed, _Listed)
+        if listed.pod.template.node_name is not None and times[0] != 0:
+            raise obj["metadata"]["annotations"][ARRIVAL_ANNOTATION].error(
+                "no arrival, or 0, for a pod already bound (spec.nodeName): it is running "
+                "when the trace starts")
+        self.pod_times[id(listed.pod)] = (*times, obj.where)
+
+    def add_controller(self, obj: Field, kind: str, name: str, namespace: str, file: str) -> None:
+        times = pod_times(obj["spec"]["template"]["metadata"])
+        super().add_controller(obj, kind, name, namespace, file)
+        self.controller_times[(kind, namespace, name)] = times
+
+
+def load_manifest_trace(*paths: str | os.PathLike[str], strict: bool = False) -> Any:
+    """The manifests of ``paths`` (read as ``load_manifests`` reads them) as a
+    ``schedlab.traces.trace.Trace``: each Pod's arrival and duration come from its
+    annotations ``schedlab.io/arrival`` (seconds from the trace's start; absent: 0) and
+    ``schedlab.io/duration`` (seconds counted from the pod's start; absent: runs until the
+    end), decimal strings; a controller's pods take those of its template's metadata. A pod
+    already bound (``spec.nodeName``) arrives at 0. Pods are sorted by arrival, ties in
+    input order. The workload's Services, Namespaces and controller selectors are kept in
+    ``trace.workload.objects``."""
+    from schedlab.traces.trace import Trace
+
+    reader = _TimedReader(strict=strict)
+    for path in paths:
+        reader.read_path(os.fspath(path))
+    workload = reader.workload()
+    arrival, duration = [], []
+    for pod in workload.pods:
+        times = reader.pod_times.get(id(pod))
+        if times is None and pod.owner is not None:
+            times = reader.controller_times.get((pod.owner.kind, pod.namespace, pod.owner.name))
+        start, length = (0.0, math.nan) if times is None else times[:2]
+        arrival.append(0.0 if pod.template.node_name is not None else start)
+        duration.append(length)
+    source = "manifests: " + ", ".join(os.fspath(p) for p in paths)
+    return Trace.sorted(workload, arrival, duration, (), source)

@@ -4,13 +4,15 @@
 and a workload of a few pod shapes drawn from several Deployments; it is what
 ``traces/default`` holds. ``basic`` makes kube-scheduler's SchedulingBasic-like benchmark
 input: identical nodes and a few pod shapes. ``spread`` makes many zones of identical nodes
-and Deployments whose pods spread across zones and keep off each other's nodes.
+and Deployments whose pods spread across zones and keep off each other's nodes. ``trace``
+makes ``generate``'s cluster with pods arriving over time (a ``Trace``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +35,9 @@ from schedlab.objects import (
     TopologySpreadConstraint,
     Workload,
 )
+
+if TYPE_CHECKING:
+    from schedlab.traces.trace import Trace
 
 GI = 1024**3
 MI = 1024**2
@@ -206,3 +211,79 @@ def shapes(n_nodes: int, n_pods: int, load: float = 1.1, seed: int = 0) -> Workl
         for i in range(n_nodes)
     ]
     return Workload(nodes, [Pod(f"pod-{i}", templates[k]) for i, k in enumerate(picks)])
+
+
+TEAMS: tuple[tuple[str, float], ...] = (
+    ("search", 0.3), ("ads", 0.2), ("maps", 0.15), ("mail", 0.1), ("video", 0.1),
+    ("photos", 0.07), ("docs", 0.05), ("labs", 0.03),
+)
+"""The label mix of ``trace``: each pod's ``team`` label, with its share of pods."""
+MEAN_DURATION = 3600.0
+"""``trace``'s default mean pod duration, in seconds."""
+DURATION_SIGMA = 1.0
+"""``trace``'s default sigma of the log of durations (lognormal)."""
+
+
+def trace(n_nodes: int, n_pods: int, seed: int = 0, load: float = 0.8,
+          mean_duration: float = MEAN_DURATION, sigma: float = DURATION_SIGMA,
+          zones: int = 3) -> Trace:
+    """A synthetic ``Trace``: the cluster of ``generate`` (``n_nodes`` nodes of
+    ``NODE_TYPES`` in ``zones`` zones) and ``n_pods`` pods arriving over time.
+
+    Pod shapes are ``generate``'s six (web, api, batch, cache, tools, trainer, with their
+    shares), each pod also labelled ``team`` from ``TEAMS`` (by its shares): a pod of shape
+    S and team T is named ``S-T-i`` and owned by the Deployment ``S-T`` (48 templates).
+    Arrivals are a Poisson process (exponential gaps, the first from 0) of rate
+
+        rate = load × total cpu / (mean cpu request × mean_duration)   pods per second
+
+    with the mean cpu request over the shape shares, so the running pods ask ``load`` of the
+    cluster's cpu on average once the cluster is in steady state (Little's law, every pod
+    starting at arrival). Durations are lognormal with mean ``mean_duration`` seconds and
+    ``sigma`` (the log's standard deviation; mu = ln(mean_duration) - sigma²/2). Times are
+    rounded to milliseconds. The same arguments give the same trace.
+    """
+    from schedlab.traces.trace import Trace
+
+    if not (n_nodes >= 1 and n_pods >= 0 and load > 0 and mean_duration > 0 and sigma >= 0):
+        raise ValueError("trace: expected n_nodes >= 1, n_pods >= 0, load > 0, "
+                         "mean_duration > 0, sigma >= 0")
+    cluster = generate(n_nodes, 0, seed, zones)
+    rng = np.random.default_rng([seed, 1])
+    shapes = _templates()
+    shape_names = list(shapes)
+    shares = np.array([share for _, share in shapes.values()])
+    shares = shares / shares.sum()
+    team_shares = np.array([share for _, share in TEAMS])
+    team_shares = team_shares / team_shares.sum()
+    templates = {}
+    for shape in shape_names:
+        base = shapes[shape][0]
+        for team, _ in TEAMS:
+            labels = {**base.labels, "team": team}
+            templates[(shape, team)] = replace(base, labels=labels)
+    mean_cpu = float(sum(share * shapes[s][0].requests.get("cpu", 0)
+                         for s, share in zip(shape_names, shares, strict=True)))
+    total_cpu = float(sum(node.allocatable.get("cpu", 0) for node in cluster.nodes))
+    rate = load * total_cpu / (mean_cpu * mean_duration)
+    arrival = np.round(np.cumsum(rng.exponential(1.0 / rate, size=n_pods)), 3)
+    mu = np.log(mean_duration) - sigma**2 / 2
+    duration = np.round(rng.lognormal(mu, sigma, size=n_pods), 3)
+    picks = rng.choice(len(shape_names), size=n_pods, p=shares)
+    teams = rng.choice(len(TEAMS), size=n_pods, p=team_shares)
+    counters: dict[tuple[str, str], int] = {}
+    owners = {key: OwnerRef("Deployment", f"{key[0]}-{key[1]}") for key in templates}
+    pods = []
+    for shape, team in zip(picks.tolist(), teams.tolist(), strict=True):
+        key = (shape_names[shape], TEAMS[team][0])
+        index = counters.get(key, 0)
+        counters[key] = index + 1
+        pods.append(Pod(f"{key[0]}-{key[1]}-{index}", templates[key], owners[key]))
+    objects = ApiObjects(controllers={
+        ("Deployment", t.namespace, f"{shape}-{team}"): LabelSelector(dict(t.labels))
+        for (shape, team), t in templates.items()})
+    workload = Workload(cluster.nodes, pods, objects)
+    source = (f"synthetic: schedlab.traces.synthetic.trace(n_nodes={n_nodes}, n_pods={n_pods}, "
+              f"seed={seed}, load={load:g}, mean_duration={mean_duration:g}, "
+              f"sigma={sigma:g})")
+    return Trace(workload, arrival, duration, (), source)
