@@ -332,7 +332,7 @@ class PodTemplate:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pod:
     name: str
     template: PodTemplate
