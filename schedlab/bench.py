@@ -30,8 +30,6 @@ policy's own draws (which come from the seed itself)."""
 MAX_SEEDS = 10_000
 """The most seeds one bench takes (``parse_seeds``)."""
 Order = Literal["shuffled", "input"]
-RUN_LABELS = ("config", "policy", "seed")
-"""The columns that label every row of a bench's results."""
 PERCENT_COLUMNS = ("peak_utilisation",)
 
 

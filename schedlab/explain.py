@@ -74,7 +74,7 @@ def explain_table(report: dict[str, Any]) -> str:
         ]
         reasons = "; ".join(f"{r['plugin']}: {r['reason']}" for r in row["reasons"])
         lines.append([row["name"] + marker, "yes" if row["feasible"] else "no",
-                      str(row["total"]) if row["feasible"] else "-", *scores, reasons])
+                      row["total"] if row["feasible"] else "-", *scores, reasons])
     text = table(lines, header)
     chosen = report["selected"] or "none (unschedulable)"
     return (f"pod {report['pod']}: selected {chosen}\n"

@@ -175,7 +175,8 @@ def write_atomic_all(writers: Mapping[str | os.PathLike[str], Callable[[str], ob
 
 def write_json(path: str | os.PathLike[str], payload: Any) -> None:
     """Write ``payload`` as strict JSON (``strict_json``), atomically."""
-    write_atomic(path, json_writer(payload))
+    text = strict_json(payload)
+    write_atomic(path, lambda tmp: Path(tmp).write_text(text))
 
 
 def strict_json(payload: Any) -> str:
@@ -365,12 +366,6 @@ OUTPUTS_KEY = "outputs"
 """The key of ``summary.json`` listing the files the run wrote: ``{"path", "sha256"}``."""
 GENERATOR_KEY, GENERATOR = "generator", "schedlab"
 """Marks a ``summary.json`` as schedlab's own record (another tool's is never trusted)."""
-
-
-def json_writer(payload: Any) -> Callable[[str], None]:
-    """A writer (for ``write_atomic_all``) of ``payload`` as strict JSON (``strict_json``)."""
-    text = strict_json(payload)
-    return lambda tmp: Path(tmp).write_text(text)
 
 
 def recorded_outputs(out: str | os.PathLike[str], record: str = "summary.json"

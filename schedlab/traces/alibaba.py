@@ -47,6 +47,7 @@ from schedlab.objects import (
     PodTemplate,
     Workload,
 )
+from schedlab.traces.trace import Trace
 
 GPU_MODEL_LABEL = GPU_MODEL_KEY
 NODE_POD_LIMIT = 1001
@@ -596,7 +597,6 @@ def load_alibaba_trace(
     Pods are sorted by arrival, ties in file order. A pod list without time columns (the
     multigpu lists) is an ``InputError``.
     """
-    from schedlab.traces.trace import Trace
 
     whole = load_trace(trace_dir, workload, node_list)
     path = Path(trace_dir) / f"openb_pod_list_{workload}.csv"

@@ -82,6 +82,7 @@ from schedlab.objects import (
     Workload,
 )
 from schedlab.traces import controllers
+from schedlab.traces.trace import Trace
 
 _YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -178,7 +179,7 @@ def dump_manifests(workload: Workload) -> str:
     documents += [
         _controller_manifest(key, objects.controllers[key]) for key in sorted(objects.controllers)
     ]
-    documents += [_pod_manifest(p) for p in workload.pods]
+    documents += [pod_manifest(p) for p in workload.pods]
     return yaml.dump_all(documents, Dumper=_YAML_DUMPER, sort_keys=False)
 
 
@@ -325,7 +326,7 @@ class _Reader:
         """Each field of ``obj`` unknown to its Kubernetes type (``KNOWN_FIELDS[kind]``): an
         ``InputWarning`` the first time this load meets its (kind, field path), counted
         after that (``warn_repeated``); an ``InputError`` when strict."""
-        for path, value in _unknown_fields(obj.value, KNOWN_FIELDS[kind]):
+        for path, value in unknown_fields(obj.value, KNOWN_FIELDS[kind]):
             if self._strict:
                 raise InputError(
                     obj.where, printable(path), value,
@@ -359,7 +360,7 @@ class _Reader:
                           f"is {message}", InputWarning, stacklevel=4)
 
     def pod_template(self, spec: Field, namespace: str, metadata: Field) -> PodTemplate:
-        return self.intern(_pod_template(spec, namespace, metadata, self.warn_bound))
+        return self.intern(read_pod_template(spec, namespace, metadata, self.warn_bound))
 
     def add_pod(self, obj: Field, name: str, namespace: str) -> None:
         metadata = obj["metadata"]
@@ -448,7 +449,7 @@ class _Reader:
         if milli != gpus * MILLI_PER_GPU:
             raise allocatable[GPU_MILLI_KEY].error(f"{GPU_COUNT_KEY} × {MILLI_PER_GPU}")
         labels = obj["metadata"]["labels"].label_map()
-        taints = tuple(_taint(t) for t in spec["taints"].elements())
+        taints = tuple(read_taint(t) for t in spec["taints"].elements())
         seen: dict[tuple[str, str], int] = {}
         for index, taint in enumerate(taints):
             pair = (taint.key, taint.effect)
@@ -698,7 +699,7 @@ def _owner(references: Field) -> OwnerRef | None:
     return OwnerRef(owner["kind"].name(), owner["name"].name())
 
 
-def _pod_template(
+def read_pod_template(
     spec: Field, namespace: str, metadata: Field, warn: Any = None
 ) -> PodTemplate:
     """A pod's (or a pod template's) ``spec`` and ``metadata``; ``warn`` is called for a Gt/Lt
@@ -771,7 +772,7 @@ def _container(container: Field, init: bool) -> Container:
     )
 
 
-def _taint(taint: Field) -> Taint:
+def read_taint(taint: Field) -> Taint:
     """A node's taint: a label key (qualified name), a label value, an effect."""
     value = taint["value"]
     return Taint(
@@ -962,7 +963,7 @@ as ``kubectl --validate=warn`` reports it; maps (labels, requests, nodeSelector)
 fields schedlab does not read are not walked."""
 
 
-def _unknown_fields(value: Any, schema: _Schema, path: str = "") -> Iterator[tuple[str, Any]]:
+def unknown_fields(value: Any, schema: _Schema, path: str = "") -> Iterator[tuple[str, Any]]:
     """The (path, value) of each key of ``value`` (a document) unknown to ``schema``, in
     document order; values of another type than the schema's are left to the reader."""
     if not isinstance(value, dict):
@@ -977,9 +978,9 @@ def _unknown_fields(value: Any, schema: _Schema, path: str = "") -> Iterator[tup
         if isinstance(inner, tuple):
             if isinstance(child, list):
                 for index, item in enumerate(child):
-                    yield from _unknown_fields(item, inner[0], f"{here}[{index}]")
+                    yield from unknown_fields(item, inner[0], f"{here}[{index}]")
         elif inner is not None:
-            yield from _unknown_fields(child, inner, here)
+            yield from unknown_fields(child, inner, here)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -1094,7 +1095,7 @@ def _labels_selected_by(selector: LabelSelector) -> dict[str, str]:
     return labels
 
 
-def _pod_manifest(pod: Pod) -> dict[str, Any]:
+def pod_manifest(pod: Pod) -> dict[str, Any]:
     template = pod.template
     owners = [] if pod.owner is None else [{"kind": pod.owner.kind, "name": pod.owner.name}]
     affinity: dict[str, Any] = {}
@@ -1294,7 +1295,6 @@ def load_manifest_trace(*paths: str | os.PathLike[str], strict: bool = False) ->
     already bound (``spec.nodeName``) arrives at 0. Pods are sorted by arrival, ties in
     input order. The workload's Services, Namespaces and controller selectors are kept in
     ``trace.workload.objects``."""
-    from schedlab.traces.trace import Trace
 
     reader = _TimedReader(strict=strict)
     for path in paths:

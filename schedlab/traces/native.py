@@ -43,6 +43,13 @@ from schedlab.fields import (
     is_label_value,
 )
 from schedlab.objects import Node, OwnerRef, Pod, PodTemplate, Taint, Workload
+from schedlab.traces.manifests import (
+    KNOWN_FIELDS,
+    pod_manifest,
+    read_pod_template,
+    read_taint,
+    unknown_fields,
+)
 from schedlab.traces.trace import EVENT_KINDS, NodeEvent, Trace
 
 FORMAT = "schedlab-trace"
@@ -65,9 +72,7 @@ def _compact(value: Any) -> str:
 def template_json(pod: Pod) -> str:
     """The pod's template as the compact JSON Pod manifest ``pods.parquet`` stores: the
     manifest writer's Pod without name, namespace and owner."""
-    from schedlab.traces.manifests import _pod_manifest
-
-    manifest = _pod_manifest(Pod("x", pod.template))
+    manifest = pod_manifest(Pod("x", pod.template))
     metadata = {k: v for k, v in manifest.get("metadata", {}).items()
                 if k not in ("name", "namespace", "ownerReferences")}
     manifest = {k: v for k, v in manifest.items() if k != "metadata"}
@@ -290,8 +295,6 @@ def _count(meta_path: Path, meta_data: Mapping[str, Any], key: str, file: _File)
 def _read_nodes(file: _File) -> list[Node]:
     import pyarrow.compute as pc
 
-    from schedlab.traces.manifests import _taint
-
     names = _strings(file, "name", _DNS1123_SUBDOMAIN_RE, f"a node name: {DNS1123_SUBDOMAIN}")
     name_list = names.to_pylist()
     seen: dict[str, int] = {}
@@ -332,7 +335,7 @@ def _read_nodes(file: _File) -> list[Node]:
         if node_taints is None:
             taint_list = Field(_json(file, row, "taints", taints[row], list), where, "taints")
             node_taints = taints_of[taints[row]] = tuple(
-                _taint(t) for t in taint_list.elements())
+                read_taint(t) for t in taint_list.elements())
         if gpu_list[row] == 0 and models[row]:
             raise file.error(row, "gpu_model", models[row], "'' when gpus is 0")
         nodes.append(Node(
@@ -378,8 +381,6 @@ def parse_template(text: str, namespace: str, where: str) -> PodTemplate:
     """The ``PodTemplate`` of a ``template`` cell (a JSON v1 Pod without name and namespace)
     in ``namespace``, checked by the manifest reader's pod code: every field it reads, and
     no field unknown to the Pod type."""
-    from schedlab.traces.manifests import KNOWN_FIELDS, _pod_template, _unknown_fields
-
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
@@ -393,13 +394,13 @@ def parse_template(text: str, namespace: str, where: str) -> PodTemplate:
         if metadata[key].value is not None:
             raise metadata[key].error("no such field (the name, namespace and owner are the "
                                       "row's columns)")
-    for path, field_value in _unknown_fields(value, KNOWN_FIELDS["Pod"]):
+    for path, field_value in unknown_fields(value, KNOWN_FIELDS["Pod"]):
         raise InputError(where, f"template.{printable(path)}", field_value,
                          "a field of the Kubernetes Pod type")
     if value.get("status") is not None:
         raise pod["status"].error("no status (a trace's pod arrives pending or bound)")
     metadata["labels"].label_map()
-    return _pod_template(pod["spec"], namespace, metadata)
+    return read_pod_template(pod["spec"], namespace, metadata)
 
 
 def _read_pods(file: _File, node_names: set[str]) -> tuple[list[Pod], np.ndarray, np.ndarray]:

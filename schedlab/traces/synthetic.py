@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,9 +34,7 @@ from schedlab.objects import (
     TopologySpreadConstraint,
     Workload,
 )
-
-if TYPE_CHECKING:
-    from schedlab.traces.trace import Trace
+from schedlab.traces.trace import Trace
 
 GI = 1024**3
 MI = 1024**2
@@ -243,7 +240,6 @@ def trace(n_nodes: int, n_pods: int, seed: int = 0, load: float = 0.8,
     ``sigma`` (the log's standard deviation; mu = ln(mean_duration) - sigma²/2). Times are
     rounded to milliseconds. The same arguments give the same trace.
     """
-    from schedlab.traces.trace import Trace
 
     if not (n_nodes >= 1 and n_pods >= 0 and load > 0 and mean_duration > 0 and sigma >= 0):
         raise ValueError("trace: expected n_nodes >= 1, n_pods >= 0, load > 0, "
