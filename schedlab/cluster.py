@@ -111,10 +111,13 @@ class Tally:
     count per value code of node label ``key``, whose last entry (code -1, nodes lacking the
     key) stays 0, so that ``domains(key)[labels.codes(key)]`` gives every node its domain's
     count. The arrays are live: they change in place as pods are bound.
+    ``counts_terminating``: whether pods being deleted (``ClusterState.terminate``) still
+    count, as InterPodAffinity counts them and PodTopologySpread does not.
     """
 
-    def __init__(self, labels: NodeLabels) -> None:
+    def __init__(self, labels: NodeLabels, counts_terminating: bool = True) -> None:
         self._labels = labels
+        self.counts_terminating = counts_terminating
         self.per_node = np.zeros(labels.n_nodes, dtype=np.int64)
         self.version = 0
         """Counts the binds and unbinds that changed this tally."""
@@ -197,6 +200,7 @@ class ClusterState:
       gpu_pods           int64 (n_nodes, max GPUs per node + 1): bound GPU pods by kind,
                          column 0 sharing pods, column c >= 1 pods holding c whole GPUs
     ``gpus_of[pod key]`` holds the device indices a bound GPU pod holds on its node;
+    ``terminating`` the keys of the bound pods being deleted (they keep their resources);
     ``workload_pods`` the pods of the workload the state was made for (bound and pending),
     for plugins that learn from the whole workload (FGD's typical pods).
     """
@@ -231,13 +235,16 @@ class ClusterState:
         self.nonzero_requested = np.zeros((n, r), dtype=np.int64)
         self.pod_count = np.zeros(n, dtype=np.int64)
         self.bound: dict[str, int] = {}
+        self.terminating: set[str] = set()
         self._changes: list[int] = []
         self._last_changed: tuple[tuple[int, int], np.ndarray] = ((-1, -1), np.empty(0, np.int64))
         self._compiled: dict[int, tuple[object, PodRequests]] = {}
         self._by_requests: dict[tuple[FrozenMap, FrozenMap], PodRequests] = {}
         self._placed: dict[int, tuple[PodTemplate, Counter[int]]] = {}
         """id(template) → (template, node index → pods of it bound there)."""
-        self._tallies: dict[tuple[PodSelector, ...], Tally] = {}
+        self._placed_terminating: dict[int, tuple[PodTemplate, Counter[int]]] = {}
+        """As ``_placed``, counting only the terminating pods."""
+        self._tallies: dict[tuple[tuple[PodSelector, ...], bool], Tally] = {}
         self._carried: dict[CarriedTerm, Tally] = {}
         self._counted_in: dict[int, tuple[PodTemplate, list[Tally]]] = {}
         """id(template) → the tallies a bound pod of the template adds to."""
@@ -347,9 +354,31 @@ class ClusterState:
         self.requested[node] -= req.requested
         self.nonzero_requested[node] -= req.nonzero
         self.pod_count[node] -= 1
-        self._count(pod, node, -1)
+        if pod.key in self.terminating:
+            self.terminating.discard(pod.key)
+            self._placed_terminating[id(pod.template)][1][node] -= 1
+            self._count(pod, node, -1, terminating=True)
+        else:
+            self._count(pod, node, -1)
         self._changes.append(node)
         return node
+
+    def terminate(self, pod: Pod) -> None:
+        """Mark a bound pod as being deleted (``metadata.deletionTimestamp`` set): it keeps
+        its resources until ``unbind``, tallies made with ``terminating=False`` stop counting
+        it. Only the simulator calls this."""
+        node = self.bound.get(pod.key)
+        if node is None:
+            raise SchedlabError(f"pod {pod.key} is not bound")
+        if pod.key in self.terminating:
+            return
+        self.terminating.add(pod.key)
+        entry = self._placed_terminating.setdefault(id(pod.template), (pod.template, Counter()))
+        entry[1][node] += 1
+        for tally in self._tallies_of(pod):
+            if not tally.counts_terminating:
+                tally.add(node, -1)
+        self._changes.append(node)
 
     def _take_gpus(self, pod: Pod, node: int, gpus: Sequence[int] | None) -> None:
         from schedlab.gpu import best_gpus
@@ -377,11 +406,12 @@ class ClusterState:
         self.gpus_of[pod.key] = gpus
 
     # ------------------------------------------------------------ pods counted by selectors
-    def tally(self, selectors: tuple[PodSelector, ...]) -> Tally:
-        """The bound pods that every one of ``selectors`` matches, per node and domain."""
-        tally = self._tallies.get(selectors)
+    def tally(self, selectors: tuple[PodSelector, ...], terminating: bool = True) -> Tally:
+        """The bound pods that every one of ``selectors`` matches, per node and domain;
+        with ``terminating=False`` without the pods being deleted."""
+        tally = self._tallies.get((selectors, terminating))
         if tally is None:
-            tally = self._tallies[selectors] = Tally(self.labels)
+            tally = self._tallies[selectors, terminating] = Tally(self.labels, terminating)
             self._register(tally, lambda t: all(s.matches(t, self.objects) for s in selectors))
         return tally
 
@@ -400,16 +430,20 @@ class ClusterState:
         for template, tallies in self._counted_in.values():
             if counts(template):
                 tallies.append(tally)
-        for template, placed in self._placed.values():
+        placements = [(placed, 1) for placed in self._placed.values()]
+        if not tally.counts_terminating:
+            placements += [(placed, -1) for placed in self._placed_terminating.values()]
+        for (template, placed), sign in placements:
             if placed and counts(template):
                 for node, n in placed.items():
-                    tally.add(node, n)
+                    if n:
+                        tally.add(node, sign * n)
 
     def _tallies_of(self, pod: Pod) -> list[Tally]:
         template = pod.template
         cached = self._counted_in.get(id(template))
         if cached is None:
-            tallies = [t for selectors, t in self._tallies.items()
+            tallies = [t for (selectors, _), t in self._tallies.items()
                        if all(s.matches(template, self.objects) for s in selectors)]
             tallies += [self._carry(term) for term in carried_terms(pod)]
             cached = self._counted_in[id(template)] = (template, tallies)
@@ -424,8 +458,11 @@ class ClusterState:
                     found.append((term, tally))
         return tally
 
-    def _count(self, pod: Pod, node: int, delta: int) -> None:
+    def _count(self, pod: Pod, node: int, delta: int, terminating: bool = False) -> None:
+        """Add ``delta`` pods of ``pod``'s template on ``node`` to its tallies (a terminating
+        pod only to those counting terminating pods)."""
         for tally in self._tallies_of(pod):
-            tally.add(node, delta)
+            if tally.counts_terminating or not terminating:
+                tally.add(node, delta)
         entry = self._placed.setdefault(id(pod.template), (pod.template, Counter()))
         entry[1][node] += delta

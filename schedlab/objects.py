@@ -79,12 +79,15 @@ class Taint:
 
 @dataclass(frozen=True)
 class Toleration:
-    """``operator`` is "Equal" (the default) or "Exists"; an empty key with Exists matches all."""
+    """``operator`` is "Equal" (the default) or "Exists"; an empty key with Exists matches all.
+    ``seconds`` is ``tolerationSeconds`` (NoExecute only): how long a bound pod stays once the
+    node gets the taint; None tolerates it for ever."""
 
     key: str = ""
     operator: Literal["Equal", "Exists"] = "Equal"
     value: str = ""
     effect: str = ""
+    seconds: int | None = None
 
 
 @dataclass(frozen=True)

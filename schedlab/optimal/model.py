@@ -392,7 +392,7 @@ def _spread_rows(state: ClusterState, placement: PlacementModel) -> None:
             domain_codes = sorted(set(codes[codes >= 0].tolist()))
             if not domain_codes:
                 continue
-            bound = state.tally((selector,)).per_node
+            bound = state.tally((selector,), terminating=False).per_node
             counted = _matching_classes(placement, selector, state)
             if any(k != c for k in counted):
                 continue  # their bind order would decide: relaxed (the binding checks it)

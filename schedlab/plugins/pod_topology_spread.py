@@ -189,7 +189,8 @@ class _Constraint:
     domain_codes   int (n_nodes,): ``codes`` with nodes lacking the key mapped to the domain
                    of the value "" when keys are not all required (as Go's missing-label "")
     self_match     1 if the selector matches the pod itself, else 0
-    tally          the bound pods in the pod's namespace its selector matches
+    tally          the bound pods in the pod's namespace its selector matches, without the
+                   terminating ones (kube's PodTopologySpread skips pods being deleted)
     """
 
     def __init__(self, state: ClusterState, pod: Pod, constraint: TopologySpreadConstraint,
@@ -211,7 +212,8 @@ class _Constraint:
         self.domain_exists = np.zeros(n_values + 1, dtype=bool)
         self.domain_exists[self.codes[self.counted & has_key]] = True
         self.self_match = int(label_selector_matches(selector, template.labels))
-        self.tally = state.tally((PodSelector(selector, frozenset({template.namespace})),))
+        self.tally = state.tally((PodSelector(selector, frozenset({template.namespace})),),
+                                 terminating=False)
 
     def domain_counts(self) -> np.ndarray:
         """int64 (n_values + 1,): matching pods per domain over the counted nodes."""

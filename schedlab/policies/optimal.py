@@ -425,7 +425,7 @@ def _spread_order(state: ClusterState, pod: Pod, slots: list[int]) -> list[int]:
     codes = state.labels.codes(constraint.topology_key)
     selector = PodSelector(spread_selector(constraint, pod.template.labels),
                            frozenset({pod.namespace}))
-    bound = state.tally((selector,)).domains(constraint.topology_key)
+    bound = state.tally((selector,), terminating=False).domains(constraint.topology_key)
     by_domain: dict[int, list[int]] = {}
     for n in slots:
         by_domain.setdefault(int(codes[n]), []).append(n)

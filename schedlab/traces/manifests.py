@@ -794,7 +794,13 @@ def _toleration(toleration: Field) -> Toleration:
         raise toleration["value"].error("no value with operator Exists")
     if operator == "Equal" and not key:
         raise toleration["key"].error("a non-empty key with operator Equal")
-    return Toleration(key, operator, value, effect)
+    seconds_field = toleration["tolerationSeconds"]
+    seconds = None
+    if seconds_field.value is not None:
+        if effect != "NoExecute":
+            raise seconds_field.error("no tolerationSeconds unless the effect is NoExecute")
+        seconds = seconds_field.integer(minimum=-(2**63), maximum=2**63 - 1)
+    return Toleration(key, operator, value, effect, seconds)
 
 
 # --- known fields (kubectl --validate=warn) ---------------------------------------------------
@@ -1111,7 +1117,8 @@ def pod_manifest(pod: Pod) -> dict[str, Any]:
         nodeSelector=_sorted(template.node_selector),
         affinity=affinity,
         tolerations=[
-            _pruned(key=t.key, operator=t.operator, value=t.value, effect=t.effect)
+            {**_pruned(key=t.key, operator=t.operator, value=t.value, effect=t.effect),
+             **({} if t.seconds is None else {"tolerationSeconds": t.seconds})}
             for t in template.tolerations
         ],
         topologySpreadConstraints=[
