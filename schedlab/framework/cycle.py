@@ -146,6 +146,8 @@ class Evaluator:
         self.state = state
         self._cache: dict[tuple[int, object], tuple[object, Evaluation]] = {}
         self._answers: dict[tuple[bool, int, object], tuple[object, Answer]] = {}
+        self._messages: dict[tuple[int, object], tuple[int, str]] = {}
+        """Pod cache key → (epoch, its unschedulable message over all nodes then)."""
         scores = profile.scores
         self._per_cycle = [i for i, (p, _) in enumerate(scores)
                            if p.normalize_score is not None or p.candidate_dependent]
@@ -391,9 +393,20 @@ class Evaluator:
 
     def unschedulable_message(self, pod: Pod, nodes: np.ndarray | None = None) -> str:
         """kube's FitError text: "0/N nodes are available: <count> <reason>, ...", counting
-        each node's reasons from the first filter that rejected it."""
+        each node's reasons from the first filter that rejected it (over all nodes, the
+        text is kept until the state changes: pods of a template that fail one after the
+        other share it)."""
+        if nodes is None:
+            cached = self._messages.get(pod.cache_key)
+            if cached is not None and cached[0] == self.state.epoch:
+                return cached[1]
+            message = self._unschedulable_message(pod, np.arange(self.state.n_nodes))
+            self._messages[pod.cache_key] = (self.state.epoch, message)
+            return message
+        return self._unschedulable_message(pod, nodes)
+
+    def _unschedulable_message(self, pod: Pod, nodes: np.ndarray) -> str:
         ev = self.evaluate(pod)
-        nodes = np.arange(self.state.n_nodes) if nodes is None else nodes
         counts: Counter[str] = Counter()
         undecided = np.ones(len(nodes), dtype=bool)
         for plugin, mask in zip(self.profile.filters, ev.masks, strict=True):

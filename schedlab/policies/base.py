@@ -39,6 +39,9 @@ class Policy(abc.ABC):
 
     name: ClassVar[str] = ""
     uses_scores: ClassVar[bool] = True
+    batch_window: ClassVar[float] = 0.0
+    """In a replay, run the scheduler every ``batch_window`` seconds (0: at every event
+    time), so that a policy that plans (``plan``) sees batches of pods."""
 
     def __init__(self, profile: Profile | None = None) -> None:
         self.profile = profile if profile is not None else Profile.default()

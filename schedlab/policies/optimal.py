@@ -96,6 +96,7 @@ class Optimal(Policy):
 
     name = "optimal"
     uses_scores = False
+    batch_window = 60.0
 
     def __init__(self, profile: Profile | None = None, *, objective: Objective = "nodes",
                  solver: Solver = "auto", time_limit: float = 10.0, num_workers: int = 2,

@@ -1,0 +1,156 @@
+"""kube-scheduler's scheduling queue (``pkg/scheduler/backend/queue``), over pod ids.
+
+Three places, as in kube: ``active`` (a heap in PrioritySort order: higher priority first,
+then the earlier queue timestamp, then the pod id, which follows input order), the backoff
+queue (pods moved by a cluster event before their backoff expired) and the unschedulable
+pods (failed, waiting for a cluster event that may help them). The timestamp of a pod is
+when it entered the queue and is reset when a failed pod is put back, as
+``QueuedPodInfo.Timestamp``.
+
+Backoff is modelled: 1 s after the first failed attempt, doubling per attempt, at most 10 s
+(``podInitialBackoffSeconds``, ``podMaxBackoffSeconds``). A pod leaves the backoff queue at
+the exact moment its backoff expires (kube checks every second). Pods left among the
+unschedulable pods for 5 minutes are retried (``podMaxInUnschedulablePodsDuration``).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+
+INITIAL_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 10.0
+MAX_UNSCHEDULABLE_SECONDS = 300.0
+"""How long a pod waits among the unschedulable pods before it is retried anyway."""
+
+
+def backoff_seconds(attempts: int) -> float:
+    """The backoff after ``attempts`` (>= 1) failed scheduling attempts, seconds."""
+    return min(INITIAL_BACKOFF_SECONDS * 2.0 ** min(attempts - 1, 16), MAX_BACKOFF_SECONDS)
+
+
+class SchedulingQueue:
+    """The queue of pending pods (by id). The replay owns the clock: it calls ``add`` when a
+    pod arrives, ``failed`` after an attempt fails, ``move`` on a cluster event that may help,
+    and asks ``timers`` (backoff expiries and unschedulable leftovers, as (time, pod id,
+    generation)) to schedule; ``expire`` handles a timer when its time comes."""
+
+    def __init__(self) -> None:
+        self._active: list[tuple[int, float, int]] = []
+        """Heap of (-priority, timestamp, pod id)."""
+        self._where: dict[int, str] = {}
+        """Pod id → "active", "backoff" or "unschedulable"."""
+        self._priority: dict[int, int] = {}
+        self._timestamp: dict[int, float] = {}
+        self._attempts: dict[int, int] = {}
+        self._backoff_until: dict[int, float] = {}
+        self._generation: dict[int, int] = {}
+        self._unschedulable: dict[int, None] = {}
+        """The unschedulable pods (insertion ordered)."""
+        self._bind_helped: dict[int, None] = {}
+        """Those of them a pod bound elsewhere may help."""
+        self.timers: list[tuple[float, int, int]] = []
+        """Timers the replay must schedule: (time, pod id, generation)."""
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __contains__(self, pod: int) -> bool:
+        return pod in self._where
+
+    @property
+    def active(self) -> int:
+        """How many pods are ready to be tried."""
+        return len(self._active)
+
+    @property
+    def backing_off(self) -> int:
+        """How many pods wait for their backoff to expire."""
+        return len(self._where) - len(self._active) - len(self._unschedulable)
+
+    def attempts(self, pod: int) -> int:
+        return self._attempts.get(pod, 0)
+
+    def add(self, pod: int, priority: int, now: float) -> None:
+        """A pod enters the queue at ``now``, ready to be tried."""
+        self._priority[pod] = priority
+        self._attempts.setdefault(pod, 0)
+        self._activate(pod, now)
+
+    def _activate(self, pod: int, timestamp: float) -> None:
+        self._where[pod] = "active"
+        self._timestamp[pod] = timestamp
+        heapq.heappush(self._active, (-self._priority[pod], timestamp, pod))
+
+    def pop(self) -> int:
+        """The next pod to try (the queue must have an active pod); it leaves the queue
+        until ``failed`` puts it back."""
+        _, _, pod = heapq.heappop(self._active)
+        del self._where[pod]
+        self._attempts[pod] += 1
+        return pod
+
+    def pop_all(self) -> list[int]:
+        """Every active pod, in order (for a policy that plans a batch)."""
+        return [self.pop() for _ in range(len(self._active))]
+
+    def failed(self, pod: int, now: float, helped_by_binds: bool) -> None:
+        """An attempt of ``pod`` failed at ``now``: it waits among the unschedulable pods,
+        with its timestamp reset and its backoff grown. ``helped_by_binds``: a pod bound
+        elsewhere may make it schedulable (required pod affinity, hard spreading)."""
+        self._where[pod] = "unschedulable"
+        self._timestamp[pod] = now
+        self._backoff_until[pod] = now + backoff_seconds(self._attempts[pod])
+        self._unschedulable[pod] = None
+        if helped_by_binds:
+            self._bind_helped[pod] = None
+        generation = self._generation[pod] = self._generation.get(pod, 0) + 1
+        self.timers.append((now + MAX_UNSCHEDULABLE_SECONDS, pod, generation))
+
+    def move(self, now: float, binds_only: bool = False) -> None:
+        """A cluster event that may help: move the unschedulable pods (with ``binds_only``,
+        those a bind may help) to the active queue, or to the backoff queue until their
+        backoff expires."""
+        for pod in list(self._bind_helped if binds_only else self._unschedulable):
+            self._move(pod, now)
+
+    def _move(self, pod: int, now: float) -> None:
+        del self._unschedulable[pod]
+        self._bind_helped.pop(pod, None)
+        until = self._backoff_until[pod]
+        if until <= now:
+            self._activate(pod, self._timestamp[pod])
+        else:
+            self._where[pod] = "backoff"
+            generation = self._generation[pod] = self._generation[pod] + 1
+            self.timers.append((until, pod, generation))
+
+    def expire(self, pod: int, generation: int, now: float) -> None:
+        """A timer of ``pod`` is due: its backoff ended (it becomes active) or it stayed
+        unschedulable too long (it is moved). Stale timers do nothing."""
+        if self._generation.get(pod) != generation or pod not in self._where:
+            return
+        if self._where[pod] == "backoff":
+            self._activate(pod, self._timestamp[pod])
+        elif self._where[pod] == "unschedulable":
+            self._move(pod, now)
+
+    def remove(self, pod: int) -> None:
+        """Take a pod out of the queue wherever it waits (it was deleted)."""
+        where = self._where.pop(pod, None)
+        self._unschedulable.pop(pod, None)
+        self._bind_helped.pop(pod, None)
+        self._generation[pod] = self._generation.get(pod, 0) + 1
+        if where == "active":
+            self._active = [e for e in self._active if e[2] != pod]
+            heapq.heapify(self._active)
+
+    def forget(self, pod: int) -> None:
+        """Drop what the queue keeps about a pod that has left it for good."""
+        for table in (self._priority, self._timestamp, self._attempts, self._backoff_until,
+                      self._generation):
+            table.pop(pod, None)
+
+    def pending(self) -> Iterator[int]:
+        """The ids of every pod in the queue."""
+        return iter(list(self._where))

@@ -1,0 +1,556 @@
+"""``replay``: a trace over time, event by event, through a placement policy.
+
+The clock jumps from one event time to the next. At each time, in this order:
+
+1. departures: pods whose duration ends, deletions (a pending pod leaves the queue, a running
+   one starts terminating), evictions of pods whose toleration of a failed node ran out;
+2. node events, in trace order (``node-add``, ``node-remove``, ``node-fail``,
+   ``node-recover``, ``cordon``, ``uncordon``, ``drain``);
+3. arrivals in trace order, then backoff expiries;
+4. the scheduling queue runs (``schedlab.sim.queue``): pods are tried one at a time in
+   PrioritySort order until none is ready (a policy that plans, such as ``Optimal``, gets
+   the whole ready batch at once), every bind changing the cluster before the next pod.
+
+Only the replay writes the cluster state. The nodes a policy sees are those present (added
+and not removed); a cordoned node is ``spec.unschedulable`` (NodeUnschedulable); a failed
+node carries the ``node.kubernetes.io/unreachable`` NoSchedule and NoExecute taints, so it
+takes no pod that does not tolerate them, and each of its pods is evicted once its
+toleration of the NoExecute taint runs out: its own ``tolerationSeconds``, else 300 s
+(DefaultTolerationSeconds), never for a pod tolerating it without a limit (DaemonSet pods).
+``drain`` cordons the node and evicts every pod but DaemonSet pods; ``node-remove`` takes its
+pods with it. Evicted pods leave at once (no grace period). A node event hands the policy a
+new snapshot: it is reset on the new node list (its random generator goes on).
+
+A pending pod that fits nowhere waits among the unschedulable pods (``queue="retry"``) and is
+moved back when the cluster changes in a way that may help it: a pod leaving a node, a node
+added, uncordoned or recovered; a bind moves only pods with required pod affinity or hard
+spreading constraints (kube's AssignedPodAdd). With ``queue="fail"`` it fails at once, as in
+``simulate`` and the FGD paper's simulator.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from array import array
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Literal
+
+import numpy as np
+
+from schedlab import resources
+from schedlab.cluster import ClusterState
+from schedlab.errors import SchedlabError
+from schedlab.gpu import fits
+from schedlab.matching import tolerates
+from schedlab.objects import Node, Pod, Taint, Toleration
+from schedlab.policies.base import Decision, Policy
+from schedlab.sim.controllers import Controllers
+from schedlab.sim.queue import SchedulingQueue
+from schedlab.sim.results import ReplayResult, Recorder
+from schedlab.traces.controllers import target_node
+from schedlab.traces.trace import TERMINATION_GRACE_SECONDS, Trace
+
+QueueMode = Literal["retry", "fail"]
+QUEUE_MODES: tuple[str, ...] = ("retry", "fail")
+UNREACHABLE_KEY = "node.kubernetes.io/unreachable"
+FAILED_NODE_TAINTS: tuple[Taint, ...] = (
+    Taint(UNREACHABLE_KEY, "", "NoSchedule"), Taint(UNREACHABLE_KEY, "", "NoExecute"))
+"""What the node lifecycle controller puts on a node that stops reporting."""
+DEFAULT_TOLERATION_SECONDS = 300
+"""The NoExecute toleration of not-ready/unreachable the API server gives every pod without
+its own (the DefaultTolerationSeconds admission plugin)."""
+
+# pod states (``Recorder.STATES`` names them)
+WAITING, HELD, PENDING, RUNNING, SUCCEEDED, FAILED, EVICTED = range(7)
+# heap phases within one instant
+DEPART, NODE, ARRIVE, RUN_QUEUE = range(4)
+
+Observer = Callable[[float, ClusterState, Mapping[str, Pod], Pod, Decision], None]
+"""Called just before every bind: (time, state, the pods bound in it by key, the pod, the
+decision), for checks against the cluster as it was."""
+
+
+def eviction_delay(tolerations: tuple[Toleration, ...]) -> float | None:
+    """Seconds a pod stays on a failed node (None: for ever): the least
+    ``tolerationSeconds`` of its tolerations of the unreachable NoExecute taint (<= 0: at
+    once), for ever if those tolerate it without a limit, 300 s if none tolerates it."""
+    taint = FAILED_NODE_TAINTS[1]
+    matching = [t for t in tolerations if tolerates(t, taint)]
+    if not matching:
+        return float(DEFAULT_TOLERATION_SECONDS)
+    limits = [t.seconds for t in matching if t.seconds is not None]
+    if not limits:
+        return None
+    return float(max(min(limits), 0))
+
+
+class Replay:
+    """One run of a trace through a policy; ``run()`` returns the ``ReplayResult``."""
+
+    def __init__(self, trace: Trace, policy: Policy, seed: int = 0, *,
+                 queue: QueueMode = "retry", until: float | None = None,
+                 window: float | None = None, batch: int | None = None,
+                 bucket: float | None = None, observe: Observer | None = None,
+                 progress: Callable[[float], None] | None = None) -> None:
+        if queue not in QUEUE_MODES:
+            raise SchedlabError(f"replay: queue {queue!r}: expected retry or fail")
+        for name, value in (("until", until), ("window", window), ("bucket", bucket)):
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise SchedlabError(f"replay: {name} {value!r}: expected finite seconds >= 0")
+        if batch is not None and batch < 1:
+            raise SchedlabError(f"replay: batch {batch!r}: expected a count >= 1")
+        self.trace, self.policy, self.seed = trace, policy, seed
+        self.mode = queue
+        self.until = until
+        self.window = policy.batch_window if window is None else window
+        self.batch = batch
+        self.observe, self.progress = observe, progress
+        workload = trace.workload
+        self.nodes = workload.nodes
+        self.node_index = {n.name: g for g, n in enumerate(self.nodes)}
+        added = {e.node for e in trace.events if e.kind == "node-add"}
+        self.present = np.array([n.name not in added for n in self.nodes], dtype=bool)
+        self.cordoned = np.array([n.unschedulable for n in self.nodes], dtype=bool)
+        self.failed = np.zeros(len(self.nodes), dtype=bool)
+        self.fail_generation = np.zeros(len(self.nodes), dtype=np.int64)
+        self.on_node: list[dict[int, None]] = [{} for _ in self.nodes]
+        templates = {id(p.template): p.template for p in workload.pods}.values()
+        used = {r for t in templates for r in t.requests} | {
+            r for c in trace.controllers if c.template is not None for r in c.template.requests}
+        self.extended = sorted(r for r in used if resources.is_extended(r))
+        self.rng = np.random.default_rng(seed)
+        self.queue = SchedulingQueue()
+        self.heap: list[tuple[float, int, int, int, int]] = []
+        """(time, phase, sequence, action, pod id or token)."""
+        self._seq = 0
+        self._untimed = 0
+        """Entries of the heap other than queue timers."""
+        # per pod incarnation (the id), as compact columns
+        self.pods: list[Pod] = []
+        self.status = array("b")
+        self.arrival, self.start, self.end = array("d"), array("d"), array("d")
+        self.duration, self.deletion = array("d"), array("d")
+        self.node = array("q")
+        self.incarnation = array("q")
+        self.reason: list[str | None] = []
+        self.gpus: dict[int, tuple[int, ...]] = {}
+        self.terminating: set[int] = set()
+        self.latest: dict[str, int] = {}
+        """Pod key → its latest incarnation's id."""
+        self.running: dict[int, None] = {}
+        self.bound_pods: dict[str, Pod] = {}
+        self.pending = 0
+        self.now = 0.0
+        self.events = 0
+        self.recorder = Recorder(self, bucket)
+        self.controllers = Controllers(trace, self)
+        for row, pod in enumerate(workload.pods):
+            self._new(pod, float(trace.arrival[row]), float(trace.duration[row]),
+                      float(trace.deletion[row]), incarnation=0)
+        self._next_arrival = 0
+        self._next_event = 0
+        self._plans = type(policy).plan is not Policy.plan
+        self._bind_helped: dict[int, bool] = {}
+        self.state = self._snapshot()
+        self.policy.reset(self.state, self.rng)
+
+    # ------------------------------------------------------------------ pods
+    def _new(self, pod: Pod, arrival: float, duration: float, deletion: float,
+             incarnation: int) -> int:
+        pod_id = len(self.pods)
+        self.pods.append(pod)
+        self.status.append(WAITING)
+        self.arrival.append(arrival)
+        self.start.append(math.nan)
+        self.end.append(math.nan)
+        self.duration.append(duration)
+        self.deletion.append(deletion)
+        self.node.append(-1)
+        self.incarnation.append(incarnation)
+        self.reason.append(None)
+        self.latest[pod.key] = pod_id
+        self.controllers.register(pod_id, pod)
+        if not math.isnan(deletion):  # after the arrivals of its instant: it is seen
+            self._push(deletion, ARRIVE, _DELETE, pod_id)
+        return pod_id
+
+    def live(self, pod: int) -> bool:
+        return self.status[pod] <= RUNNING and pod not in self.terminating
+
+    def waiting(self, pod: int) -> bool:
+        return self.status[pod] <= PENDING
+
+    def submit(self, pod: Pod, duration: float, incarnation_of: int | None = None) -> int:
+        """A controller creates ``pod`` now; it arrives at once."""
+        incarnation = 0 if incarnation_of is None else self.incarnation[incarnation_of] + 1
+        deletion = math.nan if incarnation_of is None else self.deletion[incarnation_of]
+        if not deletion > self.now:
+            deletion = math.nan
+        pod_id = self._new(pod, self.now, duration, deletion, incarnation)
+        self._arrive(pod_id)
+        return pod_id
+
+    def release(self, pod: int) -> None:
+        self.status[pod] = PENDING
+        self.queue.add(pod, self.pods[pod].template.priority, self.now)
+
+    def _push(self, at: float, phase: int, action: int, value: int) -> None:
+        self._seq += 1
+        self._untimed += action != _TIMER
+        heapq.heappush(self.heap, (at, phase, self._seq, action, value))
+
+    def _arrive(self, pod_id: int) -> None:
+        pod = self.pods[pod_id]
+        self.pending += 1
+        if pod.template.node_name is not None:
+            self._bind_named(pod_id)
+        elif self.controllers.hold(pod_id, pod):
+            self.status[pod_id] = HELD
+        else:
+            self.release(pod_id)
+
+    def _bind_named(self, pod_id: int) -> None:
+        """A pod whose template names its node is bound there by the kubelet (on the
+        tightest GPUs that fit) if the node is present and has room; else it fails."""
+        pod = self.pods[pod_id]
+        name = pod.template.node_name
+        g = self.node_index.get(name or "")
+        if g is None or not self.present[g]:
+            reason = f"node {name} is not in the cluster"
+        else:
+            node, state = int(self.view_of[g]), self.state
+            requests = state.requests_of(pod).requested
+            room = (state.requested[node] + requests <= state.allocatable[node]) | (requests == 0)
+            gpu = pod.template.gpu
+            if (room.all() and state.pod_count[node] < state.allowed_pods[node]
+                    and (gpu is None or fits(state, gpu, np.array([node]))[0])):
+                self._bind(pod_id, Decision(node))
+                return
+            reason = f"node {name} has no room for it (kubelet admission)"
+        self.recorder.decision(pod_id, -1, reason)
+        self._finish(pod_id, FAILED, reason)
+
+    # ------------------------------------------------------------------ the cluster view
+    def _node_now(self, g: int) -> Node:
+        node = self.nodes[g]
+        if self.cordoned[g] != node.unschedulable:
+            node = replace(node, unschedulable=bool(self.cordoned[g]))
+        if self.failed[g]:
+            node = replace(node, taints=node.taints + FAILED_NODE_TAINTS)
+        return node
+
+    def _snapshot(self) -> ClusterState:
+        """A state over the present nodes as they are now, with the running pods bound."""
+        present = np.flatnonzero(self.present)
+        self.view_of = np.full(len(self.nodes), -1, dtype=np.int64)
+        self.view_of[present] = np.arange(len(present))
+        self.global_of = present
+        state = ClusterState([self._node_now(int(g)) for g in present], self.extended,
+                             self.trace.workload.objects)
+        state.workload_pods = self.trace.workload.pods
+        for pod_id in self.running:
+            pod = self.pods[pod_id]
+            state.bind(pod, int(self.view_of[self.node[pod_id]]), self.gpus.get(pod_id))
+            if pod_id in self.terminating:
+                state.terminate(pod)
+        self._dirty = False
+        self.recorder.snapshot(state)
+        return state
+
+    def _refresh(self) -> None:
+        if self._dirty:
+            self.state = self._snapshot()
+            self.policy.reset(self.state, self.rng)
+
+    # ------------------------------------------------------------------ binds and ends
+    def _bind(self, pod_id: int, decision: Decision) -> None:
+        pod = self.pods[pod_id]
+        assert decision.node is not None
+        if self.observe is not None:
+            self.observe(self.now, self.state, self.bound_pods, pod, decision)
+        self.state.bind(pod, decision.node, decision.gpus)
+        g = int(self.global_of[decision.node])
+        self.recorder.bound(pod, decision.node)
+        self.status[pod_id] = RUNNING
+        self.start[pod_id] = self.now
+        self.node[pod_id] = g
+        self.pending -= 1
+        if pod.key in self.state.gpus_of:
+            self.gpus[pod_id] = self.state.gpus_of[pod.key]
+        self.running[pod_id] = None
+        self.bound_pods[pod.key] = pod
+        self.on_node[g][pod_id] = None
+        self._schedule_end(pod_id)
+        if self.failed[g]:
+            self._schedule_eviction(pod_id, g)
+        self.controllers.started(pod, self.pods.__getitem__)
+
+    def _schedule_end(self, pod_id: int) -> None:
+        ends = self.start[pod_id] + self.duration[pod_id]
+        if pod_id in self.terminating:
+            ends = min(ends, self.deletion[pod_id] + TERMINATION_GRACE_SECONDS) \
+                if not math.isnan(ends) else self.deletion[pod_id] + TERMINATION_GRACE_SECONDS
+        if not math.isnan(ends):
+            self._push(max(ends, self.now), DEPART, _END, pod_id)
+
+    def _schedule_eviction(self, pod_id: int, g: int) -> None:
+        delay = eviction_delay(self.pods[pod_id].template.tolerations)
+        if delay is not None:
+            token = pod_id * _GENERATIONS + int(self.fail_generation[g]) % _GENERATIONS
+            self._push(self.now + delay, DEPART, _EVICT, token)
+
+    def _unbind(self, pod_id: int) -> None:
+        pod = self.pods[pod_id]
+        node = self.state.unbind(pod)
+        self.recorder.unbound(pod, node)
+        del self.running[pod_id]
+        del self.bound_pods[pod.key]
+        del self.on_node[self.node[pod_id]][pod_id]
+        self.terminating.discard(pod_id)
+        self.queue.move(self.now)
+
+    def _finish(self, pod_id: int, status: int, reason: str | None = None) -> None:
+        """Pod ``pod_id`` reaches its final ``status`` now."""
+        was = self.status[pod_id]
+        if was == RUNNING:
+            self._unbind(pod_id)
+            self.end[pod_id] = self.now
+        elif was in (PENDING, HELD):
+            self.pending -= 1
+            self.queue.remove(pod_id)
+            self.controllers.forget_held(pod_id, self.pods[pod_id])
+        self.queue.forget(pod_id)
+        self.status[pod_id] = status
+        self.reason[pod_id] = reason
+        pod = self.pods[pod_id]
+        self.controllers.ended(pod, self.pods.__getitem__)
+        if status == SUCCEEDED:
+            self.controllers.succeeded(pod_id, pod)
+        elif status == EVICTED:
+            self.controllers.lost(pod_id, pod, self.duration[pod_id])
+
+    def _evict(self, pod_id: int, reason: str) -> None:
+        self._finish(pod_id, EVICTED, reason)
+
+    # ------------------------------------------------------------------ heap actions
+    def _act(self, action: int, value: int) -> None:
+        if action == _END:
+            if self.status[value] == RUNNING:
+                self.events += 1
+                self._finish(value, SUCCEEDED)
+        elif action == _DELETE:
+            self._delete(value)
+        elif action == _EVICT:
+            pod_id, generation = divmod(value, _GENERATIONS)
+            g = self.node[pod_id]
+            if (self.status[pod_id] == RUNNING and self.failed[g]
+                    and self.fail_generation[g] % _GENERATIONS == generation):
+                self.events += 1
+                self._evict(pod_id, "node failed: its not-ready/unreachable toleration "
+                            "expired")
+        elif action == _TIMER:
+            pod_id, generation = divmod(value, _GENERATIONS)
+            self.queue.expire(pod_id, generation, self.now)
+        elif action == _RUN:
+            self._window_due = True
+
+    def _delete(self, pod_id: int) -> None:
+        status = self.status[pod_id]
+        if status in (PENDING, HELD):
+            self.events += 1
+            self._finish(pod_id, FAILED, "deleted while pending")
+        elif status == RUNNING and pod_id not in self.terminating:
+            self.events += 1
+            self.terminating.add(pod_id)
+            self.state.terminate(self.pods[pod_id])
+            self._schedule_end(pod_id)
+
+    # ------------------------------------------------------------------ node events
+    def _node_event(self, kind: str, g: int) -> None:
+        self._dirty = True
+        node_name = self.nodes[g].name
+        if kind == "node-add":
+            if self.present[g]:
+                return
+            self.present[g] = True
+            self.queue.move(self.now)
+            self.controllers.node_added(self._node_now(g))
+        elif kind == "node-remove":
+            for pod_id in list(self.on_node[g]):
+                self._evict(pod_id, f"node {node_name} removed")
+            for pod_id in self.queue.pending():  # the DaemonSet's pod for it goes too
+                pod = self.pods[pod_id]
+                if (pod.owner is not None and pod.owner.kind == "DaemonSet"
+                        and target_node(pod) == node_name):
+                    self._finish(pod_id, FAILED, f"node {node_name} removed")
+            self.present[g] = False
+        elif kind == "node-fail":
+            if not self.failed[g]:
+                self.failed[g] = True
+                for pod_id in self.on_node[g]:
+                    self._schedule_eviction(pod_id, g)
+        elif kind == "node-recover":
+            if self.failed[g]:
+                self.failed[g] = False
+                self.fail_generation[g] += 1
+                self.queue.move(self.now)
+        elif kind == "cordon":
+            self.cordoned[g] = True
+        elif kind == "uncordon":
+            if self.cordoned[g]:
+                self.cordoned[g] = False
+                self.queue.move(self.now)
+        elif kind == "drain":
+            self.cordoned[g] = True
+            for pod_id in list(self.on_node[g]):
+                owner = self.pods[pod_id].owner
+                if owner is None or owner.kind != "DaemonSet":
+                    self._evict(pod_id, f"node {node_name} drained")
+
+    # ------------------------------------------------------------------ the queue
+    def _helped_by_binds(self, pod: Pod) -> bool:
+        key = id(pod.template)
+        helped = self._bind_helped.get(key)
+        if helped is None:
+            template = pod.template
+            helped = self._bind_helped[key] = bool(
+                (template.pod_affinity is not None and template.pod_affinity.required)
+                or any(c.when_unsatisfiable == "DoNotSchedule"
+                       for c in template.topology_spread_constraints))
+        return helped
+
+    def _run_queue(self) -> None:
+        queue = self.queue
+        while queue.active:
+            batch = queue.pop_all() if self._plans else [queue.pop()]
+            if self._plans:
+                self.policy.plan([self.pods[i] for i in batch])
+            for pod_id in batch:
+                self._attempt(pod_id)
+
+    def _attempt(self, pod_id: int) -> None:
+        pod = self.pods[pod_id]
+        decision = self.policy.place(pod)
+        if decision.node is not None:
+            self.recorder.decision(pod_id, int(self.global_of[decision.node]), None)
+            self._bind(pod_id, decision)
+            self.queue.forget(pod_id)
+            self.queue.move(self.now, binds_only=True)
+            return
+        self.recorder.decision(pod_id, -1, decision.reason)
+        if self.mode == "fail":
+            self._finish(pod_id, FAILED, decision.reason)
+        else:
+            self.reason[pod_id] = decision.reason
+            self.queue.failed(pod_id, self.now, self._helped_by_binds(pod))
+
+    def _schedule_timers(self) -> None:
+        for at, pod_id, generation in self.queue.timers:
+            self._push(at, ARRIVE, _TIMER, pod_id * _GENERATIONS + generation % _GENERATIONS)
+        self.queue.timers.clear()
+
+    # ------------------------------------------------------------------ the clock
+    def _next_time(self) -> float | None:
+        times = []
+        if self._next_arrival < len(self.pods) and self._next_arrival < self._n_trace:
+            times.append(self.arrival[self._next_arrival])
+        if self._next_event < len(self.trace.events):
+            times.append(self.trace.events[self._next_event].time)
+        if self.heap and (self._untimed or self.queue.backing_off or self.queue.active):
+            # (when only the timers of unschedulable pods are left, nothing can change)
+            times.append(self.heap[0][0])
+        return min(times) if times else None
+
+    def _pop_heap(self, now: float, phase: int) -> None:
+        heap = self.heap
+        while heap and heap[0][0] <= now and heap[0][1] <= phase:
+            _, _, _, action, value = heapq.heappop(heap)
+            self._untimed -= action != _TIMER
+            self._act(action, value)
+            self._schedule_timers()
+
+    def run(self) -> ReplayResult:
+        """Replay the whole trace (or up to ``until``) and return the result."""
+        self._n_trace = len(self.trace.workload.pods)
+        self._window_due = False
+        events = self.trace.events
+        started = time.perf_counter()
+        while True:
+            now = self._next_time()
+            if now is None or (self.until is not None and now > self.until):
+                break
+            self.recorder.advance(now)
+            self.now = now
+            self._pop_heap(now, DEPART)
+            while self._next_event < len(events) and events[self._next_event].time <= now:
+                event = events[self._next_event]
+                self._next_event += 1
+                self.events += 1
+                self._node_event(event.kind, self.node_index[event.node])
+                self._pop_heap(now, NODE)
+            self._refresh()
+            while self._next_arrival < self._n_trace and self.arrival[self._next_arrival] <= now:
+                pod_id = self._next_arrival
+                self._next_arrival += 1
+                if self.status[pod_id] == WAITING:
+                    self.events += 1
+                    self._arrive(pod_id)
+            self._pop_heap(now, ARRIVE)
+            self._refresh()
+            if self._queue_due(now):
+                self._run_queue()
+            self._schedule_timers()
+            self._pop_heap(now, RUN_QUEUE)
+            self.recorder.sample(now)
+            if self.progress is not None:
+                self.progress(now)
+        end = self.now if self.until is None else self.until
+        self.recorder.advance(end)
+        seconds = time.perf_counter() - started
+        return self.recorder.result(end, seconds)
+
+    def _queue_due(self, now: float) -> bool:
+        """Whether the scheduler runs now: always without a window; with one, at its
+        boundaries (or once ``batch`` pods are ready)."""
+        if not self.window:
+            return True
+        due = self._window_due or (self.batch is not None and self.queue.active >= self.batch)
+        if due:
+            self._window_due = False
+            return True
+        if self.queue.active and not any(a == _RUN for _, _, _, a, _ in self.heap):
+            boundary = math.floor(now / self.window) * self.window + self.window
+            self._push(boundary, RUN_QUEUE, _RUN, 0)
+        return False
+
+
+_END, _DELETE, _EVICT, _TIMER, _RUN = range(5)
+"""Heap actions: a pod's end, its deletion, its eviction from a failed node, a queue timer,
+a scheduling window's boundary."""
+_GENERATIONS = 1 << 20
+"""Timer and eviction tokens pack (pod id, generation modulo this)."""
+
+
+def replay(trace: Trace, policy: Policy, seed: int = 0, *, queue: QueueMode = "retry",
+           until: float | None = None, window: float | None = None, batch: int | None = None,
+           bucket: float | None = None, observe: Observer | None = None,
+           progress: Callable[[float], None] | None = None) -> ReplayResult:
+    """Replay ``trace`` through ``policy`` seeded by ``seed`` (see the module docstring).
+
+    queue    "retry": a pod that fits nowhere waits and is retried when the cluster changes
+             (kube's queue, with backoff); "fail": it fails at once
+    until    stop at this time (seconds); default: when nothing can change any more
+    window   run the scheduler only at multiples of ``window`` seconds (pods wait for the
+             next boundary), so a batch policy plans many pods at once; default: the
+             policy's ``batch_window`` (0, every event time, except ``Optimal``)
+    batch    with a window, also run as soon as ``batch`` pods are ready
+    bucket   a timeline row every ``bucket`` seconds; default: one after every event time
+    observe  called before every bind (``Observer``)
+    progress called after every event time with the time reached
+
+    Same trace, policy and seed give the same result (but ``seconds``)."""
+    return Replay(trace, policy, seed, queue=queue, until=until, window=window, batch=batch,
+                  bucket=bucket, observe=observe, progress=progress).run()

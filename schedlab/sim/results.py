@@ -1,0 +1,294 @@
+"""What a replay records and hands back: ``ReplayResult`` (pods, decisions, timeline,
+summary as pandas and JSON) and ``Recorder``, the replay's bookkeeping behind it."""
+
+from __future__ import annotations
+
+import math
+import os
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from schedlab.cluster import ClusterState
+from schedlab.fragmentation import Fragmentation, TypicalPods
+from schedlab.objects import Pod
+
+if TYPE_CHECKING:
+    from schedlab.sim.replay import Replay
+
+STATES: tuple[str, ...] = (
+    "Waiting", "Pending", "Pending", "Running", "Succeeded", "Failed", "Evicted",
+)
+"""Final state names by the replay's state codes (a held StatefulSet pod is Pending)."""
+FINAL_STATES: tuple[str, ...] = ("Succeeded", "Running", "Pending", "Failed", "Evicted")
+
+
+@dataclass
+class ReplayResult:
+    """One replay.
+
+    pods       one row per pod incarnation that arrived, in creation order: policy, seed,
+               pod ("namespace/name"), incarnation (0 first), owner ("Kind/name" or null),
+               arrival, start, end (seconds; null where it did not happen), node (null if
+               never placed), state (Succeeded, Running, Pending, Failed, Evicted), reason
+               (null when nothing went wrong; the last scheduling failure of a pod still
+               Pending), gpus (device indices, GPU pods), wait (start - arrival, seconds;
+               null if it never started)
+    decisions  every scheduling attempt: time, pod, incarnation, node (null: it failed),
+               reason
+    timeline   one row per event time (or per ``bucket`` seconds): time, running, pending
+               (waiting in the queue or held), nodes (present), nodes_used,
+               allocation_<resource> (requested / allocatable of the present nodes),
+               and where nodes have GPUs gpu_allocation and gpu_fragmentation_milli (against
+               the trace's typical pods)
+    summary    policy, seed, queue, counts per final state, mean and p99 wait, mean
+               allocation over time per resource, events, attempts, seconds, events_per_s
+    """
+
+    policy: str
+    seed: int
+    pods: pd.DataFrame
+    decisions: pd.DataFrame
+    timeline: pd.DataFrame
+    summary: dict[str, Any]
+
+    def figure(self) -> Any:
+        """Allocation and pending pods over time (matplotlib figure)."""
+        from schedlab.report import plain_figures
+
+        with plain_figures() as plt:
+            return _timeline_figure(plt, self)
+
+    def save(self, out: str | os.PathLike[str], formats: tuple[str, ...] = ("png",)
+             ) -> list[str]:
+        """Write ``pods.parquet``, ``decisions.parquet``, ``timeline.parquet``,
+        ``timeline.<format>`` and ``summary.json`` in ``out``, all or none (the files of an
+        earlier run there that this one did not write again are deleted). Returns the files
+        written, relative to ``out``."""
+        from schedlab.report import figure_writers, write_outputs
+
+        out = Path(out)
+        writers: dict[Path, Callable[[str], Any]] = {
+            out / f"{name}.parquet": _parquet_writer(frame)
+            for name, frame in (("pods", self.pods), ("decisions", self.decisions),
+                                ("timeline", self.timeline))}
+        writers.update(figure_writers(self.figure(), out / "timeline", formats))
+        return write_outputs(out, writers, self.summary)
+
+
+def _parquet_writer(frame: pd.DataFrame) -> Callable[[str], None]:
+    return lambda tmp: frame.to_parquet(tmp, index=False)
+
+
+def _timeline_figure(plt: Any, result: ReplayResult) -> Any:
+    from schedlab.report import policy_colour
+
+    timeline = result.timeline
+    hours = timeline["time"] / 3600.0
+    fig, (top, bottom) = plt.subplots(nrows=2, sharex=True, figsize=(7.0, 5.0), dpi=120)
+    colour = policy_colour(result.policy)
+    styles = ["-", "--", ":", "-."]
+    columns = [c for c in timeline.columns if c.startswith("allocation_")]
+    if "gpu_allocation" in timeline.columns:
+        columns.append("gpu_allocation")
+    for i, column in enumerate(columns):
+        name = column.removeprefix("allocation_").replace("gpu_allocation", "gpu")
+        top.step(hours, timeline[column] * 100.0, where="post", color=colour,
+                 linestyle=styles[i % len(styles)], label=name)
+    top.set_ylabel("allocated (%)")
+    top.set_ylim(0, 105)
+    top.legend(title="resource", fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    top.grid(alpha=0.3)
+    bottom.step(hours, timeline["pending"], where="post", color=colour, label="pending")
+    bottom.set_ylabel("pods pending")
+    bottom.set_xlabel("time (hours)")
+    bottom.grid(alpha=0.3)
+    fig.suptitle(f"{result.policy}, seed {result.seed}: allocation and pending pods over time",
+                 fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+class Recorder:
+    """The replay's bookkeeping: scheduling attempts, the figures of the timeline kept up
+    to date bind by bind (no rescans), and the final tables."""
+
+    def __init__(self, replay: Replay, bucket: float | None) -> None:
+        self.replay = replay
+        self.bucket = bucket
+        self._time, self._pod, self._node = array("d"), array("q"), array("q")
+        self._reason = array("q")
+        self._reasons: dict[str | None, int] = {None: -1}
+        self._rows: list[tuple[Any, ...]] = []
+        self._last = 0.0
+        self._next_sample = 0.0
+        self._area: np.ndarray | None = None
+        gpu_nodes = any(n.gpus for n in replay.trace.workload.nodes)
+        pods = replay.trace.workload.pods
+        self.typical = TypicalPods.of(pods) if gpu_nodes and any(
+            p.template.gpu is not None for p in pods) else None
+        self.gpu = gpu_nodes
+
+    # ------------------------------------------------------------------ state figures
+    def snapshot(self, state: ClusterState) -> None:
+        """A new cluster view: recount its figures."""
+        self.state = state
+        self.requested = state.requested.sum(axis=0)
+        self.allocatable = state.allocatable.sum(axis=0)
+        self.nodes_used = int((state.pod_count > 0).sum())
+        self.gpu_capacity = int(state.gpu_count.sum()) * 1000
+        self.gpu_used = self.gpu_capacity - int(state.gpu_free.sum())
+        if self._area is None:
+            self._area = np.zeros(len(self.allocatable))
+
+    def bound(self, pod: Pod, node: int) -> None:
+        state = self.state
+        self.requested += state.requests_of(pod).requested
+        self.nodes_used += int(state.pod_count[node] == 1)
+        gpu = pod.template.gpu
+        if gpu is not None:
+            self.gpu_used += gpu.count * gpu.milli
+
+    def unbound(self, pod: Pod, node: int) -> None:
+        state = self.state
+        self.requested -= state.requests_of(pod).requested
+        self.nodes_used -= int(state.pod_count[node] == 0)
+        gpu = pod.template.gpu
+        if gpu is not None:
+            self.gpu_used -= gpu.count * gpu.milli
+
+    def _allocation(self) -> np.ndarray:
+        return np.divide(self.requested, self.allocatable, out=np.zeros(len(self.requested)),
+                         where=self.allocatable > 0)
+
+    # ------------------------------------------------------------------ over time
+    def decision(self, pod_id: int, node: int, reason: str | None) -> None:
+        """A scheduling attempt of ``pod_id`` now: node (global index) or -1 with a reason."""
+        code = self._reasons.get(reason)
+        if code is None:
+            code = self._reasons[reason] = len(self._reasons) - 1
+        self._time.append(self.replay.now)
+        self._pod.append(pod_id)
+        self._node.append(node)
+        self._reason.append(code)
+
+    def advance(self, now: float) -> None:
+        """The clock moves to ``now``: the state since the last event lasted until then."""
+        assert self._area is not None
+        if now > self._last:
+            self._area += self._allocation() * (now - self._last)
+        while self.bucket and self._next_sample < now:
+            self._row(self._next_sample)
+            self._next_sample += self.bucket
+        self._last = max(self._last, now)
+
+    def sample(self, now: float) -> None:
+        """The events of ``now`` are done: a timeline row (without a bucket)."""
+        if not self.bucket:
+            self._row(now)
+        elif self._next_sample == now:
+            self._row(now)
+            self._next_sample += self.bucket
+
+    def _row(self, now: float) -> None:
+        replay = self.replay
+        row: tuple[Any, ...] = (now, len(replay.running), replay.pending,
+                                self.state.n_nodes, self.nodes_used, *self._allocation())
+        if self.gpu:
+            fragmentation = math.nan if self.typical is None else float(
+                Fragmentation.of(self.state, self.typical).total_milli())
+            row += (self.gpu_used / self.gpu_capacity if self.gpu_capacity else math.nan,
+                    fragmentation)
+        self._rows.append(row)
+
+    # ------------------------------------------------------------------ the result
+    def result(self, end: float, seconds: float) -> ReplayResult:
+        replay = self.replay
+        pods = self._pods()
+        names = list(self.state.resources.names)
+        columns = ["time", "running", "pending", "nodes", "nodes_used",
+                   *(f"allocation_{r}" for r in names)]
+        if self.gpu:
+            columns += ["gpu_allocation", "gpu_fragmentation_milli"]
+        timeline = pd.DataFrame(self._rows, columns=columns)
+        if not len(timeline):
+            timeline = timeline.astype({"time": "float64"})
+        decisions = self._decisions()
+        waits = pods["wait"].dropna().to_numpy(dtype=float)
+        assert self._area is not None
+        counts = pods["state"].value_counts()
+        summary: dict[str, Any] = {
+            "policy": replay.policy.name, "seed": replay.seed, "queue": replay.mode,
+            "pods": len(pods),
+            **{state.lower(): int(counts.get(state, 0)) for state in FINAL_STATES},
+            "mean_wait": float(waits.mean()) if len(waits) else None,
+            "p99_wait": float(np.percentile(waits, 99)) if len(waits) else None,
+            "end": end,
+            "mean_allocation": {r: float(a / end) if end > 0 else None
+                                for r, a, total in zip(names, self._area, self.allocatable,
+                                                       strict=True) if total > 0},
+            "events": replay.events, "attempts": len(decisions),
+            "seconds": seconds, "events_per_s": replay.events / seconds if seconds else None,
+        }
+        if replay.policy.details():
+            summary["report"] = replay.policy.details()
+        labels = {"policy": replay.policy.name, "seed": replay.seed}
+        return ReplayResult(replay.policy.name, replay.seed, _labelled(pods, labels),
+                            _labelled(decisions, labels), _labelled(timeline, labels), summary)
+
+    def _pods(self) -> pd.DataFrame:
+        replay = self.replay
+        status = np.frombuffer(replay.status, dtype=np.int8)
+        arrived = np.flatnonzero(status > 0)
+        pods = [replay.pods[i] for i in arrived]
+        start = np.frombuffer(replay.start, dtype=np.float64)[arrived]
+        arrival = np.frombuffer(replay.arrival, dtype=np.float64)[arrived]
+        node = np.frombuffer(replay.node, dtype=np.int64)[arrived]
+        names = np.array([n.name for n in replay.nodes] + [None], dtype=object)
+        return pd.DataFrame({
+            "pod": _objects([p.key for p in pods]),
+            "incarnation": np.frombuffer(replay.incarnation, dtype=np.int64)[arrived],
+            "owner": _objects([None if p.owner is None else f"{p.owner.kind}/{p.owner.name}"
+                               for p in pods]),
+            "arrival": arrival,
+            "start": start,
+            "end": np.frombuffer(replay.end, dtype=np.float64)[arrived],
+            "node": _objects(names[node]),
+            "state": _objects(np.array(STATES, dtype=object)[status[arrived]]),
+            "reason": _objects([replay.reason[i] for i in arrived]),
+            "gpus": _objects([list(replay.gpus[i]) if i in replay.gpus else None
+                              for i in arrived]),
+            "wait": start - arrival,
+        })
+
+    def _decisions(self) -> pd.DataFrame:
+        replay = self.replay
+        pod_ids = np.frombuffer(self._pod, dtype=np.int64)
+        reasons = np.array(list(self._reasons)[1:] + [None], dtype=object)
+        names = np.array([n.name for n in replay.nodes] + [None], dtype=object)
+        keys = np.array([p.key for p in replay.pods] + [None], dtype=object)
+        incarnation = np.frombuffer(replay.incarnation, dtype=np.int64)
+        return pd.DataFrame({
+            "time": np.frombuffer(self._time, dtype=np.float64),
+            "pod": _objects(keys[pod_ids]),
+            "incarnation": incarnation[pod_ids],
+            "node": _objects(names[np.frombuffer(self._node, dtype=np.int64)]),
+            "reason": _objects(reasons[np.frombuffer(self._reason, dtype=np.int64)]),
+        })
+
+
+def _objects(values: Any) -> pd.Series:
+    """A column of Python objects (strings, lists) whose missing values stay None."""
+    return pd.Series(values, dtype=object)
+
+
+def _labelled(frame: pd.DataFrame, labels: dict[str, Any]) -> pd.DataFrame:
+    """``frame`` with the run's labels as its first columns."""
+    for i, (name, value) in enumerate(labels.items()):
+        frame.insert(i, name, value)
+    return frame
