@@ -345,6 +345,82 @@ def cmd_trace_generate(args: argparse.Namespace) -> None:
           f"arriving over {span / 3600:,.1f} h to {args.out}")
 
 
+def _trace(args: argparse.Namespace) -> Any:
+    """The trace of ``run``: ``--trace`` (native), ``--nodes``/``--pods`` (manifests with
+    the schedlab.io annotations) or ``--alibaba``/``--workload``, exactly one."""
+    given = [name for name, value in (("--trace", args.trace), ("--nodes/--pods", args.nodes
+             or args.pods), ("--alibaba", args.alibaba)) if value is not None]
+    if len(given) != 1:
+        raise InputError("run", "source", " and ".join(given) or "none",
+                         "one of --trace PATH, --nodes F --pods F, --alibaba DIR")
+    if args.workload is not None and args.alibaba is None:
+        raise InputError("run", "--workload", args.workload, "--alibaba with it")
+    if args.trace is not None:
+        from schedlab.traces.native import read_trace
+
+        return read_trace(args.trace)
+    if args.alibaba is not None:
+        from schedlab.traces.alibaba import load_alibaba_trace
+
+        return load_alibaba_trace(args.alibaba, args.workload or "default")
+    if args.nodes is None or args.pods is None:
+        raise InputError("arguments", "--nodes/--pods", args.nodes or args.pods, "both")
+    from schedlab.traces.manifests import load_manifest_trace
+
+    return load_manifest_trace(*dict.fromkeys((args.nodes, args.pods)), strict=args.strict)
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    import time
+
+    from schedlab.policies import make_policy
+    from schedlab.report import plot_formats, table
+    from schedlab.sim import replay
+
+    formats = plot_formats(args.plot_format)
+    with Progress(args.quiet) as progress:
+        task = progress.task("reading the trace")
+        trace = _trace(args)
+        if args.speedup is not None:
+            trace = trace.sped_up(args.speedup)
+        end = trace.end if args.until is None else min(trace.end, args.until)
+        task = progress.task(f"{args.policy}: replaying (simulated seconds)",
+                             max(int(math.ceil(end)), 1))
+        options = _optimal_options(args, task.status) if args.policy == "optimal" else {}
+        profile = _profile(args.config)
+        if args.config is None and any(p.template.gpu is not None for p in trace.workload.pods):
+            from schedlab.plugins import GpuShare  # GPU sharing needs its filter (FGD's too)
+
+            profile = profile.with_filter(GpuShare())
+        policy = make_policy(args.policy, profile, **options)
+        shown_at = 0.0
+
+        def show(now: float) -> None:
+            nonlocal shown_at
+            if time.monotonic() - shown_at > 0.1:
+                shown_at = time.monotonic()
+                task.set(min(now, end), f"t = {now / 3600:,.2f} h")
+
+        result = replay(trace, policy, args.seed, queue=args.queue, until=args.until,
+                        window=args.window, batch=args.batch, bucket=args.bucket,
+                        progress=show)
+    summary = result.summary
+    row = [summary["policy"], summary["seed"], summary["pods"], summary["succeeded"],
+           summary["running"], summary["pending"], summary["failed"], summary["evicted"],
+           summary["mean_wait"], summary["p99_wait"],
+           summary["mean_allocation"].get("cpu"), summary["attempts"],
+           result.events_per_second]
+    header = ["policy", "seed", "pods", "succeeded", "running", "pending", "failed", "evicted",
+              "mean wait (s)", "p99 wait (s)", "mean cpu", "attempts", "events/s"]
+    print(f"{len(trace.workload.nodes):,} nodes, {summary['pods']:,} pods, "
+          f"{len(trace.events):,} node events; queue {args.queue}"
+          + (f", speedup {args.speedup:g}" if args.speedup is not None else "")
+          + f"; replayed to {summary['end'] / 3600:,.2f} h in {result.seconds:.1f} s")
+    print(table([row], header, percent={"mean cpu"}))
+    written = result.save(args.out, tuple(formats))
+    print(f"saved {', '.join(written)} in {args.out}")
+
+
 MAX_SEED = 2**32 - 1
 MAX_TUNE = 10.0
 """The largest --tune: pods asking ten times the cluster's GPUs (the paper goes to 1.3)."""
@@ -356,6 +432,9 @@ MAX_TRACE_NODES = 100_000
 MAX_TRACE_PODS = 2_000_000
 """trace generate's caps: 2,000,000 pods take about 10 s and 1.3 GiB to generate and write."""
 MIN_TRACE_LOAD, MAX_TRACE_LOAD = 0.01, 10.0
+MAX_SECONDS = 10.0 * 365 * 86_400
+"""The longest time the command takes for --until, --window and --bucket (ten years)."""
+MIN_SPEEDUP, MAX_SPEEDUP = 1e-6, 1e6
 
 
 def integer(low: int, high: int) -> Callable[[str], int]:
@@ -428,8 +507,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser = add_parser  # type: ignore[method-assign]
 
-    def inputs(sub: argparse.ArgumentParser, required: bool, configs: bool = False) -> None:
+    def inputs(sub: argparse.ArgumentParser, required: bool, configs: bool = False,
+               timed: bool = False) -> None:
         hint = "" if required else " (default: the bundled default trace, traces/default)"
+        if timed:
+            hint = (" (pods may carry the annotations schedlab.io/arrival and "
+                    "schedlab.io/duration, seconds)")
         sub.add_argument("--nodes", required=required,
                          help=f"YAML/JSON file or directory holding Nodes{hint}")
         sub.add_argument("--pods", required=required,
@@ -568,6 +651,41 @@ def build_parser() -> argparse.ArgumentParser:
                                 f"{MIN_TRACE_LOAD:g} to {MAX_TRACE_LOAD:g} (default 0.8)")
     trace_gen.add_argument("--out", required=True, help="directory to write the trace to")
     trace_gen.set_defaults(run=cmd_trace_generate)
+
+    run = commands.add_parser(
+        "run", help="replay a trace over time: arrivals, departures, a queue, node events")
+    run.add_argument("--trace", metavar="PATH", help="directory of a native trace")
+    inputs(run, required=False, timed=True)
+    run.add_argument("--alibaba", metavar="DIR",
+                     help="directory of the Alibaba GPU 2023 trace, replayed with its times")
+    run.add_argument("--workload", help="with --alibaba: pod list openb_pod_list_<WORKLOAD>"
+                                        ".csv (default: default)")
+    run.add_argument("--policy", default="greedy",
+                     help="greedy (default), round-robin, random, optimal, or a policy "
+                          "registered with --plugin")
+    run.add_argument("--seed", type=integer(0, MAX_SEED), default=0)
+    run.add_argument("--queue", choices=("retry", "fail"), default="retry",
+                     help="retry (default): a pod that fits nowhere waits and is retried "
+                          "when the cluster changes (kube's queue); fail: it fails at once")
+    run.add_argument("--until", type=number(0.0, MAX_SECONDS), metavar="SECONDS",
+                     help="stop at this time (default: when nothing can change any more)")
+    run.add_argument("--speedup", type=number(MIN_SPEEDUP, MAX_SPEEDUP), metavar="F",
+                     help="divide arrival, deletion and node event times by F (durations "
+                          "unchanged) to load the cluster F times as fast")
+    run.add_argument("--window", type=number(0.0, MAX_SECONDS), metavar="SECONDS",
+                     help="run the scheduler every SECONDS only (batches; default 0, every "
+                          "event time; optimal: 60)")
+    run.add_argument("--batch", type=integer(1, MAX_TRACE_PODS), metavar="N",
+                     help="with a window, also run once N pods are ready")
+    run.add_argument("--bucket", type=number(0.0, MAX_SECONDS), metavar="SECONDS",
+                     help="a timeline row every SECONDS (default: after every event time)")
+    run.add_argument("--out", default="run-out", help="directory for pods.parquet, "
+                     "decisions.parquet, timeline.parquet, timeline.png and summary.json "
+                     "(default run-out)")
+    run.add_argument("--plot-format", action="append", choices=("png", "pdf", "svg"),
+                     help="timeline figure format (repeatable; default png)")
+    optimal_options(run)
+    run.set_defaults(run=cmd_run)
     return parser
 
 

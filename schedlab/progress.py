@@ -19,6 +19,12 @@ class Task:
         if self._progress is not None:
             self._progress.update(self._id, advance=1, status="")
 
+    def set(self, completed: float, status: str = "") -> None:
+        """Show ``completed`` steps done, with a status text."""
+        if self._progress is not None:
+            self._progress.update(self._id, completed=completed,
+                                  status=" ".join(status.split()))
+
     def status(self, text: str) -> None:
         """Replace the status shown after the bar (one line; shortened to fit)."""
         if self._progress is not None:

@@ -46,8 +46,11 @@ class ReplayResult:
                allocation_<resource> (requested / allocatable of the present nodes),
                and where nodes have GPUs gpu_allocation and gpu_fragmentation_milli (against
                the trace's typical pods)
-    summary    policy, seed, queue, counts per final state, mean and p99 wait, mean
-               allocation over time per resource, events, attempts, seconds, events_per_s
+    summary    policy, seed, queue, counts per final state, mean and p99 wait (seconds),
+               end (seconds), mean allocation over time per resource, events (arrivals,
+               departures, deletions, evictions, node events), attempts, and the policy's
+               report if it has one; no timings, so the same seed gives the same bytes
+    seconds    wall time of the replay loop
     """
 
     policy: str
@@ -56,6 +59,12 @@ class ReplayResult:
     decisions: pd.DataFrame
     timeline: pd.DataFrame
     summary: dict[str, Any]
+    seconds: float
+
+    @property
+    def events_per_second(self) -> float:
+        events = self.summary["events"]
+        return events / self.seconds if self.seconds > 0 else float("inf")
 
     def figure(self) -> Any:
         """Allocation and pending pods over time (matplotlib figure)."""
@@ -233,13 +242,14 @@ class Recorder:
                                 for r, a, total in zip(names, self._area, self.allocatable,
                                                        strict=True) if total > 0},
             "events": replay.events, "attempts": len(decisions),
-            "seconds": seconds, "events_per_s": replay.events / seconds if seconds else None,
         }
-        if replay.policy.details():
-            summary["report"] = replay.policy.details()
+        details = {k: v for k, v in replay.policy.details().items() if k != "seconds"}
+        if details:
+            summary["report"] = details
         labels = {"policy": replay.policy.name, "seed": replay.seed}
         return ReplayResult(replay.policy.name, replay.seed, _labelled(pods, labels),
-                            _labelled(decisions, labels), _labelled(timeline, labels), summary)
+                            _labelled(decisions, labels), _labelled(timeline, labels), summary,
+                            seconds)
 
     def _pods(self) -> pd.DataFrame:
         replay = self.replay
