@@ -6,6 +6,7 @@ The public API in one import::
     workload = schedlab.load_manifests("nodes.yaml", "pods.yaml")
     result = schedlab.simulate(workload, schedlab.Greedy(schedlab.Profile.default()), seed=1)
     result.bindings          # pandas DataFrame: pod, node, reason
+    run = schedlab.replay(trace, schedlab.Greedy(), seed=1)   # a Trace over time
 """
 
 from schedlab.cluster import ClusterState
@@ -27,8 +28,9 @@ from schedlab.objects import (
     Workload,
 )
 from schedlab.policies import Decision, Greedy, Optimal, Policy, Random, RoundRobin, make_policy
-from schedlab.sim import RunResult, simulate
+from schedlab.sim import ReplayResult, RunResult, replay, simulate
 from schedlab.traces import load_manifests
+from schedlab.traces.trace import NodeEvent, Trace
 
 __version__ = "0.1.0"
 
@@ -52,7 +54,9 @@ __all__ = [
     "Policy",
     "PreferredSchedulingTerm",
     "Profile",
+    "NodeEvent",
     "Random",
+    "ReplayResult",
     "RoundRobin",
     "RunResult",
     "SchedlabError",
@@ -60,8 +64,10 @@ __all__ = [
     "ScorePlugin",
     "Taint",
     "Toleration",
+    "Trace",
     "Workload",
     "make_policy",
     "register_plugin",
+    "replay",
     "simulate",
 ]

@@ -37,6 +37,7 @@ INSTALL = re.compile(r"^python3 -m venv \.venv && \. \.venv/bin/activate && pip 
                      r"(?: && (?P<then>.*))?$")
 SHORTER = {"--seeds 42-51": "--seeds 42", "--seeds 42-43": "--seeds 42",
            "--time-limit 30": "--time-limit 1",
+           "--speedup 1000": "--speedup 1000 --until 3600",
            "--nodes 5000 --pods 10000": "--nodes 500 --pods 300 --reference-seconds 2",
            "--nodes 5000 --zones 50 --pods 10000":
                "--nodes 500 --zones 5 --pods 300 --reference-seconds 2"}
