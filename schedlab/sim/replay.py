@@ -49,7 +49,7 @@ from schedlab.objects import Node, Pod, Taint, Toleration
 from schedlab.policies.base import Decision, Policy
 from schedlab.sim.controllers import Controllers
 from schedlab.sim.queue import SchedulingQueue
-from schedlab.sim.results import ReplayResult, Recorder
+from schedlab.sim.results import Recorder, ReplayResult
 from schedlab.traces.controllers import target_node
 from schedlab.traces.trace import TERMINATION_GRACE_SECONDS, Trace
 
