@@ -355,7 +355,7 @@ class Replay:
             pod_id, generation = divmod(value, _GENERATIONS)
             self.queue.expire(pod_id, generation, self.now)
         elif action == _RUN:
-            self._window_due = True
+            self._window_due, self._run_pending = True, False
 
     def _delete(self, pod_id: int) -> None:
         status = self.status[pod_id]
@@ -475,7 +475,7 @@ class Replay:
     def run(self) -> ReplayResult:
         """Replay the whole trace (or up to ``until``) and return the result."""
         self._n_trace = len(self.trace.workload.pods)
-        self._window_due = False
+        self._window_due = self._run_pending = False
         events = self.trace.events
         started = time.perf_counter()
         while True:
@@ -498,12 +498,11 @@ class Replay:
                 if self.status[pod_id] == WAITING:
                     self.events += 1
                     self._arrive(pod_id)
-            self._pop_heap(now, ARRIVE)
+            self._pop_heap(now, RUN_QUEUE)
             self._refresh()
             if self._queue_due(now):
                 self._run_queue()
             self._schedule_timers()
-            self._pop_heap(now, RUN_QUEUE)
             self.recorder.sample(now)
             if self.progress is not None:
                 self.progress(now)
@@ -521,9 +520,10 @@ class Replay:
         if due:
             self._window_due = False
             return True
-        if self.queue.active and not any(a == _RUN for _, _, _, a, _ in self.heap):
-            boundary = math.floor(now / self.window) * self.window + self.window
-            self._push(boundary, RUN_QUEUE, _RUN, 0)
+        if self.queue.active and not self._run_pending:
+            self._run_pending = True
+            self._push(math.floor(now / self.window) * self.window + self.window, RUN_QUEUE,
+                       _RUN, 0)
         return False
 
 

@@ -49,7 +49,8 @@ class ReplayResult:
     summary    policy, seed, queue, counts per final state, mean and p99 wait (seconds),
                end (seconds), mean allocation over time per resource, events (arrivals,
                departures, deletions, evictions, node events), attempts, and the policy's
-               report if it has one; no timings, so the same seed gives the same bytes
+               report on its last batch if it has one (Optimal's); no timings, so the
+               same seed gives the same bytes
     seconds    wall time of the replay loop
     """
 
