@@ -106,6 +106,7 @@ def _timeline_figure(plt: Any, result: ReplayResult) -> Any:
     columns = [c for c in timeline.columns if c.startswith("allocation_")]
     if "gpu_allocation" in timeline.columns:
         columns.append("gpu_allocation")
+    columns = [c for c in columns if (timeline[c] > 0).any()] or columns[:1]  # used ones
     for i, column in enumerate(columns):
         name = column.removeprefix("allocation_").replace("gpu_allocation", "gpu")
         top.step(hours, timeline[column] * 100.0, where="post", color=colour,
