@@ -147,9 +147,10 @@ class Replay:
         self.events = 0
         self.recorder = Recorder(self, bucket)
         self.controllers = Controllers(trace, self)
+        deletion = np.asarray(trace.deletion)  # (an array once the Trace is made)
         for row, pod in enumerate(workload.pods):
             self._new(pod, float(trace.arrival[row]), float(trace.duration[row]),
-                      float(trace.deletion[row]), incarnation=0)
+                      float(deletion[row]), incarnation=0)
         self._next_arrival = 0
         self._next_event = 0
         self._plans = type(policy).plan is not Policy.plan

@@ -257,7 +257,7 @@ class Recorder:
         replay = self.replay
         status = np.frombuffer(replay.status, dtype=np.int8)
         arrived = np.flatnonzero(status > 0)
-        pods = [replay.pods[i] for i in arrived]
+        pods = [replay.pods[i] for i in arrived.tolist()]
         start = np.frombuffer(replay.start, dtype=np.float64)[arrived]
         arrival = np.frombuffer(replay.arrival, dtype=np.float64)[arrived]
         node = np.frombuffer(replay.node, dtype=np.int64)[arrived]
@@ -272,9 +272,9 @@ class Recorder:
             "end": np.frombuffer(replay.end, dtype=np.float64)[arrived],
             "node": _objects(names[node]),
             "state": _objects(np.array(STATES, dtype=object)[status[arrived]]),
-            "reason": _objects([replay.reason[i] for i in arrived]),
+            "reason": _objects([replay.reason[i] for i in arrived.tolist()]),
             "gpus": _objects([list(replay.gpus[i]) if i in replay.gpus else None
-                              for i in arrived]),
+                              for i in arrived.tolist()]),
             "wait": start - arrival,
         })
 
