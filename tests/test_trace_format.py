@@ -391,7 +391,7 @@ def test_cli_generate_info_convert(tmp_path: Path, capsys: pytest.CaptureFixture
     code, out, err = run(capsys, "trace", "convert", "--nodes", str(nodes), "--pods", str(pods),
                          "--out", str(tmp_path / "m"))
     assert code == 0, err
-    assert "wrote 50 nodes, 500 pods and 0 node events" in out
+    assert "wrote 50 nodes, 500 pods, 0 node events and 6 controllers" in out
     assert len(read_trace(tmp_path / "m").workload.pods) == 500
 
 
