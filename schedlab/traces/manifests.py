@@ -393,12 +393,14 @@ class _Reader:
         elif kind == "Job":
             completions = spec["completions"]
             parallelism = _count(spec["parallelism"], default=1)
+            # kube's defaults: neither set, both 1; only parallelism set, a work queue
+            queue = completions.value is None and spec["parallelism"].value is not None
             pending = _Controller(
                 kind,
                 name,
                 template,
                 count=parallelism,
-                completions=None if completions.value is None else _count(completions),
+                completions=None if queue else _count(completions, default=1),
                 succeeded=_count(obj["status"]["succeeded"], default=0),
             )
             _check_cap(spec["parallelism"], controllers.job_pod_count(
