@@ -137,7 +137,7 @@ def _tables(trace: Trace) -> dict[str, Any]:
                                pa.string()),
         "arrival": pa.array(trace.arrival, pa.float64()),
         "duration": pa.array(duration, pa.float64(), mask=np.isnan(duration)),
-        "deletion": _seconds_or_null(trace.deletion),
+        "deletion": _seconds_or_null(np.asarray(trace.deletion)),
     }
     events = trace.events
     event_columns = {
@@ -723,7 +723,8 @@ def summary(trace: Trace) -> dict[str, Any]:
             "arrivals_end_s": float(arrival.max()) if len(arrival) else 0.0,
             **{f"{resource}_{k}": v for resource in ("cpu", "memory")
                for k, v in load(trace, resource, span).items()},
-            "events": kinds, "deleted": int(np.count_nonzero(~np.isnan(trace.deletion))),
+            "events": kinds,
+            "deleted": int(np.count_nonzero(~np.isnan(np.asarray(trace.deletion)))),
             "controllers": len(trace.controllers), "source": trace.source}
 
 
