@@ -313,9 +313,10 @@ def cmd_trace_convert(args: argparse.Namespace) -> None:
         (objects.controllers, "controller selectors")) if len(v)]
     if dropped:
         print(f"note: {', '.join(dropped)} not kept (the native format version 1 holds "
-              "nodes, pods and node events only)")
-    print(f"wrote {len(trace.workload.nodes):,} nodes, {len(trace.workload.pods):,} pods and "
-          f"{len(trace.events):,} node events to {args.out}")
+              "nodes, pods, node events and controllers only)")
+    print(f"wrote {len(trace.workload.nodes):,} nodes, {len(trace.workload.pods):,} pods, "
+          f"{len(trace.events):,} node events and {len(trace.controllers):,} controllers to "
+          f"{args.out}")
 
 
 def cmd_trace_info(args: argparse.Namespace) -> None:

@@ -23,7 +23,7 @@ from schedlab.plugins import GpuShare
 from schedlab.policies import Greedy
 from schedlab.sim import replay
 from schedlab.sim.results import FINAL_STATES
-from schedlab.traces.trace import Trace
+from schedlab.traces.trace import TERMINATION_GRACE_SECONDS, Trace
 from schedlab.verify import check_placement
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,8 +153,17 @@ def test_every_bind_of_a_slice_of_the_alibaba_trace_holds(n_nodes, n_pods, speed
     started = pods.dropna(subset=["start"])
     assert (started["start"] >= started["arrival"]).all()
     ended = pods.dropna(subset=["end"])
-    duration = dict(zip([p.key for p in trace.workload.pods], trace.duration, strict=True))
-    expected = np.array([duration[k] for k in ended["pod"]])
-    assert np.allclose(ended["end"] - ended["start"], expected)  # no evictions here
+    keys = [p.key for p in trace.workload.pods]
+    duration = dict(zip(keys, trace.duration, strict=True))
+    deletion = dict(zip(keys, trace.deletion, strict=True))
+    # a pod production never scheduled is deleted at its deletion_time (its duration is
+    # null): placed here, it leaves 30 s later (the grace period); still pending, it fails
+    assert not np.isnan(trace.deletion).all()
+    runs = ended["start"].to_numpy() + np.array([duration[k] for k in ended["pod"]])
+    gone = np.array([deletion[k] for k in ended["pod"]]) + TERMINATION_GRACE_SECONDS
+    assert np.allclose(ended["end"], np.fmin(runs, gone))  # no evictions here
+    failed = pods[pods["state"] == "Failed"]
+    assert (failed["reason"] == "deleted while pending").all()
+    assert not any(np.isnan(deletion[k]) for k in failed["pod"])
     if speedup > 1:
         assert (pods["wait"] > 0).any(), "at this speedup some pods should queue"

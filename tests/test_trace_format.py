@@ -346,6 +346,13 @@ def test_alibaba_times(alibaba: Path) -> None:
         assert arrival == row.creation_time
         if row.scheduled_time != "" and row.deletion_time != end:
             assert duration == row.deletion_time - int(row.scheduled_time)
+    # a pod production never scheduled leaves the queue at its deletion_time (unless that
+    # is the trace's end); the others are never deleted
+    never = {r.name: r.deletion_time for r in frame.itertuples()
+             if r.scheduled_time == "" and r.deletion_time != end}
+    assert 0 < len(never) <= 897
+    deletion = dict(zip((p.name for p in trace.workload.pods), trace.deletion, strict=True))
+    assert {k: v for k, v in deletion.items() if not np.isnan(v)} == never
     # gpushare40 is not in creation order: sorted by arrival, ties in file order
     shuffled = load_alibaba_trace(alibaba, "gpushare40")
     share = pd.read_csv(alibaba / "openb_pod_list_gpushare40.csv", keep_default_na=False)
@@ -391,7 +398,7 @@ def test_cli_generate_info_convert(tmp_path: Path, capsys: pytest.CaptureFixture
     code, out, err = run(capsys, "trace", "convert", "--nodes", str(nodes), "--pods", str(pods),
                          "--out", str(tmp_path / "m"))
     assert code == 0, err
-    assert "wrote 50 nodes, 500 pods and 0 node events" in out
+    assert "wrote 50 nodes, 500 pods, 0 node events and 6 controllers" in out
     assert len(read_trace(tmp_path / "m").workload.pods) == 500
 
 

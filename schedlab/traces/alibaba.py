@@ -593,6 +593,10 @@ def load_alibaba_trace(
               largest ``deletion_time`` of the list: the pod was still running when the
               trace was cut) and where production never scheduled the pod (empty
               ``scheduled_time``: it has no run time to replay)
+    deletion  ``deletion_time`` for a pod production never scheduled (empty
+              ``scheduled_time``): it leaves the queue then if still pending (and, if the
+              replay placed it, terminates then); NaN (never deleted) for the others and
+              where that deletion is the trace's end (still pending when the trace was cut)
 
     Pods are sorted by arrival, ties in file order. A pod list without time columns (the
     multigpu lists) is an ``InputError``.
@@ -604,5 +608,6 @@ def load_alibaba_trace(
     deleted, scheduled = times["deletion_time"], times["scheduled_time"]
     end = deleted.max() if len(deleted) else 0.0
     duration = np.where((deleted == end) | np.isnan(scheduled), np.nan, deleted - scheduled)
+    deletion = np.where(np.isnan(scheduled) & (deleted < end), deleted, np.nan)
     source = f"alibaba-gpu-v2023: openb_node_list_{node_list}.csv, openb_pod_list_{workload}.csv"
-    return Trace.sorted(whole, times["creation_time"], duration, (), source)
+    return Trace.sorted(whole, times["creation_time"], duration, (), source, deletion)

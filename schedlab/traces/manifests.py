@@ -30,6 +30,7 @@ ReplicaSet's name and whose selector matches it (``_Reader._adopt_by_deployments
 
 from __future__ import annotations
 
+import datetime
 import math
 import os
 import re
@@ -82,7 +83,7 @@ from schedlab.objects import (
     Workload,
 )
 from schedlab.traces import controllers
-from schedlab.traces.trace import Trace
+from schedlab.traces.trace import POD_MANAGEMENT_POLICIES, Controller, Trace
 
 _YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -240,6 +241,9 @@ class _Reader:
         self._service_where: dict[tuple[str, str], str] = {}
         self._controllers: dict[tuple[str, str, str], LabelSelector] = {}
         self._controller_where: dict[tuple[str, str, str], str] = {}
+        self.succeeded_pods: dict[tuple[str, str, str], int] = {}
+        """Owner (kind, namespace, name) → its Succeeded pods in the input (set by
+        ``workload``)."""
 
     def intern(self, template: PodTemplate) -> PodTemplate:
         return self._templates.setdefault(template, template)
@@ -389,12 +393,14 @@ class _Reader:
         elif kind == "Job":
             completions = spec["completions"]
             parallelism = _count(spec["parallelism"], default=1)
+            # kube's defaults: neither set, both 1; only parallelism set, a work queue
+            queue = completions.value is None and spec["parallelism"].value is not None
             pending = _Controller(
                 kind,
                 name,
                 template,
                 count=parallelism,
-                completions=None if completions.value is None else _count(completions),
+                completions=None if queue else _count(completions, default=1),
                 succeeded=_count(obj["status"]["succeeded"], default=0),
             )
             _check_cap(spec["parallelism"], controllers.job_pod_count(
@@ -496,6 +502,7 @@ class _Reader:
             self._check_node(pod, origin)
             if owner is not None:
                 live.setdefault(owner, []).append(pod)
+        self.succeeded_pods = succeeded
         self._adopt_by_deployments(live)
         names: dict[str, set[str]] = {}  # namespace: the names of its pods in the input
         live_names: dict[str, set[str]] = {}
@@ -1268,52 +1275,128 @@ def pod_times(metadata: Field) -> tuple[float, float]:
             _seconds(annotations[DURATION_ANNOTATION], math.nan))
 
 
+DELETION_TIMESTAMP = "deletionTimestamp"
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})", re.ASCII)
+
+
+def is_deleting(metadata: Field) -> bool:
+    """Whether a Pod's ``metadata.deletionTimestamp`` is set (the pod is terminating). The
+    value must be an RFC 3339 time (``2024-01-01T00:00:00Z``; YAML may read it unquoted as a
+    timestamp, which must then carry its offset); what time it names is not used."""
+    field = metadata[DELETION_TIMESTAMP]
+    value = field.value
+    if value is None:
+        return False
+    expected = 'an RFC 3339 time with its offset, such as "2024-01-01T00:00:00Z"'
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            raise field.error(expected)
+        return True
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise field.error(expected)
+    try:
+        datetime.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise field.error(expected) from None
+    return True
+
+
+class _Times(NamedTuple):
+    """A pod's times in a trace: seconds from the trace's start (``arrival``), from its start
+    (``duration``, NaN: until the end); ``deleting``: it carries a deletionTimestamp."""
+
+    arrival: float
+    duration: float
+    deleting: bool = False
+
+
 class _TimedReader(_Reader):
-    """The manifest reader, also keeping each pod's and each controller template's times."""
+    """The manifest reader, also keeping each pod's and each controller template's times,
+    and what the replay needs of each controller (``controllers``)."""
 
     def __init__(self, strict: bool = False) -> None:
         super().__init__(strict)
-        self.pod_times: dict[int, tuple[float, float, str]] = {}  # id(Pod) -> times, where
-        self.controller_times: dict[tuple[str, str, str], tuple[float, float]] = {}
+        self.pod_times: dict[int, _Times] = {}  # by id(Pod)
+        self.controller_times: dict[tuple[str, str, str], _Times] = {}
+        self.policies: dict[tuple[str, str, str], str] = {}  # a StatefulSet's
 
     def add_pod(self, obj: Field, name: str, namespace: str) -> None:
-        times = pod_times(obj["metadata"])
+        metadata = obj["metadata"]
+        times = _Times(*pod_times(metadata), deleting=is_deleting(metadata))
         super().add_pod(obj, name, namespace)
         listed = self._pod_groups[-1][1]
         assert isinstance(listed, _Listed)
-        if listed.pod.template.node_name is not None and times[0] != 0:
-            raise obj["metadata"]["annotations"][ARRIVAL_ANNOTATION].error(
+        if listed.pod.template.node_name is not None and times.arrival != 0:
+            raise metadata["annotations"][ARRIVAL_ANNOTATION].error(
                 "no arrival, or 0, for a pod already bound (spec.nodeName): it is running "
                 "when the trace starts")
-        self.pod_times[id(listed.pod)] = (*times, obj.where)
+        self.pod_times[id(listed.pod)] = times
 
     def add_controller(self, obj: Field, kind: str, name: str, namespace: str, file: str) -> None:
-        times = pod_times(obj["spec"]["template"]["metadata"])
+        times = _Times(*pod_times(obj["spec"]["template"]["metadata"]))
+        policy = "OrderedReady"
+        if kind == "StatefulSet":
+            policy = obj["spec"]["podManagementPolicy"].choice(
+                POD_MANAGEMENT_POLICIES, default="OrderedReady")
         super().add_controller(obj, kind, name, namespace, file)
         self.controller_times[(kind, namespace, name)] = times
+        self.policies[(kind, namespace, name)] = policy
+
+    def controllers(self) -> tuple[Controller, ...]:
+        """One ``Controller`` per workload controller of the input, in input order, keyed as
+        the pods it creates are owned (a Deployment's own pods by the Deployment, those of
+        its ReplicaSets in the input by each ReplicaSet), with the template its pods are made
+        from and its template's duration. A Job's ``succeeded`` is the larger of its
+        ``status.succeeded`` and its Succeeded pods in the input, as its pods were counted
+        (``_Reader._check_total``); call after ``workload``."""
+        made = []
+        for _, item in self._pod_groups:
+            if not isinstance(item, _Controller):
+                continue
+            key = item.key
+            job = item.kind == "Job"
+            made.append(Controller(
+                item.kind, key[1], item.name, item.template,
+                duration=self.controller_times[key].duration,
+                pod_management_policy=self.policies[key],
+                parallelism=item.count if job else 1,
+                completions=item.completions if job else None,
+                succeeded=max(item.succeeded, self.succeeded_pods.get(key, 0)) if job else 0,
+            ))
+        return tuple(made)
 
 
-def load_manifest_trace(*paths: str | os.PathLike[str], strict: bool = False) -> Any:
+def load_manifest_trace(*paths: str | os.PathLike[str], strict: bool = False) -> Trace:
     """The manifests of ``paths`` (read as ``load_manifests`` reads them) as a
     ``schedlab.traces.trace.Trace``: each Pod's arrival and duration come from its
     annotations ``schedlab.io/arrival`` (seconds from the trace's start; absent: 0) and
     ``schedlab.io/duration`` (seconds counted from the pod's start; absent: runs until the
     end), decimal strings; a controller's pods take those of its template's metadata. A pod
-    already bound (``spec.nodeName``) arrives at 0. Pods are sorted by arrival, ties in
-    input order. The workload's Services, Namespaces and controller selectors are kept in
+    already bound (``spec.nodeName``) arrives at 0. A Pod with ``metadata.deletionTimestamp``
+    (an RFC 3339 time, ``is_deleting``) is terminating: its ``deletion`` is its arrival (a
+    bound one holds its resources until its duration or the grace period ends, a pending one
+    is never scheduled); other pods are never deleted (NaN). ``trace.controllers`` holds one
+    ``Controller`` per Deployment, ReplicaSet, StatefulSet, DaemonSet and Job
+    (``_TimedReader.controllers``). Pods are sorted by arrival, ties in input order. The
+    workload's Services, Namespaces and controller selectors are kept in
     ``trace.workload.objects``."""
 
     reader = _TimedReader(strict=strict)
     for path in paths:
         reader.read_path(os.fspath(path))
     workload = reader.workload()
-    arrival, duration = [], []
+    arrival, duration, deletion = [], [], []
     for pod in workload.pods:
         times = reader.pod_times.get(id(pod))
         if times is None and pod.owner is not None:
             times = reader.controller_times.get((pod.owner.kind, pod.namespace, pod.owner.name))
-        start, length = (0.0, math.nan) if times is None else times[:2]
-        arrival.append(0.0 if pod.template.node_name is not None else start)
-        duration.append(length)
+        if times is None:
+            times = _Times(0.0, math.nan)
+        start = 0.0 if pod.template.node_name is not None else times.arrival
+        arrival.append(start)
+        duration.append(times.duration)
+        deletion.append(start if times.deleting else math.nan)
     source = "manifests: " + ", ".join(os.fspath(p) for p in paths)
-    return Trace.sorted(workload, arrival, duration, (), source)
+    return Trace.sorted(workload, arrival, duration, (), source, deletion, reader.controllers())

@@ -5,15 +5,20 @@ checks one. The files (the README's "Traces over time: the native format" docume
 column and its unit):
 
 meta.json       {"format": "schedlab-trace", "version": 1, "time_unit": "s", "source": ...,
-                "nodes": n, "pods": n, "events": n}
+                "nodes": n, "pods": n, "events": n, "controllers": n (only with controllers)}
 nodes.parquet   name, allocatable_<resource> (int64 in schedlab units, null: the node does
                 not list it), labels (JSON object), taints (JSON list of {key, value,
                 effect}), unschedulable, gpus, gpu_model
 pods.parquet    namespace, name, template (the pod as a compact JSON Kubernetes Pod without
                 name, namespace and owner; dictionary-encoded: equal templates are stored
                 once), owner_kind, owner_name (null: no owner), arrival (float64 s),
-                duration (float64 s, null: runs until the end)
+                duration (float64 s, null: runs until the end), deletion (float64 s, >= the
+                pod's arrival, null: never deleted; optional on read: absent, never)
 events.parquet  time (float64 s), kind, node
+controllers.parquet  (optional: written when the trace has controllers) kind, namespace,
+                name, template (as pods.parquet's, null: none), duration (float64 s, null:
+                until the end), pod_management_policy, parallelism (int64), completions
+                (int64, null: a work queue), succeeded (int64)
 
 Reading checks every row and raises one ``InputError`` for the first problem, naming the
 file, the row (0-based, as Parquet and pandas count), the column, the value and what was
@@ -50,12 +55,20 @@ from schedlab.traces.manifests import (
     read_taint,
     unknown_fields,
 )
-from schedlab.traces.trace import EVENT_KINDS, NodeEvent, Trace
+from schedlab.traces.trace import (
+    CONTROLLER_KINDS,
+    EVENT_KINDS,
+    POD_MANAGEMENT_POLICIES,
+    Controller,
+    NodeEvent,
+    Trace,
+)
 
 FORMAT = "schedlab-trace"
 VERSION = 1
 """The format version ``write_trace`` writes and the only one ``read_trace`` reads."""
 META, NODES, PODS, EVENTS = "meta.json", "nodes.parquet", "pods.parquet", "events.parquet"
+CONTROLLERS = "controllers.parquet"
 ALLOCATABLE_PREFIX = "allocatable_"
 
 _DNS1123_SUBDOMAIN_RE = (r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -124,6 +137,7 @@ def _tables(trace: Trace) -> dict[str, Any]:
                                pa.string()),
         "arrival": pa.array(trace.arrival, pa.float64()),
         "duration": pa.array(duration, pa.float64(), mask=np.isnan(duration)),
+        "deletion": _seconds_or_null(np.asarray(trace.deletion)),
     }
     events = trace.events
     event_columns = {
@@ -131,20 +145,55 @@ def _tables(trace: Trace) -> dict[str, Any]:
         "kind": pa.array([e.kind for e in events], pa.string()),
         "node": pa.array([e.node for e in events], pa.string()),
     }
-    return {NODES: pa.table(node_columns), PODS: pa.table(pod_columns),
-            EVENTS: pa.table(event_columns)}
+    tables = {NODES: pa.table(node_columns), PODS: pa.table(pod_columns),
+              EVENTS: pa.table(event_columns)}
+    if trace.controllers:
+        tables[CONTROLLERS] = _controllers_table(trace.controllers)
+    return tables
+
+
+def _seconds_or_null(values: np.ndarray) -> Any:
+    """A float64 array of seconds as a pyarrow float64 array, NaN written as null."""
+    import pyarrow as pa
+
+    return pa.array(values, pa.float64(), mask=np.isnan(values))
+
+
+def _controllers_table(controllers: Sequence[Controller]) -> Any:
+    """The ``controllers.parquet`` table: one row per controller, in the trace's order."""
+    import pyarrow as pa
+
+    def text(c: Controller) -> str | None:
+        return None if c.template is None else template_json(Pod("x", c.template))
+
+    def strings(values: list[str | None]) -> Any:
+        return pa.array(values, pa.string())
+
+    return pa.table({
+        "kind": strings([c.kind for c in controllers]),
+        "namespace": strings([c.namespace for c in controllers]),
+        "name": strings([c.name for c in controllers]),
+        "template": strings([text(c) for c in controllers]),
+        "duration": _seconds_or_null(np.array([c.duration for c in controllers], np.float64)),
+        "pod_management_policy": strings([c.pod_management_policy for c in controllers]),
+        "parallelism": pa.array([c.parallelism for c in controllers], pa.int64()),
+        "completions": pa.array([c.completions for c in controllers], pa.int64()),
+        "succeeded": pa.array([c.succeeded for c in controllers], pa.int64()),
+    })
 
 
 def meta(trace: Trace) -> dict[str, Any]:
     """The ``meta.json`` of ``trace``."""
     return {"format": FORMAT, "version": VERSION, "time_unit": "s", "source": trace.source,
             "nodes": len(trace.workload.nodes), "pods": len(trace.workload.pods),
-            "events": len(trace.events)}
+            "events": len(trace.events),
+            **({"controllers": len(trace.controllers)} if trace.controllers else {})}
 
 
 def write_trace(trace: Trace, directory: str | os.PathLike[str]) -> list[Path]:
     """Write ``trace`` to ``directory`` (made if missing) as ``meta.json``, ``nodes.parquet``,
-    ``pods.parquet`` and ``events.parquet``, all or none; returns the paths written. The
+    ``pods.parquet``, ``events.parquet`` and, if the trace has controllers,
+    ``controllers.parquet``, all or none; returns the paths written. The
     workload's Services, Namespace labels and controller selectors (``Workload.objects``) are
     not part of format version 1 and are not written."""
     import pyarrow.parquet as pq
@@ -162,6 +211,8 @@ def write_trace(trace: Trace, directory: str | os.PathLike[str]) -> list[Path]:
         out / name: parquet(table) for name, table in tables.items()}
     writers[out / META] = lambda tmp: Path(tmp).write_text(text)
     write_atomic_all(writers)
+    if not trace.controllers:  # a controllers.parquet of an earlier trace is not this one's
+        (out / CONTROLLERS).unlink(missing_ok=True)
     return list(writers)
 
 
@@ -279,8 +330,10 @@ def _read_meta(path: Path) -> dict[str, Any]:
         raise InputError(str(path), "time_unit", data.get("time_unit"), "'s' (seconds)")
     if not isinstance(data.get("source", ""), str):
         raise InputError(str(path), "source", data.get("source"), "a string")
-    for key in ("nodes", "pods", "events"):
+    for key in ("nodes", "pods", "events", "controllers"):
         value = data.get(key)
+        if key == "controllers" and value is None:
+            continue  # optional: no controllers.parquet
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InputError(str(path), key, value, "a count >= 0")
     return data
@@ -403,7 +456,10 @@ def parse_template(text: str, namespace: str, where: str) -> PodTemplate:
     return read_pod_template(pod["spec"], namespace, metadata)
 
 
-def _read_pods(file: _File, node_names: set[str]) -> tuple[list[Pod], np.ndarray, np.ndarray]:
+def _read_pods(file: _File, node_names: set[str]
+               ) -> tuple[list[Pod], np.ndarray, np.ndarray, np.ndarray]:
+    """The pods of ``pods.parquet`` in file order and their arrival, duration and deletion
+    (float64 seconds, NaN for null)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -438,6 +494,14 @@ def _read_pods(file: _File, node_names: set[str]) -> tuple[list[Pod], np.ndarray
     ok_d = np.isnan(duration_np) | (np.isfinite(duration_np) & (duration_np >= 0))
     file.first_bad("duration", duration, pa.array(ok_d, pa.bool_()),
                    "seconds >= 0, or null (runs until the end)")
+    deletion_np = np.full(file.rows, np.nan)
+    if "deletion" in file.table.column_names:  # optional: absent, no pod is deleted
+        deletion = file.column("deletion", "float")
+        deletion_np = deletion.to_numpy(zero_copy_only=False).astype(np.float64)  # null: NaN
+        null = np.asarray(deletion.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        ok_x = null | (np.isfinite(deletion_np) & (deletion_np >= arrival_np))
+        file.first_bad("deletion", deletion, pa.array(ok_x, pa.bool_()),
+                       "finite seconds >= the pod's arrival, or null (never deleted)")
 
     keys = pc.binary_join_element_wise(namespaces, names, "/")
     import pandas as pd
@@ -503,7 +567,7 @@ def _read_pods(file: _File, node_names: set[str]) -> tuple[list[Pod], np.ndarray
                 ref = owners[(kind, owner)] = OwnerRef(kind, owner)
         refs.append(ref)
     pods = list(map(Pod, names.to_pylist(), template_of, refs))
-    return pods, arrival_np, duration_np
+    return pods, arrival_np, duration_np, deletion_np
 
 
 def _read_events(file: _File, node_names: set[str]) -> list[NodeEvent]:
@@ -526,12 +590,80 @@ def _read_events(file: _File, node_names: set[str]) -> list[NodeEvent]:
     return sorted(events, key=lambda e: e.time)
 
 
+def _read_controllers(file: _File) -> list[Controller]:
+    """The controllers of ``controllers.parquet``, in file order, each row checked."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kinds = _strings(file, "kind", None, f"one of {', '.join(CONTROLLER_KINDS)}")
+    file.first_bad("kind", kinds, pc.is_in(kinds, pa.array(CONTROLLER_KINDS)),
+                   f"one of {', '.join(CONTROLLER_KINDS)}")
+    namespaces = _strings(file, "namespace", _DNS1123_LABEL_RE,
+                          f"a namespace: {DNS1123_LABEL}")
+    file.first_bad("namespace", namespaces, pc.less_equal(pc.utf8_length(namespaces), 63),
+                   f"a namespace: {DNS1123_LABEL}")
+    names = _strings(file, "name", _DNS1123_SUBDOMAIN_RE,
+                     f"a controller name: {DNS1123_SUBDOMAIN}")
+    templates = file.column("template", "string")
+    if hasattr(templates, "chunks"):
+        templates = templates.cast(pa.string()).combine_chunks()
+    duration = file.column("duration", "float")
+    duration_np = duration.to_numpy(zero_copy_only=False).astype(np.float64)  # null: NaN
+    null = np.asarray(duration.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    file.first_bad("duration", duration,
+                   pa.array(null | (np.isfinite(duration_np) & (duration_np >= 0)), pa.bool_()),
+                   "finite seconds >= 0, or null (runs until the end)")
+    policies = _strings(file, "pod_management_policy", None,
+                        f"one of {', '.join(POD_MANAGEMENT_POLICIES)}")
+    file.first_bad("pod_management_policy", policies,
+                   pc.is_in(policies, pa.array(POD_MANAGEMENT_POLICIES)),
+                   f"one of {', '.join(POD_MANAGEMENT_POLICIES)}")
+    counts: dict[str, list[int | None]] = {}
+    for column, nullable, expected in (
+        ("parallelism", False, "a count of pods >= 0"),
+        ("completions", True, "a count of pods >= 0, or null (a work queue)"),
+        ("succeeded", False, "a count of pods >= 0"),
+    ):
+        values = file.column(column, "int")
+        if not nullable:
+            file.no_nulls(column, values, expected)
+        file.first_bad(column, values, pc.or_kleene(pc.is_null(values),
+                                                    pc.greater_equal(values, 0)), expected)
+        counts[column] = values.to_pylist()
+    made: list[Controller] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    parsed: dict[tuple[str, str], PodTemplate] = {}
+    rows = zip(kinds.to_pylist(), namespaces.to_pylist(), names.to_pylist(),
+               templates.to_pylist(), policies.to_pylist(), strict=True)
+    for row, (kind, namespace, name, text, policy) in enumerate(rows):
+        key = (kind, namespace, name)
+        if key in seen:
+            raise file.error(row, "name", "/".join(key), "a kind/namespace/name no other "
+                             f"controller has (row {seen[key]} has it)")
+        seen[key] = row
+        template = None
+        if text is not None:
+            template = parsed.get((namespace, text))
+            if template is None:
+                template = parsed[namespace, text] = parse_template(
+                    text, namespace, f"{file.path}: row {row}")
+        completions = counts["completions"][row]
+        made.append(Controller(
+            kind, namespace, name, template, float(duration_np[row]), policy,
+            parallelism=int(counts["parallelism"][row] or 0), completions=completions,
+            succeeded=int(counts["succeeded"][row] or 0)))
+    return made
+
+
 def read_trace(directory: str | os.PathLike[str]) -> Trace:
     """The trace in ``directory`` (see the module docstring), checked: ``InputError`` for the
     first problem (a missing file or column, a column of the wrong type, a bad value in a row,
     a duplicate node name or pod namespace/name, an event on an unknown node or of an unknown
-    kind, an unsupported format version). Pods are returned in arrival order and events in
-    time order, both stably (a file need not be sorted)."""
+    kind, an unsupported format version, a deletion before its pod's arrival, a bad or
+    repeated controller). Pods are returned in arrival order and events in time order, both
+    stably (a file need not be sorted). ``controllers.parquet`` is read when present (and
+    must be when ``meta.json`` counts ``controllers``); without a ``deletion`` column no pod
+    is deleted."""
     enabled = gc.isenabled()
     gc.disable()  # millions of new objects, none of them garbage: the collector only costs
     try:
@@ -548,22 +680,31 @@ def _read_trace(root: Path) -> Trace:
                          "nodes.parquet, pods.parquet, events.parquet)")
     meta_path = root / META
     meta_data = _read_meta(meta_path)
-    files = {name: _File(root / name) for name in (NODES, PODS, EVENTS)}
-    for key, name in (("nodes", NODES), ("pods", PODS), ("events", EVENTS)):
+    names = [NODES, PODS, EVENTS]
+    counted = [("nodes", NODES), ("pods", PODS), ("events", EVENTS)]
+    if "controllers" in meta_data:  # optional: then controllers.parquet must be there
+        counted.append(("controllers", CONTROLLERS))
+    if "controllers" in meta_data or (root / CONTROLLERS).exists():
+        names.append(CONTROLLERS)
+    files = {name: _File(root / name) for name in names}
+    for key, name in counted:
         _count(meta_path, meta_data, key, files[name])
     nodes = _read_nodes(files[NODES])
     node_names = {n.name for n in nodes}
-    pods, arrival, duration = _read_pods(files[PODS], node_names)
+    pods, arrival, duration, deletion = _read_pods(files[PODS], node_names)
     events = _read_events(files[EVENTS], node_names)
+    controllers = _read_controllers(files[CONTROLLERS]) if CONTROLLERS in files else []
     workload = Workload(tuple(nodes), tuple(pods))
-    return Trace.sorted(workload, arrival, duration, events, meta_data.get("source", ""))
+    return Trace.sorted(workload, arrival, duration, events, meta_data.get("source", ""),
+                        deletion, tuple(controllers))
 
 
 def summary(trace: Trace) -> dict[str, Any]:
     """What ``schedlab trace info`` prints: counts, the span (the latest arrival, pod end or
     event), the last arrival, arrivals per hour (mean from 0 to the last arrival; peak: the
     most in one clock hour [k h, (k+1) h)), the running pods' cpu and memory requests over
-    the cluster's capacity (see ``load``) and the node events per kind."""
+    the cluster's capacity (see ``load``), the node events per kind, the pods with a
+    deletion time and the controllers."""
     arrival, duration = trace.arrival, trace.duration
     ends = arrival + np.nan_to_num(duration, nan=0.0)
     times = [0.0, *([float(arrival.max()), float(ends.max())] if len(arrival) else []),
@@ -582,7 +723,9 @@ def summary(trace: Trace) -> dict[str, Any]:
             "arrivals_end_s": float(arrival.max()) if len(arrival) else 0.0,
             **{f"{resource}_{k}": v for resource in ("cpu", "memory")
                for k, v in load(trace, resource, span).items()},
-            "events": kinds, "source": trace.source}
+            "events": kinds,
+            "deleted": int(np.count_nonzero(~np.isnan(np.asarray(trace.deletion)))),
+            "controllers": len(trace.controllers), "source": trace.source}
 
 
 def load(trace: Trace, resource: str, span: float | None = None) -> dict[str, float]:
@@ -639,6 +782,8 @@ def summary_rows(info: Mapping[str, Any]) -> Sequence[tuple[str, str]]:
         rows.append((f"{resource} requested / capacity, peak",
                      _percent(info[f"{resource}_requested_peak"])))
     rows += [(f"events {kind}", f"{count:,}") for kind, count in info["events"].items()]
+    rows += [("pods deleted (deletion time)", f"{info['deleted']:,}"),
+             ("controllers", f"{info['controllers']:,}")]
     rows.append(("source", info["source"] or "-"))
     return rows
 

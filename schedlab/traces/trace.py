@@ -71,6 +71,8 @@ class Controller:
         if not (math.isnan(self.duration) or 0 <= self.duration < math.inf):
             raise SchedlabError(f"{where}: duration {self.duration!r}: expected finite seconds "
                                 ">= 0 or NaN")
+        if math.isnan(self.duration):  # one NaN object, so that equal controllers compare equal
+            object.__setattr__(self, "duration", math.nan)
         for name in ("parallelism", "succeeded"):
             if getattr(self, name) < 0:
                 raise SchedlabError(f"{where}: {name} {getattr(self, name)}: expected >= 0")
