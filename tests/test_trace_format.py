@@ -55,11 +55,12 @@ def written(tmp_path: Path) -> Path:
 
 def test_round_trip_and_files(written: Path) -> None:
     assert sorted(p.name for p in written.iterdir()) == [
-        "events.parquet", "meta.json", "nodes.parquet", "pods.parquet"]
+        "controllers.parquet", "events.parquet", "meta.json", "nodes.parquet", "pods.parquet"]
     assert read_trace(written) == small_trace()
     meta = json.loads((written / "meta.json").read_text())
     assert meta == {"format": "schedlab-trace", "version": 1, "time_unit": "s",
-                    "source": "a test", "nodes": 2, "pods": 4, "events": 2}
+                    "source": "a test", "nodes": 2, "pods": 4, "events": 2,
+                    "controllers": 0}
     pods = pq.read_table(written / "pods.parquet")
     assert pa.types.is_dictionary(pods.schema.field("template").type)
     assert len(pods.column("template").chunk(0).dictionary) == 3  # web's stored once

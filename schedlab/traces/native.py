@@ -5,7 +5,7 @@ checks one. The files (the README's "Traces over time: the native format" docume
 column and its unit):
 
 meta.json       {"format": "schedlab-trace", "version": 1, "time_unit": "s", "source": ...,
-                "nodes": n, "pods": n, "events": n, "controllers": n (only with controllers)}
+                "nodes": n, "pods": n, "events": n, "controllers": n (absent: none, no file)}
 nodes.parquet   name, allocatable_<resource> (int64 in schedlab units, null: the node does
                 not list it), labels (JSON object), taints (JSON list of {key, value,
                 effect}), unschedulable, gpus, gpu_model
@@ -15,7 +15,7 @@ pods.parquet    namespace, name, template (the pod as a compact JSON Kubernetes 
                 duration (float64 s, null: runs until the end), deletion (float64 s, >= the
                 pod's arrival, null: never deleted; optional on read: absent, never)
 events.parquet  time (float64 s), kind, node
-controllers.parquet  (optional: written when the trace has controllers) kind, namespace,
+controllers.parquet  (no rows when the trace has none) kind, namespace,
                 name, template (as pods.parquet's, null: none), duration (float64 s, null:
                 until the end), pod_management_policy, parallelism (int64), completions
                 (int64, null: a work queue), succeeded (int64)
@@ -146,9 +146,7 @@ def _tables(trace: Trace) -> dict[str, Any]:
         "node": pa.array([e.node for e in events], pa.string()),
     }
     tables = {NODES: pa.table(node_columns), PODS: pa.table(pod_columns),
-              EVENTS: pa.table(event_columns)}
-    if trace.controllers:
-        tables[CONTROLLERS] = _controllers_table(trace.controllers)
+              EVENTS: pa.table(event_columns), CONTROLLERS: _controllers_table(trace.controllers)}
     return tables
 
 
@@ -186,14 +184,13 @@ def meta(trace: Trace) -> dict[str, Any]:
     """The ``meta.json`` of ``trace``."""
     return {"format": FORMAT, "version": VERSION, "time_unit": "s", "source": trace.source,
             "nodes": len(trace.workload.nodes), "pods": len(trace.workload.pods),
-            "events": len(trace.events),
-            **({"controllers": len(trace.controllers)} if trace.controllers else {})}
+            "events": len(trace.events), "controllers": len(trace.controllers)}
 
 
 def write_trace(trace: Trace, directory: str | os.PathLike[str]) -> list[Path]:
     """Write ``trace`` to ``directory`` (made if missing) as ``meta.json``, ``nodes.parquet``,
-    ``pods.parquet``, ``events.parquet`` and, if the trace has controllers,
-    ``controllers.parquet``, all or none; returns the paths written. The
+    ``pods.parquet``, ``events.parquet`` and ``controllers.parquet`` (no rows when the
+    trace has none), all or none; returns the paths written. The
     workload's Services, Namespace labels and controller selectors (``Workload.objects``) are
     not part of format version 1 and are not written."""
     import pyarrow.parquet as pq
@@ -211,8 +208,6 @@ def write_trace(trace: Trace, directory: str | os.PathLike[str]) -> list[Path]:
         out / name: parquet(table) for name, table in tables.items()}
     writers[out / META] = lambda tmp: Path(tmp).write_text(text)
     write_atomic_all(writers)
-    if not trace.controllers:  # a controllers.parquet of an earlier trace is not this one's
-        (out / CONTROLLERS).unlink(missing_ok=True)
     return list(writers)
 
 
@@ -333,7 +328,7 @@ def _read_meta(path: Path) -> dict[str, Any]:
     for key in ("nodes", "pods", "events", "controllers"):
         value = data.get(key)
         if key == "controllers" and value is None:
-            continue  # optional: no controllers.parquet
+            continue  # optional: a trace written before controllers.parquet
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InputError(str(path), key, value, "a count >= 0")
     return data
@@ -682,9 +677,8 @@ def _read_trace(root: Path) -> Trace:
     meta_data = _read_meta(meta_path)
     names = [NODES, PODS, EVENTS]
     counted = [("nodes", NODES), ("pods", PODS), ("events", EVENTS)]
-    if "controllers" in meta_data:  # optional: then controllers.parquet must be there
+    if "controllers" in meta_data:  # absent: a trace written before controllers.parquet
         counted.append(("controllers", CONTROLLERS))
-    if "controllers" in meta_data or (root / CONTROLLERS).exists():
         names.append(CONTROLLERS)
     files = {name: _File(root / name) for name in names}
     for key, name in counted:
