@@ -1,0 +1,257 @@
+"""Invariants of the replay over generated traces: hypothesis draws a small cluster, pods
+arriving over time (random requests and priorities, some with node selectors, pod
+(anti-)affinity, hard spreading, tolerations, owners, deletions) and node events (add,
+remove, fail, recover, cordon, uncordon, drain), sometimes controllers (StatefulSet, Job,
+DaemonSet); one replay runs with an ``observe`` hook that checks, at every bind, against the
+cluster just before it:
+
+- the bind breaks no hard constraint (``schedlab.verify``, an independent checker; the
+  constraints are IgnoredDuringExecution, so departures may break them later);
+- no node is over its allocatable, and the state's incremental counts (requested per node
+  and resource, pods per node, bound pods) equal a recount over the bound pods;
+
+then, on the result: every pod incarnation is in exactly one final state consistent with its
+times and node, the summary's counts are the rows', a Job never completes more than asked,
+a lost pod of a replacing owner has its next incarnation, and the same seed gives the same
+frames.
+
+The replay runs a whole ``Trace`` (its events are the trace's), so the state machine of
+issue 12 (submit, depart, add/remove/fail/recover node, cordon, drain, advance time) is a
+generated trace here: each drawn pod is a submit (with its departure), each drawn event a
+rule, and the clock advances between them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from schedlab import Container, Greedy, Node, Pod, PodTemplate, RoundRobin, Taint, Toleration
+from schedlab.objects import (
+    LabelSelector,
+    OwnerRef,
+    PodAffinity,
+    PodAffinityTerm,
+    TopologySpreadConstraint,
+    Workload,
+)
+from schedlab.sim import replay
+from schedlab.sim.controllers import REPLACED_KINDS
+from schedlab.sim.results import FINAL_STATES
+from schedlab.traces.controllers import DAEMON_SET_TOLERATIONS, pin_to_node
+from schedlab.traces.trace import EVENT_KINDS, Controller, NodeEvent, Trace
+from schedlab.verify import check_placement
+
+HOSTNAME, ZONE = "kubernetes.io/hostname", "topology.kubernetes.io/zone"
+UNREACHABLE = "node.kubernetes.io/unreachable"
+GI = 2**30
+NAN = math.nan
+
+times = st.integers(0, 80).map(lambda t: t / 2.0)  # half seconds: many ties
+
+
+@st.composite
+def nodes(draw: st.DrawFn) -> list[Node]:
+    n = draw(st.integers(1, 5))
+    result = []
+    for i in range(n):
+        name = f"n{i}"
+        cpu = draw(st.sampled_from([1000, 2000, 4000]))
+        pods = draw(st.sampled_from([3, 110]))
+        taints = (Taint("dedicated", "x", "NoSchedule"),) if draw(st.integers(0, 5)) == 0 \
+            else ()
+        result.append(Node(name, {"cpu": cpu, "memory": 8 * GI, "pods": pods},
+                           {HOSTNAME: name, ZONE: f"z{i % 2}"}, taints))
+    return result
+
+
+@st.composite
+def templates(draw: st.DrawFn) -> PodTemplate:
+    cpu = draw(st.integers(0, 12)) * 100
+    memory = draw(st.sampled_from([0, GI, 3 * GI]))
+    requests = {"cpu": cpu, "memory": memory}
+    app = draw(st.sampled_from(["a", "b"]))
+    fields: dict[str, object] = {"labels": {"app": app},
+                                 "priority": draw(st.integers(0, 2))}
+    if draw(st.integers(0, 3)) == 0:
+        fields["node_selector"] = {ZONE: draw(st.sampled_from(["z0", "z1"]))}
+    if draw(st.integers(0, 3)) == 0:
+        fields["pod_anti_affinity"] = PodAffinity(required=(
+            PodAffinityTerm(HOSTNAME, LabelSelector({"app": "a"})),))
+    if draw(st.integers(0, 5)) == 0:
+        fields["pod_affinity"] = PodAffinity(required=(
+            PodAffinityTerm(ZONE, LabelSelector({"app": app})),))
+    if draw(st.integers(0, 3)) == 0:
+        key = draw(st.sampled_from([ZONE, HOSTNAME]))
+        fields["topology_spread_constraints"] = (TopologySpreadConstraint(
+            1, key, "DoNotSchedule", LabelSelector({"app": app})),)
+    tolerations = []
+    if draw(st.integers(0, 3)) == 0:
+        tolerations.append(Toleration(UNREACHABLE, "Exists", "", "NoExecute",
+                                      draw(st.none() | st.integers(0, 30))))
+    if draw(st.integers(0, 4)) == 0:
+        tolerations.append(Toleration("dedicated", "Equal", "x", "NoSchedule"))
+    fields["tolerations"] = tuple(tolerations)
+    return PodTemplate(containers=(Container(requests=requests),),
+                       **fields)  # type: ignore[arg-type]
+
+
+durations = st.none() | st.integers(0, 60).map(float)
+
+
+@st.composite
+def generated_traces(draw: st.DrawFn) -> Trace:
+    cluster = draw(nodes())
+    shapes = draw(st.lists(templates(), min_size=1, max_size=4))
+    shape = st.sampled_from(shapes)
+    controllers = []
+    pods: list[tuple[Pod, float, float, float]] = []
+    # plain pods and Deployment replicas
+    for i in range(draw(st.integers(1, 14))):
+        owner = draw(st.sampled_from([None, OwnerRef("Deployment", "dep")]))
+        arrival = draw(times)
+        duration = draw(durations)
+        deletion = arrival + draw(st.integers(0, 40)) / 2 if draw(st.integers(0, 5)) == 0 \
+            else NAN
+        pods.append((Pod(f"p{i}", draw(shape), owner), arrival, NAN if duration is None
+                     else duration, deletion))
+    if draw(st.booleans()):  # a StatefulSet
+        policy = draw(st.sampled_from(["OrderedReady", "Parallel"]))
+        controllers.append(Controller("StatefulSet", "default", "ss",
+                                      pod_management_policy=policy))
+        owner = OwnerRef("StatefulSet", "ss")
+        for i in range(draw(st.integers(1, 4))):
+            pods.append((Pod(f"ss-{i}", draw(shape), owner), draw(times), NAN, NAN))
+    if draw(st.booleans()):  # a Job
+        parallelism = draw(st.integers(1, 3))
+        completions = draw(st.integers(1, 6))
+        work = draw(shape)
+        duration = float(draw(st.integers(1, 20)))
+        controllers.append(Controller("Job", "default", "job", template=work,
+                                      duration=duration, parallelism=parallelism,
+                                      completions=completions))
+        owner = OwnerRef("Job", "job")
+        start = draw(times)
+        for i in range(min(parallelism, completions)):
+            pods.append((Pod(f"job-{i}", work, owner), start, duration, NAN))
+    if draw(st.booleans()):  # a DaemonSet, with its pods on the nodes present at 0
+        daemon = dataclasses.replace(draw(shape), tolerations=DAEMON_SET_TOLERATIONS,
+                                     pod_anti_affinity=None, pod_affinity=None,
+                                     topology_spread_constraints=())
+        controllers.append(Controller("DaemonSet", "default", "ds", template=daemon))
+        owner = OwnerRef("DaemonSet", "ds")
+        for node in cluster[:draw(st.integers(0, len(cluster)))]:
+            pinned = dataclasses.replace(daemon, affinity=pin_to_node(None, node.name))
+            pods.append((Pod(f"ds-{node.name}", pinned, owner), 0.0, NAN, NAN))
+    events = [NodeEvent(draw(times), draw(st.sampled_from(EVENT_KINDS)),
+                        draw(st.sampled_from(cluster)).name)
+              for _ in range(draw(st.integers(0, 8)))]
+    pods.sort(key=lambda p: p[1])  # stable: ties keep the order drawn
+    workload = Workload(cluster, [p for p, _, _, _ in pods])
+    return Trace.sorted(workload, [p[1] for p in pods], [p[2] for p in pods], events,
+                        "generated", [p[3] for p in pods], tuple(controllers))
+
+
+class Checker:
+    """The ``observe`` hook: every bind against the cluster just before it."""
+
+    def __init__(self) -> None:
+        self.binds = 0
+        self.problems: list[object] = []
+
+    def __call__(self, now, state, bound, pod, decision) -> None:
+        self.binds += 1
+        assert decision.node is not None
+        assert pod.key not in bound and pod.key not in state.bound
+        # the incremental counts against a recount over the bound pods
+        assert set(bound) == set(state.bound), f"bound pods differ at {now}"
+        requested = np.zeros_like(state.requested)
+        count = np.zeros_like(state.pod_count)
+        for key, node in state.bound.items():
+            requested[node] += state.requests_of(bound[key]).requested
+            count[node] += 1
+        assert (requested == state.requested).all(), f"requested drifted at {now}"
+        assert (count == state.pod_count).all(), f"pod counts drifted at {now}"
+        over = (state.requested > state.allocatable) & (state.allocatable > 0)
+        assert not over.any(), f"a node is over its allocatable at {now}"
+        assert (state.pod_count <= state.allowed_pods).all()
+        # the bind itself, by the independent checker; terminating pods count for pod
+        # (anti-)affinity but not for spreading (as kube-scheduler), which verify does not
+        # know: check spreading without them and the rest with them
+        where = {key: state.names[node] for key, node in state.bound.items()}
+        terminating = set(state.terminating)
+
+        def check(keys: list[str]) -> list[object]:
+            pinned = [Pod(bound[k].name, dataclasses.replace(bound[k].template,
+                                                             node_name=where[k]), bound[k].owner)
+                      for k in keys]
+            workload = Workload(state.nodes, (*pinned, pod), state.objects)
+            return check_placement(workload, {pod.key: state.names[decision.node]})
+
+        found = check(list(bound))
+        if terminating:
+            found = [v for v in found if v.constraint != "topology-spread"] + [
+                v for v in check([k for k in bound if k not in terminating])
+                if v.constraint == "topology-spread"]
+        self.problems += [(now, v) for v in found]
+
+
+def _frames(result) -> tuple[pd.DataFrame, ...]:
+    return result.pods, result.decisions, result.timeline
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(trace=generated_traces(), seed=st.integers(0, 2**16),
+       queue=st.sampled_from(["retry", "fail"]), policy=st.sampled_from([Greedy, RoundRobin]))
+def test_replay_invariants_over_generated_traces(trace, seed, queue, policy):
+    checker = Checker()
+    result = replay(trace, policy(), seed=seed, queue=queue, observe=checker)
+    assert checker.problems == []
+    pods = result.pods
+    # every pod of the trace arrived, each incarnation once, in exactly one final state
+    assert not pods.duplicated(["pod", "incarnation"]).any()
+    firsts = set(pods.loc[pods["incarnation"] == 0, "pod"])
+    assert {p.key for p in trace.workload.pods} <= firsts
+    assert set(pods["state"]) <= set(FINAL_STATES)
+    counts = Counter(pods["state"])
+    assert all(result.summary[s.lower()] == counts[s] for s in FINAL_STATES)
+    assert result.summary["pods"] == len(pods)
+    started, ended, node = pods["start"].notna(), pods["end"].notna(), pods["node"].notna()
+    state = pods["state"]
+    assert (started == node).all()
+    assert checker.binds == started.sum()
+    assert (started[state.isin(["Running", "Succeeded", "Evicted"])]).all()
+    assert (~started[state == "Pending"]).all()
+    assert (ended == state.isin(["Succeeded", "Evicted"])).all()
+    assert (pods.loc[started, "start"] >= pods.loc[started, "arrival"]).all()
+    assert (pods.loc[ended, "end"] >= pods.loc[ended, "start"]).all()
+    assert np.allclose(pods.loc[started, "wait"],
+                       pods.loc[started, "start"] - pods.loc[started, "arrival"])
+    if queue == "fail":
+        assert counts["Pending"] == 0
+    # a lost pod of a replacing owner comes back as its next incarnation
+    lost = pods[(state == "Evicted") & pods["owner"].notna()]
+    incarnations = set(zip(pods["pod"], pods["incarnation"], strict=True))
+    for row in lost.itertuples():
+        if row.owner.split("/")[0] in REPLACED_KINDS:
+            assert (row.pod, row.incarnation + 1) in incarnations, row
+    # a Job completes no more than asked, runs no more than its parallelism at once
+    for spec in trace.controllers:
+        if spec.kind == "Job":
+            job = pods[pods["owner"] == "Job/job"]
+            assert (job["state"] == "Succeeded").sum() <= spec.completions
+            ran = job[job["start"].notna()]
+            for at in ran["start"]:
+                on = (ran["start"] <= at) & ~(ran["end"] <= at)
+                assert on.sum() <= spec.parallelism, at
+    # the same seed gives the same frames
+    again = replay(trace, policy(), seed=seed, queue=queue)
+    for a, b in zip(_frames(result), _frames(again), strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    assert again.summary == result.summary
