@@ -403,6 +403,26 @@ def test_the_spread_case_fails_while_x_is_not_terminating():
     assert outcome(result)["z"] == ("Pending", None, None, None)
 
 
+@pytest.mark.parametrize(("deletion", "expected"), [
+    (NAN, {("web", 0): ("Evicted", 10.0), ("web", 1): ("Running", None)}),
+    (5.0, {("web", 0): ("Evicted", 10.0)}),  # terminating when lost: deleted, not replaced
+    (10.0, {("web", 0): ("Evicted", 10.0), ("web", 1): ("Failed", 10.0)}),
+], ids=["not-deleted", "terminating", "deleted-the-same-instant"])
+def test_a_deleted_pod_lost_to_its_node_is_not_replaced(deletion, expected):
+    # n0 is drained at 10. The Deployment's pod is replaced then, unless it was deleted
+    # (terminating) before; deleted at 10 itself (after the drain in that instant's order),
+    # its replacement, created first, inherits the deletion and leaves the queue at once.
+    pods = [(Pod("web", template(), OwnerRef("Deployment", "web")), 0.0, NAN)]
+    t = trace([node("n0"), node("n1")], pods, events=(NodeEvent(1.0, "node-add", "n1"),
+                                                       NodeEvent(10.0, "drain", "n0")),
+              deletion=[deletion])
+    table = rows(run(t))
+    assert {k: (r["state"], r["arrival"] if r["state"] == "Failed" else r["end"])
+            for k, r in table.items()} == expected
+    if ("web", 1) in table and deletion == 10.0:
+        assert table["web", 1]["reason"] == "deleted while pending"
+
+
 # ------------------------------------------------------------------ outputs
 def test_the_same_seed_gives_the_same_bytes(tmp_path):
     t = synthetic.trace(8, 120, seed=2, load=1.5, mean_duration=60.0)
