@@ -43,9 +43,16 @@ from schedlab.objects import (
 )
 from schedlab.sim import replay
 from schedlab.sim.controllers import REPLACED_KINDS
+from schedlab.sim.replay import eviction_delay
 from schedlab.sim.results import FINAL_STATES
 from schedlab.traces.controllers import DAEMON_SET_TOLERATIONS, pin_to_node
-from schedlab.traces.trace import EVENT_KINDS, Controller, NodeEvent, Trace
+from schedlab.traces.trace import (
+    EVENT_KINDS,
+    TERMINATION_GRACE_SECONDS,
+    Controller,
+    NodeEvent,
+    Trace,
+)
 from schedlab.verify import check_placement
 
 HOSTNAME, ZONE = "kubernetes.io/hostname", "topology.kubernetes.io/zone"
@@ -117,7 +124,7 @@ def generated_traces(draw: st.DrawFn) -> Trace:
         owner = draw(st.sampled_from([None, OwnerRef("Deployment", "dep")]))
         arrival = draw(times)
         duration = draw(durations)
-        deletion = arrival + draw(st.integers(0, 40)) / 2 if draw(st.integers(0, 5)) == 0 \
+        deletion = arrival + draw(st.integers(0, 40)) / 2 if draw(st.integers(0, 3)) == 0 \
             else NAN
         pods.append((Pod(f"p{i}", draw(shape), owner), arrival, NAN if duration is None
                      else duration, deletion))
@@ -151,24 +158,73 @@ def generated_traces(draw: st.DrawFn) -> Trace:
             pods.append((Pod(f"ds-{node.name}", pinned, owner), 0.0, NAN, NAN))
     events = [NodeEvent(draw(times), draw(st.sampled_from(EVENT_KINDS)),
                         draw(st.sampled_from(cluster)).name)
-              for _ in range(draw(st.integers(0, 8)))]
+              for _ in range(draw(st.integers(0, 10)))]
     pods.sort(key=lambda p: p[1])  # stable: ties keep the order drawn
     workload = Workload(cluster, [p for p, _, _, _ in pods])
     return Trace.sorted(workload, [p[1] for p in pods], [p[2] for p in pods], events,
                         "generated", [p[3] for p in pods], tuple(controllers))
 
 
-class Checker:
-    """The ``observe`` hook: every bind against the cluster just before it."""
+FAILED_TAINTS = (Taint(UNREACHABLE, "", "NoSchedule"), Taint(UNREACHABLE, "", "NoExecute"))
 
-    def __init__(self) -> None:
+
+def nodes_at(trace: Trace, now: float) -> list[Node]:
+    """The nodes present at ``now`` as the scheduler must see them, folded from the trace's
+    events up to ``now`` (the events of an instant come before its scheduling) independently
+    of the replay: a node with a node-add event is absent before it; a cordoned or drained
+    node is unschedulable; a failed node carries the unreachable NoSchedule and NoExecute
+    taints until it recovers."""
+    nodes = trace.workload.nodes
+    added = {e.node for e in trace.events if e.kind == "node-add"}
+    present = {n.name: n.name not in added for n in nodes}
+    cordoned = {n.name: n.unschedulable for n in nodes}
+    failed = dict.fromkeys(present, False)
+    for event in trace.events:
+        if event.time > now:
+            break
+        name, kind = event.node, event.kind
+        if kind in ("node-add", "node-remove"):
+            present[name] = kind == "node-add"
+        elif kind in ("node-fail", "node-recover"):
+            failed[name] = kind == "node-fail"
+        else:
+            cordoned[name] = kind != "uncordon"
+    return [dataclasses.replace(n, unschedulable=cordoned[n.name],
+                                taints=n.taints + (FAILED_TAINTS if failed[n.name] else ()))
+            for n in nodes if present[n.name]]
+
+
+class Checker:
+    """The ``observe`` hook: every bind against the cluster just before it, as an
+    independent model of the trace says it is (nodes from its events, terminating pods from
+    its deletions and the binds seen)."""
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.deletion = dict(zip([p.key for p in trace.workload.pods], trace.deletion,
+                                 strict=True))
+        self.bound_at: dict[str, float] = {}
+        self.pods: dict[str, Pod] = {}
+        """Every pod bound, by key (created pods too)."""
         self.binds = 0
         self.problems: list[object] = []
+
+    def _terminating(self, key: str, now: float) -> bool:
+        """A bound pod is terminating once its deletion time has come, if it was bound
+        before it (a pod deleted while pending never binds; a replacement created at or
+        after its name's deletion time is not deleted)."""
+        deletion = self.deletion.get(key, NAN)
+        return self.bound_at[key] < deletion <= now
 
     def __call__(self, now, state, bound, pod, decision) -> None:
         self.binds += 1
         assert decision.node is not None
         assert pod.key not in bound and pod.key not in state.bound
+        assert not self.deletion.get(pod.key, NAN) <= now or pod.key in self.bound_at, \
+            f"{pod.key} is bound after its deletion at {now}"
+        # the scheduler's view of the nodes is the trace's
+        nodes = nodes_at(self.trace, now)
+        assert list(state.nodes) == nodes, f"the nodes differ from the trace's at {now}"
         # the incremental counts against a recount over the bound pods
         assert set(bound) == set(state.bound), f"bound pods differ at {now}"
         requested = np.zeros_like(state.requested)
@@ -181,17 +237,18 @@ class Checker:
         over = (state.requested > state.allocatable) & (state.allocatable > 0)
         assert not over.any(), f"a node is over its allocatable at {now}"
         assert (state.pod_count <= state.allowed_pods).all()
+        terminating = {k for k in bound if self._terminating(k, now)}
+        assert terminating == set(state.terminating), f"terminating pods differ at {now}"
         # the bind itself, by the independent checker; terminating pods count for pod
         # (anti-)affinity but not for spreading (as kube-scheduler), which verify does not
         # know: check spreading without them and the rest with them
         where = {key: state.names[node] for key, node in state.bound.items()}
-        terminating = set(state.terminating)
 
         def check(keys: list[str]) -> list[object]:
             pinned = [Pod(bound[k].name, dataclasses.replace(bound[k].template,
                                                              node_name=where[k]), bound[k].owner)
                       for k in keys]
-            workload = Workload(state.nodes, (*pinned, pod), state.objects)
+            workload = Workload(nodes, (*pinned, pod), state.objects)
             return check_placement(workload, {pod.key: state.names[decision.node]})
 
         found = check(list(bound))
@@ -200,6 +257,8 @@ class Checker:
                 v for v in check([k for k in bound if k not in terminating])
                 if v.constraint == "topology-spread"]
         self.problems += [(now, v) for v in found]
+        self.bound_at[pod.key] = now
+        self.pods[pod.key] = pod
 
 
 def _frames(result) -> tuple[pd.DataFrame, ...]:
@@ -210,10 +269,11 @@ def _frames(result) -> tuple[pd.DataFrame, ...]:
 @given(trace=generated_traces(), seed=st.integers(0, 2**16),
        queue=st.sampled_from(["retry", "fail"]), policy=st.sampled_from([Greedy, RoundRobin]))
 def test_replay_invariants_over_generated_traces(trace, seed, queue, policy):
-    checker = Checker()
+    checker = Checker(trace)
     result = replay(trace, policy(), seed=seed, queue=queue, observe=checker)
     assert checker.problems == []
     pods = result.pods
+    by_key = {p.key: p for p in trace.workload.pods} | checker.pods
     # every pod of the trace arrived, each incarnation once, in exactly one final state
     assert not pods.duplicated(["pod", "incarnation"]).any()
     firsts = set(pods.loc[pods["incarnation"] == 0, "pod"])
@@ -240,7 +300,9 @@ def test_replay_invariants_over_generated_traces(trace, seed, queue, policy):
     incarnations = set(zip(pods["pod"], pods["incarnation"], strict=True))
     for row in lost.itertuples():
         if row.owner.split("/")[0] in REPLACED_KINDS:
-            assert (row.pod, row.incarnation + 1) in incarnations, row
+            # not if it was terminating (deleted before it was lost): its end is the trace's
+            deleted = checker.deletion.get(row.pod, NAN) < row.end
+            assert ((row.pod, row.incarnation + 1) in incarnations) != deleted, row
     # a Job completes no more than asked, runs no more than its parallelism at once
     for spec in trace.controllers:
         if spec.kind == "Job":
@@ -250,6 +312,40 @@ def test_replay_invariants_over_generated_traces(trace, seed, queue, policy):
             for at in ran["start"]:
                 on = (ran["start"] <= at) & ~(ran["end"] <= at)
                 assert on.sum() <= spec.parallelism, at
+    # every end has its cause in the trace
+    durations = dict(zip([p.key for p in trace.workload.pods], trace.duration, strict=True))
+    made = {f"Job/{c.name}": c.duration for c in trace.controllers} | {
+        f"DaemonSet/{c.name}": c.duration for c in trace.controllers}
+    for row in pods[ended].itertuples():
+        node_events = [e for e in trace.events if e.node == row.node and e.time <= row.end]
+        if row.state == "Succeeded":
+            duration = durations.get(row.pod, made.get(row.owner, NAN))
+            deletion = checker.deletion.get(row.pod, NAN)
+            ends = [row.start + duration, deletion + TERMINATION_GRACE_SECONDS]
+            assert row.end == min(e for e in ends if not math.isnan(e)), row
+        elif "removed" in row.reason:
+            assert any(e.kind == "node-remove" and e.time == row.end for e in node_events), row
+        elif "drained" in row.reason:
+            assert any(e.kind == "drain" and e.time == row.end for e in node_events), row
+            assert not row.owner or not row.owner.startswith("DaemonSet/"), row
+        else:
+            assert "toleration expired" in row.reason, row
+            failed_at = None  # when the failure still on at its end began
+            for e in node_events:
+                if e.kind == "node-fail" and failed_at is None:
+                    failed_at = e.time
+                elif e.kind == "node-recover":
+                    failed_at = None
+            assert failed_at is not None, row
+            pod = by_key[row.pod]
+            assert row.end == max(failed_at, row.start) + eviction_delay(
+                pod.template.tolerations), row
+    # what still runs at the end runs on a node present, and tolerates its failure for ever
+    end_nodes = {n.name: n for n in nodes_at(trace, result.summary["end"])}
+    for row in pods[state == "Running"].itertuples():
+        assert row.node in end_nodes, row
+        if FAILED_TAINTS[1] in end_nodes[row.node].taints:
+            assert eviction_delay(by_key[row.pod].template.tolerations) is None, row
     # the same seed gives the same frames
     again = replay(trace, policy(), seed=seed, queue=queue)
     for a, b in zip(_frames(result), _frames(again), strict=True):
