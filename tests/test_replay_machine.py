@@ -112,6 +112,27 @@ def templates(draw: st.DrawFn) -> PodTemplate:
 durations = st.none() | st.integers(0, 60).map(float)
 
 
+EPISODES = {"node-fail": "node-recover", "cordon": "uncordon", "drain": "uncordon",
+            "node-remove": "node-add", "node-add": None, "uncordon": None}
+"""Each event kind drawn, and the one that may undo it later."""
+assert set(EPISODES) | {k for k in EPISODES.values() if k} == set(EVENT_KINDS)
+
+
+@st.composite
+def episodes(draw: st.DrawFn, cluster: list[Node]) -> list[NodeEvent]:
+    """An event on a node (most often one of the first two, where the DaemonSet pods are),
+    sometimes undone later: failed then recovered, cordoned or drained then uncordoned,
+    removed then added again."""
+    node = draw(st.sampled_from(cluster[:2]) | st.sampled_from(cluster)).name
+    kind = draw(st.sampled_from(sorted(EPISODES)))
+    at = draw(times)
+    events = [NodeEvent(at, kind, node)]
+    undo = EPISODES[kind]
+    if undo is not None and draw(st.booleans()):
+        events.append(NodeEvent(at + draw(st.integers(0, 40)) / 2, undo, node))
+    return events
+
+
 @st.composite
 def generated_traces(draw: st.DrawFn) -> Trace:
     cluster = draw(nodes())
@@ -156,9 +177,8 @@ def generated_traces(draw: st.DrawFn) -> Trace:
         for node in cluster[:draw(st.integers(0, len(cluster)))]:
             pinned = dataclasses.replace(daemon, affinity=pin_to_node(None, node.name))
             pods.append((Pod(f"ds-{node.name}", pinned, owner), 0.0, NAN, NAN))
-    events = [NodeEvent(draw(times), draw(st.sampled_from(EVENT_KINDS)),
-                        draw(st.sampled_from(cluster)).name)
-              for _ in range(draw(st.integers(0, 10)))]
+    events = [event for _ in range(draw(st.integers(0, 6)))
+              for event in draw(episodes(cluster))]
     pods.sort(key=lambda p: p[1])  # stable: ties keep the order drawn
     workload = Workload(cluster, [p for p, _, _, _ in pods])
     return Trace.sorted(workload, [p[1] for p in pods], [p[2] for p in pods], events,
