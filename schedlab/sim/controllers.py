@@ -7,7 +7,8 @@ controllers, reduced to what changes placement).
   owns it: a new incarnation with the same name, template and duration (kube gives a
   ReplicaSet's or Job's replacement a new random name; schedlab keeps the name and counts
   incarnations so results join on ``pod``). A pod that ends as the trace says (its
-  duration, its deletion) is not replaced: the trace records its end.
+  duration, its deletion) is not replaced: the trace records its end; nor is one lost while
+  terminating (the replay does not call ``lost`` for it).
 - StatefulSet (``OrderedReady``, the default): pod N enters the queue only once no lower
   ordinal of the set is waiting to arrive, held or pending (Running counts as Ready);
   ``Parallel`` sets are not held.

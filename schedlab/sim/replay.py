@@ -188,7 +188,7 @@ class Replay:
         """A controller creates ``pod`` now; it arrives at once."""
         incarnation = 0 if incarnation_of is None else self.incarnation[incarnation_of] + 1
         deletion = math.nan if incarnation_of is None else self.deletion[incarnation_of]
-        if not deletion > self.now:
+        if not deletion >= self.now:  # (deleted later this instant: it leaves the queue)
             deletion = math.nan
         pod_id = self._new(pod, self.now, duration, deletion, incarnation)
         self._arrive(pod_id)
@@ -316,6 +316,7 @@ class Replay:
     def _finish(self, pod_id: int, status: int, reason: str | None = None) -> None:
         """Pod ``pod_id`` reaches its final ``status`` now."""
         was = self.status[pod_id]
+        deleted = pod_id in self.terminating  # its end is the trace's: not replaced
         if was == RUNNING:
             self._unbind(pod_id)
             self.end[pod_id] = self.now
@@ -330,7 +331,7 @@ class Replay:
         self.controllers.ended(pod, self.pods.__getitem__)
         if status == SUCCEEDED:
             self.controllers.succeeded(pod_id, pod)
-        elif status == EVICTED:
+        elif status == EVICTED and not deleted:
             self.controllers.lost(pod_id, pod, self.duration[pod_id])
 
     def _evict(self, pod_id: int, reason: str) -> None:
