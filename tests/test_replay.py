@@ -312,6 +312,16 @@ def test_cordon_keeps_running_pods_takes_no_new_ones_and_uncordon_lets_them_in()
     assert list(new["time"]) == [6.0, 8.0] and new["node"].isna().tolist() == [True, False]
 
 
+def test_a_node_added_again_after_removal_registers_afresh():
+    # n0 is cordoned and fails, then is removed at 3 and added at 4: it comes back
+    # schedulable and healthy, so "later" (waiting since 2) starts on it at 4.
+    pods = [(Pod("later", template(300)), 2.0, NAN)]
+    events = (NodeEvent(1.0, "cordon", "n0"), NodeEvent(1.0, "node-fail", "n0"),
+              NodeEvent(3.0, "node-remove", "n0"), NodeEvent(4.0, "node-add", "n0"))
+    assert outcome(run(trace([node("n0")], pods, events=events))) == {
+        "later": ("Running", "n0", 4.0, None)}
+
+
 # ------------------------------------------------------------------ node failure
 UNREACHABLE = "node.kubernetes.io/unreachable"
 

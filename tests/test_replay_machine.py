@@ -193,11 +193,12 @@ def nodes_at(trace: Trace, now: float) -> list[Node]:
     events up to ``now`` (the events of an instant come before its scheduling) independently
     of the replay: a node with a node-add event is absent before it; a cordoned or drained
     node is unschedulable; a failed node carries the unreachable NoSchedule and NoExecute
-    taints until it recovers."""
+    taints until it recovers; a node added (again) is as its spec says and healthy."""
     nodes = trace.workload.nodes
     added = {e.node for e in trace.events if e.kind == "node-add"}
     present = {n.name: n.name not in added for n in nodes}
     cordoned = {n.name: n.unschedulable for n in nodes}
+    by_name = {n.name: n for n in nodes}
     failed = dict.fromkeys(present, False)
     for event in trace.events:
         if event.time > now:
@@ -205,6 +206,9 @@ def nodes_at(trace: Trace, now: float) -> list[Node]:
         name, kind = event.node, event.kind
         if kind in ("node-add", "node-remove"):
             present[name] = kind == "node-add"
+            if kind == "node-add":  # a node that joins registers afresh
+                cordoned[name] = by_name[name].unschedulable
+                failed[name] = False
         elif kind in ("node-fail", "node-recover"):
             failed[name] = kind == "node-fail"
         else:

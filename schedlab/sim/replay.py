@@ -377,7 +377,11 @@ class Replay:
         if kind == "node-add":
             if self.present[g]:
                 return
-            self.present[g] = True
+            self.present[g] = True  # registered afresh: as its spec says, healthy
+            self.cordoned[g] = self.nodes[g].unschedulable
+            if self.failed[g]:
+                self.failed[g] = False
+                self.fail_generation[g] += 1
             self.queue.move(self.now)
             self.controllers.node_added(self._node_now(g))
         elif kind == "node-remove":
