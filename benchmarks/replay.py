@@ -11,10 +11,15 @@ labelled with a team), arriving as a Poisson process of rate
     load × total cpu / (mean cpu request × mean duration)   pods per second
 
 so that at ``--load`` 0.8 the running pods ask about 80 % of the cluster's cpu in steady
-state, and bursts (and the GPU shape, which fits only the 15 % of GPU nodes) make some pods
-queue. Durations are lognormal with mean ``--mean-duration`` seconds (default 3600) and
-``--sigma`` (the standard deviation of their log, default 1.0: median ≈ 2,180 s, 99th
-percentile ≈ 22,400 s), drawn from the seed; times are rounded to milliseconds.
+state (reached after a few mean durations). Pods queue then: the GPU nodes (a third of the
+cpu) are tainted and take only the trainer pods, so the other pods ask about 94 % of the cpu
+they may use, and a pod that fits nowhere is retried (after kube's backoff, at most 10 s)
+whenever a pod leaves; a trace shorter than a few hours of arrivals (fewer than about 30 pods
+per node) barely queues.
+
+Durations are lognormal with mean ``--mean-duration`` seconds (default 3600) and ``--sigma``
+(the standard deviation of their log, default 1.0: mu = ln(mean) - sigma²/2, median ≈ 2,180
+s, 99th percentile ≈ 22,300 s), drawn from the seed; times are rounded to milliseconds.
 
 Replays it with ``schedlab.replay``'s engine (Greedy, the default profile, ``--queue``
 retry: kube's queue with backoff) and a timeline row per ``--bucket`` seconds, pinned to one
