@@ -19,7 +19,7 @@ per node) barely queues.
 
 Durations are lognormal with mean ``--mean-duration`` seconds (default 3600) and ``--sigma``
 (the standard deviation of their log, default 1.0: mu = ln(mean) - sigma²/2, median ≈ 2,180
-s, 99th percentile ≈ 22,300 s), drawn from the seed; times are rounded to milliseconds.
+s, 99th percentile ≈ 22,400 s), drawn from the seed; times are rounded to milliseconds.
 
 Replays it with ``schedlab.replay``'s engine (Greedy, the default profile, ``--queue``
 retry: kube's queue with backoff) and a timeline row per ``--bucket`` seconds, pinned to one
@@ -39,8 +39,6 @@ import os
 import resource
 import sys
 import time
-
-import numpy as np
 
 from schedlab.framework.profile import Profile
 from schedlab.objects import Workload
