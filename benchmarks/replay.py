@@ -128,6 +128,7 @@ def main() -> None:
     pods = result.pods
     attempts = result.decisions.groupby(["pod", "incarnation"], sort=False).size().to_numpy()
     queued = int((pods["wait"] > 0).sum())
+    during = result.timeline.loc[result.timeline["time"] <= span, "allocation_cpu"]
     figures = {
         "nodes": args.nodes, "pods": args.pods, "events": summary["events"],
         "seconds": result.seconds, "events_per_s": result.events_per_second,
@@ -140,6 +141,9 @@ def main() -> None:
                                             "evicted")},
         "mean_wait": summary["mean_wait"], "p99_wait": summary["p99_wait"],
         "mean_allocation": summary["mean_allocation"], "end": summary["end"],
+        "cpu_allocation_while_pods_arrive": {  # (hourly timeline rows up to the last arrival)
+            "mean": float(during.mean()) if len(during) else None,
+            "max": float(during.max()) if len(during) else None},
         "timeline_rows": len(result.timeline),
         "build_seconds": build_seconds, "setup_seconds": setup_seconds,
         "attempts_per_s": summary["attempts"] / result.seconds if result.seconds else None,
@@ -160,7 +164,9 @@ def main() -> None:
         "peak RSS GiB"]))
     print(f"replay attempts/s are {ratio:.2f}× simulate's pods/s; pending peak "
           f"{peaks['pending']:,}, {queued:,} pods waited, at most "
-          f"{figures['max_attempts_of_a_pod']} attempts for one pod; final states "
+          f"{figures['max_attempts_of_a_pod']} attempts for one pod; cpu allocated while "
+          f"pods arrive: mean {figures['cpu_allocation_while_pods_arrive']['mean'] or 0:.1%}, "
+          f"max {figures['cpu_allocation_while_pods_arrive']['max'] or 0:.1%}; final states "
           + ", ".join(f"{k} {v:,}" for k, v in figures["states"].items()))
     write_json(args.json, {
         **figures, "baseline_simulate": base, "attempts_per_s_vs_simulate": ratio,
