@@ -149,7 +149,8 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
         spread = self._spread(state, pod)[1]
         if not spread.constraints:
             return None
-        nodes = np.arange(state.n_nodes)[nodes]
+        if isinstance(nodes, slice) or nodes.dtype.kind != "i":  # else already indices
+            nodes = np.arange(state.n_nodes)[nodes]
         ignored = ~spread.has_all_keys[nodes] if spread.require_all else np.zeros(len(nodes), bool)
         kept = nodes[~ignored]
         total = np.zeros(len(nodes))

@@ -111,8 +111,10 @@ class SchedulingQueue:
         """A cluster event that may help: move the unschedulable pods (with ``binds_only``,
         those a bind may help) to the active queue, or to the backoff queue until their
         backoff expires."""
-        for pod in list(self._bind_helped if binds_only else self._unschedulable):
-            self._move(pod, now)
+        waiting = self._bind_helped if binds_only else self._unschedulable
+        if waiting:
+            for pod in list(waiting):
+                self._move(pod, now)
 
     def _move(self, pod: int, now: float) -> None:
         del self._unschedulable[pod]

@@ -279,10 +279,11 @@ class Replay:
         self.start[pod_id] = self.now
         self.node[pod_id] = g
         self.pending -= 1
-        if pod.key in self.state.gpus_of:
-            self.gpus[pod_id] = self.state.gpus_of[pod.key]
+        key = pod.key
+        if pod.template.gpu is not None and key in self.state.gpus_of:
+            self.gpus[pod_id] = self.state.gpus_of[key]
         self.running[pod_id] = None
-        self.bound_pods[pod.key] = pod
+        self.bound_pods[key] = pod
         self.on_node[g][pod_id] = None
         self._schedule_end(pod_id)
         if self.failed[g]:
@@ -460,15 +461,20 @@ class Replay:
 
     # ------------------------------------------------------------------ the clock
     def _next_time(self) -> float | None:
-        times = []
-        if self._next_arrival < len(self.pods) and self._next_arrival < self._n_trace:
-            times.append(self.arrival[self._next_arrival])
+        found = None
+        if self._next_arrival < self._n_trace:  # (trace pods come first in self.pods)
+            found = self.arrival[self._next_arrival]
         if self._next_event < len(self.trace.events):
-            times.append(self.trace.events[self._next_event].time)
-        if self.heap and (self._untimed or self.queue.backing_off or self.queue.active):
+            at = self.trace.events[self._next_event].time
+            if found is None or at < found:
+                found = at
+        heap = self.heap
+        if heap and (self._untimed or self.queue.backing_off or self.queue.active):
             # (when only the timers of unschedulable pods are left, nothing can change)
-            times.append(self.heap[0][0])
-        return min(times) if times else None
+            at = heap[0][0]
+            if found is None or at < found:
+                found = at
+        return found
 
     def _pop_heap(self, now: float, phase: int) -> None:
         heap = self.heap

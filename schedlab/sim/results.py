@@ -151,6 +151,7 @@ class Recorder:
         self.state = state
         self.requested = state.requested.sum(axis=0)
         self.allocatable = state.allocatable.sum(axis=0)
+        self._all_allocatable = bool((self.allocatable > 0).all())
         self.nodes_used = int((state.pod_count > 0).sum())
         self.gpu_capacity = int(state.gpu_count.sum()) * 1000
         self.gpu_used = self.gpu_capacity - int(state.gpu_free.sum())
@@ -174,6 +175,8 @@ class Recorder:
             self.gpu_used -= gpu.count * gpu.milli
 
     def _allocation(self) -> np.ndarray:
+        if self._all_allocatable:  # (the same quotients, without the mask)
+            return self.requested / self.allocatable
         return np.divide(self.requested, self.allocatable, out=np.zeros(len(self.requested)),
                          where=self.allocatable > 0)
 
