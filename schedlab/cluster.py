@@ -37,6 +37,8 @@ def take(array: np.ndarray, nodes: NodeIndex, columns: np.ndarray) -> np.ndarray
     """``array[nodes][:, columns]`` for a (n_nodes, k) array, in one indexing step."""
     if isinstance(nodes, slice):
         return array[nodes, columns]
+    if len(nodes) > 64:  # (whole rows first: several times faster for many nodes)
+        return np.take(array, nodes, axis=0)[:, columns]
     return array[nodes[:, None], columns]
 
 

@@ -124,7 +124,8 @@ def _in_bounds(scores: np.ndarray) -> bool:
     return not len(scores) or 0 <= scores.min() <= scores.max() <= MAX_NODE_SCORE
 
 
-def _check_bounds(plugin: ScorePlugin, scores: np.ndarray) -> None:
+def check_bounds(plugin: ScorePlugin, scores: np.ndarray) -> None:
+    """Raise SchedulingError if a plugin's (normalised) scores leave 0..MAX_NODE_SCORE."""
     if not _in_bounds(scores):
         bad = scores[(scores < 0) | (scores > MAX_NODE_SCORE)][0]
         raise SchedulingError(
@@ -148,6 +149,11 @@ class Evaluator:
         self._answers: dict[tuple[bool, int, object], tuple[object, Answer]] = {}
         self._messages: dict[tuple[int, object], tuple[int, str]] = {}
         """Pod cache key → (epoch, its unschedulable message over all nodes then)."""
+        self._tokens: dict[tuple[int, object], tuple[object, int, object]] = {}
+        """(plugin id, pod cache key) → (template, epoch, the plugin's state token then)."""
+        self._static_rejections: dict[
+            tuple[int, object], tuple[object, Counter[str], np.ndarray, int]] = {}
+        """Pod cache key → what the leading STATIC filters reject over all nodes."""
         scores = profile.scores
         self._per_cycle = [i for i, (p, _) in enumerate(scores)
                            if p.normalize_score is not None or p.candidate_dependent]
@@ -169,8 +175,9 @@ class Evaluator:
                                   f"expected ({expected},)")
         return mask
 
-    def _score(self, plugin: ScorePlugin, pod: Pod, nodes: NodeIndex) -> np.ndarray | None:
-        """The plugin's raw scores, checked for shape and type; None if it skips the pod."""
+    def raw_scores(self, plugin: ScorePlugin, pod: Pod, nodes: NodeIndex) -> np.ndarray | None:
+        """The plugin's raw scores of ``pod`` on ``nodes``, checked for shape and type; None
+        if it skips the pod."""
         expected = self.state.n_nodes if nodes is ALL else self.state.count(nodes)
         raw = plugin.score(self.state, pod, nodes)
         if raw is None:
@@ -181,9 +188,10 @@ class Evaluator:
                                   f"{raw.shape}, expected int64 of shape ({expected},)")
         return raw.astype(np.int64, copy=False)
 
-    def _normalize(self, plugin: ScorePlugin, raw: np.ndarray) -> np.ndarray:
+    def normalize(self, plugin: ScorePlugin, raw: np.ndarray) -> np.ndarray:
+        """The plugin's normalised scores of ``raw`` (int64 (k,)), checked for bounds."""
         normalized = np.asarray(plugin.normalize_score(raw.copy()), dtype=np.int64)
-        _check_bounds(plugin, normalized)
+        check_bounds(plugin, normalized)
         return normalized
 
     def _answer(self, plugin: FilterPlugin | ScorePlugin, is_filter: bool, pod: Pod) -> Answer:
@@ -197,14 +205,14 @@ class Evaluator:
             cached = self._answers[key] = (pod.template, answer)
         return cached[1]
 
-    def _sync(self, answer: Answer, plugin: FilterPlugin | ScorePlugin, is_filter: bool,
-              pod: Pod) -> None:
+    def sync(self, answer: Answer, plugin: FilterPlugin | ScorePlugin, is_filter: bool,
+             pod: Pod) -> None:
         """Bring ``answer`` in sync with the state: ask NODE plugins about the changed nodes,
         CLUSTER plugins about every node unless their state token is unchanged."""
         epoch = self.state.epoch
-        if answer.epoch == epoch:
+        if answer.epoch == epoch or (answer.epoch >= 0 and plugin.scope is Scope.STATIC):
             return
-        token = plugin.state_token(self.state, pod) if plugin.scope is Scope.CLUSTER else None
+        token = self._token(plugin, pod) if plugin.scope is Scope.CLUSTER else None
         rows: NodeIndex = ALL
         if answer.epoch >= 0:
             if token is not None and token == answer.token:
@@ -221,7 +229,7 @@ class Evaluator:
         if plugin.candidate_dependent:  # scored per cycle: only whether it skips is kept
             answer.skipped = plugin.skips(self.state, pod)
             return
-        scores = self._score(plugin, pod, rows)
+        scores = self.raw_scores(plugin, pod, rows)
         was_skipped, answer.skipped = answer.skipped, scores is None
         if was_skipped and answer.skipped and answer.generation:
             return  # still skipping: the values stay all 0
@@ -233,6 +241,24 @@ class Evaluator:
         else:
             values = answer.values
             answer.alike = scores is None or not len(values) or values.min() == values.max()
+
+    def _token(self, plugin: FilterPlugin | ScorePlugin, pod: Pod) -> object:
+        """``plugin.state_token`` for ``pod``, asked once per epoch (a plugin's filter and
+        score answers share it; every change of the state starts a new epoch)."""
+        key = (id(plugin), pod.cache_key)
+        cached = self._tokens.get(key)
+        if cached is not None and cached[1] == self.state.epoch:
+            return cached[2]
+        token = plugin.state_token(self.state, pod)
+        self._tokens[key] = (pod.template, self.state.epoch, token)
+        return token
+
+    def answer(self, plugin: FilterPlugin | ScorePlugin, is_filter: bool, pod: Pod) -> Answer:
+        """The plugin's answer for ``pod`` over all nodes (shared by the pods it answers
+        alike), in sync with the state."""
+        answer = self._answer(plugin, is_filter, pod)
+        self.sync(answer, plugin, is_filter, pod)
+        return answer
 
     @staticmethod
     def _store(answer: Answer, plugin: Plugin, rows: NodeIndex, values: np.ndarray) -> None:
@@ -267,12 +293,12 @@ class Evaluator:
         static_feasible = np.ones(n, bool)
         for answer, plugin in zip(filters, self.profile.filters, strict=True):
             if plugin.scope is Scope.STATIC:
-                self._sync(answer, plugin, True, pod)
+                self.sync(answer, plugin, True, pod)
                 static_feasible &= answer.values
         static_plain = np.zeros(n, np.int64)
         for i, (plugin, weight) in enumerate(self.profile.scores):
             if plugin.scope is Scope.STATIC:
-                self._sync(scores[i], plugin, False, pod)
+                self.sync(scores[i], plugin, False, pod)
                 if i in self._plain:
                     static_plain += scores[i].values * weight
         ev = Evaluation(pod, filters, scores, static_feasible, static_plain,
@@ -288,7 +314,7 @@ class Evaluator:
         everywhere = ev.epoch < 0
         for j, (is_filter, i, plugin) in enumerate(self._dynamic):
             answer = ev.filter_answers[i] if is_filter else ev.score_answers[i]
-            self._sync(answer, plugin, is_filter, pod)
+            self.sync(answer, plugin, is_filter, pod)
             if ev.generations[j] != answer.generation:
                 ev.generations[j] = answer.generation
                 everywhere = True
@@ -328,16 +354,16 @@ class Evaluator:
         plugin = self.profile.scores[i][0]
         raw = ev.raw[i][nodes]
         if plugin.candidate_dependent and i not in ev.skipped:
-            scored = self._score(plugin, ev.pod, nodes)
+            scored = self.raw_scores(plugin, ev.pod, nodes)
             if scored is None:
                 return raw, 0
             raw = scored
         elif i in ev.skipped:
             return raw, 0
         if plugin.normalize_score is None:
-            _check_bounds(plugin, raw)
+            check_bounds(plugin, raw)
             return raw, raw
-        return raw, self._normalize(plugin, raw)
+        return raw, self.normalize(plugin, raw)
 
     def breakdown(self, ev: Evaluation, nodes: np.ndarray) -> list[ScoreBreakdown]:
         """Raw, normalised and weighted scores of every score plugin over candidate ``nodes``
@@ -359,20 +385,29 @@ class Evaluator:
         """Normalise the uniform plugins' equal scores once, as scoring two or more nodes
         would, so that a score outside 0..100 raises even when ranking by plain totals."""
         for i in ev.uniform - ev.skipped:
-            answer = ev.score_answers[i]
-            if answer.alike_normalized is None:
-                plugin = self.profile.scores[i][0]
-                answer.alike_normalized = int(self._normalize(plugin, answer.values[:1])[0])
+            self.normalize_alike(ev.score_answers[i], self.profile.scores[i][0])
 
-    def totals(self, ev: Evaluation, nodes: np.ndarray) -> np.ndarray:
+    def normalize_alike(self, answer: Answer, plugin: ScorePlugin) -> None:
+        """Normalise the equal raw scores of an ``alike`` answer once (raises if the result
+        is out of bounds, as normalising them over any candidates would)."""
+        if answer.alike_normalized is None:
+            answer.alike_normalized = int(self.normalize(plugin, answer.values[:1])[0])
+
+    def totals(self, ev: Evaluation, nodes: np.ndarray, ranking: bool = False) -> np.ndarray:
         """int64 (k,): the total weighted score of each candidate node in ``nodes``; raises
-        SchedulingError if a plugin scored one of them outside 0..100."""
+        SchedulingError if a plugin scored one of them outside 0..100. With ``ranking``, the
+        uniform plugins, which add the same amount to every candidate, are left out (the
+        totals then rank the nodes as the full ones do, with the same ties)."""
         total = ev.plain_total[nodes]
+        if ranking and ev.uniform:
+            self.check_uniform(ev)
         for i, (plugin, weight) in enumerate(self.profile.scores):
             if i in self._per_cycle:
+                if ranking and i in ev.uniform:
+                    continue
                 total = total + self._scores(ev, i, nodes)[1] * weight
             elif ev.suspect:
-                _check_bounds(plugin, ev.raw[i][nodes])
+                check_bounds(plugin, ev.raw[i][nodes])
         return total
 
     # ----------------------------------------------------------------- diagnosis
@@ -400,21 +435,51 @@ class Evaluator:
             cached = self._messages.get(pod.cache_key)
             if cached is not None and cached[0] == self.state.epoch:
                 return cached[1]
-            message = self._unschedulable_message(pod, np.arange(self.state.n_nodes))
+            message = self._unschedulable_message(pod, np.arange(self.state.n_nodes), True)
             self._messages[pod.cache_key] = (self.state.epoch, message)
             return message
         return self._unschedulable_message(pod, nodes)
 
-    def _unschedulable_message(self, pod: Pod, nodes: np.ndarray) -> str:
-        ev = self.evaluate(pod)
+    def _unschedulable_message(self, pod: Pod, nodes: np.ndarray, everywhere: bool = False
+                               ) -> str:
+        """The FitError text over ``nodes`` (every node with ``everywhere``): each filter in
+        turn is asked about the nodes no earlier filter rejected, the STATIC ones from their
+        cached answers, the others afresh (no cache to bring in sync). Over every node, what
+        the leading STATIC filters reject is counted once per template."""
         counts: Counter[str] = Counter()
-        undecided = np.ones(len(nodes), dtype=bool)
-        for plugin, mask in zip(self.profile.filters, ev.masks, strict=True):
-            failing = undecided & ~mask[nodes]
-            if failing.any():
-                failed = nodes[failing]
-                for reason, which in plugin.failure_reasons(self.state, pod, failed):
-                    counts[reason] += int(which.sum())
-                undecided &= ~failing
+        undecided, first = nodes, 0
+        if everywhere:
+            cached = self._static_rejections.get(pod.cache_key)
+            if cached is None:
+                cached = self._static_rejections[pod.cache_key] = (
+                    pod.template, *self._rejections(pod, nodes, static_only=True))
+            _, static_counts, undecided, first = cached
+            counts.update(static_counts)
+        counts.update(self._rejections(pod, undecided, first=first)[0])
         parts = sorted(f"{count} {reason}" for reason, count in counts.items() if count)
         return f"0/{len(nodes)} nodes are available: {', '.join(parts)}."
+
+    def _rejections(self, pod: Pod, nodes: np.ndarray, first: int = 0,
+                    static_only: bool = False) -> tuple[Counter[str], np.ndarray, int]:
+        """Run the filters from the ``first`` on ``nodes`` (int64 indices), each on the nodes
+        the earlier ones let through (with ``static_only``, up to the first filter that is
+        not STATIC): the count of each rejection reason, the nodes let through, and the
+        index of the filter to run next."""
+        counts: Counter[str] = Counter()
+        filters = self.profile.filters
+        index = first
+        while index < len(filters) and len(nodes):
+            plugin = filters[index]
+            if plugin.scope is Scope.STATIC:
+                passes = self.answer(plugin, True, pod).values[nodes]
+            elif static_only:
+                break
+            else:
+                passes = self._filter(plugin, pod, nodes)
+            failed = nodes[~passes]
+            if len(failed):
+                for reason, which in plugin.failure_reasons(self.state, pod, failed):
+                    counts[reason] += int(which.sum())
+                nodes = nodes[passes]
+            index += 1
+        return counts, nodes, index

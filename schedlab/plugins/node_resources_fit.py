@@ -80,7 +80,7 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
             or name.split("/", 1)[0] in self.ignored_resource_groups
         )
 
-    def _checked_columns(self, state: ClusterState, pod: Pod) -> tuple[np.ndarray, list[str]]:
+    def checked_columns(self, state: ClusterState, pod: Pod) -> tuple[np.ndarray, list[str]]:
         """Columns the filter compares (requested > 0, not ignored), and the requested
         resources no node has (which fit nowhere)."""
         req = state.requests_of(pod)
@@ -94,7 +94,7 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
         fits = state.pod_count[nodes] < state.allowed_pods[nodes]
         if state.requests_of(pod).is_empty:
             return fits
-        columns, missing = self._checked_columns(state, pod)
+        columns, missing = self.checked_columns(state, pod)
         if missing:
             return np.zeros_like(fits)
         want = state.requests_of(pod).requested[columns]
@@ -108,7 +108,7 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
         reasons = [("Too many pods", state.pod_count[nodes] >= state.allowed_pods[nodes])]
         if state.requests_of(pod).is_empty:
             return reasons
-        columns, missing = self._checked_columns(state, pod)
+        columns, missing = self.checked_columns(state, pod)
         want = state.requests_of(pod).requested
         for column in columns:
             short = state.requested[nodes, column] + want[column] > state.allocatable[nodes, column]

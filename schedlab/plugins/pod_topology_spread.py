@@ -4,13 +4,12 @@ constraints get the default ones."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Iterable
 
 import numpy as np
 
 from schedlab.cluster import ALL, ClusterState, NodeIndex
-from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Scope, ScorePlugin
+from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
 from schedlab.framework.selectors import required_mask
 from schedlab.matching import (
     PodSelector,
@@ -77,7 +76,7 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
         return SYSTEM_DEFAULT_CONSTRAINTS if self.system_defaulted else self.default_constraints
 
     # ----------------------------------------------------------------- compiled constraints
-    def _spread(self, state: ClusterState, pod: Pod) -> tuple[_Spread, _Spread]:
+    def _spread(self, state: ClusterState, pod: Pod) -> tuple[Spread, Spread]:
         """The pod's (filter, score) constraints compiled against ``state``, cached."""
         key = (self, pod.cache_key)  # the owner matters: it gives the default selector
         cached = state.memo.get(key)
@@ -90,7 +89,7 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
             require_all = {"DoNotSchedule": True,
                            "ScheduleAnyway": bool(own) or not self.system_defaulted}
             spreads = tuple(
-                _Spread(state, pod, [
+                Spread(state, pod, [
                     (c, spread_selector(c, pod.template.labels) if own else default_selector)
                     for c in constraints if c.when_unsatisfiable == action
                 ], require_all[action])
@@ -151,33 +150,19 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
             return None
         if isinstance(nodes, slice) or nodes.dtype.kind != "i":  # else already indices
             nodes = np.arange(state.n_nodes)[nodes]
-        ignored = ~spread.has_all_keys[nodes] if spread.require_all else np.zeros(len(nodes), bool)
-        kept = nodes[~ignored]
-        total = np.zeros(len(nodes))
-        for c in spread.constraints:
-            if c.constraint.topology_key == HOSTNAME_KEY:
-                size, matching = len(kept), c.tally.per_node[nodes]
-            else:
-                size = np.count_nonzero(np.bincount(c.domain_codes[kept], minlength=1))
-                matching = c.domain_counts()[c.codes[nodes]]
-            weight = math.log(size + 2)
-            has_key = c.codes[nodes] >= 0
-            total = total + np.where(has_key, matching * weight + (c.constraint.max_skew - 1), 0.0)
-        whole = np.trunc(total)
-        raw = (whole + (total - whole >= 0.5)).astype(np.int64)
-        raw[ignored] = -1
-        return raw
+        return spread.scores(nodes.astype(np.int64, copy=False))
+
+    def scoring(self, state: ClusterState, pod: Pod) -> Spread:
+        """The pod's scoring constraints compiled against ``state`` (none: it skips); their
+        ``scores(nodes)`` are ``score``'s (for a compiled cycle that calls them directly)."""
+        return self._spread(state, pod)[1]
 
     def normalize_score(self, scores: np.ndarray) -> np.ndarray:
         """Over the nodes not ignored (raw ≥ 0): 100 × (max + min - s) / max (100 when max
         is 0); ignored nodes get 0."""
-        kept = scores >= 0
-        if not kept.any():
-            return np.zeros(len(scores), dtype=np.int64)
-        low, high = scores[kept].min(), max(scores[kept].max(), 0)
-        if high == 0:
-            return np.where(kept, MAX_NODE_SCORE, 0).astype(np.int64)
-        return np.where(kept, MAX_NODE_SCORE * (high + low - scores) // high, 0).astype(np.int64)
+        from schedlab.kernels import spread_normalize
+
+        return spread_normalize(scores.astype(np.int64, copy=False))
 
 
 class _Constraint:
@@ -204,6 +189,7 @@ class _Constraint:
         empty = state.labels.value_codes(key, ("",))
         empty_code = int(empty[0]) if len(empty) else n_values
         has_key = self.codes >= 0
+        self.hostname = key == HOSTNAME_KEY
         self.domain_codes = np.where(has_key | require_all, self.codes, empty_code)
         self.counted = eligible & _included(state, template, constraint)
         self._where = None if np.array_equal(self.counted, has_key) else self.counted & has_key
@@ -215,10 +201,13 @@ class _Constraint:
         self.self_match = int(label_selector_matches(selector, template.labels))
         self.tally = state.tally((PodSelector(selector, frozenset({template.namespace})),),
                                  terminating=False)
+        self._counts: np.ndarray | None = None
 
     def domain_counts(self) -> np.ndarray:
         """int64 (n_values + 1,): matching pods per domain over the counted nodes."""
-        counts = self.tally.domains(self.constraint.topology_key, self._where)
+        if self._counts is None:  # (live: the tally keeps it up to date)
+            self._counts = self.tally.domains(self.constraint.topology_key, self._where)
+        counts = self._counts
         if self._absent_into is None:
             return counts
         code, absent = self._absent_into
@@ -227,7 +216,7 @@ class _Constraint:
         return counts
 
 
-class _Spread:
+class Spread:
     """A pod's constraints of one kind (filter or score) with their shared node masks."""
 
     def __init__(self, state: ClusterState, pod: Pod,
@@ -237,9 +226,29 @@ class _Spread:
         self.has_all_keys = np.ones(state.n_nodes, dtype=bool)
         for c, _ in constraints:
             self.has_all_keys &= state.labels.codes(c.topology_key) >= 0
+        self.keys_everywhere = bool(self.has_all_keys.all())
         eligible = self.has_all_keys if require_all else np.ones(state.n_nodes, dtype=bool)
         self.constraints = [_Constraint(state, pod, c, selector, eligible, require_all)
                             for c, selector in constraints]
+        # the constraints' arrays as ``kernels.spread_scores`` takes them
+        self.codes = tuple(c.codes.astype(np.int64) for c in self.constraints)
+        self.domain_codes = tuple(c.domain_codes.astype(np.int64) for c in self.constraints)
+        self.hostname = np.array([c.hostname for c in self.constraints], dtype=bool)
+        self.max_skew = np.array([c.constraint.max_skew for c in self.constraints],
+                                 dtype=np.int64)
+        self.n_domains = np.array([len(c.domain_exists) for c in self.constraints],
+                                  dtype=np.int64)
+
+    def scores(self, nodes: np.ndarray) -> np.ndarray:
+        """PodTopologySpread's raw scores (int64 (k,)) of the candidate ``nodes`` (sorted
+        int64 (k,)), with at least one constraint."""
+        from schedlab.kernels import spread_scores
+
+        counts = tuple(c.tally.per_node if c.hostname else c.domain_counts()
+                       for c in self.constraints)
+        return spread_scores(nodes, self.require_all and not self.keys_everywhere,
+                             self.has_all_keys, self.codes, self.domain_codes, counts,
+                             self.hostname, self.max_skew, self.n_domains)
 
 
 def _included(state: ClusterState, template: PodTemplate,

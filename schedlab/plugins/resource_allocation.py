@@ -44,16 +44,13 @@ class Allocation:
     everywhere: bool
 
 
-def allocation(
-    state: ClusterState, pod: Pod, nodes: NodeIndex, weights: Mapping[str, int], nonzero: bool
-) -> Allocation:
-    """The scoring input of ``pod`` on ``nodes`` for the configured resource ``weights``.
-
-    ``nonzero`` uses the non-zero cpu/memory requests on both sides (NodeResourcesFit's
-    strategies; for other resources they equal the real ones); the balanced allocation uses
-    the real requests. An extended resource the pod does not request, or that no node has,
-    is not scored at all.
-    """
+def scored_columns(
+    state: ClusterState, pod: Pod, weights: Mapping[str, int], nonzero: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """What ``allocation`` scores for ``pod``: the resource columns (int64 (m,)), their
+    weights (int64 (m,)), the pod's side of the requests on them (int64 (m,); non-zero
+    requests with ``nonzero``) and whether every node has every one of them. Worked out once
+    per requests."""
     pod_requests = state.requests_of(pod)
     key = ("allocation", tuple(weights.items()), nonzero)
     selected = pod_requests.derived.get(key)
@@ -71,7 +68,20 @@ def allocation(
         everywhere = bool((state.allocatable[:, columns_array] > 0).all())
         selected = pod_requests.derived[key] = (
             columns_array, np.array(kept, dtype=np.int64), pod_side[columns_array], everywhere)
-    columns, kept, pod_side, everywhere = selected
+    return selected
+
+
+def allocation(
+    state: ClusterState, pod: Pod, nodes: NodeIndex, weights: Mapping[str, int], nonzero: bool
+) -> Allocation:
+    """The scoring input of ``pod`` on ``nodes`` for the configured resource ``weights``.
+
+    ``nonzero`` uses the non-zero cpu/memory requests on both sides (NodeResourcesFit's
+    strategies; for other resources they equal the real ones); the balanced allocation uses
+    the real requests. An extended resource the pod does not request, or that no node has,
+    is not scored at all.
+    """
+    columns, kept, pod_side, everywhere = scored_columns(state, pod, weights, nonzero)
     node_side = state.nonzero_requested if nonzero else state.requested
     return Allocation(kept, take(state.allocatable, nodes, columns),
                       take(node_side, nodes, columns) + pod_side, everywhere)

@@ -29,11 +29,13 @@ class Greedy(Policy):
 
     name = "greedy"
 
-    def __init__(self, profile: Profile | None = None, *, tie_break: TieBreak = "random") -> None:
+    def __init__(self, profile: Profile | None = None, *, tie_break: TieBreak = "random",
+                 compiled: bool = True) -> None:
         super().__init__(profile)
         if tie_break not in ("random", "first"):
             raise ConfigError("greedy", "tie_break", tie_break, "random or first")
         self.tie_break = tie_break
+        self.compiled = compiled
 
     def reset(self, state: ClusterState, rng: np.random.Generator) -> None:
         super().reset(state, rng)
@@ -42,6 +44,11 @@ class Greedy(Policy):
         self._to_find = num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, n)
         if not self.profile.scores:
             self._to_find = 1
+        self._cycle = None
+        if self.compiled and n:
+            from schedlab.policies.compiled import CompiledCycle
+
+            self._cycle = CompiledCycle.of(self.evaluator)
 
     def candidates(self, feasible: np.ndarray) -> np.ndarray:
         """Sorted int64 indices of the feasible nodes this cycle scores; advances the
@@ -68,6 +75,14 @@ class Greedy(Policy):
     def place(self, pod: Pod) -> Decision:
         if self.state.n_nodes == 0:
             return self.unschedulable(pod)
+        if self._cycle is not None:
+            found = self._cycle.candidates(pod, self.next_start_node_index, self._to_find)
+            if found is not None:
+                nodes, totals, self.next_start_node_index = found
+                if len(nodes) < 2:
+                    return self.decide(pod, int(nodes[0])) if len(nodes) else \
+                        self.unschedulable(pod)
+                return self._best(pod, nodes[totals == totals.max()])
         evaluation = self.evaluator.evaluate(pod)
         if self._to_find >= self.state.n_nodes and self.evaluator.ranks_by_plain_total(evaluation):
             # Every feasible node is a candidate and the normalised plugins add the same
@@ -84,8 +99,12 @@ class Greedy(Policy):
                 return self.unschedulable(pod)
             if len(nodes) == 1:
                 return self.decide(pod, int(nodes[0]))
-            totals = self.evaluator.totals(evaluation, nodes)
+            totals = self.evaluator.totals(evaluation, nodes, ranking=True)
             best = nodes[totals == totals.max()]
+        return self._best(pod, best)
+
+    def _best(self, pod: Pod, best: np.ndarray) -> Decision:
+        """The decision among the best nodes (sorted int64 indices), by the tie-break."""
         if len(best) > 1 and self.tie_break == "random":
             return self.decide(pod, int(best[self.rng.integers(len(best))]))
         return self.decide(pod, int(best[0]))

@@ -1,0 +1,257 @@
+"""Greedy's scheduling cycle with the per-node work compiled (numba), exactly.
+
+kube's cycle for one pod searches the nodes in round-robin order from where the previous pod
+stopped, keeps the first ``num_feasible_nodes_to_find`` that pass every filter and scores
+those. ``Evaluator`` does it with numpy over answers cached per pod template and kept in sync
+node by node, which costs a few dozen small array operations per plugin and pod. Here one
+compiled loop (``kernels.search_and_score``) walks the nodes in that order, checks the
+NODE-scope filter (NodeResourcesFit) on each against the live state, stops at the last
+candidate it needs and adds the NODE-scope scores (NodeResourcesFit's LeastAllocated or
+MostAllocated, NodeResourcesBalancedAllocation) to the STATIC plugins' totals, with kube's
+arithmetic in kube's order (the same integers, the same floats). PodTopologySpread scores the
+candidates with its own compiled loop. Every other plugin answers through the plugin API,
+from the same cached answers as ``Evaluator``: the STATIC and CLUSTER filters as a mask the
+loop reads, the other normalised or candidate-dependent scores (TaintToleration,
+NodeAffinity, InterPodAffinity, research plugins) over the candidates the loop found; STATIC
+ones that score every node alike are left out, as they add the same to every candidate. The
+candidates, totals and next start index are the numpy cycle's, so are the decisions and
+random draws (tests compare the two on generated clusters and replays).
+
+A profile qualifies when its NODE-scope plugins are among those three built-ins (any STATIC
+or CLUSTER plugins may join them). A pod is left to the numpy cycle (``candidates`` returns
+None) when some node lacks a resource it is scored on, or a STATIC plugin without
+normalisation scored some node out of bounds, so that those cases keep the numpy cycle's
+arithmetic and errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+import numpy as np
+
+from schedlab.cluster import ClusterState
+from schedlab.framework.cycle import Answer, Evaluator, check_bounds
+from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
+from schedlab.framework.profile import Profile
+from schedlab.kernels import search_and_score, spread_normalize
+from schedlab.objects import Pod, PodTemplate
+from schedlab.plugins.node_resources_balanced_allocation import NodeResourcesBalancedAllocation
+from schedlab.plugins.node_resources_fit import NodeResourcesFit
+from schedlab.plugins.pod_topology_spread import PodTopologySpread, Spread
+from schedlab.plugins.resource_allocation import scored_columns
+
+_NONE = np.empty(0, dtype=np.int64)
+_STRATEGIES = {"LeastAllocated": True, "MostAllocated": False}
+"""The NodeResourcesFit strategies compiled here (True: least allocated)."""
+
+
+@dataclass
+class _Plan:
+    """What the loop needs to know of one pod template (per cache key, per state)."""
+
+    template: PodTemplate
+    """(kept so that the id in the cache key stays this template's)"""
+    static_feasible: np.ndarray
+    filters: list[tuple[FilterPlugin, Answer]]
+    """The CLUSTER filters with the template's answers."""
+    cluster_plain: list[tuple[ScorePlugin, int, Answer]]
+    """The CLUSTER score plugins without normalisation, with weights and answers."""
+    per_cycle: list[tuple[ScorePlugin, int, Answer]]
+    """The score plugins normalised or scored per cycle (but STATIC ones that add the same
+    to every node), with weights and answers."""
+    spreads: list[tuple[Spread, int]]
+    """PodTopologySpread's scoring constraints (when it scores the pod), with weights."""
+    fits_nowhere: bool
+    """The pod asks for a resource no node has."""
+    mask: np.ndarray
+    mask_key: tuple[int, ...] = ()
+    arguments: tuple[object, ...] = ()
+    """The kernel's arguments after (mask, start, to_find)."""
+
+
+class CompiledCycle:
+    """The candidates and totals of Greedy's cycle for a profile that qualifies (``of``)."""
+
+    def __init__(self, evaluator: Evaluator, fit: NodeResourcesFit | None,
+                 fit_score: tuple[NodeResourcesFit, int] | None,
+                 balanced: tuple[NodeResourcesBalancedAllocation, int] | None) -> None:
+        self.evaluator = evaluator
+        self.state: ClusterState = evaluator.state
+        self.profile: Profile = evaluator.profile
+        self.fit, self.fit_score, self.balanced = fit, fit_score, balanced
+        n = self.state.n_nodes
+        self._nodes = np.zeros(n, dtype=np.int64)
+        self._totals = np.zeros(n, dtype=np.int64)
+        self._plans: dict[Hashable, _Plan | None] = {}
+        scores = self.profile.scores
+        self._cluster_plain = [(p, w) for p, w in scores if p.scope is Scope.CLUSTER
+                               and p.normalize_score is None and not p.candidate_dependent]
+        self._per_cycle = [(p, w) for p, w in scores
+                           if p.normalize_score is not None or p.candidate_dependent]
+
+    @classmethod
+    def of(cls, evaluator: Evaluator) -> CompiledCycle | None:
+        """The compiled cycle for the evaluator's profile, or None if its NODE-scope plugins
+        are not (one each at most) NodeResourcesFit's filter, its LeastAllocated or
+        MostAllocated score and NodeResourcesBalancedAllocation."""
+        profile = evaluator.profile
+        fit = None
+        for plugin in profile.filters:
+            if plugin.scope is Scope.NODE:
+                if type(plugin) is not NodeResourcesFit or fit is not None:
+                    return None
+                fit = plugin
+        fit_score = balanced = None
+        for plugin, weight in profile.scores:
+            if plugin.scope is not Scope.NODE:
+                continue
+            if (type(plugin) is NodeResourcesFit and fit_score is None
+                    and plugin.scoring_strategy in _STRATEGIES):
+                fit_score = (plugin, weight)
+            elif type(plugin) is NodeResourcesBalancedAllocation and balanced is None:
+                balanced = (plugin, weight)
+            else:
+                return None
+        return cls(evaluator, fit, fit_score, balanced)
+
+    # ------------------------------------------------------------------ per template
+    def _plan(self, pod: Pod) -> _Plan | None:
+        key = pod.cache_key
+        if key in self._plans:
+            return self._plans[key]
+        plan = self._plans[key] = self._new_plan(pod)
+        return plan
+
+    def _new_plan(self, pod: Pod) -> _Plan | None:
+        state, evaluator, profile = self.state, self.evaluator, self.profile
+        n = state.n_nodes
+        static_feasible = np.ones(n, dtype=bool)
+        filters = []
+        for plugin in profile.filters:
+            if plugin.scope is Scope.STATIC:
+                static_feasible &= evaluator.answer(plugin, True, pod).values
+            elif plugin.scope is Scope.CLUSTER:
+                filters.append((plugin, evaluator.answer(plugin, True, pod)))
+        static_plain = np.zeros(n, dtype=np.int64)
+        cluster_plain, per_cycle, spreads = [], [], []
+        for plugin, weight in profile.scores:
+            if plugin.scope is Scope.NODE:
+                continue
+            if type(plugin) is PodTopologySpread:
+                spread = plugin.scoring(state, pod)
+                if spread.constraints:
+                    spreads.append((spread, weight))
+                continue
+            answer = evaluator.answer(plugin, False, pod)
+            if plugin.normalize_score is not None or plugin.candidate_dependent:
+                if plugin.scope is Scope.STATIC and (answer.skipped or answer.alike):
+                    if not answer.skipped:
+                        evaluator.normalize_alike(answer, plugin)
+                    continue
+                per_cycle.append((plugin, weight, answer))
+            elif plugin.scope is Scope.CLUSTER:
+                cluster_plain.append((plugin, weight, answer))
+            elif answer.suspect:
+                return None  # the numpy cycle reports the bad score
+            else:
+                static_plain += answer.values * weight
+        fit_columns, fit_want, fits_nowhere = _NONE, _NONE, False
+        if self.fit is not None and not state.requests_of(pod).is_empty:
+            fit_columns, missing = self.fit.checked_columns(state, pod)
+            fit_want = state.requests_of(pod).requested[fit_columns]
+            fits_nowhere = bool(missing)
+        score_columns, score_weights, score_pod = _NONE, _NONE, _NONE
+        if self.fit_score is not None:
+            score_columns, score_weights, score_pod, everywhere = scored_columns(
+                state, pod, self.fit_score[0].resources, nonzero=True)
+            if not everywhere:
+                return None
+        balanced_columns, balanced_pod = _NONE, _NONE
+        if self.balanced is not None:
+            balanced_columns, _, balanced_pod, everywhere = scored_columns(
+                state, pod, self.balanced[0].resources, nonzero=False)
+            if not everywhere:
+                return None
+        fit_weight = least = balanced_weight = 0
+        if self.fit_score is not None:
+            fit_weight = self.fit_score[1]
+            least = _STRATEGIES[self.fit_score[0].scoring_strategy]
+        if self.balanced is not None:
+            balanced_weight = self.balanced[1]
+        arguments = (self.fit is not None, state.pod_count, state.allowed_pods, state.requested,
+                     state.allocatable, fit_columns, fit_want, state.nonzero_requested,
+                     static_plain, fit_weight, bool(least), score_columns, score_weights,
+                     score_pod, balanced_weight, balanced_columns, balanced_pod, self._nodes,
+                     self._totals)
+        return _Plan(pod.template, static_feasible, filters, cluster_plain, per_cycle, spreads,
+                     fits_nowhere, static_feasible, arguments=arguments)
+
+    def _mask(self, plan: _Plan, pod: Pod) -> np.ndarray:
+        """bool (n_nodes,): the STATIC and CLUSTER filters all pass."""
+        if not plan.filters:
+            return plan.mask
+        for plugin, answer in plan.filters:
+            self.evaluator.sync(answer, plugin, True, pod)
+        key = tuple(answer.generation for _, answer in plan.filters)
+        if key != plan.mask_key:
+            mask = plan.static_feasible.copy()
+            for _, answer in plan.filters:
+                mask &= answer.values
+            plan.mask, plan.mask_key = mask, key
+        return plan.mask
+
+    # ------------------------------------------------------------------ the cycle
+    def candidates(self, pod: Pod, start: int, to_find: int
+                   ) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """For the cycle that searches from node ``start`` for ``to_find`` feasible nodes:
+        the candidates (sorted int64 (k,)), their total scores (int64 (k,); only when k > 1)
+        and where the next search starts; None to leave the pod to the numpy cycle."""
+        plan = self._plan(pod)
+        if plan is None:
+            return None
+        if plan.fits_nowhere:
+            return _NONE, _NONE, start
+        k, next_start = search_and_score(self._mask(plan, pod), start, to_find,
+                                         *plan.arguments)
+        nodes = self._nodes[:k].copy()
+        if k < 2:
+            return nodes, _NONE, next_start
+        totals = self._totals[:k].copy()
+        evaluator = self.evaluator
+        for plugin, weight, answer in plan.cluster_plain:
+            evaluator.sync(answer, plugin, False, pod)
+            raw = answer.values[nodes]
+            if answer.suspect:
+                check_bounds(plugin, raw)
+            totals += raw * weight
+        for spread, weight in plan.spreads:
+            totals += spread_normalize(spread.scores(nodes)) * weight
+        for plugin, weight, answer in plan.per_cycle:
+            normalized = self._normalized(plugin, answer, pod, nodes)
+            if normalized is not None:
+                totals += normalized * weight
+        return nodes, totals, next_start
+
+    def _normalized(self, plugin: ScorePlugin, answer: Answer, pod: Pod, nodes: np.ndarray
+                    ) -> np.ndarray | None:
+        """A per-cycle plugin's normalised scores over ``nodes``; None where it adds the same
+        to every node (it skipped the pod, or scored every node alike)."""
+        evaluator = self.evaluator
+        evaluator.sync(answer, plugin, False, pod)
+        if answer.skipped:
+            return None
+        if plugin.candidate_dependent:
+            raw = evaluator.raw_scores(plugin, pod, nodes)
+            if raw is None:
+                return None
+        elif answer.alike:
+            evaluator.normalize_alike(answer, plugin)
+            return None
+        else:
+            raw = answer.values[nodes]
+        if plugin.normalize_score is None:
+            check_bounds(plugin, raw)
+            return raw
+        return evaluator.normalize(plugin, raw)
