@@ -3,19 +3,20 @@
     python benchmarks/replay.py --nodes 10000 --pods 1000000 --json results/replay.json
     python benchmarks/replay.py --nodes 1000 --pods 20000 --json results/replay-small.json
 
-Builds ``schedlab.traces.synthetic.trace(nodes, pods, seed, load)``: ``generate``'s mixed
-cluster (standard-4, highmem-8 and tainted gpu-16 nodes, 50/35/15 %, three zones) and pods
-of its six shapes (web, api, batch, cache, tools, trainer; 35/20/20/10/10/5 %, each also
-labelled with a team), arriving as a Poisson process of rate
+Builds ``schedlab.traces.synthetic.trace(nodes, pods, seed, load, swing=swing)``:
+``generate``'s mixed cluster (standard-4, highmem-8 and tainted gpu-16 nodes, 50/35/15 %,
+three zones) and pods of its six shapes (web, api, batch, cache, tools, trainer, each also
+labelled with a team; the trainers run on the GPU nodes only, the others elsewhere), each
+pool's pods arriving as a Poisson process of mean rate
 
-    load × total cpu / (mean cpu request × mean duration)   pods per second
+    load × the pool's cpu / (mean cpu request in the pool × mean duration)   pods per second
 
-so that at ``--load`` 0.8 the running pods ask about 80 % of the cluster's cpu in steady
-state (reached after a few mean durations). Pods queue then: the GPU nodes (a third of the
-cpu) are tainted and take only the trainer pods, so the other pods ask about 94 % of the cpu
-they may use, and a pod that fits nowhere is retried (after kube's backoff, at most 10 s)
-whenever a pod leaves; a trace shorter than a few hours of arrivals (fewer than about 30 pods
-per node) barely queues.
+so that at ``--load`` 0.8 the running pods ask about 80 % of the cpu of each pool, hence of
+the cluster, in steady state (reached after a few mean durations). The rate follows a day,
+× (1 + ``--swing`` × sin(2π t / 24 h)), default 0.2: the cluster is asked about 96 % of its
+cpu six hours in, where pods queue (a pod that fits nowhere is retried, after kube's backoff
+of at most 10 s, whenever a pod leaves), and less later; 1,000,000 pods on 10,000 nodes
+arrive over about 16.6 hours.
 
 Durations are lognormal with mean ``--mean-duration`` seconds (default 3600) and ``--sigma``
 (the standard deviation of their log, default 1.0: mu = ln(mean) - sigma²/2, median ≈ 2,180
@@ -66,6 +67,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--load", type=float, default=0.8,
                         help="share of the cluster's cpu the running pods ask in steady state")
+    parser.add_argument("--swing", type=float, default=0.2,
+                        help="daily swing of the arrival rate: × (1 + swing × sin(2πt/day))")
     parser.add_argument("--mean-duration", type=float, default=MEAN_DURATION,
                         help="mean pod duration, seconds (lognormal)")
     parser.add_argument("--sigma", type=float, default=DURATION_SIGMA,
@@ -86,7 +89,7 @@ def main() -> None:
         progress.task(f"building a trace of {args.nodes:,} nodes × {args.pods:,} pods")
         started = time.perf_counter()
         synthetic = trace(args.nodes, args.pods, args.seed, load=args.load,
-                          mean_duration=args.mean_duration, sigma=args.sigma)
+                          mean_duration=args.mean_duration, sigma=args.sigma, swing=args.swing)
         build_seconds = time.perf_counter() - started
 
         n_base = min(args.baseline_pods, args.pods)

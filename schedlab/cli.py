@@ -338,7 +338,8 @@ def cmd_trace_generate(args: argparse.Namespace) -> None:
 
     with Progress(args.quiet) as progress:
         task = progress.task(f"generating {args.n_pods:,} pods")
-        trace = synthetic_trace(args.n_nodes, args.n_pods, args.seed, load=args.load)
+        trace = synthetic_trace(args.n_nodes, args.n_pods, args.seed, load=args.load,
+                                swing=args.swing)
         task.status("writing")
         write_trace(trace, args.out)
     span = float(trace.arrival[-1]) if len(trace.arrival) else 0.0
@@ -433,6 +434,7 @@ MAX_TRACE_NODES = 100_000
 MAX_TRACE_PODS = 2_000_000
 """trace generate's caps: 2,000,000 pods take about 10 s and 1.3 GiB to generate and write."""
 MIN_TRACE_LOAD, MAX_TRACE_LOAD = 0.01, 10.0
+MAX_TRACE_SWING = 0.95
 MAX_SECONDS = 10.0 * 365 * 86_400
 """The longest time the command takes for --until, --window and --bucket (ten years)."""
 MIN_SPEEDUP, MAX_SPEEDUP = 1e-6, 1e6
@@ -641,7 +643,8 @@ def build_parser() -> argparse.ArgumentParser:
         "generate", parents=[common], help="write a seeded synthetic trace",
         description="A synthetic trace: generate's cluster, pods of its six shapes with a "
                     "team label mix, Poisson arrivals at a rate giving about --load of the "
-                    "cluster's cpu, lognormal durations (mean 3,600 s, sigma 1).")
+                    "cpu of each pool (the GPU nodes, the others), optionally swinging over "
+                    "a day, lognormal durations (mean 3,600 s, sigma 1).")
     trace_gen.add_argument("--n-nodes", type=integer(1, MAX_TRACE_NODES), required=True,
                            help=f"nodes, 1 to {MAX_TRACE_NODES:,}")
     trace_gen.add_argument("--n-pods", type=integer(0, MAX_TRACE_PODS), required=True,
@@ -650,6 +653,9 @@ def build_parser() -> argparse.ArgumentParser:
     trace_gen.add_argument("--load", type=number(MIN_TRACE_LOAD, MAX_TRACE_LOAD), default=0.8,
                            help="mean share of the cluster's cpu the running pods ask, "
                                 f"{MIN_TRACE_LOAD:g} to {MAX_TRACE_LOAD:g} (default 0.8)")
+    trace_gen.add_argument("--swing", type=number(0.0, MAX_TRACE_SWING), default=0.0,
+                           help="the arrival rate follows a day, × (1 + swing × sin(2π t / "
+                                f"24 h)), 0 to {MAX_TRACE_SWING:g} (default 0: steady)")
     trace_gen.add_argument("--out", required=True, help="directory to write the trace to")
     trace_gen.set_defaults(run=cmd_trace_generate)
 

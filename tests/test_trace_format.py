@@ -315,6 +315,33 @@ def test_synthetic_trace_is_seeded_and_loaded() -> None:
     assert 3000 * 0.9 < one.duration.mean() < 3600 * 1.2
 
 
+def test_synthetic_trace_loads_each_pool_alike() -> None:
+    """The trainers (GPU nodes only) and the other pods (the other nodes only) each ask about
+    --load of their pool's cpu: summed over the pods, requests × duration over the span."""
+    trace = synthetic_trace(300, 20000, seed=2)
+    span = float(trace.arrival[-1])
+    gpu_cpu = sum(n.allocatable["cpu"] for n in trace.workload.nodes if n.taints)
+    other_cpu = sum(n.allocatable["cpu"] for n in trace.workload.nodes if not n.taints)
+    asked = {True: 0.0, False: 0.0}
+    for pod, duration in zip(trace.workload.pods, trace.duration, strict=True):
+        asked[pod.template.labels["app"] == "trainer"] += (
+            pod.template.requests.get("cpu", 0) * duration)
+    assert asked[True] / (gpu_cpu * span) == pytest.approx(0.8, rel=0.15)
+    assert asked[False] / (other_cpu * span) == pytest.approx(0.8, rel=0.1)
+
+
+def test_synthetic_trace_swings_over_a_day() -> None:
+    steady = synthetic_trace(100, 30000, seed=5)
+    swinging = synthetic_trace(100, 30000, seed=5, swing=0.5)
+    assert swinging == synthetic_trace(100, 30000, seed=5, swing=0.5)
+    assert steady == synthetic_trace(100, 30000, seed=5, swing=0.0)
+    per_hour = np.bincount((swinging.arrival // 3600).astype(int))
+    assert per_hour[4:8].mean() > 2 * per_hour[16:20].mean()  # busiest near 6 h, quiet at 18
+    assert np.all(np.diff(swinging.arrival) >= 0)
+    with pytest.raises(ValueError, match="swing"):
+        synthetic_trace(10, 10, swing=1.0)
+
+
 @pytest.fixture(scope="module")
 def alibaba() -> Path:
     if not (TRACE_DIR / "openb_pod_list_default.csv").is_file():

@@ -221,29 +221,51 @@ DURATION_SIGMA = 1.0
 """``trace``'s default sigma of the log of durations (lognormal)."""
 
 
+DAY_SECONDS = 86_400.0
+
+
+def _arrivals(rng: np.random.Generator, n_pods: int, rate: float, swing: float) -> np.ndarray:
+    """float64 (n_pods,): the arrival times (s) of a Poisson process of mean rate ``rate``
+    per second, modulated by ``1 + swing × sin(2π t / day)`` (time rescaling: unit-rate
+    arrivals in the integrated rate, mapped back through it)."""
+    if not swing or not n_pods:
+        return np.cumsum(rng.exponential(1.0 / rate, size=n_pods))
+    units = np.cumsum(rng.exponential(1.0, size=n_pods))
+    span = units[-1] / rate / (1 - swing) + DAY_SECONDS  # beyond the last arrival
+    grid = np.linspace(0.0, span, int(span // 60) + 2)  # a point a minute
+    integrated = rate * (grid + swing * DAY_SECONDS / (2 * np.pi)
+                         * (1 - np.cos(2 * np.pi * grid / DAY_SECONDS)))
+    return np.interp(units, integrated, grid)
+
+
 def trace(n_nodes: int, n_pods: int, seed: int = 0, load: float = 0.8,
           mean_duration: float = MEAN_DURATION, sigma: float = DURATION_SIGMA,
-          zones: int = 3) -> Trace:
+          zones: int = 3, swing: float = 0.0) -> Trace:
     """A synthetic ``Trace``: the cluster of ``generate`` (``n_nodes`` nodes of
     ``NODE_TYPES`` in ``zones`` zones) and ``n_pods`` pods arriving over time.
 
-    Pod shapes are ``generate``'s six (web, api, batch, cache, tools, trainer, with their
-    shares), each pod also labelled ``team`` from ``TEAMS`` (by its shares): a pod of shape
-    S and team T is named ``S-T-i`` and owned by the Deployment ``S-T`` (48 templates).
-    Arrivals are a Poisson process (exponential gaps, the first from 0) of rate
+    Pod shapes are ``generate``'s six (web, api, batch, cache, tools, trainer), each pod
+    also labelled ``team`` from ``TEAMS`` (by its shares): a pod of shape S and team T is named
+    ``S-T-i`` and owned by the Deployment ``S-T`` (48 templates). The trainers run only on the
+    tainted GPU nodes and the other shapes only elsewhere, so each pool gets its own Poisson
+    stream of arrivals (merged in time order), of rate
 
-        rate = load × total cpu / (mean cpu request × mean_duration)   pods per second
+        rate = load × the pool's cpu / (mean cpu request in the pool × mean_duration)
 
-    with the mean cpu request over the shape shares, so the running pods ask ``load`` of the
-    cluster's cpu on average once the cluster is in steady state (Little's law, every pod
-    starting at arrival). Durations are lognormal with mean ``mean_duration`` seconds and
+    pods per second, the mean over the pool's shapes in ``generate``'s shares: the running
+    pods ask ``load`` of each pool's cpu, hence of the cluster's, on average once the cluster
+    is in steady state (Little's law, every pod starting at arrival). With ``swing`` (0 to
+    below 1) the rate follows a day, × (1 + swing × sin(2π t / 86,400 s)): busiest 6 h in,
+    quietest 18 h in, the same mean. Durations are lognormal
+    with mean ``mean_duration`` seconds and
     ``sigma`` (the log's standard deviation; mu = ln(mean_duration) - sigma²/2). Times are
     rounded to milliseconds. The same arguments give the same trace.
     """
 
-    if not (n_nodes >= 1 and n_pods >= 0 and load > 0 and mean_duration > 0 and sigma >= 0):
+    if not (n_nodes >= 1 and n_pods >= 0 and load > 0 and mean_duration > 0 and sigma >= 0
+            and 0 <= swing < 1):
         raise ValueError("trace: expected n_nodes >= 1, n_pods >= 0, load > 0, "
-                         "mean_duration > 0, sigma >= 0")
+                         "mean_duration > 0, sigma >= 0, 0 <= swing < 1")
     cluster = generate(n_nodes, 0, seed, zones)
     rng = np.random.default_rng([seed, 1])
     shapes = _templates()
@@ -258,11 +280,18 @@ def trace(n_nodes: int, n_pods: int, seed: int = 0, load: float = 0.8,
         for team, _ in TEAMS:
             labels = {**base.labels, "team": team}
             templates[(shape, team)] = replace(base, labels=labels)
-    mean_cpu = float(sum(share * shapes[s][0].requests.get("cpu", 0)
-                         for s, share in zip(shape_names, shares, strict=True)))
-    total_cpu = float(sum(node.allocatable.get("cpu", 0) for node in cluster.nodes))
-    rate = load * total_cpu / (mean_cpu * mean_duration)
-    arrival = np.round(np.cumsum(rng.exponential(1.0 / rate, size=n_pods)), 3)
+    gpu_pool = np.array([name == "trainer" for name in shape_names])
+    cpu = np.array([shapes[name][0].requests.get("cpu", 0) for name in shape_names], float)
+    node_cpu = np.array([node.allocatable.get("cpu", 0) for node in cluster.nodes], float)
+    on_gpu_nodes = np.array([bool(node.taints) for node in cluster.nodes])
+    rates = np.zeros(len(shape_names))
+    for pool, pool_cpu in ((gpu_pool, node_cpu[on_gpu_nodes].sum()),
+                           (~gpu_pool, node_cpu[~on_gpu_nodes].sum())):
+        pool_shares = np.where(pool, shares, 0.0) / shares[pool].sum()
+        rates += pool_shares * load * pool_cpu / (float(pool_shares @ cpu) * mean_duration)
+    rate = float(rates.sum())  # (the two streams merged: one of the summed rate)
+    shares = rates / rate
+    arrival = np.round(_arrivals(rng, n_pods, rate, swing), 3)
     mu = np.log(mean_duration) - sigma**2 / 2
     duration = np.round(rng.lognormal(mu, sigma, size=n_pods), 3)
     picks = rng.choice(len(shape_names), size=n_pods, p=shares)
@@ -281,5 +310,5 @@ def trace(n_nodes: int, n_pods: int, seed: int = 0, load: float = 0.8,
     workload = Workload(cluster.nodes, pods, objects)
     source = (f"synthetic: schedlab.traces.synthetic.trace(n_nodes={n_nodes}, n_pods={n_pods}, "
               f"seed={seed}, load={load:g}, mean_duration={mean_duration:g}, "
-              f"sigma={sigma:g})")
+              f"sigma={sigma:g}" + (f", swing={swing:g})" if swing else ")"))
     return Trace(workload, arrival, duration, (), source)
