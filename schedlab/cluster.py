@@ -466,5 +466,7 @@ class ClusterState:
         for tally in self._tallies_of(pod):
             if tally.counts_terminating or not terminating:
                 tally.add(node, delta)
-        entry = self._placed.setdefault(id(pod.template), (pod.template, Counter()))
+        entry = self._placed.get(id(pod.template))
+        if entry is None:
+            entry = self._placed[id(pod.template)] = (pod.template, Counter())
         entry[1][node] += delta

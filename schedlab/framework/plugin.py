@@ -113,5 +113,8 @@ def default_normalize(scores: np.ndarray, reverse: bool) -> np.ndarray:
     top = scores.max() if len(scores) else 0
     if top == 0:
         return np.full(len(scores), MAX_NODE_SCORE if reverse else 0, dtype=np.int64)
-    normalized = go_div(MAX_NODE_SCORE * scores, top)
+    if top > 0 and scores.min() >= 0:  # (the usual case: no sign to mind)
+        normalized = MAX_NODE_SCORE * scores // top
+    else:
+        normalized = go_div(MAX_NODE_SCORE * scores, top)
     return MAX_NODE_SCORE - normalized if reverse else normalized

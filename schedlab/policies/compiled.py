@@ -207,7 +207,8 @@ class CompiledCycle:
                    ) -> tuple[np.ndarray, np.ndarray, int] | None:
         """For the cycle that searches from node ``start`` for ``to_find`` feasible nodes:
         the candidates (sorted int64 (k,)), their total scores (int64 (k,); only when k > 1)
-        and where the next search starts; None to leave the pod to the numpy cycle."""
+        and where the next search starts; None to leave the pod to the numpy cycle. The
+        arrays are views of buffers the next call overwrites."""
         plan = self._plan(pod)
         if plan is None:
             return None
@@ -215,10 +216,10 @@ class CompiledCycle:
             return _NONE, _NONE, start
         k, next_start = search_and_score(self._mask(plan, pod), start, to_find,
                                          *plan.arguments)
-        nodes = self._nodes[:k].copy()
+        nodes = self._nodes[:k]
         if k < 2:
             return nodes, _NONE, next_start
-        totals = self._totals[:k].copy()
+        totals = self._totals[:k]
         evaluator = self.evaluator
         for plugin, weight, answer in plan.cluster_plain:
             evaluator.sync(answer, plugin, False, pod)

@@ -325,7 +325,7 @@ class Replay:
             self.pending -= 1
             self.queue.remove(pod_id)
             self.controllers.forget_held(pod_id, self.pods[pod_id])
-        self.queue.forget(pod_id)
+            self.queue.forget(pod_id)  # (a running pod's was forgotten when it was bound)
         self.status[pod_id] = status
         self.reason[pod_id] = reason
         pod = self.pods[pod_id]
