@@ -390,12 +390,17 @@ def test_a_terminating_pod_is_counted_by_inter_pod_anti_affinity():
                                "y": ("Running", "n0", 35.0, None)}
 
 
+SPREAD_X_PER_HOST = TopologySpreadConstraint(1, HOSTNAME, "DoNotSchedule",
+                                             LabelSelector({"app": "x"}),
+                                             node_affinity_policy="Ignore")
+"""app=x pods spread per host, max skew 1, every node a domain (nodeAffinityPolicy Ignore)."""
+
+
 def test_a_terminating_pod_is_not_counted_by_pod_topology_spread():
     # spreading app=x per host over both nodes (nodeAffinityPolicy Ignore, so n1 is a
     # domain though z may not go there), max skew 1: were x counted on n0, z there would
     # make skew 2; as it is terminating it is not counted, so z starts at 10.
-    spread = TopologySpreadConstraint(1, HOSTNAME, "DoNotSchedule",
-                                      LabelSelector({"app": "x"}), node_affinity_policy="Ignore")
+    spread = SPREAD_X_PER_HOST
     pending = Pod("z", template(100, labels={"app": "x"}, node_selector={"pool": "a"},
                                 topology_spread_constraints=(spread,)))
     result = _terminating_x(pending)
@@ -405,8 +410,7 @@ def test_a_terminating_pod_is_not_counted_by_pod_topology_spread():
 
 def test_the_spread_case_fails_while_x_is_not_terminating():
     # the control of the case above: without the deletion z waits (skew 2 on n0)
-    spread = TopologySpreadConstraint(1, HOSTNAME, "DoNotSchedule",
-                                      LabelSelector({"app": "x"}), node_affinity_policy="Ignore")
+    spread = SPREAD_X_PER_HOST
     z = Pod("z", template(100, labels={"app": "x"}, node_selector={"pool": "a"},
                           topology_spread_constraints=(spread,)))
     x = Pod("x", template(100, labels={"app": "x"}, node_selector={"pool": "a"}))
