@@ -239,6 +239,10 @@ class ClusterState:
         self.bound: dict[str, int] = {}
         self.terminating: set[str] = set()
         self._changes: list[int] = []
+        """The node of every bind, unbind and termination, in order."""
+        self.epoch = 0
+        """Counts binds, unbinds and terminations (``len(_changes)``);
+        ``changed_since(epoch)`` lists the nodes they touched."""
         self._last_changed: tuple[tuple[int, int], np.ndarray] = ((-1, -1), np.empty(0, np.int64))
         self._compiled: dict[int, tuple[object, PodRequests]] = {}
         self._by_requests: dict[tuple[FrozenMap, FrozenMap], PodRequests] = {}
@@ -299,14 +303,9 @@ class ClusterState:
             return len(range(*nodes.indices(self.n_nodes)))
         return len(nodes)
 
-    @property
-    def epoch(self) -> int:
-        """Counts binds and unbinds; ``changed_since(epoch)`` lists the nodes they touched."""
-        return len(self._changes)
-
     def changed_since(self, epoch: int) -> np.ndarray:
         """Sorted unique indices (int64) of the nodes bound or unbound since ``epoch``."""
-        key = (epoch, len(self._changes))
+        key = (epoch, self.epoch)
         if self._last_changed[0] != key:
             changed = np.array(sorted(set(self._changes[epoch:])), dtype=np.int64)
             self._last_changed = (key, changed)
@@ -341,6 +340,7 @@ class ClusterState:
         self.bound[pod.key] = node
         self._count(pod, node, 1)
         self._changes.append(node)
+        self.epoch += 1
 
     def unbind(self, pod: Pod) -> int:
         """Remove a bound pod; returns the node index it was on."""
@@ -363,6 +363,7 @@ class ClusterState:
         else:
             self._count(pod, node, -1)
         self._changes.append(node)
+        self.epoch += 1
         return node
 
     def terminate(self, pod: Pod) -> None:
@@ -381,6 +382,7 @@ class ClusterState:
             if not tally.counts_terminating:
                 tally.add(node, -1)
         self._changes.append(node)
+        self.epoch += 1
 
     def _take_gpus(self, pod: Pod, node: int, gpus: Sequence[int] | None) -> None:
         from schedlab.gpu import best_gpus

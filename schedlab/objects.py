@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from schedlab import resources
 from schedlab.errors import SchedlabError
@@ -239,8 +239,10 @@ class Container:
         _freeze(self, requests=FrozenMap(self.requests))
 
 
-@dataclass(frozen=True)
-class OwnerRef:
+class OwnerRef(NamedTuple):
+    """The controller that owns a pod (kind and name). A named tuple: pods' cache keys hold
+    it and are hashed on every scheduling cycle."""
+
     kind: str
     name: str
 
@@ -340,22 +342,21 @@ class Pod:
     name: str
     template: PodTemplate
     owner: OwnerRef | None = None
+    key: str = field(init=False, repr=False, compare=False)
+    """``namespace/name``, unique within a workload."""
+    cache_key: tuple[int, OwnerRef | None] = field(init=False, repr=False, compare=False)
+    """What scheduling reads of this pod besides its name: its template (by identity, as
+    readers intern templates) and its owner (default spreading depends on it). Pods with
+    equal keys get the same answers from every plugin."""
+
+    def __post_init__(self) -> None:
+        # (both are asked on every scheduling cycle and bind: kept, not recomputed)
+        object.__setattr__(self, "key", f"{self.template.namespace}/{self.name}")
+        object.__setattr__(self, "cache_key", (id(self.template), self.owner))
 
     @property
     def namespace(self) -> str:
         return self.template.namespace
-
-    @property
-    def key(self) -> str:
-        """``namespace/name``, unique within a workload."""
-        return f"{self.template.namespace}/{self.name}"
-
-    @property
-    def cache_key(self) -> tuple[int, OwnerRef | None]:
-        """What scheduling reads of this pod besides its name: its template (by identity, as
-        readers intern templates) and its owner (default spreading depends on it). Pods with
-        equal keys get the same answers from every plugin."""
-        return id(self.template), self.owner
 
 
 @dataclass(frozen=True)

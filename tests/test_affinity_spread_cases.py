@@ -770,3 +770,19 @@ def test_reference_scheduler_reads_the_workload_objects() -> None:
     assert reference_bindings(with_service, profile, "round-robin") == ["n2"]
     # without it the pod has no constraints: the first node
     assert reference_bindings(Workload(nodes, pods), profile, "round-robin") == ["n0"]
+
+
+def test_spread_filter_skips_pods_without_hard_constraints() -> None:
+    """kube's PreFilter returns Skip without DoNotSchedule constraints: every node passes,
+    whatever is bound; a hard constraint is filtered."""
+    nodes = [zoned("n0", "z0"), zoned("n1", "z1")]
+    existing = [("n0", tmpl(labels=lab("foo")))] * 2
+    state = state_of(nodes, existing, ApiObjects())
+    soft = Pod("p", tmpl(labels=lab("foo"), topology_spread_constraints=(
+        spread(1, "zone", "ScheduleAnyway"),)))
+    hard = Pod("q", tmpl(labels=lab("foo"), topology_spread_constraints=(spread(1, "zone"),)))
+    plugin = pts()
+    assert plugin.skips_filter(state, soft)
+    assert plugin.filter(state, soft, ALL).tolist() == [True, True]
+    assert not plugin.skips_filter(state, hard)
+    assert plugin.filter(state, hard, ALL).tolist() == [False, True]

@@ -123,6 +123,10 @@ def check_filter(plugin: FilterPlugin, s: Setup, reasons: list[list[str]]) -> No
             for i in failed[np.asarray(which, bool)]:
                 got[i].append(reason)
     assert [sorted(g) for g in got] == [sorted(rs) for rs in reasons]
+    # the one-pass verdict and reason counts of the unschedulable message
+    passes, counted = plugin.rejections(s.state, s.pod, backwards)
+    assert np.asarray(passes).tolist() == expected[::-1]
+    assert +Counter(dict(counted)) == Counter(r for rs in reasons for r in rs)
     # scalar reference
     assert [sorted(reference.filter_node(plugin, s.pod, info)) for info in s.infos] == [
         sorted(rs) for rs in reasons

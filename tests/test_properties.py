@@ -323,14 +323,38 @@ class StrictFit(NodeResourcesFit):
         return super().filter(state, pod, nodes) & ~(full & (want > 0))
 
 
+class MiscountedFit(NodeResourcesFit):
+    """Its one-pass rejections count every rejected node as short of memory."""
+
+    def rejections(self, state: ClusterState, pod: Pod, nodes: np.ndarray
+                   ) -> tuple[np.ndarray, list[tuple[str, int]]]:
+        passes = self.filter(state, pod, nodes)
+        return passes, [("Insufficient memory", int(np.count_nonzero(~passes)))]
+
+
+class SkipsAlways(FilterPlugin):
+    """Says it skips every pod but rejects cordoned nodes."""
+
+    name = "SkipsAlways"
+    scope = Scope.STATIC
+
+    def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        return ~state.unschedulable[nodes]
+
+    def skips_filter(self, state: ClusterState, pod: Pod) -> bool:
+        return True
+
+
 @pytest.mark.parametrize(("plugin", "rule"), [
     (LyingScope(), "scope"),
     (TooHigh(), "score-bounds"),
-    (SubsetLiar(), "subset"),
+    (SubsetLiar(), "(subset|rejections)"),
     (Unnormalised(), "normalize"),
     (ReasonLess(), "failure-reasons"),
     (AliasedScore(), "fresh-arrays"),
-    (StrictFit(), "(reference|failure-reasons)"),
+    (StrictFit(), "(reference|failure-reasons|rejections)"),
+    (MiscountedFit(), "rejections"),
+    (SkipsAlways(), "skips-filter"),
 ], ids=lambda x: x.split("|")[0].strip("(") if isinstance(x, str) else type(x).__name__)
 def test_check_plugin_catches_broken_plugins(plugin: FilterPlugin | ScorePlugin,
                                              rule: str) -> None:

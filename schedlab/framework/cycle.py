@@ -45,6 +45,8 @@ class Answer:
     alike_normalized  the normalised score of those equal raw scores, once worked out
     suspect  a score plugin without normalize_score gave some node a score outside 0..100
              (kube rejects that only if the node is scored, so candidates are then checked)
+    fixed    a filter that skips the pod (``FilterPlugin.skips_filter``): every node passes,
+             whatever the state, and the answer is never brought in sync again
     """
 
     values: np.ndarray
@@ -53,6 +55,7 @@ class Answer:
     alike: bool = False
     suspect: bool = False
     alike_normalized: int | None = None
+    fixed: bool = False
     token: object = None
     """A CLUSTER plugin's ``state_token`` when the values were computed."""
     generation: int = 0
@@ -169,11 +172,15 @@ class Evaluator:
     # ----------------------------------------------------------------- raw answers
     def _filter(self, plugin: FilterPlugin, pod: Pod, nodes: NodeIndex) -> np.ndarray:
         mask = np.asarray(plugin.filter(self.state, pod, nodes), dtype=bool)
-        expected = self.state.n_nodes if nodes is ALL else self.state.count(nodes)
+        self._check_mask(plugin, mask,
+                         self.state.n_nodes if nodes is ALL else self.state.count(nodes))
+        return mask
+
+    @staticmethod
+    def _check_mask(plugin: FilterPlugin, mask: np.ndarray, expected: int) -> None:
         if mask.shape != (expected,):
             raise SchedulingError(f"plugin {plugin.name} filter returned shape {mask.shape}, "
                                   f"expected ({expected},)")
-        return mask
 
     def raw_scores(self, plugin: ScorePlugin, pod: Pod, nodes: NodeIndex) -> np.ndarray | None:
         """The plugin's raw scores of ``pod`` on ``nodes``, checked for shape and type; None
@@ -210,7 +217,13 @@ class Evaluator:
         """Bring ``answer`` in sync with the state: ask NODE plugins about the changed nodes,
         CLUSTER plugins about every node unless their state token is unchanged."""
         epoch = self.state.epoch
-        if answer.epoch == epoch or (answer.epoch >= 0 and plugin.scope is Scope.STATIC):
+        if answer.epoch == epoch or (answer.epoch >= 0 and (plugin.scope is Scope.STATIC
+                                                            or answer.fixed)):
+            return
+        if answer.epoch < 0 and is_filter and plugin.skips_filter(self.state, pod):
+            answer.values[:] = True
+            answer.epoch, answer.fixed = epoch, True
+            answer.generation += 1
             return
         token = self._token(plugin, pod) if plugin.scope is Scope.CLUSTER else None
         rows: NodeIndex = ALL
@@ -472,14 +485,17 @@ class Evaluator:
             plugin = filters[index]
             if plugin.scope is Scope.STATIC:
                 passes = self.answer(plugin, True, pod).values[nodes]
+                failed = nodes[~passes]
+                rejected = [(reason, int(np.count_nonzero(which))) for reason, which
+                            in plugin.failure_reasons(self.state, pod, failed)] \
+                    if len(failed) else []
             elif static_only:
                 break
             else:
-                passes = self._filter(plugin, pod, nodes)
-            failed = nodes[~passes]
-            if len(failed):
-                for reason, which in plugin.failure_reasons(self.state, pod, failed):
-                    counts[reason] += int(which.sum())
-                nodes = nodes[passes]
+                passes, rejected = plugin.rejections(self.state, pod, nodes)
+                self._check_mask(plugin, passes, len(nodes))
+            for reason, count in rejected:
+                counts[reason] += count
+            nodes = nodes[passes]
             index += 1
         return counts, nodes, index

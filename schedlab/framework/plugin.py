@@ -77,6 +77,28 @@ class FilterPlugin(Plugin, abc.ABC):
         over ``nodes`` telling which of them fail for that reason)."""
         return [(self.reason or f"node(s) didn't pass {self.name}", np.ones(len(nodes), bool))]
 
+    def skips_filter(self, state: ClusterState, pod: Pod) -> bool:
+        """True when ``filter`` passes every node for ``pod`` whatever pods are bound (kube's
+        PreFilter returning Skip, as PodTopologySpread's for a pod without hard constraints):
+        the framework then never asks ``filter`` about it. Asked once per ``cache_key`` and
+        state, so it may depend only on what the cache key covers; False by default."""
+        return False
+
+    def rejections(self, state: ClusterState, pod: Pod, nodes: np.ndarray
+                   ) -> tuple[np.ndarray, list[tuple[str, int]]]:
+        """For the FitError message, as kube's Filter status carries its reasons: which of
+        ``nodes`` (int64 indices) pass (bool (len(nodes),)) and, over those that fail, how
+        many fail for each reason. By default ``filter``, then ``failure_reasons`` on the
+        failed nodes; a plugin may override it to work both out in one pass (the same
+        answers)."""
+        passes = np.asarray(self.filter(state, pod, nodes), dtype=bool)
+        # (a mask of the wrong shape is reported by the framework)
+        failed = nodes[~passes] if passes.shape == (len(nodes),) else nodes[:0]
+        if not len(failed):
+            return passes, []
+        return passes, [(reason, int(np.count_nonzero(which)))
+                        for reason, which in self.failure_reasons(state, pod, failed)]
+
 
 class ScorePlugin(Plugin, abc.ABC):
     """A plugin with a Score extension point (and, optionally, ``normalize_score``)."""

@@ -116,6 +116,27 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
         reasons += [(f"Insufficient {name}", np.ones(len(nodes), bool)) for name in missing]
         return reasons
 
+    def rejections(self, state: ClusterState, pod: Pod, nodes: np.ndarray
+                   ) -> tuple[np.ndarray, list[tuple[str, int]]]:
+        """``filter`` and the counts of ``failure_reasons`` from one comparison of the
+        requests with every node's free resources."""
+        too_many = state.pod_count[nodes] >= state.allowed_pods[nodes]
+        reasons = [("Too many pods", int(np.count_nonzero(too_many)))]
+        if state.requests_of(pod).is_empty:
+            return ~too_many, reasons
+        columns, missing = self.checked_columns(state, pod)
+        want = state.requests_of(pod).requested[columns]
+        short = take(state.requested, nodes, columns) + want > take(state.allocatable, nodes,
+                                                                   columns)
+        names = state.resources.names
+        reasons += [(f"Insufficient {names[column]}", int(count))
+                    for column, count in zip(columns, np.count_nonzero(short, axis=0),
+                                             strict=True)]
+        if missing:
+            reasons += [(f"Insufficient {name}", len(nodes)) for name in missing]
+            return np.zeros(len(nodes), dtype=bool), reasons
+        return ~(too_many | short.any(axis=1)), reasons
+
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
         scored = allocation(state, pod, nodes, self.resources, nonzero=True)
         alloc, req = scored.allocatable, scored.requested

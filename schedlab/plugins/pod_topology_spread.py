@@ -117,6 +117,10 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
         allowed[-1] = False
         return allowed
 
+    def skips_filter(self, state: ClusterState, pod: Pod) -> bool:
+        """No DoNotSchedule constraint (kube's PreFilter Skip)."""
+        return not self._spread(state, pod)[0].constraints
+
     def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
         passes = None
         for c in self._spread(state, pod)[0].constraints:

@@ -133,7 +133,9 @@ class CompiledCycle:
             if plugin.scope is Scope.STATIC:
                 static_feasible &= evaluator.answer(plugin, True, pod).values
             elif plugin.scope is Scope.CLUSTER:
-                filters.append((plugin, evaluator.answer(plugin, True, pod)))
+                answer = evaluator.answer(plugin, True, pod)
+                if not answer.fixed:
+                    filters.append((plugin, answer))
         static_plain = np.zeros(n, dtype=np.int64)
         cluster_plain, per_cycle, spreads = [], [], []
         for plugin, weight in profile.scores:

@@ -139,6 +139,10 @@ class Recorder:
         self._last = 0.0
         self._next_sample = 0.0
         self._area: np.ndarray | None = None
+        """Per resource: the integral of its allocation over time, up to the last snapshot."""
+        self._requested_time: np.ndarray | None = None
+        """Per resource: the integral of its requested amount since the last snapshot (whose
+        allocatable is fixed: ``_fold`` divides once)."""
         gpu_nodes = any(n.gpus for n in replay.trace.workload.nodes)
         pods = replay.trace.workload.pods
         self.typical = TypicalPods.of(pods) if gpu_nodes and any(
@@ -148,6 +152,8 @@ class Recorder:
     # ------------------------------------------------------------------ state figures
     def snapshot(self, state: ClusterState) -> None:
         """A new cluster view: recount its figures."""
+        if self._area is not None:
+            self._fold()
         self.state = state
         self.requested = state.requested.sum(axis=0)
         self.allocatable = state.allocatable.sum(axis=0)
@@ -157,6 +163,14 @@ class Recorder:
         self.gpu_used = self.gpu_capacity - int(state.gpu_free.sum())
         if self._area is None:
             self._area = np.zeros(len(self.allocatable))
+            self._requested_time = np.zeros(len(self.allocatable))
+
+    def _fold(self) -> None:
+        """Add the allocation integral since the last snapshot to ``_area``."""
+        assert self._area is not None and self._requested_time is not None
+        self._area += np.divide(self._requested_time, self.allocatable,
+                                out=np.zeros(len(self._area)), where=self.allocatable > 0)
+        self._requested_time[:] = 0.0
 
     def bound(self, pod: Pod, node: int) -> None:
         state = self.state
@@ -193,9 +207,9 @@ class Recorder:
 
     def advance(self, now: float) -> None:
         """The clock moves to ``now``: the state since the last event lasted until then."""
-        assert self._area is not None
+        assert self._requested_time is not None
         if now > self._last:
-            self._area += self._allocation() * (now - self._last)
+            self._requested_time += self.requested * (now - self._last)
         while self.bucket and self._next_sample < now:
             self._row(self._next_sample)
             self._next_sample += self.bucket
@@ -234,6 +248,7 @@ class Recorder:
             timeline = timeline.astype({"time": "float64"})
         decisions = self._decisions()
         waits = pods["wait"].dropna().to_numpy(dtype=float)
+        self._fold()
         assert self._area is not None
         counts = pods["state"].value_counts()
         summary: dict[str, Any] = {

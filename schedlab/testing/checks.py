@@ -7,6 +7,7 @@ hypothesis has shrunk the input to a small failing example (printed above the er
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,9 @@ RULES: dict[str, str] = {
                     "returned before (the framework writes into the answers it caches)",
     "failure-reasons": "failure_reasons gives (str, bool array over the failed nodes) pairs "
                        "covering every rejected node",
+    "skips-filter": "a filter that skips a pod (skips_filter) passes every node for it",
+    "rejections": "rejections gives filter's mask over the nodes asked and, per reason, the "
+                  "count of failure_reasons over the rejected ones",
     "reference": "answers equal the scalar reference (schedlab.reference) exactly, where it "
                  "defines them",
 }
@@ -361,7 +365,11 @@ class _PluginChecker:
             if not np.array_equal(sub, mask[subset]):
                 raise self.error("subset", f"filter({pod.key}, {_show(subset)}) = {_show(sub)} "
                                  f"but filter({pod.key}, ALL) gives {_show(mask[subset])} there")
-            self.check_reasons(state, pod, mask)
+            self.check_rejections(state, pod, mask, self.check_reasons(state, pod, mask))
+            skips = self.call(f"skips_filter({pod.key})", self.plugin.skips_filter, state, pod)
+            if skips and not mask.all():
+                raise self.error("skips-filter", f"skips_filter({pod.key}) is True but "
+                                 f"filter({pod.key}, ALL) = {_show(mask)}")
         if self.is_score:
             raw = self.score(state, pod, ALL)
             again = self.score(state, pod, ALL)
@@ -433,6 +441,29 @@ class _PluginChecker:
             raise self.error("failure-reasons", f"pod {pod.key}: rejected nodes "
                              f"{_show(failed[~covered])} have no reason")
         return reasons
+
+    def check_rejections(self, state: ClusterState, pod: Pod, mask: np.ndarray,
+                         reasons: list[tuple[str, np.ndarray]]) -> None:
+        nodes = np.arange(state.n_nodes)
+        found = self.call(f"rejections({pod.key}, every node)", self.plugin.rejections, state,
+                          pod, nodes)
+        ok = (isinstance(found, tuple) and len(found) == 2
+              and isinstance(found[0], np.ndarray) and isinstance(found[1], list))
+        if not ok:
+            raise self.error("rejections", f"returned {found!r}, expected (bool array, list)")
+        passes, counted = found
+        if not np.array_equal(np.asarray(passes, dtype=bool), mask):
+            raise self.error("rejections", f"rejections({pod.key}) passes {_show(passes)} "
+                             f"but filter gives {_show(mask)}")
+        expected: Counter[str] = Counter()
+        for reason, which in reasons:
+            expected[reason] += int(np.count_nonzero(which))
+        got: Counter[str] = Counter()
+        for reason, count in counted:
+            got[reason] += count
+        if +got != +expected:
+            raise self.error("rejections", f"rejections({pod.key}) counts {dict(+got)} but "
+                             f"failure_reasons gives {dict(+expected)}")
 
     # ------------------------------------------------------------------ reference
     def check_reference(self, scenario: Scenario, state: ClusterState, pod: Pod) -> None:
