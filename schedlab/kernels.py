@@ -157,6 +157,35 @@ def spread_scores(nodes: np.ndarray, check_keys: bool, has_all_keys: np.ndarray,
     return raw
 
 
+@njit(cache=True)
+def add_spread(totals: np.ndarray, weight: int, nodes: np.ndarray, check_keys: bool,
+               has_all_keys: np.ndarray, codes: tuple[np.ndarray, ...],
+               domain_codes: tuple[np.ndarray, ...], counts: tuple[np.ndarray, ...],
+               hostname: np.ndarray, max_skew: np.ndarray, n_domains: np.ndarray) -> None:
+    """``totals`` (int64 (k,)) += ``weight`` × PodTopologySpread's normalised scores of the
+    candidate ``nodes`` (``spread_scores`` then ``spread_normalize``), in place."""
+    normalized = spread_normalize(spread_scores(nodes, check_keys, has_all_keys, codes,
+                                                domain_codes, counts, hostname, max_skew,
+                                                n_domains))
+    for i in range(nodes.shape[0]):
+        totals[i] += weight * normalized[i]
+
+
+@njit(cache=True)
+def best_nodes(nodes: np.ndarray, totals: np.ndarray, best: np.ndarray) -> int:
+    """Writes the ``nodes`` (int64 (k,), k >= 1) of the highest ``totals`` (int64 (k,)) into
+    ``best``, in order, and returns how many there are."""
+    top = totals[0]
+    for i in range(1, totals.shape[0]):
+        if totals[i] > top:
+            top = totals[i]
+    found = 0
+    for i in range(totals.shape[0]):
+        if totals[i] == top:
+            best[found] = nodes[i]
+            found += 1
+    return found
+
 
 @njit(cache=True)
 def spread_normalize(scores: np.ndarray) -> np.ndarray:

@@ -207,6 +207,11 @@ class _Constraint:
                                  terminating=False)
         self._counts: np.ndarray | None = None
 
+    @property
+    def live_domain_counts(self) -> bool:
+        """``domain_counts`` returns the tally's own array, kept up to date in place."""
+        return self._absent_into is None
+
     def domain_counts(self) -> np.ndarray:
         """int64 (n_values + 1,): matching pods per domain over the counted nodes."""
         if self._counts is None:  # (live: the tally keeps it up to date)
@@ -242,17 +247,28 @@ class Spread:
                                  dtype=np.int64)
         self.n_domains = np.array([len(c.domain_exists) for c in self.constraints],
                                   dtype=np.int64)
+        self._skips_keyless = require_all and not self.keys_everywhere
+        self._live_arguments: tuple[object, ...] | None = None
+
+    def kernel_arguments(self) -> tuple[object, ...]:
+        """The arguments of ``kernels.spread_scores`` after the candidate nodes: the
+        constraints' arrays and their matching pods now (live arrays, kept once found)."""
+        arguments = self._live_arguments
+        if arguments is None:
+            counts = tuple(c.tally.per_node if c.hostname else c.domain_counts()
+                           for c in self.constraints)
+            arguments = (self._skips_keyless, self.has_all_keys, self.codes, self.domain_codes,
+                         counts, self.hostname, self.max_skew, self.n_domains)
+            if all(c.hostname or c.live_domain_counts for c in self.constraints):
+                self._live_arguments = arguments  # (the tallies update them in place)
+        return arguments
 
     def scores(self, nodes: np.ndarray) -> np.ndarray:
         """PodTopologySpread's raw scores (int64 (k,)) of the candidate ``nodes`` (sorted
         int64 (k,)), with at least one constraint."""
         from schedlab.kernels import spread_scores
 
-        counts = tuple(c.tally.per_node if c.hostname else c.domain_counts()
-                       for c in self.constraints)
-        return spread_scores(nodes, self.require_all and not self.keys_everywhere,
-                             self.has_all_keys, self.codes, self.domain_codes, counts,
-                             self.hostname, self.max_skew, self.n_domains)
+        return spread_scores(nodes, *self.kernel_arguments())
 
 
 def _included(state: ClusterState, template: PodTemplate,

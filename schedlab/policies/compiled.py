@@ -9,17 +9,18 @@ NODE-scope filter (NodeResourcesFit) on each against the live state, stops at th
 candidate it needs and adds the NODE-scope scores (NodeResourcesFit's LeastAllocated or
 MostAllocated, NodeResourcesBalancedAllocation) to the STATIC plugins' totals, with kube's
 arithmetic in kube's order (the same integers, the same floats). PodTopologySpread scores the
-candidates with its own compiled loop. Every other plugin answers through the plugin API,
-from the same cached answers as ``Evaluator``: the STATIC and CLUSTER filters as a mask the
-loop reads, the other normalised or candidate-dependent scores (TaintToleration,
-NodeAffinity, InterPodAffinity, research plugins) over the candidates the loop found; STATIC
-ones that score every node alike are left out, as they add the same to every candidate. The
-candidates, totals and next start index are the numpy cycle's, so are the decisions and
-random draws (tests compare the two on generated clusters and replays).
+candidates with its own compiled loop, and a last one keeps the best. Every other plugin
+answers through the plugin API, from the same cached answers as ``Evaluator``: the STATIC
+and CLUSTER filters as a mask the loop reads, the other normalised or candidate-dependent
+scores (TaintToleration, NodeAffinity, InterPodAffinity, research plugins) over the
+candidates the loop found; STATIC ones that score every node alike are left out, as they
+add the same to every candidate. The candidates, totals and next start index are the numpy
+cycle's, so are the decisions and random draws (tests compare the two on generated
+clusters and replays).
 
 A profile qualifies when its NODE-scope plugins are among those three built-ins (any STATIC
-or CLUSTER plugins may join them). A pod is left to the numpy cycle (``candidates`` returns
-None) when some node lacks a resource it is scored on, or a STATIC plugin without
+or CLUSTER plugins may join them). A pod is left to the numpy cycle (``best_candidates``
+returns None) when some node lacks a resource it is scored on, or a STATIC plugin without
 normalisation scored some node out of bounds, so that those cases keep the numpy cycle's
 arithmetic and errors.
 """
@@ -35,7 +36,7 @@ from schedlab.cluster import ClusterState
 from schedlab.framework.cycle import Answer, Evaluator, check_bounds
 from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
 from schedlab.framework.profile import Profile
-from schedlab.kernels import search_and_score, spread_normalize
+from schedlab.kernels import add_spread, best_nodes, search_and_score
 from schedlab.objects import Pod, PodTemplate
 from schedlab.plugins.node_resources_balanced_allocation import NodeResourcesBalancedAllocation
 from schedlab.plugins.node_resources_fit import NodeResourcesFit
@@ -72,7 +73,7 @@ class _Plan:
 
 
 class CompiledCycle:
-    """The candidates and totals of Greedy's cycle for a profile that qualifies (``of``)."""
+    """The best candidates of Greedy's cycle for a profile that qualifies (``of``)."""
 
     def __init__(self, evaluator: Evaluator, fit: NodeResourcesFit | None,
                  fit_score: tuple[NodeResourcesFit, int] | None,
@@ -84,6 +85,7 @@ class CompiledCycle:
         n = self.state.n_nodes
         self._nodes = np.zeros(n, dtype=np.int64)
         self._totals = np.zeros(n, dtype=np.int64)
+        self._best = np.zeros(n, dtype=np.int64)
         self._plans: dict[Hashable, _Plan | None] = {}
         scores = self.profile.scores
         self._cluster_plain = [(p, w) for p, w in scores if p.scope is Scope.CLUSTER
@@ -205,22 +207,23 @@ class CompiledCycle:
         return plan.mask
 
     # ------------------------------------------------------------------ the cycle
-    def candidates(self, pod: Pod, start: int, to_find: int
-                   ) -> tuple[np.ndarray, np.ndarray, int] | None:
+    def best_candidates(self, pod: Pod, start: int, to_find: int
+                        ) -> tuple[np.ndarray, int] | None:
         """For the cycle that searches from node ``start`` for ``to_find`` feasible nodes:
-        the candidates (sorted int64 (k,)), their total scores (int64 (k,); only when k > 1)
-        and where the next search starts; None to leave the pod to the numpy cycle. The
-        arrays are views of buffers the next call overwrites."""
+        the candidates of the highest total score (sorted int64; all of them, unscored, if
+        there are fewer than two; none if no node is feasible) and where the next search
+        starts; None to leave the pod to the numpy cycle. The array is a view of a buffer
+        the next call overwrites."""
         plan = self._plan(pod)
         if plan is None:
             return None
         if plan.fits_nowhere:
-            return _NONE, _NONE, start
+            return _NONE, start
         k, next_start = search_and_score(self._mask(plan, pod), start, to_find,
                                          *plan.arguments)
         nodes = self._nodes[:k]
         if k < 2:
-            return nodes, _NONE, next_start
+            return nodes, next_start
         totals = self._totals[:k]
         evaluator = self.evaluator
         for plugin, weight, answer in plan.cluster_plain:
@@ -230,12 +233,12 @@ class CompiledCycle:
                 check_bounds(plugin, raw)
             totals += raw * weight
         for spread, weight in plan.spreads:
-            totals += spread_normalize(spread.scores(nodes)) * weight
+            add_spread(totals, weight, nodes, *spread.kernel_arguments())
         for plugin, weight, answer in plan.per_cycle:
             normalized = self._normalized(plugin, answer, pod, nodes)
             if normalized is not None:
                 totals += normalized * weight
-        return nodes, totals, next_start
+        return self._best[:best_nodes(nodes, totals, self._best)], next_start
 
     def _normalized(self, plugin: ScorePlugin, answer: Answer, pod: Pod, nodes: np.ndarray
                     ) -> np.ndarray | None:

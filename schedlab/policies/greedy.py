@@ -76,13 +76,11 @@ class Greedy(Policy):
         if self.state.n_nodes == 0:
             return self.unschedulable(pod)
         if self._cycle is not None:
-            found = self._cycle.candidates(pod, self.next_start_node_index, self._to_find)
+            found = self._cycle.best_candidates(pod, self.next_start_node_index,
+                                                self._to_find)
             if found is not None:
-                nodes, totals, self.next_start_node_index = found
-                if len(nodes) < 2:
-                    return self.decide(pod, int(nodes[0])) if len(nodes) else \
-                        self.unschedulable(pod)
-                return self._best(pod, nodes[totals == totals.max()])
+                best, self.next_start_node_index = found
+                return self._best(pod, best) if len(best) else self.unschedulable(pod)
         evaluation = self.evaluator.evaluate(pod)
         if self._to_find >= self.state.n_nodes and self.evaluator.ranks_by_plain_total(evaluation):
             # Every feasible node is a candidate and the normalised plugins add the same

@@ -262,9 +262,9 @@ class Replay:
         return state
 
     def _refresh(self) -> None:
-        if self._dirty:
-            self.state = self._snapshot()
-            self.policy.reset(self.state, self.rng)
+        """A new cluster view after node events (``_dirty``), and the policy reset on it."""
+        self.state = self._snapshot()
+        self.policy.reset(self.state, self.rng)
 
     # ------------------------------------------------------------------ binds and ends
     def _bind(self, pod_id: int, decision: Decision) -> None:
@@ -482,40 +482,49 @@ class Replay:
             _, _, _, action, value = heapq.heappop(heap)
             self._untimed -= action != _TIMER
             self._act(action, value)
-            self._schedule_timers()
+            if self.queue.timers:
+                self._schedule_timers()
 
     def run(self) -> ReplayResult:
         """Replay the whole trace (or up to ``until``) and return the result."""
         self._n_trace = len(self.trace.workload.pods)
         self._window_due = self._run_pending = False
-        events = self.trace.events
+        events, heap, queue, recorder = self.trace.events, self.heap, self.queue, self.recorder
         started = time.perf_counter()
-        while True:
+        while True:  # (one event time per turn: the checks inline, the work in methods)
             now = self._next_time()
             if now is None or (self.until is not None and now > self.until):
                 break
-            self.recorder.advance(now)
+            recorder.advance(now)
             self.now = now
-            self._pop_heap(now, DEPART)
+            if heap and heap[0][0] <= now:
+                self._pop_heap(now, DEPART)
             while self._next_event < len(events) and events[self._next_event].time <= now:
                 event = events[self._next_event]
                 self._next_event += 1
                 self.events += 1
                 self._node_event(event.kind, self.node_index[event.node])
                 self._pop_heap(now, NODE)
-            self._refresh()
+            if self._dirty:
+                self._refresh()
             while self._next_arrival < self._n_trace and self.arrival[self._next_arrival] <= now:
                 pod_id = self._next_arrival
                 self._next_arrival += 1
                 if self.status[pod_id] == WAITING:
                     self.events += 1
                     self._arrive(pod_id)
-            self._pop_heap(now, RUN_QUEUE)
-            self._refresh()
-            if self._queue_due(now):
+            if heap and heap[0][0] <= now:
+                self._pop_heap(now, RUN_QUEUE)
+            if self._dirty:
+                self._refresh()
+            if self.window:
+                if self._queue_due(now):
+                    self._run_queue()
+            elif queue.active:
                 self._run_queue()
-            self._schedule_timers()
-            self.recorder.sample(now)
+            if queue.timers:
+                self._schedule_timers()
+            recorder.sample(now)
             if self.progress is not None:
                 self.progress(now)
         end = self.now if self.until is None else self.until
@@ -524,10 +533,8 @@ class Replay:
         return self.recorder.result(end, seconds)
 
     def _queue_due(self, now: float) -> bool:
-        """Whether the scheduler runs now: always without a window; with one, at its
-        boundaries (or once ``batch`` pods are ready)."""
-        if not self.window:
-            return True
+        """With a window: whether the scheduler runs now, at its boundaries (or once
+        ``batch`` pods are ready)."""
         due = self._window_due or (self.batch is not None and self.queue.active >= self.batch)
         if due:
             self._window_due = False
