@@ -34,7 +34,7 @@ MAX_VALUES = 10_000_000
 _BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_BASE_LOADER):  # type: ignore[misc, valid-type]
+class _Loader(_BASE_LOADER):
     """The safe loader, refusing a mapping that repeats a key."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -51,7 +51,7 @@ class _Loader(_BASE_LOADER):  # type: ignore[misc, valid-type]
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {_short(key)}", key_node.start_mark)
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        return super().construct_mapping(node, deep=deep)
 
 
 
