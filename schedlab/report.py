@@ -89,9 +89,10 @@ def table(rows: pd.DataFrame | Sequence[Sequence[Any]], header: Sequence[str],
         columns.append(_format_column(values, numeric, name in percent))
     for cells in zip(*columns, strict=True):
         out.add_row(*(Text(printable(c)) for c in cells))  # as typed: no rich markup
-    console = Console(file=io.StringIO(), width=400, color_system=None, highlight=False)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=400, color_system=None, highlight=False)
     console.print(out)
-    return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines()
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()
                      if line.strip())
 
 
@@ -344,7 +345,7 @@ def write_outputs(out: str | os.PathLike[str], writers: Mapping[Path, Callable[[
         record = {**summary, GENERATOR_KEY: GENERATOR, OUTPUTS_KEY: outputs}
         Path(tmp).write_text(strict_json(record))
 
-    staged: dict[Path, Callable[[str], object]] = {
+    staged: dict[str | os.PathLike[str], Callable[[str], object]] = {
         Path(p): recorded(Path(p), w) for p, w in writers.items()}
     staged[out / "summary.json"] = write_summary
     write_atomic_all(staged)
