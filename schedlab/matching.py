@@ -243,11 +243,13 @@ def default_spread_selector(pod: Pod, objects: ApiObjects) -> LabelSelector | No
     template = pod.template
     merged: dict[str, str] = {}
     for service in objects.services:
-        selects = service.selector is not None and all(
-            template.labels.get(k) == v for k, v in service.selector.items()
+        selector = service.selector
+        selects = selector is not None and all(
+            template.labels.get(k) == v for k, v in selector.items()
         )
         if service.namespace == template.namespace and selects:
-            merged.update(service.selector)
+            assert selector is not None  # selects implies it
+            merged.update(selector)
     expressions: tuple[LabelSelectorRequirement, ...] = ()
     if pod.owner is not None and pod.owner.kind in SPREAD_OWNER_KINDS:
         owner = objects.controllers.get((pod.owner.kind, template.namespace, pod.owner.name))
