@@ -62,6 +62,7 @@ from schedlab import matching, resources
 from schedlab.errors import SchedlabError
 from schedlab.objects import (
     MILLI_PER_GPU,
+    GpuRequest,
     LabelSelector,
     Node,
     Pod,
@@ -274,7 +275,9 @@ class _Replay:
     def _affinity_counts(self, template: PodTemplate) -> _Counts:
         """Placed pods matching all of the template's required affinity terms, counted once
         per term in the domain of its key (if their node has it)."""
-        terms = template.pod_affinity.required
+        affinity = template.pod_affinity
+        assert affinity is not None  # called only for templates with required affinity terms
+        terms = affinity.required
         state = self._affinity.setdefault((terms, template.namespace), _Counts())
         for pod, i in self.log[state.seen:]:
             labels = self.nodes[i].labels
@@ -288,7 +291,9 @@ class _Replay:
     def _anti_affinity_counts(self, template: PodTemplate) -> _Counts:
         """Placed pods matching each required anti-affinity term of the template, in the
         domain of the term's key."""
-        terms = template.pod_anti_affinity.required
+        anti = template.pod_anti_affinity
+        assert anti is not None  # called only for templates with required anti-affinity terms
+        terms = anti.required
         state = self._anti_affinity.setdefault((terms, template.namespace), _Counts())
         for pod, i in self.log[state.seen:]:
             labels = self.nodes[i].labels
@@ -362,7 +367,9 @@ class _Replay:
         return found
 
     def _check_affinity(self, template: PodTemplate, node: Node) -> list[tuple[str, str]]:
-        terms = template.pod_affinity.required
+        affinity = template.pod_affinity
+        assert affinity is not None  # called only for templates with required affinity terms
+        terms = affinity.required
         missing = sorted({t.topology_key for t in terms} - node.labels.keys())
         if missing:
             return [("pod-affinity", f"node has no label {key} (topologyKey of a required pod "
@@ -404,11 +411,18 @@ class _Replay:
         return found
 
 
+def _gpu_ask(pod: Pod) -> GpuRequest:
+    """The GPU ask of a pod ``_gpu_devices`` is given (only pods that have one)."""
+    ask = pod.template.gpu
+    assert ask is not None
+    return ask
+
+
 def _gpu_devices(node: Node, pods: Sequence[Pod], gpus: Mapping[str, Sequence[int]] | None
                  ) -> list[Violation]:
     """gpu-devices violations of one node holding ``pods`` (those with a GPU ask)."""
     if gpus is None:
-        asked = sum(p.template.gpu.total_milli for p in pods)
+        asked = sum(_gpu_ask(p).total_milli for p in pods)
         if asked > node.gpus * MILLI_PER_GPU:
             return [Violation(None, node.name, "gpu-devices",
                               f"pods ask {asked} milli-GPU > {node.gpus} GPU(s)")]
@@ -416,14 +430,15 @@ def _gpu_devices(node: Node, pods: Sequence[Pod], gpus: Mapping[str, Sequence[in
     found = []
     per_device: Counter[int] = Counter()
     for pod in pods:
+        ask = _gpu_ask(pod)
         held = list(gpus.get(pod.key, ()))
-        if (len(held) != pod.template.gpu.count or len(set(held)) != len(held)
+        if (len(held) != ask.count or len(set(held)) != len(held)
                 or not all(0 <= g < node.gpus for g in held)):
             found.append(Violation(pod.key, node.name, "gpu-devices",
-                                   f"holds devices {held}, expected {pod.template.gpu.count} "
+                                   f"holds devices {held}, expected {ask.count} "
                                    f"distinct of 0..{node.gpus - 1}"))
         for g in set(held):
-            per_device[g] += pod.template.gpu.milli
+            per_device[g] += ask.milli
     found += [Violation(None, node.name, "gpu-devices",
                         f"device {g}: pods ask {milli} milli-GPU > {MILLI_PER_GPU}")
               for g, milli in sorted(per_device.items()) if milli > MILLI_PER_GPU]
@@ -470,9 +485,9 @@ def check_placement(workload: Workload, bindings: Mapping[str, str | None],
         on_node[node.name][id(pod.template)] += 1
         replay.place(pod, node_index[node.name])
 
-    for key, pod in pods.items():  # the kubelet's pods first
-        if key not in bindings and pod.template.node_name in nodes:
-            place(pod, nodes[pod.template.node_name])
+    for key, kubelet_pod in pods.items():  # the kubelet's pods first
+        if key not in bindings and kubelet_pod.template.node_name in nodes:
+            place(kubelet_pod, nodes[kubelet_pod.template.node_name])
     for key, node_name in bindings.items():  # then the policy's, in bind order
         pod = pods.get(key)
         if pod is None or node_name is None:
