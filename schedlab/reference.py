@@ -313,12 +313,15 @@ def _affinity_score(plugin: NodeAffinity, pod: Pod, info: NodeInfo) -> int:
             + matching.preferred_affinity_score(plugin.added_affinity, node.labels, node.name))
 
 
-def _default_normalize(scores: list[int], reverse: bool) -> list[int]:
-    top = max(scores, default=0)
+def _default_normalize(scores: list[int | None], reverse: bool) -> list[int | None]:
+    known = [s for s in scores if s is not None]
+    assert len(known) == len(scores)  # the Score of the plugins using it never fails
+    top = max(known, default=0)
     if top == 0:
-        return [MAX_NODE_SCORE if reverse else 0 for _ in scores]
-    normalized = [_go_div(MAX_NODE_SCORE * s, top) for s in scores]
-    return [MAX_NODE_SCORE - s for s in normalized] if reverse else normalized
+        return [MAX_NODE_SCORE if reverse else 0 for _ in known]
+    if reverse:
+        return [MAX_NODE_SCORE - _go_div(MAX_NODE_SCORE * s, top) for s in known]
+    return [_go_div(MAX_NODE_SCORE * s, top) for s in known]
 
 
 # ---------------------------------------------------------------------------- InterPodAffinity
@@ -350,7 +353,7 @@ def _ipa_pre_filter(plugin: InterPodAffinity, pod: Pod, infos: Sequence[NodeInfo
     existing_anti_affinity_counts: Counter[TopologyPair] = Counter()
     for info in infos:
         for existing in info.pods_with_required_anti_affinity:
-            for term in existing.template.pod_anti_affinity.required:
+            for term in _required(existing.template.pod_anti_affinity):
                 if matching.affinity_term_matches(term, existing.namespace, incoming, objects):
                     _update(existing_anti_affinity_counts, info.node.labels, term.topology_key)
     # getIncomingAffinityAntiAffinityCounts: existing pods matching p's required terms.
@@ -590,13 +593,13 @@ def _pts_score(plugin: PodTopologySpread, pod: Pod, infos: Sequence[NodeInfo],
         info = infos[n]
         score = 0.0
         for i, (c, selector) in enumerate(constraints):
-            value = info.node.labels.get(c.topology_key)
-            if value is None:
+            domain = info.node.labels.get(c.topology_key)
+            if domain is None:
                 continue
             if c.topology_key == HOSTNAME_KEY:
                 count = _count_matching(info.pods, selector, pod.namespace)
             else:
-                count = topology_value_to_pod_counts[i][value]
+                count = topology_value_to_pod_counts[i][domain]
             score += float(count) * weights[i] + float(c.max_skew - 1)  # scoreForCount
         raw.append(_go_round(score))
     # NormalizeScore
@@ -735,6 +738,7 @@ def _fgd_score(plugin: FGDScore, pod: Pod, info: NodeInfo) -> int | None:
         for g in sorted(range(len(after_free)), key=lambda i: after_free[i]):
             if need <= 0:
                 break
+            assert request is not None  # need > 0: the pod asks for GPUs
             if after_free[g] >= request.milli:
                 after_free[g] -= request.milli
                 need -= 1
@@ -766,13 +770,14 @@ def _min_max_normalize(scores: list[int | None]) -> list[int | None]:
     """The simulator's NormalizeScore: min-max to [0, 100], all 0 when all are equal."""
     if any(s is None for s in scores):
         return [None] * len(scores)
+    known = [s for s in scores if s is not None]  # all of them
     highest, lowest = -INT64_MAX, INT64_MAX
-    for s in scores:
+    for s in known:
         highest = max(highest, s)
         lowest = min(lowest, s)
     old_range = highest - lowest
     return [0 if old_range == 0 else _go_div((s - lowest) * MAX_NODE_SCORE, old_range)
-            for s in scores]
+            for s in known]
 
 
 def _gpu_packing_score(plugin: GpuPackingScore, pod: Pod, info: NodeInfo) -> int | None:
@@ -856,7 +861,7 @@ FILTERS: dict[type, Callable[..., list[str]]] = {
     GpuShare: _gpu_share_filter,
 }
 """Per-node filters: (plugin, pod, NodeInfo) -> reasons."""
-SCORES: dict[type, Callable[..., int]] = {
+SCORES: dict[type, Callable[..., int | None]] = {
     TaintToleration: _taint_score,
     NodeAffinity: _affinity_score,
     NodeResourcesFit: _fit_score,
@@ -979,7 +984,9 @@ class ReferenceScheduler:
         self.infos = [NodeInfo(n) for n in workload.nodes]
         self.index = {n.name: i for i, n in enumerate(workload.nodes)}
         for pod in workload.bound_pods:
-            self.infos[self.index[pod.template.node_name]].add(pod)
+            node_name = pod.template.node_name
+            assert node_name is not None  # a bound pod names its node
+            self.infos[self.index[node_name]].add(pod)
         self.rng = np.random.default_rng(seed)
         self.next_start = 0
         self.last = -1
