@@ -188,7 +188,7 @@ def tolerations(draw: st.DrawFn, taints: Sequence[Taint] = ()) -> Toleration:
     always comes with ``Exists``, as the API requires."""
     pool = tuple(taints)
     effect_of = _sampled(("", *TAINT_EFFECTS))
-    if pool and draw(st.booleans()):
+    if bool(pool) and draw(st.booleans()):  # bool(): mypy would type draw's result as pool's
         taint = draw(_sampled(pool))
         effect = draw(_sampled(("", taint.effect)))
         kind = draw(_sampled(("equal", "exists", "all")))
@@ -752,7 +752,7 @@ def pod_templates(
 
 @st.composite
 def pods(draw: st.DrawFn, templates: Sequence[PodTemplate] | None = None, *,
-         name: str | None = None, **template_kwargs: object) -> Pod:
+         name: str | None = None, **template_kwargs: Any) -> Pod:
     """A ``Pod`` named ``name`` (default "pod-<n>") whose template is one of ``templates``
     (the same object, as readers intern them) or, if None, drawn from
     ``pod_templates(**template_kwargs)``. A third have an owner (see ``owner_refs``), whose
