@@ -196,8 +196,8 @@ def scenarios(draw: st.DrawFn, max_nodes: int = 8, gpus: bool | None = None) -> 
                 for name, amount in pod.template.requests.items():
                     used[name] = used.get(name, 0) + amount
                 used[resources.PODS] = used.get(resources.PODS, 0) + 1
-        request = draw(st.sampled_from(asked)).template.requests
-        cluster[i] = draw(strategies.tightened(cluster[i], used, request))
+        asks = draw(st.sampled_from(asked)).template.requests
+        cluster[i] = draw(strategies.tightened(cluster[i], used, asks))
     extended = _extended([p for p, _ in bound])
     if draw(st.booleans()):
         extended |= _extended(asked)
@@ -259,6 +259,18 @@ class _PluginChecker:
         self.is_score = isinstance(plugin, ScorePlugin)
         self.has_reference = reference.has_reference(plugin)
 
+    @property
+    def filter_plugin(self) -> FilterPlugin:
+        """The plugin as the FilterPlugin it is (asked only when ``is_filter``)."""
+        assert isinstance(self.plugin, FilterPlugin)
+        return self.plugin
+
+    @property
+    def score_plugin(self) -> ScorePlugin:
+        """The plugin as the ScorePlugin it is (asked only when ``is_score``)."""
+        assert isinstance(self.plugin, ScorePlugin)
+        return self.plugin
+
     def error(self, rule: str, detail: str) -> AssertionError:
         return AssertionError(
             f"check_plugin: plugin {self.plugin.name or type(self.plugin).__name__} "
@@ -298,7 +310,7 @@ class _PluginChecker:
     def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
         """The plugin's answer, checked for shape, dtype and aliasing (not copied)."""
         what = f"filter({pod.key}, {self._where(nodes)})"
-        mask = self.call(what, self.plugin.filter, state, pod, nodes)
+        mask = self.call(what, self.filter_plugin.filter, state, pod, nodes)
         expected = (state.count(nodes),)
         if not isinstance(mask, np.ndarray) or mask.dtype != bool or mask.shape != expected:
             got = (f"{mask.dtype} array of shape {mask.shape}" if isinstance(mask, np.ndarray)
@@ -311,7 +323,7 @@ class _PluginChecker:
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray | None:
         """The plugin's answer, checked for shape, dtype and aliasing (not copied)."""
         what = f"score({pod.key}, {self._where(nodes)})"
-        raw = self.call(what, self.plugin.score, state, pod, nodes)
+        raw = self.call(what, self.score_plugin.score, state, pod, nodes)
         if raw is None:
             return None
         expected = (state.count(nodes),)
@@ -324,8 +336,9 @@ class _PluginChecker:
         return raw
 
     def normalize(self, raw: np.ndarray) -> np.ndarray:
-        out = self.call(f"normalize_score({_show(raw)})", self.plugin.normalize_score,
-                        raw.copy())
+        normalize_score = self.score_plugin.normalize_score
+        assert normalize_score is not None  # asked only of a plugin that has one
+        out = self.call(f"normalize_score({_show(raw)})", normalize_score, raw.copy())
         if (not isinstance(out, np.ndarray) or out.dtype.kind not in "iu"
                 or out.shape != raw.shape):
             got = (f"{out.dtype} array of shape {out.shape}" if isinstance(out, np.ndarray)
@@ -354,19 +367,21 @@ class _PluginChecker:
         subset = scenario.subset
         if self.is_filter:
             mask = self.filter(state, pod, ALL)
-            again = self.filter(state, pod, ALL)
-            if "deterministic" not in self.skip_rules and not np.array_equal(again, mask):
+            mask_again = self.filter(state, pod, ALL)
+            if "deterministic" not in self.skip_rules and not np.array_equal(mask_again, mask):
                 raise self.error("deterministic", f"filter({pod.key}, ALL) answered "
                                  "differently on a second call with the same state")
-            if np.may_share_memory(mask, again):
+            if np.may_share_memory(mask, mask_again):
                 raise self.error("fresh-arrays", f"filter({pod.key}, ALL) returned the same "
                                  "array on two calls")
-            sub = self.filter(state, pod, subset)
-            if not np.array_equal(sub, mask[subset]):
-                raise self.error("subset", f"filter({pod.key}, {_show(subset)}) = {_show(sub)} "
+            mask_sub = self.filter(state, pod, subset)
+            if not np.array_equal(mask_sub, mask[subset]):
+                raise self.error("subset", f"filter({pod.key}, {_show(subset)}) = "
+                                 f"{_show(mask_sub)} "
                                  f"but filter({pod.key}, ALL) gives {_show(mask[subset])} there")
             self.check_rejections(state, pod, mask, self.check_reasons(state, pod, mask))
-            skips = self.call(f"skips_filter({pod.key})", self.plugin.skips_filter, state, pod)
+            skips = self.call(f"skips_filter({pod.key})", self.filter_plugin.skips_filter, state,
+                              pod)
             if skips and not mask.all():
                 raise self.error("skips-filter", f"skips_filter({pod.key}) is True but "
                                  f"filter({pod.key}, ALL) = {_show(mask)}")
@@ -375,23 +390,23 @@ class _PluginChecker:
             again = self.score(state, pod, ALL)
             if "deterministic" in self.skip_rules:
                 pass
-            elif (raw is None) != (again is None) or (raw is not None
-                                                      and not np.array_equal(raw, again)):
+            elif (raw is None) != (again is None) or (
+                    raw is not None and again is not None and not np.array_equal(raw, again)):
                 raise self.error("deterministic", f"score({pod.key}, ALL) answered "
                                  "differently on a second call with the same state")
             if raw is not None and np.may_share_memory(raw, again):
                 raise self.error("fresh-arrays", f"score({pod.key}, ALL) returned the same "
                                  "array on two calls")
             sub = self.score(state, pod, subset)
-            if self.plugin.candidate_dependent:
+            if self.score_plugin.candidate_dependent:
                 pass  # its raw scores depend on the nodes asked together: no subset rule
-            elif (sub is None) != (raw is None) or (raw is not None
-                                                    and not np.array_equal(sub, raw[subset])):
+            elif (sub is None) != (raw is None) or (
+                    raw is not None and sub is not None and not np.array_equal(sub, raw[subset])):
                 shown = "None" if raw is None else _show(raw[subset])
                 got = "None" if sub is None else _show(sub)
                 raise self.error("subset", f"score({pod.key}, {_show(subset)}) = {got} but "
                                  f"score({pod.key}, ALL) gives {shown} there")
-            if raw is not None and self.plugin.candidate_dependent:
+            if raw is not None and self.score_plugin.candidate_dependent:
                 raw = self.score(state, pod, scenario.candidates)
                 if raw is not None:
                     self.check_scores(pod, raw, np.arange(len(raw)))
@@ -408,7 +423,7 @@ class _PluginChecker:
                                  f"answered for pod {pod.key}")
 
     def check_scores(self, pod: Pod, raw: np.ndarray, candidates: np.ndarray) -> None:
-        if self.plugin.normalize_score is None:
+        if self.score_plugin.normalize_score is None:
             if len(raw) and not 0 <= raw.min() <= raw.max() <= MAX_NODE_SCORE:
                 raise self.error("score-bounds", f"score({pod.key}, ALL) = {_show(raw)}")
             return
@@ -424,7 +439,7 @@ class _PluginChecker:
         if len(failed) == 0:
             return []
         reasons = self.call(f"failure_reasons({pod.key}, {_show(failed)})",
-                            self.plugin.failure_reasons, state, pod, failed)
+                            self.filter_plugin.failure_reasons, state, pod, failed)
         covered = np.zeros(len(failed), dtype=bool)
         if not isinstance(reasons, list):
             raise self.error("failure-reasons", f"returned a {type(reasons).__name__}, "
@@ -445,8 +460,8 @@ class _PluginChecker:
     def check_rejections(self, state: ClusterState, pod: Pod, mask: np.ndarray,
                          reasons: list[tuple[str, np.ndarray]]) -> None:
         nodes = np.arange(state.n_nodes)
-        found = self.call(f"rejections({pod.key}, every node)", self.plugin.rejections, state,
-                          pod, nodes)
+        found = self.call(f"rejections({pod.key}, every node)", self.filter_plugin.rejections,
+                          state, pod, nodes)
         ok = (isinstance(found, tuple) and len(found) == 2
               and isinstance(found[0], np.ndarray) and isinstance(found[1], list))
         if not ok:
@@ -472,32 +487,33 @@ class _PluginChecker:
         mask = None
         if self.is_filter:
             mask = self.filter(state, pod, ALL)
-            expected = reference.filter_all(self.plugin, pod, infos, scenario.objects)
-            for i, ref in enumerate(expected):
-                if mask[i] != (not ref):
-                    vec = "passes" if mask[i] else "rejects"
+            expected = reference.filter_all(self.filter_plugin, pod, infos, scenario.objects)
+            for i, ref_reasons in enumerate(expected):
+                if mask[i] != (not ref_reasons):
+                    vec_says = "passes" if mask[i] else "rejects"
                     raise self.error("reference", f"filter of pod {pod.key} on node {names[i]}: "
-                                     f"vectorised {vec}, reference {ref or 'passes'}")
+                                     f"vectorised {vec_says}, reference "
+                                     f"{ref_reasons or 'passes'}")
             failed = np.flatnonzero(~mask)
             reasons = self.check_reasons(state, pod, mask)
-            for j, i in enumerate(failed):
+            for j, k in enumerate(failed):
                 got = sorted({text for text, which in reasons if which[j]})
-                if got != sorted(set(expected[i])):
+                if got != sorted(set(expected[k])):
                     raise self.error("reference", f"reasons of pod {pod.key} on node "
-                                     f"{names[i]}: vectorised {got}, reference "
-                                     f"{sorted(set(expected[i]))}")
+                                     f"{names[k]}: vectorised {got}, reference "
+                                     f"{sorted(set(expected[k]))}")
         if not self.is_score:
             return
         sets = [scenario.candidates]
         if mask is not None and mask.any():
             sets.append(np.flatnonzero(mask))
-        if not self.plugin.candidate_dependent:
+        if not self.score_plugin.candidate_dependent:
             sets.append(np.arange(state.n_nodes))
         for nodes in sets:
-            ref = reference.score_candidates(self.plugin, pod, infos, nodes.tolist(),
+            ref = reference.score_candidates(self.score_plugin, pod, infos, nodes.tolist(),
                                              scenario.objects)
-            raw = self.score(state, pod, nodes if self.plugin.candidate_dependent else ALL)
-            if raw is not None and not self.plugin.candidate_dependent:
+            raw = self.score(state, pod, nodes if self.score_plugin.candidate_dependent else ALL)
+            if raw is not None and not self.score_plugin.candidate_dependent:
                 raw = raw[nodes]
             if raw is None or ref is None:
                 if raw is None and (ref is None or not any(ref[1])):
@@ -507,11 +523,11 @@ class _PluginChecker:
                                  f"{_show(nodes)}: vectorised {vec_says}, reference {ref_says}")
             ref_raw, ref_normalized = ref
             # None: the reference defines no score there (Go's Score fails): not compared
-            if not self.plugin.candidate_dependent and not _agree(raw.tolist(), ref_raw):
+            if not self.score_plugin.candidate_dependent and not _agree(raw.tolist(), ref_raw):
                 raise self.error("reference", f"raw scores of pod {pod.key} over nodes "
                                  f"{_show(nodes)}: vectorised {_show(raw)}, reference "
                                  f"{_show(ref_raw)}")
-            vec = raw if self.plugin.normalize_score is None else self.normalize(raw)
+            vec = raw if self.score_plugin.normalize_score is None else self.normalize(raw)
             if not _agree(vec.tolist(), list(ref_normalized)):
                 raise self.error("reference", f"normalised scores of pod {pod.key} over "
                                  f"nodes {_show(nodes)} (raw {_show(raw)}): "
@@ -525,6 +541,7 @@ class _PluginChecker:
                 return f"its {what} switched between skipping and answering"
             if old is None:
                 continue
+            assert new is not None  # as old is not
             changed = np.flatnonzero(old != new)
             if allowed is not None:
                 changed = changed[changed != allowed]
@@ -539,7 +556,7 @@ class _PluginChecker:
             return
         pods = scenario.asked
         before = [self.answers(state, pod) for pod in pods]
-        moves: list[tuple[str, Callable[[], None], Callable[[], None], int]] = []
+        moves: list[tuple[str, Callable[[], object], Callable[[], object], int]] = []
         moved, target = scenario.moved, scenario.move_to
         request = moved.template.gpu
         if request is None or gpu.fits(state, request, np.array([target]))[0]:
