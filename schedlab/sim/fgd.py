@@ -359,6 +359,7 @@ def write_race(runs: Sequence[FgdRun], out: str | os.PathLike[str],
     out = Path(out)
     formats = plot_formats(formats)
     capacity = parameters.get("gpu_capacity_milli") or _capacity(parameters)
+
     def timeline(run: FgdRun) -> Callable[[str], Any]:
         return lambda tmp: run.timeline.to_parquet(tmp, index=False)
 
