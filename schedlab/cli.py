@@ -8,7 +8,7 @@ import math
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -163,7 +163,7 @@ def _refuse_options(args: argparse.Namespace, names: Sequence[str], expected: st
         raise InputError("bench", option, getattr(args, given[0]), expected)
 
 
-def _policies(given: Sequence[str] | None, default: Sequence[str]) -> list[str]:
+def _policies(given: Sequence[str] | None, default: Iterable[str]) -> list[str]:
     """``--policy`` values, each once (default: ``default``)."""
     chosen = list(given or default)
     repeated = [name for name in dict.fromkeys(chosen) if chosen.count(name) > 1]
@@ -179,6 +179,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
     _refuse_options(args, FGD_ONLY, "--suite fgd with this option")
     from schedlab.bench import (
         DEFAULT_POLICIES,
+        Order,
         bench_table,
         optimal_note,
         run_bench,
@@ -188,7 +189,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
 
     policies = _policies(args.policy, DEFAULT_POLICIES)
     seeds = [0, 1, 2] if args.seeds is None else args.seeds
-    order = args.order or "shuffled"
+    order: Order = args.order or "shuffled"
     formats = plot_formats(args.plot_format)
     configs = _configs(args.config)
     profiles = {name: _profile(path) for name, path in configs.items()}
@@ -277,8 +278,11 @@ def cmd_generate(args: argparse.Namespace) -> None:
     out = Path(args.out)
     texts = {out / "nodes.yaml": dump_manifests(Workload(workload.nodes, ())),
              out / "pods.yaml": dump_manifests(Workload((), workload.pods, workload.objects))}
-    write_atomic_all({path: lambda tmp, text=text: Path(tmp).write_text(text)
-                      for path, text in texts.items()})
+
+    def writer(text: str) -> Callable[[str], object]:
+        return lambda tmp: Path(tmp).write_text(text)
+
+    write_atomic_all({path: writer(text) for path, text in texts.items()})
     print(f"wrote {len(workload.nodes)} nodes and {len(workload.pods)} pods to {out}")
 
 
@@ -508,7 +512,8 @@ def build_parser() -> argparse.ArgumentParser:
     def add_parser(name: str, **kwargs: Any) -> argparse.ArgumentParser:
         return original(name, parents=[common], **kwargs)
 
-    commands.add_parser = add_parser  # type: ignore[method-assign]
+    # every subcommand gets the common options; mypy rejects replacing a method (and its type)
+    commands.add_parser = add_parser  # type: ignore[method-assign, assignment]
 
     def inputs(sub: argparse.ArgumentParser, required: bool, configs: bool = False,
                timed: bool = False) -> None:

@@ -157,7 +157,7 @@ def build(state: ClusterState, classes: list[PodClass], objective: Objective,
     model = LinearModel()
     x: dict[tuple[int, int], int] = {}
     for c, cls in enumerate(classes):
-        for n in np.flatnonzero(cls.mask):
+        for n in np.flatnonzero(cls.mask).tolist():
             most = _fits_alone(state, cls, int(n))
             if most > 0:
                 x[c, int(n)] = model.var(0, most)
@@ -208,6 +208,7 @@ def _gpu_rows(state: ClusterState, placement: PlacementModel,
         whole_count: dict[int, int] = {}
         for c, v in asking:
             gpu = classes[c].pod.template.gpu
+            assert gpu is not None  # asking holds the pods asking for GPUs only
             if gpu.shares:
                 split = {v: 1}
                 for d, f in enumerate(free):

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import numpy as np
 
@@ -55,7 +55,8 @@ class Stage:
 
 def solve(model: LinearModel, objective: Mapping[int, int], *, solver: Solver,
           time_limit: float, num_workers: int, seed: int, deterministic: bool,
-          hint: Sequence[int] | None = None, floor: tuple[Mapping[int, int], int] | None = None,
+          hint: Sequence[int] | np.ndarray | None = None,
+          floor: tuple[Mapping[int, int], int] | None = None,
           progress: SolveProgress | None = None) -> Stage:
     """Maximise ``objective`` over ``model`` (plus the row ``floor`` = (coefs, least value)
     when given) within ``time_limit`` seconds; ``hint`` is a complete solution to start from
@@ -81,7 +82,8 @@ def solve(model: LinearModel, objective: Mapping[int, int], *, solver: Solver,
 
 
 def _auto(model: LinearModel, objective: Mapping[int, int], time_limit: float,
-          num_workers: int, seed: int, deterministic: bool, hint: Sequence[int] | None,
+          num_workers: int, seed: int, deterministic: bool,
+          hint: Sequence[int] | np.ndarray | None,
           floor: tuple[Mapping[int, int], int] | None, tell: SolveProgress) -> Stage:
     """HiGHS first on a small model, CP-SAT for the rest of the time unless HiGHS proved its
     answer (see the module docstring); the better solution and the tighter bound of the two
@@ -101,7 +103,9 @@ def _auto(model: LinearModel, objective: Mapping[int, int], time_limit: float,
     found = [stage for stage in (second, first) if stage.objective is not None]
     if not found:
         return second
-    best = max(found, key=lambda stage: stage.objective)  # CP-SAT's on a tie
+    # found holds the stages with an objective, which mypy cannot follow through the filter
+    best = max(found, key=lambda stage: cast(float, stage.objective))  # CP-SAT's on a tie
+    assert best.objective is not None
     bounds = [b for b in (first.bound, second.bound) if b is not None]
     bound = min(bounds) if bounds else None
     proven = bound is not None and bound <= best.objective + 1e-6
@@ -135,45 +139,47 @@ def interruptible(call: Callable[[], T], stop: Callable[[], object] | None = Non
     done, value = outcome[0]
     if not done:
         raise value
-    return value  # type: ignore[no-any-return]
+    return value
 
 
-def _value(objective: Mapping[int, int], values: Sequence[int]) -> float:
+def _value(objective: Mapping[int, int], values: Sequence[int] | np.ndarray) -> float:
     return float(sum(k * values[v] for v, k in objective.items()))
 
 
 def _cp_sat(model: LinearModel, objective: Mapping[int, int], time_limit: float,
-            num_workers: int, seed: int, deterministic: bool, hint: Sequence[int] | None,
+            num_workers: int, seed: int, deterministic: bool,
+            hint: Sequence[int] | np.ndarray | None,
             floor: tuple[Mapping[int, int], int] | None, tell: SolveProgress) -> Stage:
     from ortools.sat.python import cp_model
 
-    class Told(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+    class Told(cp_model.CpSolverSolutionCallback):
         def on_solution_callback(self) -> None:
             tell("cp-sat", self.ObjectiveValue(), self.BestObjectiveBound())
 
     cp = cp_model.CpModel()
-    variables = [cp.NewIntVar(int(lo), int(hi), "") for lo, hi in zip(model.lower, model.upper,
-                                                                     strict=True)]
+    variables = [cp.new_int_var(int(lo), int(hi), "")
+                 for lo, hi in zip(model.lower, model.upper, strict=True)]
     def weighted(coefs: Mapping[int, int]) -> cp_model.LinearExpr:
         return cp_model.LinearExpr.WeightedSum([variables[v] for v in coefs],
                                                list(coefs.values()))
 
+    coefs: Mapping[int, int]  # a row's, then the floor's
     for coefs, lo, hi in model.rows:
         expression = weighted(coefs)
         if lo == hi:
-            cp.Add(expression == int(lo))
+            cp.add(expression == int(lo))
         else:
             if np.isfinite(hi):
-                cp.Add(expression <= int(hi))
+                cp.add(expression <= int(hi))
             if np.isfinite(lo):
-                cp.Add(expression >= int(lo))
+                cp.add(expression >= int(lo))
     if floor is not None:
         coefs, least = floor
-        cp.Add(weighted(coefs) >= int(least))
-    cp.Maximize(weighted(objective))
+        cp.add(weighted(coefs) >= int(least))
+    cp.maximize(weighted(objective))
     if hint is not None:
         for variable, value in zip(variables, hint, strict=True):
-            cp.AddHint(variable, int(value))
+            cp.add_hint(variable, int(value))
     engine = cp_model.CpSolver()
     engine.parameters.num_workers = num_workers
     engine.parameters.random_seed = seed
@@ -199,7 +205,7 @@ def _matrix(model: LinearModel, objective: Mapping[int, int],
     from scipy.optimize import LinearConstraint
     from scipy.sparse import coo_array
 
-    rows = list(model.rows)
+    rows: list[tuple[Mapping[int, int], float, float]] = list(model.rows)
     if floor is not None:
         rows.append((floor[0], floor[1], np.inf))
     n = model.n_vars
@@ -227,11 +233,11 @@ def lp_relaxation(model: LinearModel, objective: Mapping[int, int], time_limit: 
     if model.n_vars == 0:
         return 0.0, np.zeros(0)
     cost, constraints = _matrix(model, objective, None)
-    options = {"disp": False} if time_limit is None else {"time_limit": max(time_limit, 0.1),
-                                                          "disp": False}
     result = interruptible(lambda: milp(
-        cost, integrality=np.zeros(model.n_vars), bounds=Bounds(model.lower, model.upper),
-        constraints=constraints, options=options))
+        cost, integrality=np.zeros(model.n_vars, dtype=np.uint8),
+        bounds=Bounds(model.lower, model.upper), constraints=constraints,
+        options={"disp": False} if time_limit is None else {"time_limit": max(time_limit, 0.1),
+                                                             "disp": False}))
     return None if result.status != 0 else (float(-result.fun), result.x)
 
 
@@ -243,7 +249,8 @@ def _highs(model: LinearModel, objective: Mapping[int, int], time_limit: float,
 
     cost, constraints = _matrix(model, objective, floor)
     result = interruptible(lambda: milp(
-        cost, integrality=np.ones(model.n_vars), bounds=Bounds(model.lower, model.upper),
+        cost, integrality=np.ones(model.n_vars, dtype=np.uint8),
+        bounds=Bounds(model.lower, model.upper),
         constraints=constraints,
         options={"time_limit": time_limit, "disp": False, "mip_rel_gap": 0.0}))
     if result.x is None:

@@ -15,7 +15,7 @@ import copy
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -48,6 +48,15 @@ MINIMISED = ("nodes", "balance")
 FIRST_SHARE = 0.6
 """The share of the time limit the primary objective may take; the secondary gets the rest."""
 LEFT_OUT = "left out by the optimal plan: the room it could take goes to pods placed later"
+
+
+class _SolveOptions(TypedDict):
+    """The arguments both solves of a plan share."""
+
+    solver: Solver
+    num_workers: int
+    seed: int
+    deterministic: bool
 
 
 @dataclass
@@ -126,7 +135,9 @@ class Optimal(Policy):
         super().reset(state, rng)
         self._greedy = Greedy(self.profile)  # the fallback draws from rng as Greedy would
         self._greedy.reset(state, rng)
-        child = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
+        seed_seq = rng.bit_generator.seed_seq
+        assert isinstance(seed_seq, np.random.SeedSequence)  # a Generator's bit generator has one
+        child = np.random.default_rng(seed_seq.spawn(1)[0])
         self._seed = int(child.integers(2**31))  # the solver's, drawn without touching rng
         self._plan: dict[str, tuple[int, tuple[int, ...] | None]] = {}
         self.report = None
@@ -157,8 +168,8 @@ class Optimal(Policy):
                 return self.time_limit * (1 - FIRST_SHARE if first_done else 1.0)
             return max(deadline - time.perf_counter(), 0.1)
 
-        common = {"solver": self.solver, "num_workers": self.num_workers, "seed": self._seed,
-                  "deterministic": self.deterministic}
+        common: _SolveOptions = {"solver": self.solver, "num_workers": self.num_workers,
+                                 "seed": self._seed, "deterministic": self.deterministic}
         first_done = False
         first = solve(placement.model, placement.primary, time_limit=FIRST_SHARE * left(),
                       hint=greedy_hint, progress=self._told("pods placed (weighted)", None),
@@ -166,6 +177,7 @@ class Optimal(Policy):
         first_done = True
         second: Stage | None = None
         if first.values is not None:
+            assert first.objective is not None  # solve finds a solution with its objective
             offset = placement.secondary_offset if self.objective in MINIMISED else None
             second = solve(placement.model, placement.secondary, time_limit=left(),
                            hint=first.values,
@@ -283,6 +295,7 @@ def _secondary_of(state: ClusterState, placement: PlacementModel,
     if objective == "gpu":
         return sum(classes[c].gpu_milli * k for (c, _), k in counts.items())
     if objective == "score":
+        assert scores is not None  # given with the "score" objective
         return sum(int(scores[c][n]) * k for (c, n), k in counts.items())
     requested = state.requested.copy()
     for (c, n), k in counts.items():
@@ -356,9 +369,12 @@ def _greedy_values(state: ClusterState, pods: Sequence[Pod], profile: Profile,
             decision = greedy.place(pod)
             node, gpus = decision.node, decision.gpus
         else:
-            gpus = None if request is None else best_gpus(replica.gpu_free[node], request)
-            if request is not None and len(gpus) < request.count:
-                continue  # the rounded relaxation left no device: Greedy's turn is over
+            if request is None:
+                gpus = None
+            else:
+                gpus = best_gpus(replica.gpu_free[node], request)
+                if len(gpus) < request.count:
+                    continue  # the rounded relaxation left no device: Greedy's turn is over
         if node is None:
             continue
         replica.bind(pod, node, gpus)
@@ -431,7 +447,7 @@ def _spread_order(state: ClusterState, pod: Pod, slots: list[int]) -> list[int]:
     for n in slots:
         by_domain.setdefault(int(codes[n]), []).append(n)
     placed = {d: int(bound[d]) if d >= 0 else 0 for d in by_domain}
-    ordered = []
+    ordered: list[int] = []
     while len(ordered) < len(slots):
         domain = min((d for d in by_domain if by_domain[d]), key=lambda d: (placed[d], d))
         ordered.append(by_domain[domain].pop(0))

@@ -333,8 +333,8 @@ def race_policies(names: Sequence[str] | None) -> dict[str, PolicySpec]:
     for name in names:
         if name in PAPER_POLICIES or name in by_plugin:
             found[name] = PAPER_POLICIES.get(name) or by_plugin[name]
-        elif isinstance(PLUGINS.get(name), type) and issubclass(PLUGINS[name], ScorePlugin):
-            found[name] = PLUGINS[name]()
+        elif isinstance(plugin := PLUGINS.get(name), type) and issubclass(plugin, ScorePlugin):
+            found[name] = plugin()
         else:
             raise InputError("--policy", "name", name,
                              f"one of {', '.join(PAPER_POLICIES)} or a registered score plugin")
@@ -359,10 +359,14 @@ def write_race(runs: Sequence[FgdRun], out: str | os.PathLike[str],
     out = Path(out)
     formats = plot_formats(formats)
     capacity = parameters.get("gpu_capacity_milli") or _capacity(parameters)
+
+    def timeline(run: FgdRun) -> Callable[[str], Any]:
+        return lambda tmp: run.timeline.to_parquet(tmp, index=False)
+
     writers: dict[Path, Callable[[str], Any]] = {}
     for run in runs:
         path = out / "timelines" / f"{run.policy}-seed{run.seed}.parquet"
-        writers[path] = lambda tmp, run=run: run.timeline.to_parquet(tmp, index=False)
+        writers[path] = timeline(run)
     figure = race_figure(runs, capacity, parameters.get("workload"), parameters.get("tune"))
     writers.update(figure_writers(figure, out / "allocation", formats))
     summary = summarize_runs(runs, capacity)

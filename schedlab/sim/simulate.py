@@ -61,6 +61,7 @@ def prepare(workload: Workload) -> ClusterState:
     """A fresh state for ``workload`` with its already-bound pods bound."""
     state = ClusterState.from_workload(workload)
     for pod in workload.bound_pods:
+        assert pod.template.node_name is not None  # a bound pod names its node
         state.bind(pod, state.index[pod.template.node_name])
     return state
 

@@ -36,7 +36,7 @@ import os
 import re
 import warnings
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 import yaml
 
@@ -78,6 +78,7 @@ from schedlab.objects import (
     PodTemplate,
     Service,
     Taint,
+    TaintEffect,
     Toleration,
     TopologySpreadConstraint,
     Workload,
@@ -213,7 +214,8 @@ class _Controller(NamedTuple):
     kind: str
     name: str
     template: PodTemplate
-    count: int = 0
+    # the field shadows tuple.count (unused here), which mypy rejects for a NamedTuple
+    count: int = 0  # type: ignore[assignment]
     completions: int | None = None
     succeeded: int = 0
     owner: OwnerRef | None = None
@@ -528,7 +530,8 @@ class _Reader:
             namespace = item.template.namespace
             owned = live.get(item.key, [])
             if item.kind == "DaemonSet":
-                served = {controllers.target_node(p) for p in owned}
+                served = {target for p in owned
+                          if (target := controllers.target_node(p)) is not None}
                 created = controllers.daemon_set_pods(
                     item.name, item.template, nodes, self.intern, served, pins
                 )
@@ -785,7 +788,8 @@ def read_taint(taint: Field) -> Taint:
     return Taint(
         taint["key"].label_key(),
         "" if value.value is None else value.label_value(),
-        taint["effect"].choice(TAINT_EFFECTS),
+        # choice returns one of the options, here a TaintEffect
+        cast(TaintEffect, taint["effect"].choice(TAINT_EFFECTS)),
     )
 
 
@@ -794,7 +798,9 @@ def _toleration(toleration: Field) -> Toleration:
     (empty only with Exists), a label value (empty with Exists), an effect."""
     key_field, value_field = toleration["key"], toleration["value"]
     key = "" if key_field.value in (None, "") else key_field.label_key()
-    operator = toleration["operator"].choice(("Equal", "Exists"), default="Equal")
+    # choice returns one of the options
+    operator = cast(Literal["Equal", "Exists"],
+                    toleration["operator"].choice(("Equal", "Exists"), default="Equal"))
     value = "" if value_field.value is None else value_field.label_value()
     effect = toleration["effect"].choice(("", *TAINT_EFFECTS), default="")
     if operator == "Exists" and value:

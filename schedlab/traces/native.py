@@ -388,7 +388,8 @@ def _read_nodes(file: _File) -> list[Node]:
             raise file.error(row, "gpu_model", models[row], "'' when gpus is 0")
         nodes.append(Node(
             name=name,
-            allocatable={r: v[row] for r, v in amounts.items() if v[row] is not None},
+            allocatable={r: amount for r, v in amounts.items()
+                         if (amount := v[row]) is not None},
             labels=label_map,
             taints=node_taints,
             unschedulable=unschedulable_list[row],

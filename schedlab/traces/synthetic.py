@@ -126,7 +126,7 @@ def generate(n_nodes: int = 50, n_pods: int = 500, seed: int = 0, zones: int = 3
         owner = OwnerRef("Deployment", name)
         pods.append(Pod(f"{name}-{counters[name]}", templates[name][0], owner))
         counters[name] += 1
-    return Workload(nodes, pods, _deployments(templates[n][0] for n in names))
+    return Workload(tuple(nodes), tuple(pods), _deployments(templates[n][0] for n in names))
 
 
 def _deployments(templates: Iterable[PodTemplate]) -> ApiObjects:
@@ -150,7 +150,7 @@ def basic(n_nodes: int, n_pods: int, seed: int = 0) -> Workload:
     shapes = [PodTemplate(containers=(_container(c, m),))
               for c, m in ((100, 500 * MI), (250, 1 * GI), (500, 2 * GI))]
     picks = rng.integers(len(shapes), size=n_pods)
-    return Workload(nodes, [Pod(f"pod-{i}", shapes[k]) for i, k in enumerate(picks)])
+    return Workload(tuple(nodes), tuple(Pod(f"pod-{i}", shapes[k]) for i, k in enumerate(picks)))
 
 
 def spread(n_nodes: int, n_pods: int, zones: int = 50, replicas: int = 100, seed: int = 0,
@@ -181,7 +181,7 @@ def spread(n_nodes: int, n_pods: int, zones: int = 50, replicas: int = 100, seed
     pods = [Pod(f"app-{d}-{i % replicas}", templates[d], OwnerRef("Deployment", f"app-{d}"))
             for i, d in enumerate(owners)]
     order = rng.permutation(n_pods) if shuffle else range(n_pods)
-    return Workload(nodes, [pods[i] for i in order], _deployments(templates))
+    return Workload(tuple(nodes), tuple(pods[i] for i in order), _deployments(templates))
 
 
 POD_SHAPES: tuple[tuple[int, int], ...] = (
@@ -207,7 +207,8 @@ def shapes(n_nodes: int, n_pods: int, load: float = 1.1, seed: int = 0) -> Workl
              {HOSTNAME: f"node-{i}", ZONE: f"zone-{i % 3}"})
         for i in range(n_nodes)
     ]
-    return Workload(nodes, [Pod(f"pod-{i}", templates[k]) for i, k in enumerate(picks)])
+    return Workload(tuple(nodes),
+                    tuple(Pod(f"pod-{i}", templates[k]) for i, k in enumerate(picks)))
 
 
 TEAMS: tuple[tuple[str, float], ...] = (
@@ -307,7 +308,7 @@ def trace(n_nodes: int, n_pods: int, seed: int = 0, load: float = 0.8,
     objects = ApiObjects(controllers={
         ("Deployment", t.namespace, f"{shape}-{team}"): LabelSelector(dict(t.labels))
         for (shape, team), t in templates.items()})
-    workload = Workload(cluster.nodes, pods, objects)
+    workload = Workload(cluster.nodes, tuple(pods), objects)
     source = (f"synthetic: schedlab.traces.synthetic.trace(n_nodes={n_nodes}, n_pods={n_pods}, "
               f"seed={seed}, load={load:g}, mean_duration={mean_duration:g}, "
               f"sigma={sigma:g}" + (f", swing={swing:g})" if swing else ")"))

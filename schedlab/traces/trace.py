@@ -185,6 +185,8 @@ class Trace:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Trace):
             return NotImplemented
+        # __post_init__ makes deletion an array (NaN: never)
+        assert self.deletion is not None and other.deletion is not None
         return (self.workload == other.workload and self.source == other.source
                 and self.events == other.events and self.controllers == other.controllers
                 and np.array_equal(self.arrival, other.arrival)
@@ -195,6 +197,7 @@ class Trace:
     def end(self) -> float:
         """The last arrival, deletion or node event (0 for an empty trace), seconds."""
         times = [0.0, float(self.arrival[-1]) if len(self.arrival) else 0.0]
+        assert self.deletion is not None  # __post_init__ makes it an array (NaN: never)
         if not np.isnan(self.deletion).all():
             times.append(float(np.nanmax(self.deletion)))
         if self.events:
@@ -210,6 +213,7 @@ class Trace:
         if factor == 1:
             return self
         events = tuple(NodeEvent(e.time / factor, e.kind, e.node) for e in self.events)
+        assert self.deletion is not None  # __post_init__ makes it an array (NaN: never)
         return Trace(self.workload, self.arrival / factor, self.duration, events, self.source,
                      self.deletion / factor, self.controllers)
 
