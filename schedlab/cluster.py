@@ -20,8 +20,10 @@ from schedlab.objects import (
     MILLI_PER_GPU,
     ApiObjects,
     FrozenMap,
+    GpuRequest,
     Node,
     Pod,
+    PodAffinity,
     PodTemplate,
     Taint,
     Workload,
@@ -172,13 +174,15 @@ def carried_terms(pod: Pod) -> list[CarriedTerm]:
     template = pod.template
     namespace = template.namespace
     found = []
-    for kind, rules in (("affinity", template.pod_affinity),
-                        ("anti-affinity", template.pod_anti_affinity)):
+    lists: tuple[tuple[CarriedKind, CarriedKind, PodAffinity | None], ...] = (
+        ("required-affinity", "preferred-affinity", template.pod_affinity),
+        ("required-anti-affinity", "preferred-anti-affinity", template.pod_anti_affinity))
+    for required, preferred, rules in lists:
         if rules is None:
             continue
-        found += [CarriedTerm(f"required-{kind}", PodSelector.of_term(t, namespace),
+        found += [CarriedTerm(required, PodSelector.of_term(t, namespace),
                               t.topology_key) for t in rules.required]
-        found += [CarriedTerm(f"preferred-{kind}", PodSelector.of_term(w.term, namespace),
+        found += [CarriedTerm(preferred, PodSelector.of_term(w.term, namespace),
                               w.term.topology_key, w.weight) for w in rules.preferred]
     return found
 
@@ -245,7 +249,7 @@ class ClusterState:
         ``changed_since(epoch)`` lists the nodes they touched."""
         self._last_changed: tuple[tuple[int, int], np.ndarray] = ((-1, -1), np.empty(0, np.int64))
         self._compiled: dict[int, tuple[object, PodRequests]] = {}
-        self._by_requests: dict[tuple[FrozenMap, FrozenMap], PodRequests] = {}
+        self._by_requests: dict[tuple[FrozenMap[str, int], FrozenMap[str, int]], PodRequests] = {}
         self._placed: dict[int, tuple[PodTemplate, Counter[int]]] = {}
         """id(template) → (template, node index → pods of it bound there)."""
         self._placed_terminating: dict[int, tuple[PodTemplate, Counter[int]]] = {}
@@ -331,8 +335,9 @@ class ClusterState:
         that fit, ``gpu.best_gpus``); each must have the pod's milli-GPU free."""
         if pod.key in self.bound:
             raise SchedlabError(f"pod {pod.key} is already bound")
-        if pod.template.gpu is not None:
-            self._take_gpus(pod, node, gpus)
+        gpu = pod.template.gpu
+        if gpu is not None:
+            self._take_gpus(pod, gpu, node, gpus)
         req = self.requests_of(pod)
         self.requested[node] += req.requested
         self.nonzero_requested[node] += req.nonzero
@@ -350,6 +355,7 @@ class ClusterState:
         gpus = self.gpus_of.pop(pod.key, ())
         if gpus:
             request = pod.template.gpu
+            assert request is not None  # (only GPU pods take GPUs)
             self.gpu_free[node, list(gpus)] += request.milli
             self.gpu_pods[node, 0 if request.shares else request.count] -= 1
         req = self.requests_of(pod)
@@ -384,10 +390,10 @@ class ClusterState:
         self._changes.append(node)
         self.epoch += 1
 
-    def _take_gpus(self, pod: Pod, node: int, gpus: Sequence[int] | None) -> None:
+    def _take_gpus(self, pod: Pod, request: GpuRequest, node: int,
+                   gpus: Sequence[int] | None) -> None:
         from schedlab.gpu import best_gpus
 
-        request = pod.template.gpu
         free = self.gpu_free[node]
         if gpus is None:
             gpus = best_gpus(free, request)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal, NamedTuple
+from typing import Generic, Literal, NamedTuple, TypeVar
 
 from schedlab import resources
 from schedlab.errors import SchedlabError
@@ -33,20 +33,24 @@ GPU_MILLI_KEY = "alibabacloud.com/gpu-milli"
 """Node allocatable: milli-GPU on the node (GPUs × 1000); pod annotation: milli per GPU."""
 
 
-class FrozenMap(Mapping[str, Any]):
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FrozenMap(Mapping[K, V], Generic[K, V]):
     """An immutable, hashable mapping (labels, requests, node selectors)."""
 
     __slots__ = ("_items", "_dict", "_hash")
 
-    def __init__(self, items: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> None:
+    def __init__(self, items: Mapping[K, V] | Iterable[tuple[K, V]] = ()) -> None:
         self._dict = dict(items)
         self._items = tuple(sorted(self._dict.items()))
         self._hash = hash(self._items)
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: K) -> V:
         return self._dict[key]
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[K]:
         return iter(self._dict)
 
     def __len__(self) -> int:

@@ -82,7 +82,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from schedlab.decode import read_documents
 from schedlab.errors import ConfigError
@@ -262,9 +262,10 @@ def _profile(node: Field, top_percentage: int, single: bool) -> Profile:
         plugin: _instantiate(plugin, args.get(plugin), node)
         for plugin in dict.fromkeys([*filters, *scores, *_validated_only(args)])
     }
+    # (``_expand`` keeps the plugins that have the point, ``_check_point`` refuses the others)
     return Profile(
-        filters=tuple(instances[n] for n in filters),
-        scores=tuple((instances[n], weights[n]) for n in scores),
+        filters=tuple(cast(FilterPlugin, instances[n]) for n in filters),
+        scores=tuple((cast(ScorePlugin, instances[n]), weights[n]) for n in scores),
         percentage_of_nodes_to_score=percentage,
         name=name,
     )

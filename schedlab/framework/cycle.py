@@ -197,7 +197,9 @@ class Evaluator:
 
     def normalize(self, plugin: ScorePlugin, raw: np.ndarray) -> np.ndarray:
         """The plugin's normalised scores of ``raw`` (int64 (k,)), checked for bounds."""
-        normalized = np.asarray(plugin.normalize_score(raw.copy()), dtype=np.int64)
+        normalize_score = plugin.normalize_score
+        assert normalize_score is not None  # (asked only of plugins that normalise)
+        normalized = np.asarray(normalize_score(raw.copy()), dtype=np.int64)
         check_bounds(plugin, normalized)
         return normalized
 
@@ -220,7 +222,10 @@ class Evaluator:
         if answer.epoch == epoch or (answer.epoch >= 0 and (plugin.scope is Scope.STATIC
                                                             or answer.fixed)):
             return
-        if answer.epoch < 0 and is_filter and plugin.skips_filter(self.state, pod):
+        # (``is_filter`` tells which of its points ``plugin`` answers for: the type checker
+        # cannot follow it, and a plugin may be both, so no isinstance on this hot path)
+        if (answer.epoch < 0 and is_filter
+                and plugin.skips_filter(self.state, pod)):  # type: ignore[union-attr]
             answer.values[:] = True
             answer.epoch, answer.fixed = epoch, True
             answer.generation += 1
@@ -237,19 +242,21 @@ class Evaluator:
                     rows = changed
         answer.epoch, answer.token = epoch, token
         if is_filter:
-            self._store(answer, plugin, rows, self._filter(plugin, pod, rows))
+            self._store(answer, plugin, rows,
+                        self._filter(plugin, pod, rows))  # type: ignore[arg-type]
             return
-        if plugin.candidate_dependent:  # scored per cycle: only whether it skips is kept
-            answer.skipped = plugin.skips(self.state, pod)
+        scorer: ScorePlugin = plugin  # type: ignore[assignment]  # (not a filter's answer)
+        if scorer.candidate_dependent:  # scored per cycle: only whether it skips is kept
+            answer.skipped = scorer.skips(self.state, pod)
             return
-        scores = self.raw_scores(plugin, pod, rows)
+        scores = self.raw_scores(scorer, pod, rows)
         was_skipped, answer.skipped = answer.skipped, scores is None
         if was_skipped and answer.skipped and answer.generation:
             return  # still skipping: the values stay all 0
-        n = self.state.n_nodes if rows is ALL else len(rows)
-        self._store(answer, plugin, rows, np.zeros(n, np.int64) if scores is None else scores)
+        self._store(answer, plugin, rows, scores if scores is not None
+                    else np.zeros(self.state.count(rows), np.int64))
         answer.alike_normalized = None
-        if plugin.normalize_score is None:
+        if scorer.normalize_score is None:
             answer.suspect = answer.suspect or (scores is not None and not _in_bounds(scores))
         else:
             values = answer.values
@@ -309,9 +316,9 @@ class Evaluator:
                 self.sync(answer, plugin, True, pod)
                 static_feasible &= answer.values
         static_plain = np.zeros(n, np.int64)
-        for i, (plugin, weight) in enumerate(self.profile.scores):
-            if plugin.scope is Scope.STATIC:
-                self.sync(scores[i], plugin, False, pod)
+        for i, (scorer, weight) in enumerate(self.profile.scores):
+            if scorer.scope is Scope.STATIC:
+                self.sync(scores[i], scorer, False, pod)
                 if i in self._plain:
                     static_plain += scores[i].values * weight
         ev = Evaluation(pod, filters, scores, static_feasible, static_plain,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import ClassVar
 
 import numpy as np
@@ -119,7 +119,7 @@ class ScorePlugin(Plugin, abc.ABC):
         the candidates (kube's PreScore Skip). Not asked of other plugins."""
         return False
 
-    normalize_score = None
+    normalize_score: Callable[[np.ndarray], np.ndarray] | None = None
     """Optionally a method ``normalize_score(scores) -> scores`` over the candidate nodes'
     int64 raw scores, shape (k,). It must map equal raw scores to equal results."""
 

@@ -75,5 +75,5 @@ class Registry(dict[str, type[T]], Generic[T]):
             self._published(name)
         return super().__getitem__(name)
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         return super().get(name, default) if name in self else default

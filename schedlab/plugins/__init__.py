@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schedlab.framework.plugin import FilterPlugin
+from schedlab.framework.plugin import FilterPlugin, ScorePlugin
 from schedlab.framework.profile import Profile, register_plugin
 from schedlab.plugins.best_fit_score import BestFitScore
 from schedlab.plugins.dot_product_score import DotProductScore
@@ -58,7 +58,8 @@ def default_profile(percentage_of_nodes_to_score: int = 0) -> Profile:
     """The v1.32 default profile: filters and scores in kube's order with its weights."""
     plugins = {cls.name: cls() for cls in BUILTIN}
     filters = tuple(p for p in plugins.values() if isinstance(p, FilterPlugin))
-    scores = tuple((plugins[name], weight) for name, weight in DEFAULT_SCORE_WEIGHTS.items())
+    scorers = {name: p for name, p in plugins.items() if isinstance(p, ScorePlugin)}
+    scores = tuple((scorers[name], weight) for name, weight in DEFAULT_SCORE_WEIGHTS.items())
     return Profile(filters, scores, percentage_of_nodes_to_score)
 
 

@@ -46,7 +46,7 @@ class FGDScore(GpuScorePlugin):
                               "for the workload's")
         self.typical_pods = typical_pods
 
-    def cache_key(self, state: ClusterState, pod: Pod) -> Hashable:
+    def cache_key(self, state: ClusterState, pod: Pod) -> tuple[Hashable, ...]:
         return (*super().cache_key(state, pod), bool(pod.template.requests))
 
     def fragmentation(self, state: ClusterState) -> Fragmentation:
@@ -82,7 +82,9 @@ class FGDScore(GpuScorePlugin):
         free = np.sort(state.gpu_free[nodes], axis=1)
         distinct = np.ones(free.shape, dtype=bool)
         distinct[:, 1:] = free[:, 1:] != free[:, :-1]
-        rows, devices = np.nonzero(distinct & (free >= pod.template.gpu.milli))
+        request = pod.template.gpu
+        assert request is not None  # (sharing pods only)
+        rows, devices = np.nonzero(distinct & (free >= request.milli))
         scores = np.zeros(len(free), dtype=np.int64)
         if len(rows):
             node_rows = np.arange(state.n_nodes)[nodes][rows]
@@ -95,7 +97,9 @@ class FGDScore(GpuScorePlugin):
                        device_free: np.ndarray) -> np.ndarray:
         """Scores of putting sharing ``pod`` on one device per option: options are parallel
         int64 (p,) arrays of node indices and the milli free on the chosen device."""
-        milli = pod.template.gpu.milli
+        request = pod.template.gpu
+        assert request is not None  # (sharing pods only)
+        milli = request.milli
         shape_milli = fragmentation.typical.gpu_milli
         parts = _rows(fragmentation.parts, node_rows)
         before = device_free[:, None]
@@ -111,6 +115,7 @@ class FGDScore(GpuScorePlugin):
                     rng: np.random.Generator) -> tuple[int, ...]:
         """For a sharing pod under "fgd": the first device with the highest score."""
         request = pod.template.gpu
+        assert request is not None  # (asked only about GPU pods)
         if self.gpu_selection != "fgd" or not request.shares:
             return super().select_gpus(state, pod, node, rng)
         free = state.gpu_free[node]

@@ -8,7 +8,7 @@ and on which ``count`` devices each have its ``milli`` free (``schedlab.gpu``).
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from schedlab.cluster import ClusterState, NodeIndex
 from schedlab.errors import ConfigError
 from schedlab.fragmentation import cpu_milli
 from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
-from schedlab.gpu import GPU_SELECTIONS, fits, select_gpus
+from schedlab.gpu import GPU_SELECTIONS, GpuSelection, fits, select_gpus
 from schedlab.objects import Pod
 
 MAX_SPEC_CPU_MILLI = 128_000
@@ -43,7 +43,9 @@ class GpuShare(FilterPlugin):
     def failure_reasons(
         self, state: ClusterState, pod: Pod, nodes: np.ndarray
     ) -> list[tuple[str, np.ndarray]]:
-        allowed = state.gpu_model_allowed(pod.template.gpu.models)[nodes]
+        request = pod.template.gpu
+        assert request is not None  # (a pod without a GPU ask passes every node)
+        allowed = state.gpu_model_allowed(request.models)[nodes]
         return [("node(s) didn't have GPUs of an allowed model", ~allowed),
                 ("Insufficient GPU", allowed)]
 
@@ -62,13 +64,15 @@ class GpuScorePlugin(ScorePlugin):
                               f"one of {', '.join(self.gpu_selections)}")
         self.gpu_selection = gpu_selection
 
-    def cache_key(self, state: ClusterState, pod: Pod) -> Hashable:
+    def cache_key(self, state: ClusterState, pod: Pod) -> tuple[Hashable, ...]:
         return ("gpu-score", cpu_milli(pod), pod.template.gpu)
 
     def select_gpus(self, state: ClusterState, pod: Pod, node: int,
                     rng: np.random.Generator) -> tuple[int, ...]:
         """The devices ``pod`` takes on node index ``node``."""
         request = pod.template.gpu
-        method = self.gpu_selection if request.shares else "best"
+        assert request is not None  # (asked only about GPU pods)
+        # (a subclass's own selections, as FGDScore's "fgd", never reach here)
+        method = cast(GpuSelection, self.gpu_selection) if request.shares else "best"
         return select_gpus(method, state.gpu_free[node], request, rng)
 

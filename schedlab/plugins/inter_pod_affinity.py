@@ -61,9 +61,9 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
     def _affinity_passing(self, state: ClusterState, terms: _PodTerms) -> np.ndarray | None:
         """bool (n_nodes,): the pod's required affinity lets it run there (None: no terms)."""
         affinity = None
-        if terms.affinity_keys:
-            domains = [(terms.affinity_tally.domains(k), state.labels.codes(k))
-                       for k in terms.affinity_keys]
+        tally = terms.affinity_tally
+        if tally is not None:  # (the pod has required affinity terms, so their keys)
+            domains = [(tally.domains(k), state.labels.codes(k)) for k in terms.affinity_keys]
             first_pod = terms.matches_own_affinity and not any(c.any() for c, _ in domains)
             affinity = terms.has_affinity_keys.copy()
             if not first_pod:
@@ -85,10 +85,12 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
         affinity = self._affinity_passing(state, terms)
         # the pod's own and the bound pods' anti-affinity in one lookup per topology key
         anti = _none_in_domain(state, terms.anti_affinity + _carried_anti_affinity(state, pod))
-        if affinity is None and anti is None:
-            return np.ones(state.count(nodes), dtype=bool)
-        if affinity is None or anti is None:
-            passes = anti if affinity is None else affinity
+        if affinity is None:
+            if anti is None:
+                return np.ones(state.count(nodes), dtype=bool)
+            passes = anti
+        elif anti is None:
+            passes = affinity
         else:
             passes = affinity & anti
         return passes if nodes is ALL else passes[nodes]

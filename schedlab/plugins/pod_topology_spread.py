@@ -5,6 +5,7 @@ constraints get the default ones."""
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
+from typing import TypeAlias
 
 import numpy as np
 
@@ -79,7 +80,7 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
     def _spread(self, state: ClusterState, pod: Pod) -> tuple[Spread, Spread]:
         """The pod's (filter, score) constraints compiled against ``state``, cached."""
         key = (self, pod.cache_key)  # the owner matters: it gives the default selector
-        cached = state.memo.get(key)
+        cached: tuple[PodTemplate, tuple[Spread, Spread]] | None = state.memo.get(key)
         if cached is None:
             own = pod.template.topology_spread_constraints
             default_selector = None if own else default_spread_selector(pod, state.objects)
@@ -88,14 +89,14 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
             # defaults does not (nodes without a zone still spread by hostname).
             require_all = {"DoNotSchedule": True,
                            "ScheduleAnyway": bool(own) or not self.system_defaulted}
-            spreads = tuple(
+            filtering, scoring = (
                 Spread(state, pod, [
                     (c, spread_selector(c, pod.template.labels) if own else default_selector)
                     for c in constraints if c.when_unsatisfiable == action
                 ], require_all[action])
                 for action in ("DoNotSchedule", "ScheduleAnyway")
             )
-            cached = state.memo[key] = (pod.template, spreads)
+            cached = state.memo[key] = (pod.template, (filtering, scoring))
         return cached[1]
 
     def state_token(self, state: ClusterState, pod: Pod) -> Hashable:
@@ -225,6 +226,13 @@ class _Constraint:
         return counts
 
 
+SpreadArguments: TypeAlias = tuple[bool, np.ndarray, tuple[np.ndarray, ...],
+                                   tuple[np.ndarray, ...], tuple[np.ndarray, ...], np.ndarray,
+                                   np.ndarray, np.ndarray]
+"""``kernels.spread_scores``'s arguments after the candidate nodes (``Spread.kernel_arguments``):
+check_keys, has_all_keys, codes, domain_codes, counts, hostname, max_skew, n_domains."""
+
+
 class Spread:
     """A pod's constraints of one kind (filter or score) with their shared node masks."""
 
@@ -248,9 +256,9 @@ class Spread:
         self.n_domains = np.array([len(c.domain_exists) for c in self.constraints],
                                   dtype=np.int64)
         self._skips_keyless = require_all and not self.keys_everywhere
-        self._live_arguments: tuple[object, ...] | None = None
+        self._live_arguments: SpreadArguments | None = None
 
-    def kernel_arguments(self) -> tuple[object, ...]:
+    def kernel_arguments(self) -> SpreadArguments:
         """The arguments of ``kernels.spread_scores`` after the candidate nodes: the
         constraints' arrays and their matching pods now (live arrays, kept once found)."""
         arguments = self._live_arguments

@@ -33,7 +33,7 @@ class TaintToleration(FilterPlugin, ScorePlugin):
 
     def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
         flags = untolerated(state, pod.template.tolerations, HARD_EFFECTS)
-        return ~state.taints.per_node(flags, nodes).any(axis=1)
+        return np.logical_not(state.taints.per_node(flags, nodes).any(axis=1))
 
     def failure_reasons(
         self, state: ClusterState, pod: Pod, nodes: np.ndarray

@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, cast
 
 import numpy as np
 
@@ -25,6 +25,14 @@ class Decision:
     node: int | None
     reason: str | None = None
     gpus: tuple[int, ...] | None = None
+
+
+class GpuSelector(Protocol):
+    """A score plugin that picks a GPU pod's devices on the chosen node (as
+    ``GpuScorePlugin``)."""
+
+    def select_gpus(self, state: ClusterState, pod: Pod, node: int,
+                    rng: np.random.Generator) -> tuple[int, ...]: ...
 
 
 class Policy(abc.ABC):
@@ -52,10 +60,11 @@ class Policy(abc.ABC):
         self.rng = rng
         profile = self.profile if self.uses_scores else replace(self.profile, scores=())
         self.evaluator = Evaluator(profile, state)
-        self._gpu_selector = next(
+        # (a plugin with a select_gpus attribute, found by getattr, which mypy cannot follow)
+        self._gpu_selector = cast("GpuSelector | None", next(
             (p for p, _ in self.profile.scores if getattr(p, "select_gpus", None) is not None),
             None,
-        )
+        ))
 
     def decide(self, pod: Pod, node: int) -> Decision:
         """The decision to put ``pod`` on node index ``node``, with its GPU devices."""

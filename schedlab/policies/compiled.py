@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 
@@ -46,6 +47,11 @@ from schedlab.plugins.resource_allocation import scored_columns
 _NONE = np.empty(0, dtype=np.int64)
 _STRATEGIES = {"LeastAllocated": True, "MostAllocated": False}
 """The NodeResourcesFit strategies compiled here (True: least allocated)."""
+_SearchArguments: TypeAlias = tuple[
+    bool, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+    np.ndarray, int, bool, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, np.ndarray,
+    np.ndarray, np.ndarray]
+"""``kernels.search_and_score``'s arguments after (mask, start, to_find)."""
 
 
 @dataclass
@@ -67,9 +73,9 @@ class _Plan:
     fits_nowhere: bool
     """The pod asks for a resource no node has."""
     mask: np.ndarray
-    mask_key: tuple[int, ...] = ()
-    arguments: tuple[object, ...] = ()
+    arguments: _SearchArguments
     """The kernel's arguments after (mask, start, to_find)."""
+    mask_key: tuple[int, ...] = ()
 
 
 class CompiledCycle:
@@ -106,14 +112,14 @@ class CompiledCycle:
                     return None
                 fit = plugin
         fit_score = balanced = None
-        for plugin, weight in profile.scores:
-            if plugin.scope is not Scope.NODE:
+        for scorer, weight in profile.scores:
+            if scorer.scope is not Scope.NODE:
                 continue
-            if (type(plugin) is NodeResourcesFit and fit_score is None
-                    and plugin.scoring_strategy in _STRATEGIES):
-                fit_score = (plugin, weight)
-            elif type(plugin) is NodeResourcesBalancedAllocation and balanced is None:
-                balanced = (plugin, weight)
+            if (type(scorer) is NodeResourcesFit and fit_score is None
+                    and scorer.scoring_strategy in _STRATEGIES):
+                fit_score = (scorer, weight)
+            elif type(scorer) is NodeResourcesBalancedAllocation and balanced is None:
+                balanced = (scorer, weight)
             else:
                 return None
         return cls(evaluator, fit, fit_score, balanced)
@@ -140,23 +146,23 @@ class CompiledCycle:
                     filters.append((plugin, answer))
         static_plain = np.zeros(n, dtype=np.int64)
         cluster_plain, per_cycle, spreads = [], [], []
-        for plugin, weight in profile.scores:
-            if plugin.scope is Scope.NODE:
+        for scorer, weight in profile.scores:
+            if scorer.scope is Scope.NODE:
                 continue
-            if type(plugin) is PodTopologySpread:
-                spread = plugin.scoring(state, pod)
+            if type(scorer) is PodTopologySpread:
+                spread = scorer.scoring(state, pod)
                 if spread.constraints:
                     spreads.append((spread, weight))
                 continue
-            answer = evaluator.answer(plugin, False, pod)
-            if plugin.normalize_score is not None or plugin.candidate_dependent:
-                if plugin.scope is Scope.STATIC and (answer.skipped or answer.alike):
+            answer = evaluator.answer(scorer, False, pod)
+            if scorer.normalize_score is not None or scorer.candidate_dependent:
+                if scorer.scope is Scope.STATIC and (answer.skipped or answer.alike):
                     if not answer.skipped:
-                        evaluator.normalize_alike(answer, plugin)
+                        evaluator.normalize_alike(answer, scorer)
                     continue
-                per_cycle.append((plugin, weight, answer))
-            elif plugin.scope is Scope.CLUSTER:
-                cluster_plain.append((plugin, weight, answer))
+                per_cycle.append((scorer, weight, answer))
+            elif scorer.scope is Scope.CLUSTER:
+                cluster_plain.append((scorer, weight, answer))
             elif answer.suspect:
                 return None  # the numpy cycle reports the bad score
             else:
@@ -184,11 +190,11 @@ class CompiledCycle:
             least = _STRATEGIES[self.fit_score[0].scoring_strategy]
         if self.balanced is not None:
             balanced_weight = self.balanced[1]
-        arguments = (self.fit is not None, state.pod_count, state.allowed_pods, state.requested,
-                     state.allocatable, fit_columns, fit_want, state.nonzero_requested,
-                     static_plain, fit_weight, bool(least), score_columns, score_weights,
-                     score_pod, balanced_weight, balanced_columns, balanced_pod, self._nodes,
-                     self._totals)
+        arguments: _SearchArguments = (
+            self.fit is not None, state.pod_count, state.allowed_pods, state.requested,
+            state.allocatable, fit_columns, fit_want, state.nonzero_requested, static_plain,
+            fit_weight, bool(least), score_columns, score_weights, score_pod, balanced_weight,
+            balanced_columns, balanced_pod, self._nodes, self._totals)
         return _Plan(pod.template, static_feasible, filters, cluster_plain, per_cycle, spreads,
                      fits_nowhere, static_feasible, arguments=arguments)
 
