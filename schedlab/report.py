@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -121,7 +121,11 @@ def write_atomic(path: str | os.PathLike[str], write: Any) -> None:
     write_atomic_all({path: write})
 
 
-def write_atomic_all(writers: Mapping[str | os.PathLike[str], Callable[[str], object]]) -> None:
+PathT = TypeVar("PathT", bound=str | os.PathLike[str])
+"""A path type (``str``, ``Path``, ...) keying ``write_atomic_all``'s writers."""
+
+
+def write_atomic_all(writers: Mapping[PathT, Callable[[str], object]]) -> None:
     """Write several outputs as one: ``write(tmp_path)`` for every ``path: write`` in
     ``writers``, each to a temporary file beside its ``path`` (parent directories are made);
     only when every one was written are they renamed into place, in the order given. On any
