@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from schedlab import quantity
-
-if TYPE_CHECKING:
-    from schedlab.objects import Container
 
 CPU, MEMORY, EPHEMERAL_STORAGE, PODS = "cpu", "memory", "ephemeral-storage", "pods"
 NATIVE: tuple[str, ...] = (CPU, MEMORY, EPHEMERAL_STORAGE)
@@ -117,6 +114,17 @@ class ResourceAxis:
 def _add(total: dict[str, int], amounts: Mapping[str, int]) -> None:
     for name, amount in amounts.items():
         total[name] = total.get(name, 0) + amount
+
+
+class Container(Protocol):
+    """What the request arithmetic reads of a container (``schedlab.objects.Container``; the
+    resource axis does not import the objects built on it)."""
+
+    @property
+    def requests(self) -> Mapping[str, int]: ...
+
+    @property
+    def sidecar(self) -> bool: ...
 
 
 def _with_defaults(container: Container, defaults: Mapping[str, int]) -> Mapping[str, int]:
