@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
+from typing import Literal
 
+QueueMode = Literal["retry", "fail"]
+"""What happens to a pod that fits nowhere: it waits and is retried, or it fails at once."""
 INITIAL_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 10.0
 MAX_UNSCHEDULABLE_SECONDS = 300.0

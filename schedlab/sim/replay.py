@@ -36,7 +36,6 @@ import time
 from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Literal
 
 import numpy as np
 
@@ -48,12 +47,11 @@ from schedlab.matching import tolerates
 from schedlab.objects import Node, Pod, Taint, Toleration
 from schedlab.policies.base import Decision, Policy
 from schedlab.sim.controllers import Controllers
-from schedlab.sim.queue import SchedulingQueue
+from schedlab.sim.queue import QueueMode, SchedulingQueue
 from schedlab.sim.results import Recorder, ReplayResult
 from schedlab.traces.controllers import target_node
 from schedlab.traces.trace import TERMINATION_GRACE_SECONDS, Trace
 
-QueueMode = Literal["retry", "fail"]
 QUEUE_MODES: tuple[str, ...] = ("retry", "fail")
 UNREACHABLE_KEY = "node.kubernetes.io/unreachable"
 FAILED_NODE_TAINTS: tuple[Taint, ...] = (

@@ -9,17 +9,17 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from schedlab.cluster import ClusterState
 from schedlab.fragmentation import Fragmentation, TypicalPods
-from schedlab.objects import Pod
-
-if TYPE_CHECKING:
-    from schedlab.sim.replay import Replay
+from schedlab.objects import Node, Pod
+from schedlab.policies.base import Policy
+from schedlab.sim.queue import QueueMode
+from schedlab.traces.trace import Trace
 
 STATES: tuple[str, ...] = (
     "Waiting", "Pending", "Pending", "Running", "Succeeded", "Failed", "Evicted",
@@ -125,11 +125,35 @@ def _timeline_figure(plt: Any, result: ReplayResult) -> Any:
     return fig
 
 
+class ReplayLog(Protocol):
+    """What ``Recorder`` reads of the replay it keeps the books of (``sim.replay.Replay``):
+    the run's labels, the clock, and per pod incarnation (the id) its columns."""
+
+    trace: Trace
+    policy: Policy
+    seed: int
+    mode: QueueMode
+    nodes: tuple[Node, ...]
+    now: float
+    events: int
+    pending: int
+    running: dict[int, None]
+    pods: list[Pod]
+    status: array[int]
+    arrival: array[float]
+    start: array[float]
+    end: array[float]
+    node: array[int]
+    incarnation: array[int]
+    reason: list[str | None]
+    gpus: dict[int, tuple[int, ...]]
+
+
 class Recorder:
     """The replay's bookkeeping: scheduling attempts, the figures of the timeline kept up
     to date bind by bind (no rescans), and the final tables."""
 
-    def __init__(self, replay: Replay, bucket: float | None) -> None:
+    def __init__(self, replay: ReplayLog, bucket: float | None) -> None:
         self.replay = replay
         self.bucket = bucket
         self._time, self._pod, self._node = array("d"), array("q"), array("q")
