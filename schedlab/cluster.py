@@ -331,8 +331,9 @@ class ClusterState:
     def bind(self, pod: Pod, node: int, gpus: Sequence[int] | None = None) -> None:
         """Account ``pod`` on node index ``node``. Only the simulator calls this.
 
-        A GPU pod takes the device indices ``gpus`` on the node (by default the tightest
-        that fit, ``gpu.best_gpus``); each must have the pod's milli-GPU free."""
+        A GPU pod takes the device indices ``gpus`` on the node, which the caller chooses
+        (a policy's decision; ``gpu.default_gpus`` for a pod bound without one); each must
+        have the pod's milli-GPU free."""
         if pod.key in self.bound:
             raise SchedlabError(f"pod {pod.key} is already bound")
         gpu = pod.template.gpu
@@ -392,11 +393,10 @@ class ClusterState:
 
     def _take_gpus(self, pod: Pod, request: GpuRequest, node: int,
                    gpus: Sequence[int] | None) -> None:
-        from schedlab.gpu import best_gpus
-
-        free = self.gpu_free[node]
         if gpus is None:
-            gpus = best_gpus(free, request)
+            raise SchedlabError(f"pod {pod.key} asks for GPUs: binding it needs the devices it "
+                                "takes (gpu.default_gpus gives the tightest that fit)")
+        free = self.gpu_free[node]
         gpus = tuple(int(g) for g in gpus)
         valid = (
             len(gpus) == request.count == len(set(gpus))

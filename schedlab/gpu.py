@@ -63,6 +63,14 @@ def best_gpus(free: np.ndarray, request: GpuRequest) -> tuple[int, ...]:
     return tuple(int(g) for g in np.sort(order[: request.count]))
 
 
+def default_gpus(state: ClusterState, pod: Pod, node: int) -> tuple[int, ...] | None:
+    """The devices a pod takes on node index ``node`` when no policy chose them (a pod named
+    to its node in its manifest, a policy without a GPU selector): ``best_gpus`` on the
+    node's row; None for a pod without a GPU ask."""
+    request = pod.template.gpu
+    return None if request is None else best_gpus(state.gpu_free[node], request)
+
+
 def random_gpus(free: np.ndarray, request: GpuRequest, rng: np.random.Generator
                 ) -> tuple[int, ...]:
     """``request.count`` devices drawn uniformly from those that fit, with ``rng``."""

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from schedlab import SchedlabError
 from schedlab.cluster import ClusterState
 from schedlab.fragmentation import Fragmentation, TypicalPods, shape_of
-from schedlab.gpu import best_gpus, random_gpus
+from schedlab.gpu import best_gpus, default_gpus, random_gpus
 from schedlab.objects import Container, GpuRequest, Node, Pod, PodTemplate, Workload
 from schedlab.plugins import (
     BestFitScore,
@@ -163,7 +163,7 @@ def test_incremental_fragmentation_equals_a_recount(workload, moves):
             ask = pod.template.gpu
             if ask is not None and not GpuShare().filter(state, pod, np.array([node]))[0]:
                 continue
-            state.bind(pod, node)
+            state.bind(pod, node, default_gpus(state, pod, node))
         assert Fragmentation.of(state, typical) is kept
         assert (kept.scaled == Fragmentation(state, typical).scaled).all()
         assert kept.total_milli() == pytest.approx(fragment_by_definition(state, typical))
@@ -206,13 +206,15 @@ def test_bind_refuses_devices_without_room_and_unbind_frees_them():
     state.bind(sharing, 0, (1,))
     with pytest.raises(SchedlabError, match="cannot take GPUs \\[1\\]"):
         state.bind(whole, 0, (1,))
-    state.bind(whole, 0)
+    with pytest.raises(SchedlabError, match="binding it needs the devices it takes"):
+        state.bind(whole, 0)
+    state.bind(whole, 0, default_gpus(state, whole, 0))
     assert state.gpus_of == {"default/s": (1,), "default/w": (0,)}
     assert state.gpu_pods[0].tolist() == [1, 1, 0]
     state.unbind(sharing)
     assert state.gpu_free[0].tolist() == [0, 1000]
     with pytest.raises(SchedlabError, match="of a model in A10"):
-        state.bind(gpu_pod("m", 1, 100, models=frozenset({"A10"})), 0)
+        state.bind(gpu_pod("m", 1, 100, models=frozenset({"A10"})), 0, (0,))
 
 
 def test_gpu_share_filter_and_reasons():
@@ -283,7 +285,7 @@ def test_fgd_prefers_the_device_that_leaves_no_fragment():
     nodes = [gpu_node("a", 1), gpu_node("b", 1)]
     typical = TypicalPods.of([gpu_pod("t", 1, 500)])
     state = ClusterState(nodes)
-    state.bind(gpu_pod("held", 1, 600), 0)
+    state.bind(gpu_pod("held", 1, 600), 0, (0,))
     plugin = FGDScore(typical_pods=typical)
     scores = plugin.score(state, gpu_pod("p", 1, 400), slice(None))
     # node a: 400 free < 500 → fragment 400 before, 0 after: gain 400 → int(100·σ(0.4)) = 59

@@ -14,6 +14,7 @@ from schedlab import reference
 from schedlab.cluster import ALL, ClusterState
 from schedlab.errors import SchedlabError
 from schedlab.fragmentation import TypicalPods
+from schedlab.gpu import default_gpus
 from schedlab.objects import Container, GpuRequest, Node, Pod, PodTemplate
 from schedlab.plugins import (
     BestFitScore,
@@ -65,7 +66,7 @@ def _info(node: Node, *bound: Pod) -> reference.NodeInfo:
 def _state(nodes: list[Node], *bound: tuple[Pod, int]) -> ClusterState:
     state = ClusterState(nodes)
     for pod, node in bound:
-        state.bind(pod, node)
+        state.bind(pod, node, default_gpus(state, pod, node))
     return state
 
 
@@ -121,7 +122,7 @@ def test_node_info_takes_devices_as_bind_does() -> None:
     info, state = _info(node), _state([node])
     for pod in pods:
         info.add(pod)
-        state.bind(pod, 0)
+        state.bind(pod, 0, default_gpus(state, pod, 0))
         assert info.gpu_free == state.gpu_free[0].tolist()
     # a: dev 0 (ties: lowest index); b: dev 0 (700 is the tightest); c: devs 1, 2; d: dev 0
     assert info.gpu_free == [50, 0, 0, 1000]

@@ -13,7 +13,7 @@ from schedlab.cluster import ClusterState
 from schedlab.errors import SchedulingError
 from schedlab.framework.cycle import Evaluator
 from schedlab.framework.profile import Profile
-from schedlab.gpu import best_gpus, fits
+from schedlab.gpu import default_gpus, fits
 from schedlab.objects import Pod
 
 
@@ -75,7 +75,7 @@ class Policy(abc.ABC):
                 f"pod {pod.key} asks for GPUs and was placed on node {self.state.names[node]}, "
                 "which has no room or model for them: add the GpuShare filter to the profile")
         if self._gpu_selector is None:
-            return Decision(node, gpus=best_gpus(self.state.gpu_free[node], pod.template.gpu))
+            return Decision(node, gpus=default_gpus(self.state, pod, node))
         return Decision(node, gpus=self._gpu_selector.select_gpus(self.state, pod, node,
                                                                   self.rng))
 

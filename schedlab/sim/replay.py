@@ -42,7 +42,7 @@ import numpy as np
 from schedlab import resources
 from schedlab.cluster import ClusterState
 from schedlab.errors import SchedlabError
-from schedlab.gpu import fits
+from schedlab.gpu import default_gpus, fits
 from schedlab.matching import tolerates
 from schedlab.objects import Node, Pod, Taint, Toleration
 from schedlab.policies.base import Decision, Policy
@@ -226,7 +226,7 @@ class Replay:
             gpu = pod.template.gpu
             if (room.all() and state.pod_count[node] < state.allowed_pods[node]
                     and (gpu is None or fits(state, gpu, np.array([node]))[0])):
-                self._bind(pod_id, Decision(node))
+                self._bind(pod_id, Decision(node, gpus=default_gpus(state, pod, node)))
                 return
             reason = f"node {name} has no room for it (kubelet admission)"
         self.recorder.decision(pod_id, -1, reason)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from schedlab.cluster import ClusterState
+from schedlab.gpu import default_gpus
 from schedlab.metrics import summarize
 from schedlab.objects import Pod, Workload
 from schedlab.policies.base import Decision, Policy
@@ -62,7 +63,8 @@ def prepare(workload: Workload) -> ClusterState:
     state = ClusterState.from_workload(workload)
     for pod in workload.bound_pods:
         assert pod.template.node_name is not None  # a bound pod names its node
-        state.bind(pod, state.index[pod.template.node_name])
+        node = state.index[pod.template.node_name]
+        state.bind(pod, node, default_gpus(state, pod, node))
     return state
 
 

@@ -123,10 +123,10 @@ class Scenario:
 
     def state(self) -> ClusterState:
         """A fresh state over ``nodes`` with the ``bound`` pods bound (GPU pods on the
-        devices ``ClusterState.bind`` picks by default, as ``infos`` does)."""
+        devices ``gpu.default_gpus`` picks, as ``infos`` does)."""
         state = ClusterState(self.nodes, self.extended, self.objects)
         for pod, node in self.bound:
-            state.bind(pod, node)
+            state.bind(pod, node, gpu.default_gpus(state, pod, node))
         return state
 
     def infos(self) -> list[reference.NodeInfo]:
@@ -561,7 +561,9 @@ class _PluginChecker:
         request = moved.template.gpu
         if request is None or gpu.fits(state, request, np.array([target]))[0]:
             moves.append((f"binding pod {moved.key} on node {state.names[target]}",
-                          lambda: state.bind(moved, target), lambda: state.unbind(moved),
+                          lambda: state.bind(moved, target,
+                                             gpu.default_gpus(state, moved, target)),
+                          lambda: state.unbind(moved),
                           target))
         if scenario.bound:
             gone, source = scenario.bound[0]
@@ -739,7 +741,7 @@ class _PolicyChecker:
                            if not np.asarray(p.filter(state, pod, np.array([index])))[0]]
                 raise self.error("placed-feasible", f"pod {pod.key} was placed on {node}, "
                                  f"which fails filters {failing}")
-            state.bind(pod, index)
+            state.bind(pod, index, gpu.default_gpus(state, pod, index))
 
 
 def check_policy(policy: Policy, *, max_examples: int = 25,
