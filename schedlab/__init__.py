@@ -9,6 +9,7 @@ The public API in one import::
     run = schedlab.replay(trace, schedlab.Greedy(), seed=1)   # a Trace over time
 """
 
+import schedlab.plugins  # noqa: F401  (registers the built-in plugins by name)
 from schedlab.cluster import ClusterState
 from schedlab.errors import ConfigError, InputError, SchedlabError
 from schedlab.framework.config import load_config

@@ -38,7 +38,6 @@ from schedlab.plugins import (
     NodeUnschedulable,
     PodTopologySpread,
     TaintToleration,
-    default_profile,
 )
 from schedlab.plugins import (
     NodeAffinity as NodeAffinityPlugin,
@@ -142,7 +141,7 @@ def research() -> Iterator[None]:
                                   "profiles:\n- schedulerName: default-scheduler\n  plugins: {}\n",
                                   "profiles:\n- plugins: {score: {}, multiPoint: {enabled: []}}\n"])
 def test_no_profile_or_empty_profile_is_the_default_profile(tmp_path: Path, body: str) -> None:
-    assert shape(load(tmp_path, body)) == shape(default_profile())
+    assert shape(load(tmp_path, body)) == shape(Profile.default())
 
 
 def test_no_file_is_the_default_profile() -> None:
@@ -162,7 +161,7 @@ def test_unmodelled_plugins_are_accepted_and_ignored(tmp_path: Path) -> None:
     )
     config = "[{name: VolumeBinding, args: {bindTimeoutSeconds: 5, whatever: [1]}}]"
     profile = load(tmp_path, profile_yaml(plugins, config))
-    assert shape(profile) == shape(default_profile())
+    assert shape(profile) == shape(Profile.default())
     assert "VolumeZone" in KNOWN_UNMODELLED and "ImageLocality" in KNOWN_UNMODELLED
 
 
@@ -212,7 +211,7 @@ def test_multipoint_disable_one_removes_it_everywhere(tmp_path: Path) -> None:
 
 
 def test_multipoint_enable_research_plugin(tmp_path: Path, research: None) -> None:
-    assert shape(load(tmp_path, "")) == shape(default_profile())  # registered, not enabled
+    assert shape(load(tmp_path, "")) == shape(Profile.default())  # registered, not enabled
     plugins = "{multiPoint: {enabled: [{name: PreferTest, weight: 4}, {name: GateTest}]}}"
     profile = load(tmp_path, profile_yaml(plugins))
     assert filter_types(profile) == [*DEFAULT_FILTERS, Gate]

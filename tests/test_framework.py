@@ -40,7 +40,6 @@ from schedlab.plugins import (
     NodeResourcesBalancedAllocation,
     NodeResourcesFit,
     TaintToleration,
-    default_profile,
 )
 from schedlab.policies import Greedy, Random, RoundRobin
 from schedlab.reference import ReferenceScheduler, reference_bindings
@@ -141,11 +140,11 @@ EXPECTED_BREAKDOWN = {
 
 
 def test_default_profile_weights() -> None:
-    weights = {p.name: w for p, w in default_profile().scores}
+    weights = {p.name: w for p, w in Profile.default().scores}
     assert weights == {"TaintToleration": 3, "NodeAffinity": 2, "NodeResourcesFit": 1,
                        "PodTopologySpread": 2, "InterPodAffinity": 2,
                        "NodeResourcesBalancedAllocation": 1}
-    filters = [p.name for p in default_profile().filters]
+    filters = [p.name for p in Profile.default().filters]
     assert filters == ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity",
                        "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"]
 

@@ -248,11 +248,10 @@ def test_fgd_answers_a_pod_asking_nothing_apart_from_one_asking_100m():
 def test_a_gpu_pod_scored_without_the_gpu_filter_is_a_clear_error():
     from schedlab.errors import SchedulingError
     from schedlab.framework.profile import Profile
-    from schedlab.plugins import default_profile
 
     workload = Workload((gpu_node("cpu", 0),), (gpu_pod("p", 1, 500),))
     for plugin in (FGDScore(), RandomScore(), BestFitScore()):
-        profile = Profile(default_profile().filters, ((plugin, 1),))
+        profile = Profile(Profile.default().filters, ((plugin, 1),))
         with pytest.raises(SchedulingError, match="add the GpuShare filter"):
             simulate(workload, Greedy(profile), 0)
 

@@ -15,8 +15,8 @@ Profiles
     overrides the top-level one.
 
 Plugins (kube's ``mergePlugins`` and the framework's MultiPoint expansion, exactly)
-    The defaults are schedlab's default profile as a ``multiPoint`` list (``schedlab.plugins
-    .BUILTIN`` in kube's order, weights from ``DEFAULT_SCORE_WEIGHTS``). ``multiPoint.disabled``
+    The defaults are schedlab's default profile as a ``multiPoint`` list (``framework.profile
+    .DEFAULT_PLUGINS``: kube's order, kube's weights). ``multiPoint.disabled``
     drops defaults (``"*"`` all of them); ``multiPoint.enabled`` re-configures a default in place
     (its weight too) or appends a new plugin. Each plugin then joins every extension point it
     implements (filter for a ``FilterPlugin``, score for a ``ScorePlugin``) unless that point
@@ -88,7 +88,7 @@ from schedlab.decode import read_documents
 from schedlab.errors import ConfigError
 from schedlab.fields import Field, node_affinity, topology_spread_constraints
 from schedlab.framework.plugin import FilterPlugin, Plugin, ScorePlugin
-from schedlab.framework.profile import PLUGINS, Profile
+from schedlab.framework.profile import DEFAULT_PLUGINS, PLUGINS, Profile
 
 API_VERSION = "kubescheduler.config.k8s.io/v1"
 KIND = "KubeSchedulerConfiguration"
@@ -171,8 +171,6 @@ def profile_from_config(
 ) -> Profile:
     """The profile of a parsed KubeSchedulerConfiguration document; ``source`` names it in
     errors. See ``load_config``."""
-    import schedlab.plugins  # noqa: F401  (registers the built-in plugins)
-
     root = _document(doc, source)
     if not isinstance(doc, dict):
         raise root.error(f"a {KIND} mapping")
@@ -320,9 +318,7 @@ def _implements(name: str, point: str) -> bool:
     if point == "score":
         return issubclass(cls, ScorePlugin)
     if point in ("preFilter", "preScore"):
-        from schedlab.plugins import BUILTIN
-
-        if cls in BUILTIN and name in _KUBE_PRE_POINTS:
+        if name in _KUBE_PRE_POINTS:  # (schedlab's classes keep their names: Registry)
             return point in _KUBE_PRE_POINTS[name]
         return callable(getattr(cls, "pre_filter" if point == "preFilter" else "pre_score", None))
     return False  # the extension points schedlab does not run
@@ -346,9 +342,7 @@ def _check_point(entry: _Entry, point: str) -> None:
 def _merge_defaults(custom: _PluginSet) -> list[_Entry]:
     """kube's mergePluginSet over the default multiPoint list: defaults not disabled, in
     order (replaced in place by a custom entry of the same name), then new custom entries."""
-    from schedlab.plugins import BUILTIN, DEFAULT_SCORE_WEIGHTS
-
-    defaults = [_Entry(cls.name, DEFAULT_SCORE_WEIGHTS.get(cls.name, 0)) for cls in BUILTIN]
+    defaults = [_Entry(name, weight) for name, weight in DEFAULT_PLUGINS]
     custom_by_name = {e.name: e for e in custom.enabled}
     merged, replaced = [], set()
     for entry in defaults:
@@ -433,9 +427,7 @@ def _plugin_args(node: Field) -> dict[str, _Args]:
 def _validated_only(args: Mapping[str, _Args]) -> list[str]:
     """Configured built-in plugins, built even when not enabled so that their args are
     checked as kube validates them."""
-    from schedlab.plugins import BUILTIN
-
-    return [name for name in args if PLUGINS[name] in BUILTIN]
+    return [name for name in args if name in dict(DEFAULT_PLUGINS)]
 
 
 def _instantiate(name: str, args: _Args | None, profile: Field) -> Plugin:

@@ -14,6 +14,21 @@ PLUGINS: Registry[Plugin] = Registry(Plugin)
 and installed packages publish theirs as entry points (``schedlab.framework.registry``)."""
 
 
+DEFAULT_PLUGINS: tuple[tuple[str, int], ...] = (
+    ("NodeUnschedulable", 0),
+    ("NodeName", 0),
+    ("TaintToleration", 3),
+    ("NodeAffinity", 2),
+    ("NodeResourcesFit", 1),
+    ("PodTopologySpread", 2),
+    ("InterPodAffinity", 2),
+    ("NodeResourcesBalancedAllocation", 1),
+)
+"""kube-scheduler v1.32's default profile for the plugins schedlab implements, as its
+``multiPoint`` list: the names in kube's order, each with its score weight (0: not a score
+plugin). ``schedlab.plugins`` registers the classes under these names."""
+
+
 def register_plugin(cls: type[Plugin]) -> type[Plugin]:
     """Make a plugin class known by its ``name`` (usable as a decorator)."""
     return PLUGINS.register(cls.name, cls)
@@ -40,10 +55,12 @@ class Profile:
 
     @classmethod
     def default(cls, percentage_of_nodes_to_score: int = 0) -> Profile:
-        """kube-scheduler v1.32's default profile, for the plugins schedlab implements."""
-        from schedlab.plugins import default_profile
-
-        return default_profile(percentage_of_nodes_to_score)
+        """kube-scheduler v1.32's default profile (``DEFAULT_PLUGINS``): one instance of each
+        plugin, at every extension point it has, in kube's order with its weights."""
+        plugins = [(PLUGINS[name](), weight) for name, weight in DEFAULT_PLUGINS]
+        return cls(tuple(p for p, _ in plugins if isinstance(p, FilterPlugin)),
+                   tuple((p, w) for p, w in plugins if isinstance(p, ScorePlugin)),
+                   percentage_of_nodes_to_score)
 
     def with_score(self, plugin: ScorePlugin, weight: int = 1) -> Profile:
         """This profile with one more score plugin."""

@@ -1,9 +1,9 @@
-"""Built-in plugins, named as in Kubernetes, and the default profile."""
+"""Built-in plugins, named as in Kubernetes, registered by name (the default profile is
+``Profile.default``, from ``framework.profile.DEFAULT_PLUGINS``)."""
 
 from __future__ import annotations
 
-from schedlab.framework.plugin import FilterPlugin, ScorePlugin
-from schedlab.framework.profile import Profile, register_plugin
+from schedlab.framework.profile import register_plugin
 from schedlab.plugins.best_fit_score import BestFitScore
 from schedlab.plugins.dot_product_score import DotProductScore
 from schedlab.plugins.fgd_score import FGDScore
@@ -43,30 +43,9 @@ GPU_PLUGINS = (
 for _cls in BUILTIN + GPU_PLUGINS:
     register_plugin(_cls)
 
-DEFAULT_SCORE_WEIGHTS = {
-    "TaintToleration": 3,
-    "NodeAffinity": 2,
-    "NodeResourcesFit": 1,
-    "PodTopologySpread": 2,
-    "InterPodAffinity": 2,
-    "NodeResourcesBalancedAllocation": 1,
-}
-"""kube-scheduler v1.32's default score weights for the plugins schedlab implements."""
-
-
-def default_profile(percentage_of_nodes_to_score: int = 0) -> Profile:
-    """The v1.32 default profile: filters and scores in kube's order with its weights."""
-    plugins = {cls.name: cls() for cls in BUILTIN}
-    filters = tuple(p for p in plugins.values() if isinstance(p, FilterPlugin))
-    scorers = {name: p for name, p in plugins.items() if isinstance(p, ScorePlugin)}
-    scores = tuple((scorers[name], weight) for name, weight in DEFAULT_SCORE_WEIGHTS.items())
-    return Profile(filters, scores, percentage_of_nodes_to_score)
-
-
 __all__ = [
     "BUILTIN",
     "BestFitScore",
-    "DEFAULT_SCORE_WEIGHTS",
     "DotProductScore",
     "FGDScore",
     "GPU_PLUGINS",
@@ -82,5 +61,4 @@ __all__ = [
     "NodeResourcesFit",
     "NodeUnschedulable",
     "TaintToleration",
-    "default_profile",
 ]

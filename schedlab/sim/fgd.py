@@ -49,7 +49,6 @@ from schedlab.plugins import (
     GpuPackingScore,
     GpuShare,
     RandomScore,
-    default_profile,
 )
 from schedlab.policies import Greedy
 from schedlab.sim.simulate import simulate
@@ -126,7 +125,7 @@ def replay_workload(trace: Workload, seed: int, tune: float = DEFAULT_TUNE) -> W
 
 def race_profile(plugin: ScorePlugin) -> Profile:
     """kube's default filters and ``GpuShare``; ``plugin`` the only score, weight 1000."""
-    filters = default_profile().filters + (GpuShare(),)
+    filters = Profile.default().filters + (GpuShare(),)
     return Profile(filters, ((plugin, SCORE_WEIGHT),), percentage_of_nodes_to_score=100)
 
 
