@@ -1,6 +1,6 @@
 """The rooms of ``schedlab/`` import one way: no import circle (lazy imports inside functions
-and imports for type checking included). Read from the source with ``ast``, nothing is
-imported."""
+and imports for type checking included), and the framework imports no plugin. Read from the
+source with ``ast``, nothing is imported."""
 
 from __future__ import annotations
 
@@ -75,6 +75,13 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_import_graph_has_no_circle() -> None:
     assert circles(import_graph()) == []
+
+
+def test_the_framework_imports_no_plugin() -> None:
+    graph = import_graph()
+    reached = {m: sorted(d for d in deps if d.startswith("schedlab.plugins"))
+               for m, deps in graph.items() if m.startswith("schedlab.framework")}
+    assert {m: d for m, d in reached.items() if d} == {}
 
 
 def test_circles_are_found() -> None:

@@ -80,17 +80,17 @@ from __future__ import annotations
 import inspect
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 from schedlab.decode import read_documents
 from schedlab.errors import ConfigError
-from schedlab.fields import Field, node_affinity, topology_spread_constraints
+from schedlab.fields import Field
+from schedlab.framework.args import API_VERSION, args_fields
 from schedlab.framework.plugin import FilterPlugin, Plugin, ScorePlugin
 from schedlab.framework.profile import DEFAULT_PLUGINS, PLUGINS, Profile
 
-API_VERSION = "kubescheduler.config.k8s.io/v1"
 KIND = "KubeSchedulerConfiguration"
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
 MAX_WEIGHT = 2**31 - 1
@@ -140,7 +140,6 @@ _TOP_LEVEL_FIELDS = (
     "podInitialBackoffSeconds", "podMaxBackoffSeconds", "extenders", "delayCacheUntilActive",
 )
 _PROFILE_FIELDS = ("schedulerName", "percentageOfNodesToScore", "plugins", "pluginConfig")
-_ARGS_META = ("apiVersion", "kind")
 
 
 # --- public API ------------------------------------------------------------------------------
@@ -420,7 +419,7 @@ def _plugin_args(node: Field) -> dict[str, _Args]:
         if name not in PLUGINS:
             continue  # not modelled: args ignored
         args = item["args"]
-        configured[name] = _Args(_arg_parser(PLUGINS[name])(args, name), args)
+        configured[name] = _Args(_config_args(PLUGINS[name], args, name), args)
     return configured
 
 
@@ -446,120 +445,10 @@ def _instantiate(name: str, args: _Args | None, profile: Field) -> Plugin:
     return plugin
 
 
-def _args_fields(
-    node: Field, name: str, allowed: tuple[str, ...] | None
-) -> dict[str, Field]:
-    """The fields of a plugin's args (``allowed``, or any when None), without ``apiVersion``
-    and ``kind``, which are checked here."""
-    fields = node.mapping(None if allowed is None else (*_ARGS_META, *allowed), f"{name}Args")
-    if "apiVersion" in fields and fields["apiVersion"].value != API_VERSION:
-        raise fields["apiVersion"].error(API_VERSION)
-    if "kind" in fields and fields["kind"].value != f"{name}Args":
-        raise fields["kind"].error(f"{name}Args")
-    return {k: v for k, v in fields.items() if k not in _ARGS_META}
-
-
-def _fit_args(node: Field, name: str) -> dict[str, Any]:
-    fields = _args_fields(node, name,
-                          ("scoringStrategy", "ignoredResources", "ignoredResourceGroups"))
-    kwargs: dict[str, Any] = {}
-    if "ignoredResources" in fields:
-        kwargs["ignored_resources"] = _strings(fields["ignoredResources"])
-    if "ignoredResourceGroups" in fields:
-        groups = _strings(fields["ignoredResourceGroups"])
-        for item, group in zip(fields["ignoredResourceGroups"].elements(), groups, strict=True):
-            if "/" in group:
-                raise item.error("a resource group name without '/'")
-        kwargs["ignored_resource_groups"] = groups
-    if "scoringStrategy" in fields:
-        strategy_node = fields["scoringStrategy"]
-        strategy = strategy_node.mapping(("type", "resources", "requestedToCapacityRatio"),
-                                         "ScoringStrategy")
-        from schedlab.plugins.node_resources_fit import STRATEGIES
-
-        type_node = strategy_node["type"]
-        if not isinstance(type_node.value, str):
-            raise type_node.error("one of " + ", ".join(STRATEGIES))
-        kwargs["scoring_strategy"] = type_node.value
-        if "resources" in strategy:
-            kwargs["resources"] = _resources(strategy["resources"])
-        if "requestedToCapacityRatio" in strategy:
-            ratio = strategy["requestedToCapacityRatio"]
-            ratio.check_fields(("shape",), "RequestedToCapacityRatioParam")
-            kwargs["shape"] = _shape(ratio["shape"])
-            if kwargs["scoring_strategy"] != "RequestedToCapacityRatio":
-                _check_shape_alone(kwargs["shape"], node)
-    return kwargs
-
-
-def _check_shape_alone(shape: list[tuple[int, int]], args: Field) -> None:
-    """kube validates a given shape whatever the strategy; NodeResourcesFit checks it only for
-    RequestedToCapacityRatio, so build one to check it."""
-    from schedlab.plugins.node_resources_fit import NodeResourcesFit
-
-    try:
-        NodeResourcesFit(scoring_strategy="RequestedToCapacityRatio", shape=shape)
-    except ConfigError as error:
-        raise ConfigError(args.where, f"{args.path}.{error.field}", error.value,
-                          error.expected) from None
-
-
-def _balanced_args(node: Field, name: str) -> dict[str, Any]:
-    fields = _args_fields(node, name, ("resources",))
-    return {"resources": _resources(fields["resources"])} if "resources" in fields else {}
-
-
-def _affinity_args(node: Field, name: str) -> dict[str, Any]:
-    fields = _args_fields(node, name, ("addedAffinity",))
-    if "addedAffinity" not in fields:
-        return {}
-    affinity = node_affinity(fields["addedAffinity"], min_preferred_weight=0,
-                             label_syntax=True, require_preference=True)
-    if affinity is None or (affinity.required is None and not affinity.preferred):
-        affinity = None  # an addedAffinity that sets nothing
-    return {"added_affinity": affinity}
-
-
-def _inter_pod_affinity_args(node: Field, name: str) -> dict[str, Any]:
-    """InterPodAffinityArgs: ``hardPodAffinityWeight`` 0..100, ``ignorePreferredTermsOf
-    ExistingPods`` a bool."""
-    fields = _args_fields(node, name,
-                          ("hardPodAffinityWeight", "ignorePreferredTermsOfExistingPods"))
-    kwargs: dict[str, Any] = {}
-    if "hardPodAffinityWeight" in fields:
-        weight = fields["hardPodAffinityWeight"].integer(minimum=0, maximum=100)
-        kwargs["hard_pod_affinity_weight"] = weight
-    if "ignorePreferredTermsOfExistingPods" in fields:
-        ignore = fields["ignorePreferredTermsOfExistingPods"].boolean()
-        kwargs["ignore_preferred_terms_of_existing_pods"] = ignore
-    return kwargs
-
-
-def _topology_spread_args(node: Field, name: str) -> dict[str, Any]:
-    """PodTopologySpreadArgs: ``defaultingType`` (System unless set, as kube's v1 defaulting)
-    and ``defaultConstraints`` (only with List; no labelSelector; no repeated
-    {topologyKey, whenUnsatisfiable} pair)."""
-    from schedlab.plugins.pod_topology_spread import DEFAULTING_TYPES
-
-    fields = _args_fields(node, name, ("defaultConstraints", "defaultingType"))
-    defaulting = node["defaultingType"].choice(DEFAULTING_TYPES, default="System")
-    constraints_node = node["defaultConstraints"]
-    constraints = topology_spread_constraints(constraints_node, defaults=True)
-    if defaulting == "System" and constraints:
-        raise constraints_node.error(
-            "no default constraints with defaultingType System (the default: set "
-            "defaultingType: List to use them)"
-        )
-    kwargs: dict[str, Any] = {"defaulting_type": defaulting}
-    if "defaultConstraints" in fields:
-        kwargs["default_constraints"] = constraints
-    return kwargs
-
-
 def _generic_args(node: Field, name: str) -> dict[str, Any]:
     """Args of a plugin without a parser here: camelCase keys as snake_case keyword
     arguments, checked against the constructor's signature when it has no ``**kwargs``."""
-    fields = _args_fields(node, name, None)
+    fields = args_fields(node, name, None)
     accepted = _keyword_parameters(PLUGINS[name])
     if accepted is not None:
         for key, field in fields.items():
@@ -580,22 +469,11 @@ def _keyword_parameters(cls: type) -> list[str] | None:
     return [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
-def _arg_parser(cls: type) -> Callable[[Field, str], dict[str, Any]]:
-    """The args reader for a plugin class: field by field for the built-ins with kube args
-    types, keyword pass-through for the others."""
-    from schedlab.plugins import NodeAffinity as NodeAffinityPlugin
-    from schedlab.plugins import NodeResourcesBalancedAllocation, NodeResourcesFit
-    from schedlab.plugins.inter_pod_affinity import InterPodAffinity
-    from schedlab.plugins.pod_topology_spread import PodTopologySpread
-
-    parsers: dict[type, Callable[[Field, str], dict[str, Any]]] = {
-        NodeResourcesFit: _fit_args,
-        NodeResourcesBalancedAllocation: _balanced_args,
-        NodeAffinityPlugin: _affinity_args,
-        InterPodAffinity: _inter_pod_affinity_args,
-        PodTopologySpread: _topology_spread_args,
-    }
-    return parsers.get(cls, _generic_args)
+def _config_args(cls: type[Plugin], node: Field, name: str) -> dict[str, Any]:
+    """The keyword arguments of plugin class ``cls`` from its args ``node``: read by the
+    plugin (``Plugin.config_args``), else camelCase keys passed on as snake_case ones."""
+    kwargs = cls.config_args(node)
+    return _generic_args(node, name) if kwargs is None else kwargs
 
 
 def _snake(key: str) -> str:
@@ -607,39 +485,3 @@ def _snake(key: str) -> str:
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def _strings(node: Field) -> list[str]:
-    return [item.name() for item in node.elements()]
-
-
-def _resources(node: Field) -> dict[str, int]:
-    """``[{name, weight}]`` as {name: weight}; weights 0..100 (0 means 1). An empty list is
-    kube's default (cpu and memory, weight 1)."""
-    from schedlab.plugins.resource_allocation import DEFAULT_RESOURCES
-
-    resources: dict[str, int] = {}
-    for item in node.elements():
-        item.check_fields(("name", "weight"), "ResourceSpec")
-        name_node = item["name"]
-        name = name_node.name()
-        if name in resources:
-            raise name_node.error("a resource not already listed")
-        resources[name] = item["weight"].integer(default=0, minimum=0, maximum=100)
-    return resources or dict(DEFAULT_RESOURCES)
-
-
-def _shape(node: Field) -> list[tuple[int, int]]:
-    """``[{utilization, score}]`` as (utilization, score) pairs (ranges are checked by
-    NodeResourcesFit)."""
-    points = []
-    for item in node.elements():
-        item.check_fields(("utilization", "score"), "UtilizationShapePoint")
-        point = []
-        for key in ("utilization", "score"):
-            value = item[key]
-            if isinstance(value.value, bool) or not isinstance(value.value, int):
-                raise value.error("an integer")
-            point.append(value.value)
-        points.append((point[0], point[1]))
-    return points

@@ -11,11 +11,12 @@ from __future__ import annotations
 import abc
 import enum
 from collections.abc import Callable, Hashable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from schedlab.cluster import ClusterState, NodeIndex
+from schedlab.fields import Field
 from schedlab.objects import Pod
 
 MAX_NODE_SCORE = 100
@@ -45,6 +46,14 @@ class Plugin:
         and owner), is always safe; a plugin reading only the pod's requests can return
         ``id(state.requests_of(pod))`` (equal requests share one object)."""
         return pod.cache_key
+
+    @classmethod
+    def config_args(cls, node: Field) -> dict[str, Any] | None:
+        """The constructor's keyword arguments read from this plugin's ``pluginConfig`` args
+        (``node``, field by field with kube's names and errors; ``schedlab.framework.args``
+        has the helpers). None, the default, passes the args' camelCase keys on as
+        snake_case keywords, checked against the constructor's parameters."""
+        return None
 
     def state_token(self, state: ClusterState, pod: Pod) -> Hashable | None:
         """For a CLUSTER plugin: a value that changes whenever its answers for ``pod`` may

@@ -4,10 +4,13 @@ pod's terms and the terms of the pods already bound (kube's interpodaffinity plu
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 
 from schedlab.cluster import ALL, CarriedTerm, ClusterState, NodeIndex, Tally
+from schedlab.fields import Field
+from schedlab.framework.args import args_fields
 from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Scope, ScorePlugin
 from schedlab.matching import PodSelector
 from schedlab.objects import Pod, PodAffinity
@@ -25,6 +28,21 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
 
     name = "InterPodAffinity"
     scope = Scope.CLUSTER
+
+    @classmethod
+    def config_args(cls, node: Field) -> dict[str, Any]:
+        """InterPodAffinityArgs: ``hardPodAffinityWeight`` 0..100,
+        ``ignorePreferredTermsOfExistingPods`` a bool."""
+        fields = args_fields(node, cls.name,
+                             ("hardPodAffinityWeight", "ignorePreferredTermsOfExistingPods"))
+        kwargs: dict[str, Any] = {}
+        if "hardPodAffinityWeight" in fields:
+            weight = fields["hardPodAffinityWeight"].integer(minimum=0, maximum=100)
+            kwargs["hard_pod_affinity_weight"] = weight
+        if "ignorePreferredTermsOfExistingPods" in fields:
+            ignore = fields["ignorePreferredTermsOfExistingPods"].boolean()
+            kwargs["ignore_preferred_terms_of_existing_pods"] = ignore
+        return kwargs
 
     def __init__(
         self,

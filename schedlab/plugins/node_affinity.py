@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from schedlab.cluster import ClusterState, NodeIndex
+from schedlab.fields import Field, node_affinity
+from schedlab.framework.args import args_fields
 from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin, default_normalize
 from schedlab.framework.selectors import preferred_sum, required_mask
 from schedlab.objects import NodeAffinity as NodeAffinityTerms
@@ -20,6 +24,18 @@ class NodeAffinity(FilterPlugin, ScorePlugin):
 
     name = "NodeAffinity"
     scope = Scope.STATIC
+
+    @classmethod
+    def config_args(cls, node: Field) -> dict[str, Any]:
+        """NodeAffinityArgs: ``addedAffinity`` (one that sets nothing is none)."""
+        fields = args_fields(node, cls.name, ("addedAffinity",))
+        if "addedAffinity" not in fields:
+            return {}
+        affinity = node_affinity(fields["addedAffinity"], min_preferred_weight=0,
+                                 label_syntax=True, require_preference=True)
+        if affinity is None or (affinity.required is None and not affinity.preferred):
+            affinity = None
+        return {"added_affinity": affinity}
 
     def __init__(self, *, added_affinity: NodeAffinityTerms | None = None) -> None:
         if added_affinity is not None and not isinstance(added_affinity, NodeAffinityTerms):

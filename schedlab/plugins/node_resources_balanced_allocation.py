@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from typing import Any
 
 import numpy as np
 
 from schedlab.cluster import ClusterState, NodeIndex
+from schedlab.fields import Field
+from schedlab.framework.args import args_fields, resource_weights
 from schedlab.framework.plugin import MAX_NODE_SCORE, Scope, ScorePlugin
 from schedlab.objects import Pod
 from schedlab.plugins.resource_allocation import DEFAULT_RESOURCES, allocation, validate_resources
@@ -22,6 +25,14 @@ class NodeResourcesBalancedAllocation(ScorePlugin):
 
     def cache_key(self, state: ClusterState, pod: Pod) -> Hashable:
         return id(state.requests_of(pod))  # answers depend on the requests only
+
+    @classmethod
+    def config_args(cls, node: Field) -> dict[str, Any]:
+        """NodeResourcesBalancedAllocationArgs: ``resources``."""
+        fields = args_fields(node, cls.name, ("resources",))
+        if "resources" not in fields:
+            return {}
+        return {"resources": resource_weights(fields["resources"], DEFAULT_RESOURCES)}
 
     def __init__(self, *, resources: Mapping[str, int] = DEFAULT_RESOURCES) -> None:
         self.resources = validate_resources(self.name, resources)

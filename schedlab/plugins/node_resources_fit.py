@@ -4,12 +4,15 @@ RequestedToCapacityRatio scoring strategies."""
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from schedlab import resources
 from schedlab.cluster import ClusterState, NodeIndex, take
 from schedlab.errors import ConfigError
+from schedlab.fields import Field
+from schedlab.framework.args import args_fields, resource_weights, shape_points, strings
 from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Scope, ScorePlugin, go_div
 from schedlab.objects import Pod
 from schedlab.plugins.resource_allocation import DEFAULT_RESOURCES, allocation, validate_resources
@@ -59,6 +62,45 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
             self._validate_shape()
         self.ignored_resources = frozenset(ignored_resources)
         self.ignored_resource_groups = frozenset(ignored_resource_groups)
+
+    @classmethod
+    def config_args(cls, node: Field) -> dict[str, Any]:
+        """NodeResourcesFitArgs: ``scoringStrategy`` (``type``, ``resources``,
+        ``requestedToCapacityRatio.shape``), ``ignoredResources``, ``ignoredResourceGroups``
+        (names without '/'). A shape is validated whatever the strategy, as kube does."""
+        fields = args_fields(node, cls.name,
+                             ("scoringStrategy", "ignoredResources", "ignoredResourceGroups"))
+        kwargs: dict[str, Any] = {}
+        if "ignoredResources" in fields:
+            kwargs["ignored_resources"] = strings(fields["ignoredResources"])
+        if "ignoredResourceGroups" in fields:
+            groups = strings(fields["ignoredResourceGroups"])
+            for item, group in zip(fields["ignoredResourceGroups"].elements(), groups,
+                                   strict=True):
+                if "/" in group:
+                    raise item.error("a resource group name without '/'")
+            kwargs["ignored_resource_groups"] = groups
+        if "scoringStrategy" in fields:
+            strategy_node = fields["scoringStrategy"]
+            strategy = strategy_node.mapping(("type", "resources", "requestedToCapacityRatio"),
+                                             "ScoringStrategy")
+            type_node = strategy_node["type"]
+            if not isinstance(type_node.value, str):
+                raise type_node.error("one of " + ", ".join(STRATEGIES))
+            kwargs["scoring_strategy"] = type_node.value
+            if "resources" in strategy:
+                kwargs["resources"] = resource_weights(strategy["resources"], DEFAULT_RESOURCES)
+            if "requestedToCapacityRatio" in strategy:
+                ratio = strategy["requestedToCapacityRatio"]
+                ratio.check_fields(("shape",), "RequestedToCapacityRatioParam")
+                kwargs["shape"] = shape_points(ratio["shape"])
+                if kwargs["scoring_strategy"] != "RequestedToCapacityRatio":
+                    try:  # (the constructor checks a shape only for its strategy)
+                        cls(scoring_strategy="RequestedToCapacityRatio", shape=kwargs["shape"])
+                    except ConfigError as error:
+                        raise ConfigError(node.where, f"{node.path}.{error.field}",
+                                          error.value, error.expected) from None
+        return kwargs
 
     def _validate_shape(self) -> None:
         expected = ("at least one point, utilization 0..100 strictly increasing, "

@@ -5,11 +5,13 @@ constraints get the default ones."""
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 
 from schedlab.cluster import ALL, ClusterState, NodeIndex
+from schedlab.fields import Field, topology_spread_constraints
+from schedlab.framework.args import args_fields
 from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
 from schedlab.framework.selectors import required_mask
 from schedlab.matching import (
@@ -50,6 +52,25 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
     name = "PodTopologySpread"
     scope = Scope.CLUSTER
     candidate_dependent = True
+
+    @classmethod
+    def config_args(cls, node: Field) -> dict[str, Any]:
+        """PodTopologySpreadArgs: ``defaultingType`` (System unless set, as kube's v1
+        defaulting) and ``defaultConstraints`` (only with List; no labelSelector; no
+        repeated {topologyKey, whenUnsatisfiable} pair)."""
+        fields = args_fields(node, cls.name, ("defaultConstraints", "defaultingType"))
+        defaulting = node["defaultingType"].choice(DEFAULTING_TYPES, default="System")
+        constraints_node = node["defaultConstraints"]
+        constraints = topology_spread_constraints(constraints_node, defaults=True)
+        if defaulting == "System" and constraints:
+            raise constraints_node.error(
+                "no default constraints with defaultingType System (the default: set "
+                "defaultingType: List to use them)"
+            )
+        kwargs: dict[str, Any] = {"defaulting_type": defaulting}
+        if "defaultConstraints" in fields:
+            kwargs["default_constraints"] = constraints
+        return kwargs
 
     def __init__(
         self,
