@@ -16,7 +16,14 @@ import numpy as np
 
 from schedlab.cluster import ALL, ClusterState, NodeIndex
 from schedlab.errors import SchedulingError
-from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Plugin, Scope, ScorePlugin
+from schedlab.framework.plugin import (
+    MAX_NODE_SCORE,
+    FilterPlugin,
+    Plugin,
+    Scope,
+    ScorePlugin,
+    reason_counts,
+)
 from schedlab.framework.profile import Profile
 from schedlab.objects import Pod
 
@@ -493,8 +500,7 @@ class Evaluator:
             if plugin.scope is Scope.STATIC:
                 passes = self.answer(plugin, True, pod).values[nodes]
                 failed = nodes[~passes]
-                rejected = [(reason, int(np.count_nonzero(which))) for reason, which
-                            in plugin.failure_reasons(self.state, pod, failed)] \
+                rejected = reason_counts(plugin.failure_reasons(self.state, pod, failed)) \
                     if len(failed) else []
             elif static_only:
                 break

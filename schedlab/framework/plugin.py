@@ -105,8 +105,13 @@ class FilterPlugin(Plugin, abc.ABC):
         failed = nodes[~passes] if passes.shape == (len(nodes),) else nodes[:0]
         if not len(failed):
             return passes, []
-        return passes, [(reason, int(np.count_nonzero(which)))
-                        for reason, which in self.failure_reasons(state, pod, failed)]
+        return passes, reason_counts(self.failure_reasons(state, pod, failed))
+
+
+def reason_counts(reasons: list[tuple[str, np.ndarray]]) -> list[tuple[str, int]]:
+    """``failure_reasons``' (reason, bool array over the nodes) pairs as (reason, how many of
+    the nodes fail for it)."""
+    return [(reason, int(np.count_nonzero(which))) for reason, which in reasons]
 
 
 class ScorePlugin(Plugin, abc.ABC):

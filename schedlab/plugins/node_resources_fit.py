@@ -13,13 +13,21 @@ from schedlab.cluster import ClusterState, NodeIndex, take
 from schedlab.errors import ConfigError
 from schedlab.fields import Field
 from schedlab.framework.args import args_fields, resource_weights, shape_points, strings
-from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Scope, ScorePlugin, go_div
+from schedlab.framework.plugin import (
+    MAX_NODE_SCORE,
+    FilterPlugin,
+    Scope,
+    ScorePlugin,
+    go_div,
+    reason_counts,
+)
 from schedlab.objects import Pod
 from schedlab.plugins.resource_allocation import DEFAULT_RESOURCES, allocation, validate_resources
 
 STRATEGIES = ("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")
 MAX_CUSTOM_PRIORITY_SCORE = 10
 MAX_UTILIZATION = 100
+_NO_COLUMNS = np.empty(0, dtype=np.int64)
 
 
 def go_round(x: np.ndarray) -> np.ndarray:
@@ -132,52 +140,51 @@ class NodeResourcesFit(FilterPlugin, ScorePlugin):
         missing = [n for n in req.missing if not self._is_ignored(n)]
         return np.array(columns, dtype=np.int64), missing
 
-    def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
-        fits = state.pod_count[nodes] < state.allowed_pods[nodes]
+    def _shortages(self, state: ClusterState, pod: Pod, nodes: NodeIndex
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """Over ``nodes`` (k of them): no pod slot left (bool (k,)), short of each checked
+        column (bool (k, c)), the c checked columns, and the requested resources no node
+        has (every node is short of those)."""
+        full = state.pod_count[nodes] >= state.allowed_pods[nodes]
         if state.requests_of(pod).is_empty:
-            return fits
+            return full, np.zeros((len(full), 0), dtype=bool), _NO_COLUMNS, []
         columns, missing = self.checked_columns(state, pod)
-        if missing:
-            return np.zeros_like(fits)
         want = state.requests_of(pod).requested[columns]
-        after = take(state.requested, nodes, columns) + want
-        return fits & (after <= take(state.allocatable, nodes, columns)).all(axis=1)
+        short = take(state.requested, nodes, columns) + want > take(state.allocatable, nodes,
+                                                                   columns)
+        return full, short, columns, missing
+
+    @staticmethod
+    def _passing(full: np.ndarray, short: np.ndarray, missing: list[str]) -> np.ndarray:
+        if missing:
+            return np.zeros(len(full), dtype=bool)
+        return ~(full | short.any(axis=1))
+
+    def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        full, short, _, missing = self._shortages(state, pod, nodes)
+        return self._passing(full, short, missing)
 
     def failure_reasons(
         self, state: ClusterState, pod: Pod, nodes: np.ndarray
     ) -> list[tuple[str, np.ndarray]]:
         """"Too many pods", then "Insufficient <resource>" per resource, as kube lists them."""
-        reasons = [("Too many pods", state.pod_count[nodes] >= state.allowed_pods[nodes])]
-        if state.requests_of(pod).is_empty:
-            return reasons
-        columns, missing = self.checked_columns(state, pod)
-        want = state.requests_of(pod).requested
-        for column in columns:
-            short = state.requested[nodes, column] + want[column] > state.allocatable[nodes, column]
-            reasons.append((f"Insufficient {state.resources.names[column]}", short))
-        reasons += [(f"Insufficient {name}", np.ones(len(nodes), bool)) for name in missing]
-        return reasons
+        return self._reasons(state, *self._shortages(state, pod, nodes))
+
+    @staticmethod
+    def _reasons(state: ClusterState, full: np.ndarray, short: np.ndarray, columns: np.ndarray,
+                 missing: list[str]) -> list[tuple[str, np.ndarray]]:
+        names = state.resources.names
+        return [("Too many pods", full),
+                *((f"Insufficient {names[c]}", short[:, j]) for j, c in enumerate(columns)),
+                *((f"Insufficient {name}", np.ones(len(full), bool)) for name in missing)]
 
     def rejections(self, state: ClusterState, pod: Pod, nodes: np.ndarray
                    ) -> tuple[np.ndarray, list[tuple[str, int]]]:
         """``filter`` and the counts of ``failure_reasons`` from one comparison of the
-        requests with every node's free resources."""
-        too_many = state.pod_count[nodes] >= state.allowed_pods[nodes]
-        reasons = [("Too many pods", int(np.count_nonzero(too_many)))]
-        if state.requests_of(pod).is_empty:
-            return ~too_many, reasons
-        columns, missing = self.checked_columns(state, pod)
-        want = state.requests_of(pod).requested[columns]
-        short = take(state.requested, nodes, columns) + want > take(state.allocatable, nodes,
-                                                                   columns)
-        names = state.resources.names
-        reasons += [(f"Insufficient {names[column]}", int(count))
-                    for column, count in zip(columns, np.count_nonzero(short, axis=0),
-                                             strict=True)]
-        if missing:
-            reasons += [(f"Insufficient {name}", len(nodes)) for name in missing]
-            return np.zeros(len(nodes), dtype=bool), reasons
-        return ~(too_many | short.any(axis=1)), reasons
+        requests with every node's free resources (a node short of anything fails)."""
+        full, short, columns, missing = self._shortages(state, pod, nodes)
+        return (self._passing(full, short, missing),
+                reason_counts(self._reasons(state, full, short, columns, missing)))
 
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
         scored = allocation(state, pod, nodes, self.resources, nonzero=True)

@@ -20,11 +20,18 @@ from schedlab.objects import Pod
 @dataclass(frozen=True)
 class Decision:
     """Where a pod goes: a node index, or None with the reason it fits nowhere; for a GPU
-    pod, ``gpus`` are the device indices it takes on the node (None: the tightest that fit)."""
+    pod, ``gpus`` are the device indices it takes on the node (None: the tightest that fit,
+    ``devices``)."""
 
     node: int | None
     reason: str | None = None
     gpus: tuple[int, ...] | None = None
+
+    def devices(self, state: ClusterState, pod: Pod) -> tuple[int, ...] | None:
+        """The GPU devices ``pod`` takes on ``node``: ``gpus``, or when the policy named none
+        ``gpu.default_gpus`` (None for a pod without a GPU ask)."""
+        assert self.node is not None  # (asked of placements only)
+        return self.gpus if self.gpus is not None else default_gpus(state, pod, self.node)
 
 
 class GpuSelector(Protocol):

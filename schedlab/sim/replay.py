@@ -42,7 +42,7 @@ import numpy as np
 from schedlab import resources
 from schedlab.cluster import ClusterState
 from schedlab.errors import SchedlabError
-from schedlab.gpu import default_gpus, fits
+from schedlab.gpu import fits
 from schedlab.matching import tolerates
 from schedlab.objects import Node, Pod, Taint, Toleration
 from schedlab.policies.base import Decision, Policy
@@ -226,7 +226,7 @@ class Replay:
             gpu = pod.template.gpu
             if (room.all() and state.pod_count[node] < state.allowed_pods[node]
                     and (gpu is None or fits(state, gpu, np.array([node]))[0])):
-                self._bind(pod_id, Decision(node, gpus=default_gpus(state, pod, node)))
+                self._bind(pod_id, Decision(node))
                 return
             reason = f"node {name} has no room for it (kubelet admission)"
         self.recorder.decision(pod_id, -1, reason)
@@ -270,7 +270,7 @@ class Replay:
         assert decision.node is not None
         if self.observe is not None:
             self.observe(self.now, self.state, self.bound_pods, pod, decision)
-        self.state.bind(pod, decision.node, decision.gpus)
+        self.state.bind(pod, decision.node, decision.devices(self.state, pod))
         g = int(self.global_of[decision.node])
         self.recorder.bound(pod, decision.node)
         self.status[pod_id] = RUNNING

@@ -95,7 +95,7 @@ def simulate(workload: Workload, policy: Policy, seed: int = 0,
     for pod in pending:
         decision = policy.place(pod)
         if decision.node is not None:
-            state.bind(pod, decision.node, decision.gpus)
+            state.bind(pod, decision.node, decision.devices(state, pod))
             nodes.append(state.names[decision.node])
         else:
             nodes.append(None)
