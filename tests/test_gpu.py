@@ -21,7 +21,7 @@ from schedlab.plugins import (
     GpuShare,
     RandomScore,
 )
-from schedlab.policies import Greedy, Random, RoundRobin
+from schedlab.policies import Decision, Greedy, Random, RoundRobin
 from schedlab.sim import simulate
 from schedlab.sim.fgd import race_profile
 from schedlab.verify import check_placement
@@ -301,3 +301,22 @@ def test_fgd_device_choice_is_the_first_best_device():
     # tie and would be chosen by their index only if better
     assert plugin.select_gpus(state, gpu_pod("p", 1, 300), 0, np.random.default_rng(0)) == (2,)
     assert plugin.select_gpus(state, gpu_pod("q", 1, 800), 0, np.random.default_rng(0)) == (0,)
+
+
+def test_a_decision_without_devices_binds_on_the_tightest() -> None:
+    """A policy may return ``Decision(node)`` for a GPU pod (as the README's example does):
+    the simulator binds it on the devices ``default_gpus`` picks, ``bind`` never chooses."""
+
+    class FirstNode(RoundRobin):
+        def place(self, pod: Pod) -> Decision:
+            return Decision(0)
+
+    node = gpu_node("a", 3)
+    held = gpu_pod("held", 1, 700)
+    workload = Workload(nodes=(node,), pods=(gpu_pod("x", 1, 200), gpu_pod("y", 1, 300)))
+    state = ClusterState([node])
+    state.bind(held, 0, (1,))
+    assert Decision(0).devices(state, gpu_pod("x", 1, 200)) == (1,)  # 300 left: the tightest
+    assert Decision(0, gpus=(2,)).devices(state, gpu_pod("x", 1, 200)) == (2,)
+    result = simulate(workload, FirstNode(), 0)
+    assert list(result.bindings["gpus"]) == [[0], [0]]  # both share device 0 (800 then 500 left)
