@@ -217,7 +217,9 @@ def _bench_figure(plt: Any, results: pd.DataFrame, title: str) -> Any:
         for i, policy in enumerate(policies):
             mine = results[results["policy"] == policy].groupby("config", sort=False)[column]
             stats = (mine.agg(["mean", "min", "max"]) * scale).reindex(configs)
-            error = np.vstack([stats["mean"] - stats["min"], stats["max"] - stats["mean"]])
+            # (a mean of equal values may round past them: whiskers never below 0)
+            error = np.maximum(np.vstack([stats["mean"] - stats["min"],
+                                          stats["max"] - stats["mean"]]), 0.0)
             ax.bar(np.arange(len(configs)) + (i - (len(policies) - 1) / 2) * width,
                    stats["mean"], width, yerr=error, capsize=3, ecolor="#777777", label=policy,
                    color=policy_colour(policy))

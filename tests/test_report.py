@@ -59,3 +59,21 @@ def test_policy_colours_are_fixed_distinct_and_stable() -> None:
                               check=True).stdout for seed in ("1", "2")}
     assert printed == {f"{policy_colour('MyTightFit')} {policy_style('MyTightFit')}\n"}
     assert len({policy_colour(f"policy-{i}") for i in range(40)}) > 4
+
+
+def test_bench_figure_whiskers_of_equal_values() -> None:
+    """Three seeds allocating 0.1 of the cpu each: their mean (0.1 + 0.1 + 0.1) / 3 rounds
+    above 0.1, so max - mean is a tiny negative number; the figure is still drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from schedlab.bench import bench_figure
+
+    results = pd.DataFrame({"config": ["default"] * 3, "policy": ["greedy"] * 3,
+                            "seed": [0, 1, 2], "placed": [5, 5, 5],
+                            "allocation_cpu": [0.1, 0.1, 0.1]})
+    assert results["allocation_cpu"].mean() > 0.1  # (the rounding this test is about)
+    figure = bench_figure(results, "three equal seeds")
+    assert len(figure.axes) == 2
