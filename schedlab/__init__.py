@@ -12,6 +12,7 @@ The public API in one import::
 import schedlab.plugins  # noqa: F401  (registers the built-in plugins by name)
 from schedlab.cluster import ClusterState
 from schedlab.errors import ConfigError, InputError, SchedlabError
+from schedlab.framework.args import PluginArgs, arg
 from schedlab.framework.config import load_config
 from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
 from schedlab.framework.profile import Profile, register_plugin
@@ -36,6 +37,8 @@ from schedlab.traces.trace import NodeEvent, Trace
 __version__ = "0.1.0"
 
 __all__ = [
+    "PluginArgs",
+    "arg",
     "ClusterState",
     "ConfigError",
     "Container",

@@ -195,8 +195,8 @@ def _fit_filter(plugin: NodeResourcesFit, pod: Pod, info: NodeInfo) -> list[str]
     natives = [r for r in resources.NATIVE if request.get(r, 0) > 0]
     scalars = sorted(r for r, v in request.items()
                      if resources.is_extended(r) and v > 0
-                     and r not in plugin.ignored_resources
-                     and r.split("/", 1)[0] not in plugin.ignored_resource_groups)
+                     and r not in plugin.args.ignored_resources
+                     and r.split("/", 1)[0] not in plugin.args.ignored_resource_groups)
     for name in natives + scalars:
         free = info.node.allocatable.get(name, 0) - info.requested.get(name, 0)
         if request[name] > free:
@@ -234,7 +234,7 @@ def _affinity_filter(plugin: NodeAffinity, pod: Pod, info: NodeInfo) -> list[str
 
 
 # ---------------------------------------------------------------------------- scores
-def _allocations(weights: dict[str, int], pod: Pod, info: NodeInfo, nonzero: bool
+def _allocations(weights: Mapping[str, int], pod: Pod, info: NodeInfo, nonzero: bool
                  ) -> Iterable[tuple[int, int, int]]:
     """(weight, allocatable, requested-after) per scored resource with allocatable > 0."""
     pod_side = pod.template.nonzero_requests if nonzero else pod.template.requests
@@ -410,7 +410,7 @@ def _ipa_score(plugin: InterPodAffinity, pod: Pod, infos: Sequence[NodeInfo],
     preferred_affinity = _preferred(incoming.pod_affinity)
     preferred_anti_affinity = _preferred(incoming.pod_anti_affinity)
     has_constraints = bool(preferred_affinity or preferred_anti_affinity)
-    if plugin.ignore_preferred_terms_of_existing_pods and not has_constraints:
+    if plugin.args.ignore_preferred_terms_of_existing_pods and not has_constraints:
         return None  # PreScore Skip
     topology_score: dict[str, dict[str, int]] = {}
 
@@ -436,9 +436,9 @@ def _ipa_score(plugin: InterPodAffinity, pod: Pod, infos: Sequence[NodeInfo],
             other = existing.template
             process_terms(preferred_affinity, incoming.namespace, other, labels, 1)
             process_terms(preferred_anti_affinity, incoming.namespace, other, labels, -1)
-            if plugin.hard_pod_affinity_weight > 0:
+            if plugin.args.hard_pod_affinity_weight > 0:
                 for term in _required(other.pod_affinity):
-                    process_term(term, plugin.hard_pod_affinity_weight, existing.namespace,
+                    process_term(term, plugin.args.hard_pod_affinity_weight, existing.namespace,
                                  incoming, labels, 1)
             process_terms(_preferred(other.pod_affinity), existing.namespace, incoming, labels, 1)
             process_terms(_preferred(other.pod_anti_affinity), existing.namespace, incoming,
@@ -666,7 +666,7 @@ Shape = tuple[int, int, int, frozenset[str], int]
 
 
 def _typical_shapes(plugin: FGDScore) -> list[Shape]:
-    typical = plugin.typical_pods
+    typical = plugin.args.typical_pods
     if typical is None:
         raise ValueError("the reference of FGDScore needs explicit typical_pods")
     return [(int(typical.cpu_milli[t]), int(typical.gpu_count[t]), int(typical.gpu_milli[t]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from schedlab.framework import (
     profile_from_config,
     register_plugin,
 )
+from schedlab.framework.args import PluginArgs, arg
 from schedlab.framework.config import KNOWN_UNMODELLED
 from schedlab.objects import (
     NodeAffinity,
@@ -97,15 +99,17 @@ def config_error(tmp_path: Path, body: str, name: str = "sched.yaml") -> str:
     return message
 
 
+@dataclass(frozen=True)
+class PreferTestArgs(PluginArgs):
+    bonus_points: int = arg(1, minimum=0)
+
+
 class Prefer(ScorePlugin):
-    """A research score plugin with a camelCase-able parameter."""
+    """A research score plugin with typed args."""
 
     name = "PreferTest"
-
-    def __init__(self, *, bonus_points: int = 1) -> None:
-        if bonus_points < 0:
-            raise ConfigError(self.name, "bonusPoints", bonus_points, "a non-negative integer")
-        self.bonus_points = bonus_points
+    Args = PreferTestArgs
+    args: PreferTestArgs
 
     def score(self, state: Any, pod: Any, nodes: Any) -> np.ndarray:
         return np.zeros(state.n_nodes, dtype=np.int64)
@@ -115,15 +119,13 @@ class Gate(FilterPlugin, ScorePlugin):
     """A research plugin with both points and a PreScore."""
 
     name = "GateTest"
+    has_pre_score = True  # so that preScore entries apply to it
 
     def filter(self, state: Any, pod: Any, nodes: Any) -> np.ndarray:
         return np.ones(state.n_nodes, dtype=bool)
 
     def score(self, state: Any, pod: Any, nodes: Any) -> np.ndarray:
         return np.zeros(state.n_nodes, dtype=np.int64)
-
-    def pre_score(self) -> None:
-        """Present, so that preScore entries apply to it."""
 
 
 @pytest.fixture
@@ -220,14 +222,14 @@ def test_multipoint_enable_research_plugin(tmp_path: Path, research: None) -> No
     assert profile.scores[-1][0] is gate
 
 
-def test_research_plugin_args_are_snake_case_keywords(tmp_path: Path, research: None) -> None:
+def test_research_plugin_gets_its_typed_args(tmp_path: Path, research: None) -> None:
     plugins = "{score: {enabled: [{name: PreferTest, weight: 2}]}}"
-    config = "[{name: PreferTest, args: {bonusPoints: 7}}]"
+    config = "[{name: PreferTest, args: {kind: PreferTestArgs, bonusPoints: 7}}]"
     profile = load(tmp_path, profile_yaml(plugins, config))
     plugin, weight = profile.scores[-1]
-    assert isinstance(plugin, Prefer) and plugin.bonus_points == 7 and weight == 2
-    config = "[{name: PreferTest, args: {kind: PreferTestArgs, bonus_points: 3}}]"
-    assert load(tmp_path, profile_yaml(plugins, config)).scores[-1][0].bonus_points == 3
+    assert isinstance(plugin, Prefer) and weight == 2
+    assert plugin.args == PreferTestArgs(bonus_points=7) == Prefer(bonus_points=7).args
+    assert load(tmp_path, profile_yaml(plugins)).scores[-1][0].args.bonus_points == 1
 
 
 def test_score_only_enablement(tmp_path: Path) -> None:
@@ -348,7 +350,7 @@ def test_pre_points_apply_to_research_plugins_that_have_them(
                " preScore: {disabled: [{name: GateTest}, {name: PreferTest}]}}")
     profile = load(tmp_path, profile_yaml(plugins))
     assert Gate in filter_types(profile)
-    assert [t for t, _ in score_types(profile)][-1] is Prefer  # Prefer has no pre_score
+    assert [t for t, _ in score_types(profile)][-1] is Prefer  # Prefer has no PreScore
     assert Gate not in [t for t, _ in score_types(profile)]
 
 
@@ -456,8 +458,8 @@ def test_fit_ignored_resources(tmp_path: Path) -> None:
     config = ("[{name: NodeResourcesFit, args: {ignoredResources: [example.com/foo],"
               " ignoredResourceGroups: [example.org, vendor]}}]")
     fit = fit_of(load(tmp_path, profile_yaml(plugin_config=config)))
-    assert fit.ignored_resources == {"example.com/foo"}
-    assert fit.ignored_resource_groups == {"example.org", "vendor"}
+    assert set(fit.args.ignored_resources) == {"example.com/foo"}
+    assert set(fit.args.ignored_resource_groups) == {"example.org", "vendor"}
     assert fit.scoring_strategy == "LeastAllocated"
 
 
@@ -589,7 +591,7 @@ ERRORS = {
     "unknown arg": (
         profile_yaml(plugin_config="[{name: NodeResourcesFit, args: {scoringStrategyy: {}}}]"),
         "profiles[0].pluginConfig[0].args.scoringStrategyy: got {}, expected a known field of "
-        "NodeResourcesFitArgs (one of: apiVersion, kind, scoringStrategy, ",
+        "NodeResourcesFitArgs (one of: scoringStrategy, ",
     ),
     "unknown arg of a plugin without args": (
         profile_yaml(plugin_config="[{name: TaintToleration, args: {foo: 1}}]"),
@@ -631,7 +633,8 @@ ERRORS = {
                                    " [{utilization: 50, score: 1}, {utilization: 50, score: 2}]"
                                    "}}}}]"),
         "profiles[0].pluginConfig[0].args.scoringStrategy.requestedToCapacityRatio.shape: "
-        "got [(50, 1), (50, 2)], expected at least one point, utilization 0..100 strictly",
+        "got [{'score': 1, 'utilization': 50}, {'score': 2, 'utilization': 50}], expected at "
+        "least one point, utilization 0..100 strictly",
     ),
     "shape score above 10": (
         profile_yaml(plugin_config="[{name: NodeResourcesFit, args: {scoringStrategy: {type: "
@@ -639,7 +642,7 @@ ERRORS = {
                                    " [{utilization: 0, score: 0}, {utilization: 100, score: 11}]"
                                    "}}}}]"),
         "profiles[0].pluginConfig[0].args.scoringStrategy.requestedToCapacityRatio.shape: "
-        "got [(0, 0), (100, 11)]",
+        "got [{'score': 0, 'utilization': 0}, {'score': 11, 'utilization': 100}]",
     ),
     "shape checked whatever the strategy": (
         profile_yaml(plugin_config="[{name: NodeResourcesFit, args: {scoringStrategy: {type: "
@@ -667,7 +670,7 @@ ERRORS = {
     "research plugin constructor error": (
         profile_yaml("{score: {enabled: [{name: PreferTest}]}}",
                      "[{name: PreferTest, args: {bonusPoints: -2}}]"),
-        "profiles[0].pluginConfig[0].args.bonusPoints: got -2, expected a non-negative integer",
+        "profiles[0].pluginConfig[0].args.bonusPoints: got -2, expected an integer >= 0",
     ),
     "research plugin unknown arg": (
         profile_yaml(plugin_config="[{name: PreferTest, args: {bonus: 2}}]"),
@@ -677,8 +680,7 @@ ERRORS = {
     "research plugin wrong arg type": (
         profile_yaml("{multiPoint: {enabled: [{name: PreferTest}]}}",
                      "[{name: PreferTest, args: {bonusPoints: many}}]"),
-        "profiles[0].pluginConfig[0].args: got {'bonusPoints': 'many'}, expected args Prefer "
-        "accepts (",
+        "profiles[0].pluginConfig[0].args.bonusPoints: got 'many', expected an integer",
     ),
     "wrong apiVersion": (
         "", "apiVersion: got 'kubescheduler.config.k8s.io/v1beta3', expected "
@@ -833,15 +835,15 @@ def configured(tmp_path: Path, name: str, args: str) -> Any:
 def test_inter_pod_affinity_args(tmp_path: Path, args: str, weight: int, ignore: bool) -> None:
     plugin = configured(tmp_path, "InterPodAffinity", args)
     assert isinstance(plugin, InterPodAffinity)
-    assert plugin.hard_pod_affinity_weight == weight
-    assert plugin.ignore_preferred_terms_of_existing_pods is ignore
+    assert plugin.args.hard_pod_affinity_weight == weight
+    assert plugin.args.ignore_preferred_terms_of_existing_pods is ignore
 
 
 @pytest.mark.parametrize("args", ["{}", "{defaultingType: System}",
                                   "{defaultingType: System, defaultConstraints: []}"])
 def test_topology_spread_system_defaulting(tmp_path: Path, args: str) -> None:
     plugin = configured(tmp_path, "PodTopologySpread", args)
-    assert plugin.defaulting_type == "System" and plugin.default_constraints == ()
+    assert plugin.args.defaulting_type == "System" and plugin.args.default_constraints == ()
 
 
 def test_topology_spread_listed_default_constraints(tmp_path: Path) -> None:
@@ -851,8 +853,8 @@ def test_topology_spread_listed_default_constraints(tmp_path: Path) -> None:
             " {maxSkew: 2, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway,"
             " matchLabelKeys: [pod-template-hash], nodeAffinityPolicy: Ignore}]}")
     plugin = configured(tmp_path, "PodTopologySpread", args)
-    assert plugin.defaulting_type == "List"
-    assert plugin.default_constraints == (
+    assert plugin.args.defaulting_type == "List"
+    assert plugin.args.default_constraints == (
         TopologySpreadConstraint(1, "topology.kubernetes.io/zone", "DoNotSchedule",
                                  min_domains=3, node_taints_policy="Honor"),
         TopologySpreadConstraint(2, "kubernetes.io/hostname", "ScheduleAnyway",
@@ -863,7 +865,7 @@ def test_topology_spread_listed_default_constraints(tmp_path: Path) -> None:
 
 def test_topology_spread_list_without_constraints_is_no_defaults(tmp_path: Path) -> None:
     plugin = configured(tmp_path, "PodTopologySpread", "{defaultingType: List}")
-    assert plugin.defaulting_type == "List" and plugin.default_constraints == ()
+    assert plugin.args.defaulting_type == "List" and plugin.args.default_constraints == ()
 
 
 ARGS = "profiles[0].pluginConfig[0].args"
@@ -888,7 +890,7 @@ POD_AFFINITY_ARGS_ERRORS = {
     "unknown affinity arg": (
         "InterPodAffinity", "{hardPodAffinityWeigth: 2}",
         f"{ARGS}.hardPodAffinityWeigth: got 2, expected a known field of InterPodAffinityArgs "
-        "(one of: apiVersion, kind, hardPodAffinityWeight, ignorePreferredTermsOfExistingPods)",
+        "(one of: hardPodAffinityWeight, ignorePreferredTermsOfExistingPods)",
     ),
     "wrong args kind": (
         "InterPodAffinity", "{kind: PodTopologySpreadArgs}",
@@ -975,7 +977,7 @@ POD_AFFINITY_ARGS_ERRORS = {
     "unknown spread arg": (
         "PodTopologySpread", "{defaultingtype: List}",
         f"{ARGS}.defaultingtype: got 'List', expected a known field of PodTopologySpreadArgs "
-        "(one of: apiVersion, kind, defaultConstraints, defaultingType)",
+        "(one of: defaultingType, defaultConstraints)",
     ),
 }
 

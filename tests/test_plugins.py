@@ -43,6 +43,8 @@ from schedlab.plugins import (
     NodeResourcesBalancedAllocation,
     NodeResourcesFit,
     NodeUnschedulable,
+    RequestedToCapacityRatioParam,
+    ScoringStrategy,
     TaintToleration,
 )
 from schedlab.policies import Greedy
@@ -535,10 +537,18 @@ FIT_SCORE = [
 ]
 
 
+def scoring(scoring_strategy: str, resources: dict[str, int] | None = None,
+            shape: list[tuple[int, int]] | None = None) -> NodeResourcesFit:
+    """NodeResourcesFit with a scoringStrategy given flat, as the cases above write it."""
+    ratio = None if shape is None else RequestedToCapacityRatioParam(tuple(shape))
+    weights = resources if resources is not None else {"cpu": 1, "memory": 1}
+    return NodeResourcesFit(scoring_strategy=ScoringStrategy(scoring_strategy, weights, ratio))
+
+
 @pytest.mark.parametrize(("args", "nodes", "existing", "template", "raw"), FIT_SCORE)
 def test_fit_score(args: dict, nodes: list[Node], existing: list, template: PodTemplate,
                    raw: list[int]) -> None:
-    check_scores(NodeResourcesFit(**args), setup(nodes, template, existing), raw)
+    check_scores(scoring(**args), setup(nodes, template, existing), raw)
 
 
 # ---------------------------------------------------------------- BalancedAllocation

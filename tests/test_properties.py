@@ -4,6 +4,8 @@ and the power of ``check_plugin`` / ``check_policy`` to catch broken plugins and
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,6 +38,8 @@ from schedlab.plugins import (
     NodeResourcesFit,
     NodeUnschedulable,
     PodTopologySpread,
+    RequestedToCapacityRatioParam,
+    ScoringStrategy,
     TaintToleration,
 )
 from schedlab.policies import Decision, Greedy, Policy, Random, RoundRobin, make_policy
@@ -75,13 +79,15 @@ BUILTIN_VARIANTS = [
     NodeAffinity(),
     NodeAffinity(added_affinity=ADDED),
     NodeResourcesFit(),
-    NodeResourcesFit(scoring_strategy="LeastAllocated", resources=ALL_RESOURCES),
-    NodeResourcesFit(scoring_strategy="MostAllocated", resources=ALL_RESOURCES),
-    NodeResourcesFit(scoring_strategy="RequestedToCapacityRatio",
-                     shape=[(10, 1), (55, 9), (100, 10)], resources=ALL_RESOURCES),
+    NodeResourcesFit(scoring_strategy=ScoringStrategy("LeastAllocated", ALL_RESOURCES)),
+    NodeResourcesFit(scoring_strategy=ScoringStrategy("MostAllocated", ALL_RESOURCES)),
+    NodeResourcesFit(scoring_strategy=ScoringStrategy(
+        "RequestedToCapacityRatio", ALL_RESOURCES,
+        RequestedToCapacityRatioParam(((10, 1), (55, 9), (100, 10))))),
     # A decreasing shape: the interpolation divides negative numbers, which Go truncates.
-    NodeResourcesFit(scoring_strategy="RequestedToCapacityRatio",
-                     shape=[(0, 10), (30, 3), (100, 0)]),
+    NodeResourcesFit(scoring_strategy=ScoringStrategy(
+        "RequestedToCapacityRatio",
+        requested_to_capacity_ratio=RequestedToCapacityRatioParam(((0, 10), (30, 3), (100, 0))))),
     NodeResourcesFit(ignored_resource_groups=["example.com"]),
     NodeResourcesBalancedAllocation(),
     NodeResourcesBalancedAllocation(resources={"cpu": 1, "memory": 1, "ephemeral-storage": 1}),
@@ -98,8 +104,10 @@ BUILTIN_VARIANTS = [
 
 def _id(plugin: object) -> str:
     text = repr(plugin)
-    for long, short in (("scoring_strategy=", ""), ("ignored_resources=frozenset(), ", ""),
-                        (", ignored_resource_groups=frozenset()", ""), ("shape=(), ", "")):
+    for long, short in (("scoring_strategy=ScoringStrategy", ""), ("FrozenMap", ""),
+                        (", ignored_resources=(), ignored_resource_groups=()", ""),
+                        (", requested_to_capacity_ratio=None", ""),
+                        ("RequestedToCapacityRatioParam(shape=", "shape=(")):
         text = text.replace(long, short)
     return text
 
@@ -345,8 +353,36 @@ class SkipsAlways(FilterPlugin):
         return True
 
 
+class StaleToken(FilterPlugin):
+    """A CLUSTER filter whose state token never changes, though its answers do."""
+
+    name = "StaleToken"
+
+    def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        return (state.pod_count.sum() < 3) | (state.pod_count[nodes] == 0)
+
+    def state_token(self, state: ClusterState, pod: Pod) -> Hashable:
+        return "always the same"
+
+
+class CoarseKey(FilterPlugin):
+    """Answers by the pod's cpu request but gives every pod the same cache key."""
+
+    name = "CoarseKey"
+    scope = Scope.STATIC
+
+    def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        cpu = state.requests_of(pod).requested[0]
+        return state.allocatable[nodes, 0] >= 2 * cpu
+
+    def cache_key(self, state: ClusterState, pod: Pod) -> Hashable:
+        return "every pod alike"
+
+
 @pytest.mark.parametrize(("plugin", "rule"), [
     (LyingScope(), "scope"),
+    (StaleToken(), "state-token"),
+    (CoarseKey(), "cache-key"),
     (TooHigh(), "score-bounds"),
     (SubsetLiar(), "(subset|rejections)"),
     (Unnormalised(), "normalize"),

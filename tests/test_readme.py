@@ -31,6 +31,46 @@ def test_python_examples_run(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     assert "default/" in capsys.readouterr().out
 
 
+def test_typed_args_plugin_example_is_configured_from_its_file(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The README's plugin with typed args gets them from the KubeSchedulerConfiguration it
+    names, prefers the configured zone, and a bad arg there is the one line it shows."""
+    import numpy as np
+
+    import schedlab
+    from schedlab.framework.profile import PLUGINS
+
+    monkeypatch.chdir(ROOT)
+    block = next(b for b in re.findall(r"```python\n(.*?)```", README, re.S)
+                 if "PluginArgs" in b)
+    default = ROOT / "traces" / "default"
+    workload = schedlab.load_manifests(default / "nodes.yaml", default / "pods.yaml")
+    namespace: dict = {"np": np, "schedlab": schedlab, "workload": workload}
+    try:
+        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102
+        plugin, weight = namespace["profile"].scores[-1]
+        assert type(plugin).__name__ == "PreferLabel" and weight == 3
+        assert plugin.args == namespace["PreferLabelArgs"](value="zone-b", bonus=40)
+
+        def in_zone_b(result: schedlab.RunResult) -> int:
+            zone = {n.name: n.labels.get("topology.kubernetes.io/zone") for n in workload.nodes}
+            return sum(zone.get(node) == "zone-b" for node in result.bindings["node"])
+
+        plain = schedlab.simulate(workload, schedlab.Greedy(), seed=1)
+        assert in_zone_b(namespace["result"]) > in_zone_b(plain)
+
+        text = (ROOT / "traces/examples/plugins/prefer-label.yaml").read_text()
+        bad = tmp_path / "prefer-label.yaml"
+        bad.write_text(text.replace("bonus: 40", "bonus: 140"))
+        with pytest.raises(schedlab.ConfigError) as error:
+            schedlab.load_config(bad)
+        shown = "profiles[0].pluginConfig[0].args.bonus: got 140, expected an integer in 0..100"
+        assert str(error.value) == f"{bad}: {shown}"
+        assert shown in README
+    finally:
+        PLUGINS.pop("PreferLabel", None)
+
+
 # ------------------------------------------------------------------- shell examples
 SHARED_TRACE = ROOT.parent / "shared" / "traces" / "alibaba-gpu-v2023"
 INSTALL = re.compile(r"^python3 -m venv \.venv && \. \.venv/bin/activate && pip install (?:-e )?\S+"

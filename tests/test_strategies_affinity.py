@@ -201,11 +201,11 @@ def test_profiles_order_the_inter_pod_plugins_as_kube(profile: Profile) -> None:
         assert scored.get(plugin.name, plugin) is plugin  # one object in both lists
     for plugin in [*filters, *scored.values()]:
         if isinstance(plugin, PodTopologySpread):
-            if plugin.defaulting_type == "System":
-                assert plugin.default_constraints == ()
+            if plugin.args.defaulting_type == "System":
+                assert plugin.args.default_constraints == ()
             else:
-                assert len(plugin.default_constraints) <= 2
-                constraints_are_valid(plugin.default_constraints, defaults=True)
+                assert len(plugin.args.default_constraints) <= 2
+                constraints_are_valid(plugin.args.default_constraints, defaults=True)
 
 
 @given(profile=profiles())
@@ -331,10 +331,11 @@ def test_profiles_cover_the_inter_pod_plugins() -> None:
     plugins = list({id(x): x for p in drawn for x in [*p.filters, *(s for s, _ in p.scores)]}
                    .values())
     spreads = [p for p in plugins if isinstance(p, PodTopologySpread)]
-    assert count(spreads, lambda p: p.defaulting_type == "List" and p.default_constraints) >= 3
-    assert count(spreads, lambda p: p.defaulting_type == "List" and not p.default_constraints)
-    assert count(spreads, lambda p: p.defaulting_type == "System") >= 10
+    listed = [p.args.default_constraints for p in spreads if p.args.defaulting_type == "List"]
+    assert count(listed, bool) >= 3
+    assert count(listed, lambda constraints: not constraints)
+    assert count(spreads, lambda p: p.args.defaulting_type == "System") >= 10
     inter = [p for p in plugins if isinstance(p, InterPodAffinity)]
-    assert count(inter, lambda p: p.hard_pod_affinity_weight not in (0, 1)) >= 10
-    assert count(inter, lambda p: p.hard_pod_affinity_weight == 0) >= 3
-    assert count(inter, lambda p: p.ignore_preferred_terms_of_existing_pods) >= 10
+    assert count(inter, lambda p: p.args.hard_pod_affinity_weight not in (0, 1)) >= 10
+    assert count(inter, lambda p: p.args.hard_pod_affinity_weight == 0) >= 3
+    assert count(inter, lambda p: p.args.ignore_preferred_terms_of_existing_pods) >= 10

@@ -38,8 +38,8 @@ Score weights (the framework's ``getScoreWeights``)
 preFilter and preScore (a schedlab choice)
     schedlab plugins have no separate PreFilter/PreScore step. A plugin that has one in kube
     (NodeAffinity, NodeResourcesFit, InterPodAffinity and PodTopologySpread have PreFilter; the
-    built-in score plugins have PreScore; a research plugin has one if it defines
-    ``pre_filter``/``pre_score``) and is disabled at ``preFilter`` (by name or ``"*"``, and not
+    built-in score plugins have PreScore; a plugin says so with ``has_pre_filter`` /
+    ``has_pre_score``) and is disabled at ``preFilter`` (by name or ``"*"``, and not
     re-enabled there) does not filter; disabled at ``preScore`` it is not scored. Entries for
     plugins without that extension point have no effect, and enabling a plugin at
     ``preFilter``/``preScore`` alone runs nothing. kube-scheduler itself differs per plugin
@@ -60,26 +60,25 @@ Plugins schedlab does not model
     ``extenders`` are accepted and ignored.
 
 pluginConfig args
-    NodeResourcesFit (``scoringStrategy``, ``ignoredResources``, ``ignoredResourceGroups``),
-    NodeResourcesBalancedAllocation (``resources``), NodeAffinity (``addedAffinity``,
-    validated as the API server validates a pod's node affinity, plus kube's own args
-    checks: Gt/Lt bounds must be integers, label keys and values must be valid),
-    InterPodAffinity (``hardPodAffinityWeight`` 0..100, default 1;
+    Each plugin owns its args: a typed ``PluginArgs`` dataclass (``Plugin.Args``) read field
+    by field with kube's names and checks (``schedlab.framework.args``); unknown fields are
+    errors, as kube decodes args strictly, and ``apiVersion`` and ``kind`` (``<Name>Args``)
+    may appear. The built-ins: NodeResourcesFit (``scoringStrategy``, ``ignoredResources``,
+    ``ignoredResourceGroups``), NodeResourcesBalancedAllocation (``resources``), NodeAffinity
+    (``addedAffinity``, validated as the API server validates a pod's node affinity, plus
+    kube's own args checks: Gt/Lt bounds must be integers, label keys and values must be
+    valid), InterPodAffinity (``hardPodAffinityWeight`` 0..100, default 1;
     ``ignorePreferredTermsOfExistingPods``, default false) and PodTopologySpread
     (``defaultingType`` System or List, default System as in kube's v1 defaulting even when
     ``defaultConstraints`` are given, so using them takes ``defaultingType: List``;
     ``defaultConstraints`` read as a pod's topologySpreadConstraints but without a
-    ``labelSelector``, and empty with System) are read field by field; unknown fields are
-    errors, as kube decodes args strictly. Any other
-    modelled plugin gets its args as keyword arguments, camelCase keys turned into
-    snake_case. ``apiVersion`` and ``kind`` (``<Name>Args``) may appear in args.
+    ``labelSelector``, and empty with System). A research plugin reads its own ``Args`` the
+    same way; one that declares none takes no args fields.
 """
 
 from __future__ import annotations
 
-import inspect
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -87,7 +86,7 @@ from typing import Any, cast
 from schedlab.decode import read_documents
 from schedlab.errors import ConfigError
 from schedlab.fields import Field
-from schedlab.framework.args import API_VERSION, args_fields
+from schedlab.framework.args import API_VERSION, PluginArgs
 from schedlab.framework.plugin import FilterPlugin, Plugin, ScorePlugin
 from schedlab.framework.profile import DEFAULT_PLUGINS, PLUGINS, Profile
 
@@ -121,18 +120,6 @@ IGNORED_POINTS = (
 _POINT_TITLES = {
     "preFilter": "PreFilter", "filter": "Filter", "preScore": "PreScore", "score": "Score",
 }
-
-_KUBE_PRE_POINTS: Mapping[str, frozenset[str]] = {
-    "NodeUnschedulable": frozenset(),
-    "NodeName": frozenset(),
-    "TaintToleration": frozenset({"preScore"}),
-    "NodeAffinity": frozenset({"preFilter", "preScore"}),
-    "NodeResourcesFit": frozenset({"preFilter", "preScore"}),
-    "NodeResourcesBalancedAllocation": frozenset({"preScore"}),
-    "InterPodAffinity": frozenset({"preFilter", "preScore"}),
-    "PodTopologySpread": frozenset({"preFilter", "preScore"}),
-}
-"""Which built-in plugins have a PreFilter / PreScore extension point in kube-scheduler."""
 
 _TOP_LEVEL_FIELDS = (
     "apiVersion", "kind", "percentageOfNodesToScore", "profiles", "parallelism",
@@ -309,17 +296,13 @@ def _plugin_entry(node: Field, wildcard: bool) -> _Entry:
 
 
 def _implements(name: str, point: str) -> bool:
-    """Whether the modelled plugin ``name`` has the extension point ``point`` (kube's
-    interfaces for the built-ins)."""
+    """Whether the modelled plugin ``name`` has the extension point ``point`` (as its class
+    declares: ``FilterPlugin``, ``ScorePlugin``, ``has_pre_filter``, ``has_pre_score``)."""
     cls = PLUGINS[name]
-    if point == "filter":
-        return issubclass(cls, FilterPlugin)
-    if point == "score":
-        return issubclass(cls, ScorePlugin)
-    if point in ("preFilter", "preScore"):
-        if name in _KUBE_PRE_POINTS:  # (schedlab's classes keep their names: Registry)
-            return point in _KUBE_PRE_POINTS[name]
-        return callable(getattr(cls, "pre_filter" if point == "preFilter" else "pre_score", None))
+    if point in ("filter", "preFilter"):
+        return issubclass(cls, FilterPlugin) and (point == "filter" or cls.has_pre_filter)
+    if point in ("score", "preScore"):
+        return issubclass(cls, ScorePlugin) and (point == "score" or cls.has_pre_score)
     return False  # the extension points schedlab does not run
 
 
@@ -397,14 +380,14 @@ def _score_weights(score: _PluginSet, multi_point: list[_Entry]) -> dict[str, in
 
 @dataclass(frozen=True)
 class _Args:
-    """A plugin's constructor keyword arguments, and where they came from."""
+    """A plugin's typed args, and where they came from."""
 
-    kwargs: dict[str, Any]
+    args: PluginArgs
     node: Field
 
 
 def _plugin_args(node: Field) -> dict[str, _Args]:
-    """Keyword arguments per modelled plugin named in ``pluginConfig``."""
+    """The typed args (the plugin's ``Args``) of each modelled plugin in ``pluginConfig``."""
     configured: dict[str, _Args] = {}
     seen: set[str] = set()
     for item in node.elements():
@@ -419,7 +402,7 @@ def _plugin_args(node: Field) -> dict[str, _Args]:
         if name not in PLUGINS:
             continue  # not modelled: args ignored
         args = item["args"]
-        configured[name] = _Args(_config_args(PLUGINS[name], args, name), args)
+        configured[name] = _Args(PLUGINS[name].Args.from_config(args, f"{name}Args"), args)
     return configured
 
 
@@ -430,58 +413,18 @@ def _validated_only(args: Mapping[str, _Args]) -> list[str]:
 
 
 def _instantiate(name: str, args: _Args | None, profile: Field) -> Plugin:
+    """Plugin ``name`` made with its args (a plugin declaring no ``Args`` is made with no
+    arguments); a constructor's own refusal is reported at the args."""
     cls = PLUGINS[name]
-    kwargs = {} if args is None else args.kwargs
     node = args.node if args is not None else _document(None, profile.where,
                                                           f"{profile.path}.pluginConfig")
     try:
-        plugin = cls(**kwargs)
+        if args is not None and cls.Args is not PluginArgs:
+            return cls(args.args)
+        return cls()
     except ConfigError as error:
         path = f"{node.path}.{error.field}" if args is not None else node.path
         raise ConfigError(node.where, path, error.value, error.expected) from None
     except (TypeError, ValueError) as error:
         message = " ".join(str(error).split())
         raise node.error(f"args {cls.__name__} accepts ({message})") from None
-    return plugin
-
-
-def _generic_args(node: Field, name: str) -> dict[str, Any]:
-    """Args of a plugin without a parser here: camelCase keys as snake_case keyword
-    arguments, checked against the constructor's signature when it has no ``**kwargs``."""
-    fields = args_fields(node, name, None)
-    accepted = _keyword_parameters(PLUGINS[name])
-    if accepted is not None:
-        for key, field in fields.items():
-            if _snake(key) not in accepted:
-                options = ", ".join(_camel(p) for p in accepted) or "none"
-                raise field.error(f"a known field of {name}Args (one of: {options})")
-    return {_snake(key): field.value for key, field in fields.items()}
-
-
-def _keyword_parameters(cls: type) -> list[str] | None:
-    """The keyword parameters of ``cls(...)``, or None when it takes any (or is opaque)."""
-    try:
-        params = list(inspect.signature(cls).parameters.values())
-    except (TypeError, ValueError):
-        return None
-    if any(p.kind is p.VAR_KEYWORD for p in params):
-        return None
-    return [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
-
-
-def _config_args(cls: type[Plugin], node: Field, name: str) -> dict[str, Any]:
-    """The keyword arguments of plugin class ``cls`` from its args ``node``: read by the
-    plugin (``Plugin.config_args``), else camelCase keys passed on as snake_case ones."""
-    kwargs = cls.config_args(node)
-    return _generic_args(node, name) if kwargs is None else kwargs
-
-
-def _snake(key: str) -> str:
-    """camelCase (or CamelCase, "maxGPUShare") to snake_case."""
-    key = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", key)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key).lower()
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import abc
 import enum
 from collections.abc import Callable, Hashable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
 from schedlab.cluster import ClusterState, NodeIndex
-from schedlab.fields import Field
+from schedlab.framework.args import PluginArgs, args_of
 from schedlab.objects import Pod
 
 MAX_NODE_SCORE = 100
@@ -35,10 +35,24 @@ class Scope(enum.Enum):
 
 
 class Plugin:
-    """Base of all plugins. ``name`` is the Kubernetes-style plugin name."""
+    """Base of all plugins. ``name`` is the Kubernetes-style plugin name; ``Args`` the
+    plugin's typed args (a ``PluginArgs`` frozen dataclass, kube's ``<Name>Args``), which
+    the plugin reads as ``self.args``.
+
+    A plugin is made with its args whole or with their fields as keywords:
+    ``InterPodAffinity(InterPodAffinityArgs(hard_pod_affinity_weight=2))`` or
+    ``InterPodAffinity(hard_pod_affinity_weight=2)``; the configuration reader makes it
+    with the args its ``pluginConfig`` gives (``Args.from_config``). A subclass that derives
+    more in ``__init__`` calls ``super().__init__(args, **fields)`` first.
+    """
 
     name: ClassVar[str] = ""
     scope: ClassVar[Scope] = Scope.CLUSTER
+    Args: ClassVar[type[PluginArgs]] = PluginArgs
+    args: PluginArgs
+
+    def __init__(self, args: PluginArgs | None = None, /, **fields: Any) -> None:
+        self.args = args_of(type(self).Args, args, fields)
 
     def cache_key(self, state: ClusterState, pod: Pod) -> Hashable:
         """What of ``pod`` this plugin's answers depend on: the framework asks once for all
@@ -47,14 +61,6 @@ class Plugin:
         ``id(state.requests_of(pod))`` (equal requests share one object)."""
         return pod.cache_key
 
-    @classmethod
-    def config_args(cls, node: Field) -> dict[str, Any] | None:
-        """The constructor's keyword arguments read from this plugin's ``pluginConfig`` args
-        (``node``, field by field with kube's names and errors; ``schedlab.framework.args``
-        has the helpers). None, the default, passes the args' camelCase keys on as
-        snake_case keywords, checked against the constructor's parameters."""
-        return None
-
     def state_token(self, state: ClusterState, pod: Pod) -> Hashable | None:
         """For a CLUSTER plugin: a value that changes whenever its answers for ``pod`` may
         have changed (e.g. the versions of the counters it reads), so that the framework
@@ -62,7 +68,10 @@ class Plugin:
         return None
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        args = getattr(self, "args", None)
+        shown = vars(args) if isinstance(args, PluginArgs) else {
+            k: v for k, v in vars(self).items() if not k.startswith("_")}
+        params = ", ".join(f"{k}={v!r}" for k, v in shown.items())
         return f"{type(self).__name__}({params})"
 
 
@@ -74,6 +83,9 @@ class FilterPlugin(Plugin, abc.ABC):
     """
 
     reason: ClassVar[str] = ""
+    has_pre_filter: ClassVar[bool] = False
+    """The plugin has a PreFilter extension point (kube's, for a built-in): disabling it at
+    ``preFilter`` in a configuration turns its filter off (``framework.config``)."""
 
     @abc.abstractmethod
     def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
@@ -117,6 +129,9 @@ def reason_counts(reasons: list[tuple[str, np.ndarray]]) -> list[tuple[str, int]
 class ScorePlugin(Plugin, abc.ABC):
     """A plugin with a Score extension point (and, optionally, ``normalize_score``)."""
 
+    has_pre_score: ClassVar[bool] = False
+    """The plugin has a PreScore extension point: disabling it at ``preScore`` in a
+    configuration turns its score off."""
     candidate_dependent: ClassVar[bool] = False
     """True when a node's raw score depends on which other nodes are scored with it, as with
     kube's PreScore over the filtered nodes (PodTopologySpread's topology weights). The
@@ -136,6 +151,18 @@ class ScorePlugin(Plugin, abc.ABC):
     normalize_score: Callable[[np.ndarray], np.ndarray] | None = None
     """Optionally a method ``normalize_score(scores) -> scores`` over the candidate nodes'
     int64 raw scores, shape (k,). It must map equal raw scores to equal results."""
+
+
+@runtime_checkable
+class GpuSelector(Protocol):
+    """A plugin that picks a GPU pod's devices on the chosen node (the FGD paper's GPU
+    selection methods, ``GpuScorePlugin``): policies ask the first score plugin of their
+    profile that has ``select_gpus``, else take the tightest devices that fit."""
+
+    def select_gpus(self, state: ClusterState, pod: Pod, node: int,
+                    rng: np.random.Generator) -> tuple[int, ...]:
+        """The device indices ``pod`` takes on node index ``node``."""
+        ...
 
 
 def go_div(numerator: np.ndarray | int, denominator: np.ndarray | int) -> np.ndarray:

@@ -14,7 +14,11 @@ from schedlab.plugins.inter_pod_affinity import InterPodAffinity
 from schedlab.plugins.node_affinity import NodeAffinity
 from schedlab.plugins.node_name import NodeName
 from schedlab.plugins.node_resources_balanced_allocation import NodeResourcesBalancedAllocation
-from schedlab.plugins.node_resources_fit import NodeResourcesFit
+from schedlab.plugins.node_resources_fit import (
+    NodeResourcesFit,
+    RequestedToCapacityRatioParam,
+    ScoringStrategy,
+)
 from schedlab.plugins.node_unschedulable import NodeUnschedulable
 from schedlab.plugins.pod_topology_spread import PodTopologySpread
 from schedlab.plugins.random_score import RandomScore
@@ -60,5 +64,7 @@ __all__ = [
     "NodeResourcesBalancedAllocation",
     "NodeResourcesFit",
     "NodeUnschedulable",
+    "RequestedToCapacityRatioParam",
+    "ScoringStrategy",
     "TaintToleration",
 ]

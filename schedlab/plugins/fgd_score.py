@@ -10,16 +10,17 @@ best; its devices are chosen the same way (the first device with the highest sco
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import dataclass
 
 import numpy as np
 
 from schedlab.cluster import ALL, ClusterState, NodeIndex
-from schedlab.errors import ConfigError
 from schedlab.fragmentation import Fragmentation, NodeParts, TypicalPods, cpu_milli
+from schedlab.framework.args import arg
 from schedlab.framework.plugin import MAX_NODE_SCORE
 from schedlab.gpu import GPU_SELECTIONS
 from schedlab.objects import MILLI_PER_GPU, Pod
-from schedlab.plugins.gpu_share import GpuScorePlugin
+from schedlab.plugins.gpu_share import GpuScoreArgs, GpuScorePlugin
 
 
 def sigmoid_score(gain_milli: np.ndarray) -> np.ndarray:
@@ -27,31 +28,33 @@ def sigmoid_score(gain_milli: np.ndarray) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-gain_milli / 1000.0)) * MAX_NODE_SCORE).astype(np.int64)
 
 
-class FGDScore(GpuScorePlugin):
-    """Score: how much placing the pod on a node lowers the node's fragmentation.
+@dataclass(frozen=True)
+class FGDScoreArgs(GpuScoreArgs):
+    """``typical_pods``: the shapes fragmentation is measured against (from Python only);
+    None (the default) draws them from the pods of the workload the state was made for
+    (``TypicalPods.of(state.workload_pods)``). ``gpu_selection``: "fgd" (the device that
+    lowers fragmentation most), "best" or "random"."""
 
-    ``typical_pods`` are the shapes fragmentation is measured against; None (the default)
-    draws them from the pods of the workload the state was made for
-    (``TypicalPods.of(state.workload_pods)``)."""
+    typical_pods: TypicalPods | None = arg(
+        None, expected="a schedlab.fragmentation.TypicalPods (from Python), or unset for "
+                       "the workload's")
+    gpu_selection: str = arg("fgd", choices=("fgd", *GPU_SELECTIONS))
+
+
+class FGDScore(GpuScorePlugin):
+    """Score: how much placing the pod on a node lowers the node's fragmentation
+    (FGDScoreArgs)."""
 
     name = "FGDScore"
-    gpu_selections = ("fgd", *GPU_SELECTIONS)
-
-    def __init__(self, *, typical_pods: TypicalPods | None = None,
-                 gpu_selection: str = "fgd") -> None:
-        super().__init__(gpu_selection=gpu_selection)
-        if typical_pods is not None and not isinstance(typical_pods, TypicalPods):
-            raise ConfigError(self.name, "typicalPods", typical_pods,
-                              "a schedlab.fragmentation.TypicalPods (from Python), or unset "
-                              "for the workload's")
-        self.typical_pods = typical_pods
+    Args = FGDScoreArgs
+    args: FGDScoreArgs
 
     def cache_key(self, state: ClusterState, pod: Pod) -> tuple[Hashable, ...]:
         return (*super().cache_key(state, pod), bool(pod.template.requests))
 
     def fragmentation(self, state: ClusterState) -> Fragmentation:
         """The state's fragmentation against this plugin's typical pods, synced."""
-        typical = self.typical_pods
+        typical = self.args.typical_pods
         if typical is None:
             pods = state.workload_pods
             cached = state.memo.get("typical-pods")
@@ -116,7 +119,7 @@ class FGDScore(GpuScorePlugin):
         """For a sharing pod under "fgd": the first device with the highest score."""
         request = pod.template.gpu
         assert request is not None  # (asked only about GPU pods)
-        if self.gpu_selection != "fgd" or not request.shares:
+        if self.args.gpu_selection != "fgd" or not request.shares:
             return super().select_gpus(state, pod, node, rng)
         free = state.gpu_free[node]
         devices = np.flatnonzero(free >= request.milli)

@@ -8,13 +8,14 @@ and on which ``count`` devices each have its ``milli`` free (``schedlab.gpu``).
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import ClassVar, cast
 
 import numpy as np
 
 from schedlab.cluster import ClusterState, NodeIndex
-from schedlab.errors import ConfigError
 from schedlab.fragmentation import cpu_milli
+from schedlab.framework.args import PluginArgs, arg
 from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
 from schedlab.gpu import GPU_SELECTIONS, GpuSelection, fits, select_gpus
 from schedlab.objects import Pod
@@ -50,19 +51,22 @@ class GpuShare(FilterPlugin):
                 ("Insufficient GPU", allowed)]
 
 
+@dataclass(frozen=True)
+class GpuScoreArgs(PluginArgs):
+    """``gpu_selection``: how a GPU pod's devices are picked on the chosen node, "best" (the
+    tightest that fit) or "random"."""
+
+    gpu_selection: str = arg("best", choices=GPU_SELECTIONS)
+
+
 class GpuScorePlugin(ScorePlugin):
     """Base of the FGD paper's score plugins: scores depend on the pod's cpu and GPU ask and
     on one node's state (NODE scope), and the plugin picks a GPU pod's devices on the chosen
-    node with ``gpu_selection``: "best" (the tightest that fit) or "random"."""
+    node with ``args.gpu_selection`` (GpuScoreArgs)."""
 
     scope = Scope.NODE
-    gpu_selections: ClassVar[tuple[str, ...]] = GPU_SELECTIONS
-
-    def __init__(self, *, gpu_selection: str = "best") -> None:
-        if gpu_selection not in self.gpu_selections:
-            raise ConfigError(self.name, "gpuSelection", gpu_selection,
-                              f"one of {', '.join(self.gpu_selections)}")
-        self.gpu_selection = gpu_selection
+    Args: ClassVar[type[PluginArgs]] = GpuScoreArgs
+    args: GpuScoreArgs
 
     def cache_key(self, state: ClusterState, pod: Pod) -> tuple[Hashable, ...]:
         return ("gpu-score", cpu_milli(pod), pod.template.gpu)
@@ -73,6 +77,6 @@ class GpuScorePlugin(ScorePlugin):
         request = pod.template.gpu
         assert request is not None  # (asked only about GPU pods)
         # (a subclass's own selections, as FGDScore's "fgd", never reach here)
-        method = cast(GpuSelection, self.gpu_selection) if request.shares else "best"
+        method = cast(GpuSelection, self.args.gpu_selection) if request.shares else "best"
         return select_gpus(method, state.gpu_free[node], request, rng)
 

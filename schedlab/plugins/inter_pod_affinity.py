@@ -4,13 +4,12 @@ pod's terms and the terms of the pods already bound (kube's interpodaffinity plu
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
 from schedlab.cluster import ALL, CarriedTerm, ClusterState, NodeIndex, Tally
-from schedlab.fields import Field
-from schedlab.framework.args import args_fields
+from schedlab.framework.args import PluginArgs, arg
 from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Scope, ScorePlugin
 from schedlab.matching import PodSelector
 from schedlab.objects import Pod, PodAffinity
@@ -20,45 +19,27 @@ REASON_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
 REASON_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules"
 
 
+@dataclass(frozen=True)
+class InterPodAffinityArgs(PluginArgs):
+    """kube's InterPodAffinityArgs: ``hard_pod_affinity_weight`` (0..100) scores the incoming
+    pod's match with bound pods' required affinity terms;
+    ``ignore_preferred_terms_of_existing_pods`` skips scoring pods that have no preferred
+    terms of their own (as kube v1.32 does, bound pods' terms still count for a pod that has
+    some)."""
+
+    hard_pod_affinity_weight: int = arg(1, minimum=0, maximum=100)
+    ignore_preferred_terms_of_existing_pods: bool = False
+
+
 class InterPodAffinity(FilterPlugin, ScorePlugin):
-    """InterPodAffinityArgs: ``hard_pod_affinity_weight`` (0..100) scores the incoming pod's
-    match with bound pods' required affinity terms; ``ignore_preferred_terms_of_existing_pods``
-    skips scoring pods that have no preferred terms of their own (as kube v1.32 does, bound
-    pods' terms still count for a pod that has some)."""
+    """Pod (anti-)affinity, the pod's and the bound pods' (InterPodAffinityArgs)."""
 
     name = "InterPodAffinity"
+    has_pre_filter = True
+    has_pre_score = True
     scope = Scope.CLUSTER
-
-    @classmethod
-    def config_args(cls, node: Field) -> dict[str, Any]:
-        """InterPodAffinityArgs: ``hardPodAffinityWeight`` 0..100,
-        ``ignorePreferredTermsOfExistingPods`` a bool."""
-        fields = args_fields(node, cls.name,
-                             ("hardPodAffinityWeight", "ignorePreferredTermsOfExistingPods"))
-        kwargs: dict[str, Any] = {}
-        if "hardPodAffinityWeight" in fields:
-            weight = fields["hardPodAffinityWeight"].integer(minimum=0, maximum=100)
-            kwargs["hard_pod_affinity_weight"] = weight
-        if "ignorePreferredTermsOfExistingPods" in fields:
-            ignore = fields["ignorePreferredTermsOfExistingPods"].boolean()
-            kwargs["ignore_preferred_terms_of_existing_pods"] = ignore
-        return kwargs
-
-    def __init__(
-        self,
-        *,
-        hard_pod_affinity_weight: int = 1,
-        ignore_preferred_terms_of_existing_pods: bool = False,
-    ) -> None:
-        weight = hard_pod_affinity_weight
-        if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= 100:
-            raise ValueError(
-                f"hard_pod_affinity_weight must be an integer in 0..100, got {weight!r}"
-            )
-        if not isinstance(ignore_preferred_terms_of_existing_pods, bool):
-            raise ValueError("ignore_preferred_terms_of_existing_pods must be a bool")
-        self.hard_pod_affinity_weight = weight
-        self.ignore_preferred_terms_of_existing_pods = ignore_preferred_terms_of_existing_pods
+    Args = InterPodAffinityArgs
+    args: InterPodAffinityArgs
 
     # ----------------------------------------------------------------- compiled terms
     def _terms(self, state: ClusterState, pod: Pod) -> _PodTerms:
@@ -129,7 +110,7 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
     def _weight_of(self, term: CarriedTerm) -> int:
         """What each bound pod carrying ``term`` (which matches the incoming pod) adds."""
         if term.kind == "required-affinity":
-            return self.hard_pod_affinity_weight
+            return self.args.hard_pod_affinity_weight
         return {"preferred-affinity": term.weight, "preferred-anti-affinity": -term.weight}.get(
             term.kind, 0)
 
@@ -138,7 +119,7 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
         (kube's topologyScore); None (skip) when no term matches a pod on a node with its
         key, as kube skips when its topology map stays empty."""
         terms = self._terms(state, pod)
-        if self.ignore_preferred_terms_of_existing_pods and not terms.preferred:
+        if self.args.ignore_preferred_terms_of_existing_pods and not terms.preferred:
             return None
         weighted = [(tally, key, weight) for tally, key, weight in terms.preferred]
         weighted += [(tally, term.topology_key, self._weight_of(term))

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
 from schedlab.cluster import ClusterState, NodeIndex
 from schedlab.fields import Field, node_affinity
-from schedlab.framework.args import args_fields
+from schedlab.framework.args import PluginArgs, arg
 from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin, default_normalize
 from schedlab.framework.selectors import preferred_sum, required_mask
 from schedlab.objects import NodeAffinity as NodeAffinityTerms
@@ -19,28 +19,35 @@ REASON_POD = "node(s) didn't match Pod's node affinity/selector"
 REASON_ENFORCED = "node(s) didn't match scheduler-enforced node affinity"
 
 
+def _added_affinity(node: Field) -> NodeAffinityTerms | None:
+    """``addedAffinity`` as kube validates it (one that sets nothing is none)."""
+    affinity = node_affinity(node, min_preferred_weight=0, label_syntax=True,
+                             require_preference=True)
+    if affinity is None or (affinity.required is None and not affinity.preferred):
+        return None
+    return affinity
+
+
+@dataclass(frozen=True)
+class NodeAffinityArgs(PluginArgs):
+    """kube's NodeAffinityArgs: ``added_affinity`` applies to every pod, on top of its own."""
+
+    added_affinity: NodeAffinityTerms | None = arg(None, read=_added_affinity)
+
+
 class NodeAffinity(FilterPlugin, ScorePlugin):
-    """``added_affinity`` applies to every pod, on top of its own (NodeAffinityArgs)."""
+    """nodeSelector, node affinity and ``args.added_affinity`` (NodeAffinityArgs)."""
 
     name = "NodeAffinity"
+    has_pre_filter = True
+    has_pre_score = True
     scope = Scope.STATIC
+    Args = NodeAffinityArgs
+    args: NodeAffinityArgs
 
-    @classmethod
-    def config_args(cls, node: Field) -> dict[str, Any]:
-        """NodeAffinityArgs: ``addedAffinity`` (one that sets nothing is none)."""
-        fields = args_fields(node, cls.name, ("addedAffinity",))
-        if "addedAffinity" not in fields:
-            return {}
-        affinity = node_affinity(fields["addedAffinity"], min_preferred_weight=0,
-                                 label_syntax=True, require_preference=True)
-        if affinity is None or (affinity.required is None and not affinity.preferred):
-            affinity = None
-        return {"added_affinity": affinity}
-
-    def __init__(self, *, added_affinity: NodeAffinityTerms | None = None) -> None:
-        if added_affinity is not None and not isinstance(added_affinity, NodeAffinityTerms):
-            raise TypeError("added_affinity must be a schedlab.objects.NodeAffinity or None")
-        self.added_affinity = added_affinity
+    @property
+    def added_affinity(self) -> NodeAffinityTerms | None:
+        return self.args.added_affinity
 
     def _enforced(self, state: ClusterState) -> np.ndarray:
         return required_mask(state, {}, self.added_affinity)

@@ -4,38 +4,47 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
 from schedlab.cluster import ClusterState, NodeIndex
-from schedlab.fields import Field
-from schedlab.framework.args import args_fields, resource_weights
+from schedlab.framework.args import PluginArgs
 from schedlab.framework.plugin import MAX_NODE_SCORE, Scope, ScorePlugin
 from schedlab.objects import Pod
-from schedlab.plugins.resource_allocation import DEFAULT_RESOURCES, allocation, validate_resources
+from schedlab.plugins.resource_allocation import (
+    allocation,
+    defaulted_weights,
+    resource_weights_arg,
+)
+
+
+@dataclass(frozen=True)
+class NodeResourcesBalancedAllocationArgs(PluginArgs):
+    """kube's NodeResourcesBalancedAllocationArgs: ``resources`` names the resources whose
+    fractions are balanced (weights are accepted, as in kube, and not used)."""
+
+    resources: Mapping[str, int] = resource_weights_arg()
+
+    def validate(self) -> None:
+        self.default("resources", defaulted_weights(self.resources))
 
 
 class NodeResourcesBalancedAllocation(ScorePlugin):
-    """``resources`` names the resources whose fractions are balanced (weights are accepted
-    for compatibility with the configuration and, as in kube, not used)."""
+    """Balance of the ``args.resources`` fractions (NodeResourcesBalancedAllocationArgs)."""
 
     name = "NodeResourcesBalancedAllocation"
+    has_pre_score = True
     scope = Scope.NODE
+    Args = NodeResourcesBalancedAllocationArgs
+    args: NodeResourcesBalancedAllocationArgs
 
     def cache_key(self, state: ClusterState, pod: Pod) -> Hashable:
         return id(state.requests_of(pod))  # answers depend on the requests only
 
-    @classmethod
-    def config_args(cls, node: Field) -> dict[str, Any]:
-        """NodeResourcesBalancedAllocationArgs: ``resources``."""
-        fields = args_fields(node, cls.name, ("resources",))
-        if "resources" not in fields:
-            return {}
-        return {"resources": resource_weights(fields["resources"], DEFAULT_RESOURCES)}
-
-    def __init__(self, *, resources: Mapping[str, int] = DEFAULT_RESOURCES) -> None:
-        self.resources = validate_resources(self.name, resources)
+    @property
+    def resources(self) -> Mapping[str, int]:
+        return self.args.resources
 
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
         """Float64 arithmetic in kube's order, so results match bit for bit."""

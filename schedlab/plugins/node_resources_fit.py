@@ -3,16 +3,14 @@ RequestedToCapacityRatio scoring strategies."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
 from schedlab import resources
 from schedlab.cluster import ClusterState, NodeIndex, take
-from schedlab.errors import ConfigError
-from schedlab.fields import Field
-from schedlab.framework.args import args_fields, resource_weights, shape_points, strings
+from schedlab.framework.args import PluginArgs, arg, shape_points
 from schedlab.framework.plugin import (
     MAX_NODE_SCORE,
     FilterPlugin,
@@ -22,7 +20,11 @@ from schedlab.framework.plugin import (
     reason_counts,
 )
 from schedlab.objects import Pod
-from schedlab.plugins.resource_allocation import DEFAULT_RESOURCES, allocation, validate_resources
+from schedlab.plugins.resource_allocation import (
+    allocation,
+    defaulted_weights,
+    resource_weights_arg,
+)
 
 STRATEGIES = ("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")
 MAX_CUSTOM_PRIORITY_SCORE = 10
@@ -37,104 +39,104 @@ def go_round(x: np.ndarray) -> np.ndarray:
     return (truncated + np.where(away, np.sign(x), 0)).astype(np.int64)
 
 
+_SHAPE = "at least one point, utilization 0..100 strictly increasing, score 0..10"
+
+
+@dataclass(frozen=True)
+class RequestedToCapacityRatioParam(PluginArgs):
+    """``shape``: the RequestedToCapacityRatio function as (utilization 0..100, score 0..10)
+    points in increasing utilization (checked whatever the strategy, as kube does)."""
+
+    shape: tuple[tuple[int, int], ...] = arg((), read=shape_points)
+
+    def validate(self) -> None:
+        utilizations = [u for u, _ in self.shape]
+        ok = (
+            bool(self.shape)
+            and all(len(p) == 2 and 0 <= p[0] <= MAX_UTILIZATION
+                    and 0 <= p[1] <= MAX_CUSTOM_PRIORITY_SCORE for p in self.shape)
+            and all(a < b for a, b in zip(utilizations, utilizations[1:], strict=False))
+        )
+        if not ok:
+            raise self.error(("shape",), list(self.shape), _SHAPE)
+
+
+@dataclass(frozen=True)
+class ScoringStrategy(PluginArgs):
+    """kube's ScoringStrategy: ``type``, per-resource weights ``resources`` (kube's
+    defaulting: none means cpu and memory, 0 means 1) and, for RequestedToCapacityRatio,
+    its ``requested_to_capacity_ratio`` shape."""
+
+    type: str = arg("LeastAllocated", choices=STRATEGIES, required=True)
+    resources: Mapping[str, int] = resource_weights_arg()
+    requested_to_capacity_ratio: RequestedToCapacityRatioParam | None = None
+
+    def validate(self) -> None:
+        self.default("resources", defaulted_weights(self.resources))
+        if self.type == "RequestedToCapacityRatio" and self.requested_to_capacity_ratio is None:
+            raise self.error(("requestedToCapacityRatio", "shape"), [], _SHAPE)
+
+
+def _resource_name(name: str) -> str | None:
+    return None if name else "a non-empty string"
+
+
+def _group_name(group: str) -> str | None:
+    return None if group and "/" not in group else "a resource group name without '/'"
+
+
+@dataclass(frozen=True)
+class NodeResourcesFitArgs(PluginArgs):
+    """kube's NodeResourcesFitArgs: ``scoring_strategy``; ``ignored_resources`` and
+    ``ignored_resource_groups`` exempt extended resources (by name, or by the prefix
+    before "/") from the filter."""
+
+    scoring_strategy: ScoringStrategy = ScoringStrategy()
+    ignored_resources: tuple[str, ...] = arg((), check_each=_resource_name)
+    ignored_resource_groups: tuple[str, ...] = arg((), check_each=_group_name)
+
+
 class NodeResourcesFit(FilterPlugin, ScorePlugin):
     """Filter: every requested resource fits the node's free allocatable, and a pod slot is
-    free. Score (NodeResourcesFitArgs.scoringStrategy): ``scoring_strategy`` with per-resource
-    ``resources`` weights; ``shape`` is the RequestedToCapacityRatio function as
-    (utilization 0..100, score 0..10) points in increasing utilization.
-    ``ignored_resources`` and ``ignored_resource_groups`` exempt extended resources (by name, or
-    by the prefix before "/") from the filter."""
+    free. Score: ``args.scoring_strategy`` (NodeResourcesFitArgs)."""
 
     name = "NodeResourcesFit"
+    has_pre_filter = True
+    has_pre_score = True
     scope = Scope.NODE
+    Args = NodeResourcesFitArgs
+    args: NodeResourcesFitArgs
 
     def cache_key(self, state: ClusterState, pod: Pod) -> Hashable:
         return id(state.requests_of(pod))  # answers depend on the requests only
 
-    def __init__(
-        self,
-        *,
-        scoring_strategy: str = "LeastAllocated",
-        resources: Mapping[str, int] = DEFAULT_RESOURCES,
-        shape: Sequence[tuple[int, int]] = (),
-        ignored_resources: Iterable[str] = (),
-        ignored_resource_groups: Iterable[str] = (),
-    ) -> None:
-        if scoring_strategy not in STRATEGIES:
-            raise ConfigError(self.name, "scoringStrategy.type", scoring_strategy,
-                              f"one of {', '.join(STRATEGIES)}")
-        self.scoring_strategy = scoring_strategy
-        self.resources = validate_resources(self.name, resources)
-        self.shape = tuple((int(u), int(s)) for u, s in shape)
-        if scoring_strategy == "RequestedToCapacityRatio":
-            self._validate_shape()
-        self.ignored_resources = frozenset(ignored_resources)
-        self.ignored_resource_groups = frozenset(ignored_resource_groups)
+    @property
+    def scoring_strategy(self) -> str:
+        """The scoring strategy's type."""
+        return self.args.scoring_strategy.type
 
-    @classmethod
-    def config_args(cls, node: Field) -> dict[str, Any]:
-        """NodeResourcesFitArgs: ``scoringStrategy`` (``type``, ``resources``,
-        ``requestedToCapacityRatio.shape``), ``ignoredResources``, ``ignoredResourceGroups``
-        (names without '/'). A shape is validated whatever the strategy, as kube does."""
-        fields = args_fields(node, cls.name,
-                             ("scoringStrategy", "ignoredResources", "ignoredResourceGroups"))
-        kwargs: dict[str, Any] = {}
-        if "ignoredResources" in fields:
-            kwargs["ignored_resources"] = strings(fields["ignoredResources"])
-        if "ignoredResourceGroups" in fields:
-            groups = strings(fields["ignoredResourceGroups"])
-            for item, group in zip(fields["ignoredResourceGroups"].elements(), groups,
-                                   strict=True):
-                if "/" in group:
-                    raise item.error("a resource group name without '/'")
-            kwargs["ignored_resource_groups"] = groups
-        if "scoringStrategy" in fields:
-            strategy_node = fields["scoringStrategy"]
-            strategy = strategy_node.mapping(("type", "resources", "requestedToCapacityRatio"),
-                                             "ScoringStrategy")
-            type_node = strategy_node["type"]
-            if not isinstance(type_node.value, str):
-                raise type_node.error("one of " + ", ".join(STRATEGIES))
-            kwargs["scoring_strategy"] = type_node.value
-            if "resources" in strategy:
-                kwargs["resources"] = resource_weights(strategy["resources"], DEFAULT_RESOURCES)
-            if "requestedToCapacityRatio" in strategy:
-                ratio = strategy["requestedToCapacityRatio"]
-                ratio.check_fields(("shape",), "RequestedToCapacityRatioParam")
-                kwargs["shape"] = shape_points(ratio["shape"])
-                if kwargs["scoring_strategy"] != "RequestedToCapacityRatio":
-                    try:  # (the constructor checks a shape only for its strategy)
-                        cls(scoring_strategy="RequestedToCapacityRatio", shape=kwargs["shape"])
-                    except ConfigError as error:
-                        raise ConfigError(node.where, f"{node.path}.{error.field}",
-                                          error.value, error.expected) from None
-        return kwargs
+    @property
+    def resources(self) -> Mapping[str, int]:
+        """The scored resources' weights."""
+        return self.args.scoring_strategy.resources
 
-    def _validate_shape(self) -> None:
-        expected = ("at least one point, utilization 0..100 strictly increasing, "
-                    "score 0..10")
-        utilizations = [u for u, _ in self.shape]
-        ok = (
-            bool(self.shape)
-            and all(0 <= u <= MAX_UTILIZATION and 0 <= s <= MAX_CUSTOM_PRIORITY_SCORE
-                    for u, s in self.shape)
-            and all(a < b for a, b in zip(utilizations, utilizations[1:], strict=False))
-        )
-        if not ok:
-            raise ConfigError(self.name, "scoringStrategy.requestedToCapacityRatio.shape",
-                              list(self.shape), expected)
+    @property
+    def shape(self) -> tuple[tuple[int, int], ...]:
+        """RequestedToCapacityRatio's points, () for the other strategies."""
+        ratio = self.args.scoring_strategy.requested_to_capacity_ratio
+        return () if ratio is None else ratio.shape
 
     def _is_ignored(self, name: str) -> bool:
         return resources.is_extended(name) and (
-            name in self.ignored_resources
-            or name.split("/", 1)[0] in self.ignored_resource_groups
+            name in self.args.ignored_resources
+            or name.split("/", 1)[0] in self.args.ignored_resource_groups
         )
 
     def checked_columns(self, state: ClusterState, pod: Pod) -> tuple[np.ndarray, list[str]]:
         """Columns the filter compares (requested > 0, not ignored), and the requested
         resources no node has (which fit nowhere)."""
         req = state.requests_of(pod)
-        if not self.ignored_resources and not self.ignored_resource_groups:
+        if not self.args.ignored_resources and not self.args.ignored_resource_groups:
             return req.columns, list(req.missing)
         columns = [c for c in req.columns if not self._is_ignored(state.resources.names[c])]
         missing = [n for n in req.missing if not self._is_ignored(n)]

@@ -4,14 +4,15 @@ constraints get the default ones."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
-from typing import Any, TypeAlias
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 
 from schedlab.cluster import ALL, ClusterState, NodeIndex
 from schedlab.fields import Field, topology_spread_constraints
-from schedlab.framework.args import args_fields
+from schedlab.framework.args import PluginArgs, arg
 from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
 from schedlab.framework.selectors import required_mask
 from schedlab.matching import (
@@ -43,59 +44,50 @@ SYSTEM_DEFAULT_CONSTRAINTS: tuple[TopologySpreadConstraint, ...] = (
 DEFAULTING_TYPES: tuple[str, ...] = ("System", "List")
 
 
+def _default_constraints(node: Field) -> tuple[TopologySpreadConstraint, ...]:
+    return tuple(topology_spread_constraints(node, defaults=True))
+
+
+@dataclass(frozen=True)
+class PodTopologySpreadArgs(PluginArgs):
+    """kube's PodTopologySpreadArgs: with ``defaulting_type`` "System" (the default, as kube's
+    v1 defaulting) pods without constraints get ``SYSTEM_DEFAULT_CONSTRAINTS``; with "List"
+    they get ``default_constraints`` (without label selectors: the selector comes from the
+    Services and controllers selecting the pod; no repeated {topologyKey,
+    whenUnsatisfiable} pair), which System does not allow."""
+
+    defaulting_type: str = arg("System", choices=DEFAULTING_TYPES)
+    default_constraints: tuple[TopologySpreadConstraint, ...] = arg(
+        (), read=_default_constraints)
+
+    def validate(self) -> None:
+        if self.defaulting_type == "System" and self.default_constraints:
+            raise self.error(("defaultConstraints",), self.default_constraints,
+                             "no default constraints with defaultingType System (the "
+                             "default: set defaultingType: List to use them)")
+
+
 class PodTopologySpread(FilterPlugin, ScorePlugin):
-    """PodTopologySpreadArgs: with ``defaulting_type`` "System" pods without constraints get
-    ``SYSTEM_DEFAULT_CONSTRAINTS``; with "List" they get ``default_constraints`` (whose label
-    selectors are ignored: the selector comes from the Services and controllers selecting
-    the pod)."""
+    """Spreading by the pod's constraints or the defaults (PodTopologySpreadArgs)."""
 
     name = "PodTopologySpread"
+    has_pre_filter = True
+    has_pre_score = True
     scope = Scope.CLUSTER
     candidate_dependent = True
-
-    @classmethod
-    def config_args(cls, node: Field) -> dict[str, Any]:
-        """PodTopologySpreadArgs: ``defaultingType`` (System unless set, as kube's v1
-        defaulting) and ``defaultConstraints`` (only with List; no labelSelector; no
-        repeated {topologyKey, whenUnsatisfiable} pair)."""
-        fields = args_fields(node, cls.name, ("defaultConstraints", "defaultingType"))
-        defaulting = node["defaultingType"].choice(DEFAULTING_TYPES, default="System")
-        constraints_node = node["defaultConstraints"]
-        constraints = topology_spread_constraints(constraints_node, defaults=True)
-        if defaulting == "System" and constraints:
-            raise constraints_node.error(
-                "no default constraints with defaultingType System (the default: set "
-                "defaultingType: List to use them)"
-            )
-        kwargs: dict[str, Any] = {"defaulting_type": defaulting}
-        if "defaultConstraints" in fields:
-            kwargs["default_constraints"] = constraints
-        return kwargs
-
-    def __init__(
-        self,
-        *,
-        defaulting_type: str = "System",
-        default_constraints: Iterable[TopologySpreadConstraint] = (),
-    ) -> None:
-        default_constraints = tuple(default_constraints)
-        if defaulting_type not in DEFAULTING_TYPES:
-            raise ValueError(f"defaulting_type must be System or List, got {defaulting_type!r}")
-        if defaulting_type == "System" and default_constraints:
-            raise ValueError("default_constraints must be empty when defaulting_type is System")
-        if not all(isinstance(c, TopologySpreadConstraint) for c in default_constraints):
-            raise ValueError("default_constraints must be TopologySpreadConstraint objects")
-        self.defaulting_type = defaulting_type
-        self.default_constraints = default_constraints
+    Args = PodTopologySpreadArgs
+    args: PodTopologySpreadArgs
 
     @property
     def system_defaulted(self) -> bool:
-        return self.defaulting_type == "System"
+        return self.args.defaulting_type == "System"
 
     @property
     def defaults(self) -> tuple[TopologySpreadConstraint, ...]:
         """The constraints a pod without its own gets (before their selector is set)."""
-        return SYSTEM_DEFAULT_CONSTRAINTS if self.system_defaulted else self.default_constraints
+        if self.system_defaulted:
+            return SYSTEM_DEFAULT_CONSTRAINTS
+        return self.args.default_constraints
 
     # ----------------------------------------------------------------- compiled constraints
     def _spread(self, state: ClusterState, pod: Pod) -> tuple[Spread, Spread]:

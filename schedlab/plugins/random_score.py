@@ -7,28 +7,39 @@ one per cluster state, so a run is reproducible.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from schedlab.cluster import ClusterState, NodeIndex
+from schedlab.framework.args import arg
 from schedlab.framework.plugin import MAX_NODE_SCORE
+from schedlab.gpu import GPU_SELECTIONS
 from schedlab.objects import Pod
-from schedlab.plugins.gpu_share import GpuScorePlugin
+from schedlab.plugins.gpu_share import GpuScoreArgs, GpuScorePlugin
+
+
+@dataclass(frozen=True)
+class RandomScoreArgs(GpuScoreArgs):
+    """``seed`` of the draws (one generator per cluster state); GPU devices drawn too by
+    default."""
+
+    seed: int = arg(0, minimum=0)
+    gpu_selection: str = arg("random", choices=GPU_SELECTIONS)
 
 
 class RandomScore(GpuScorePlugin):
-    """Score: 100 for one uniformly drawn candidate, 0 for the rest."""
+    """Score: 100 for one uniformly drawn candidate, 0 for the rest (RandomScoreArgs)."""
 
     name = "RandomScore"
     candidate_dependent = True
-
-    def __init__(self, *, seed: int = 0, gpu_selection: str = "random") -> None:
-        super().__init__(gpu_selection=gpu_selection)
-        self.seed = seed
+    Args = RandomScoreArgs
+    args: RandomScoreArgs
 
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
         rng = state.memo.get(("RandomScore", id(self)))
         if rng is None:
-            rng = state.memo[("RandomScore", id(self))] = np.random.default_rng(self.seed)
+            rng = state.memo[("RandomScore", id(self))] = np.random.default_rng(self.args.seed)
         scores = np.zeros(state.count(nodes), dtype=np.int64)
         if len(scores):
             scores[rng.integers(len(scores))] = MAX_NODE_SCORE

@@ -5,27 +5,37 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from schedlab import resources
 from schedlab.cluster import ClusterState, NodeIndex, take
-from schedlab.errors import ConfigError
-from schedlab.objects import Pod
+from schedlab.framework.args import arg, resource_weights
+from schedlab.objects import FrozenMap, Pod
 
-DEFAULT_RESOURCES: Mapping[str, int] = {resources.CPU: 1, resources.MEMORY: 1}
+DEFAULT_RESOURCES: FrozenMap[str, int] = FrozenMap({resources.CPU: 1, resources.MEMORY: 1})
 
 
-def validate_resources(plugin: str, weights: Mapping[str, int]) -> dict[str, int]:
-    """Resource weights as kube validates them: a weight of 0 means 1, otherwise 1..100."""
-    checked = {}
-    for name, weight in weights.items():
-        if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= 100:
-            raise ConfigError(plugin, f"resources[{name}].weight", weight, "an integer in 1..100")
-        checked[name] = weight or 1
-    if not checked:
-        raise ConfigError(plugin, "resources", weights, "at least one resource")
-    return checked
+def resource_weights_arg() -> Any:
+    """An args field of resource weights, {name: weight 0..100} (in YAML kube's ``[{name,
+    weight}]``), defaulting to cpu and memory of weight 1; ``defaulted_weights`` applies
+    kube's defaulting."""
+    return arg(DEFAULT_RESOURCES, read=resource_weights, check=_weights_problem)
+
+
+def _weights_problem(weights: Mapping[str, int]) -> str | None:
+    if all(not isinstance(w, bool) and isinstance(w, int) and 0 <= w <= 100
+           for w in weights.values()):
+        return None
+    return "resource weights that are integers in 0..100"
+
+
+def defaulted_weights(weights: Mapping[str, int]) -> FrozenMap[str, int]:
+    """kube's defaulting of resource weights: none listed means ``DEFAULT_RESOURCES``, a
+    weight of 0 means 1."""
+    return FrozenMap({name: weight or 1 for name, weight in weights.items()}
+                     ) if weights else DEFAULT_RESOURCES
 
 
 @dataclass(frozen=True)

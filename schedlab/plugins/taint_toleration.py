@@ -29,6 +29,7 @@ def untolerated(
 
 class TaintToleration(FilterPlugin, ScorePlugin):
     name = "TaintToleration"
+    has_pre_score = True
     scope = Scope.STATIC
 
     def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Protocol, cast
+from typing import Any, ClassVar
 
 import numpy as np
 
 from schedlab.cluster import ClusterState
 from schedlab.errors import SchedulingError
 from schedlab.framework.cycle import Evaluator
+from schedlab.framework.plugin import GpuSelector
 from schedlab.framework.profile import Profile
 from schedlab.gpu import default_gpus, fits
 from schedlab.objects import Pod
@@ -32,14 +33,6 @@ class Decision:
         ``gpu.default_gpus`` (None for a pod without a GPU ask)."""
         assert self.node is not None  # (asked of placements only)
         return self.gpus if self.gpus is not None else default_gpus(state, pod, self.node)
-
-
-class GpuSelector(Protocol):
-    """A score plugin that picks a GPU pod's devices on the chosen node (as
-    ``GpuScorePlugin``)."""
-
-    def select_gpus(self, state: ClusterState, pod: Pod, node: int,
-                    rng: np.random.Generator) -> tuple[int, ...]: ...
 
 
 class Policy(abc.ABC):
@@ -67,11 +60,8 @@ class Policy(abc.ABC):
         self.rng = rng
         profile = self.profile if self.uses_scores else replace(self.profile, scores=())
         self.evaluator = Evaluator(profile, state)
-        # (a plugin with a select_gpus attribute, found by getattr, which mypy cannot follow)
-        self._gpu_selector = cast("GpuSelector | None", next(
-            (p for p, _ in self.profile.scores if getattr(p, "select_gpus", None) is not None),
-            None,
-        ))
+        self._gpu_selector: GpuSelector | None = next(
+            (p for p, _ in self.profile.scores if isinstance(p, GpuSelector)), None)
 
     def decide(self, pod: Pod, node: int) -> Decision:
         """The decision to put ``pod`` on node index ``node``, with its GPU devices."""

@@ -8,7 +8,7 @@ hypothesis has shrunk the input to a small failing example (printed above the er
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,10 @@ RULES: dict[str, str] = {
                  "equal raw scores",
     "scope": "the declared scope is honest (STATIC: binds change nothing; NODE: a bind on "
              "node i changes answers of node i only)",
+    "state-token": "a CLUSTER plugin's state_token changes whenever a bind changes its "
+                   "answers for the pod",
+    "cache-key": "pods with equal cache_key get equal answers (the framework asks once for "
+                 "all of them)",
     "read-only": "the plugin does not modify the cluster state",
     "fresh-arrays": "filter and score return new arrays, not views of the state or arrays "
                     "returned before (the framework writes into the answers it caches)",
@@ -551,11 +555,47 @@ class _PluginChecker:
         return None
 
     def check_scope(self, scenario: Scenario, state: ClusterState) -> None:
-        scope = self.plugin.scope
-        if scope is Scope.CLUSTER or "scope" in self.skip_rules:
+        """Binds and unbinds change the answers only as the declared ``scope`` allows, and a
+        CLUSTER plugin's ``state_token`` changes with them: else the framework, which
+        caches answers on these promises, would keep stale ones."""
+        plugin, scope = self.plugin, self.plugin.scope
+        by_scope = scope is not Scope.CLUSTER and "scope" not in self.skip_rules
+        by_token = scope is Scope.CLUSTER and "state-token" not in self.skip_rules
+        if not (by_scope or by_token):
             return
         pods = scenario.asked
         before = [self.answers(state, pod) for pod in pods]
+        tokens = [plugin.state_token(state, pod) if by_token else None for pod in pods]
+        for text, do, undo, node in self._moves(scenario, state):
+            do()
+            for pod, old, token in zip(pods, before, tokens, strict=True):
+                if by_scope:
+                    problem = self._diff(old, self.answers(state, pod),
+                                         None if scope is Scope.STATIC else node)
+                    if problem:
+                        raise self.error("scope", f"declares {scope.name}, but after {text}, "
+                                         f"for pod {pod.key}, {problem}: the framework would "
+                                         "keep stale answers (declare a wider scope)")
+                elif token is not None and plugin.state_token(state, pod) == token:
+                    problem = self._diff(self._cached(old), self._cached(
+                        self.answers(state, pod)), None)
+                    if problem:
+                        raise self.error("state-token", f"for pod {pod.key}, state_token "
+                                         f"stayed {token!r} after {text}, but {problem}: "
+                                         "the framework would keep stale answers")
+            undo()
+            if by_scope:
+                for pod, old in zip(pods, before, strict=True):
+                    problem = self._diff(old, self.answers(state, pod), None)
+                    if problem:
+                        raise self.error("scope", f"declares {scope.name}, but after {text} "
+                                         f"and undoing it, for pod {pod.key}, {problem}")
+
+    @staticmethod
+    def _moves(scenario: Scenario, state: ClusterState
+               ) -> list[tuple[str, Callable[[], object], Callable[[], object], int]]:
+        """(what, do, undo, the node it changes): binding the scenario's moved pod on its
+        target node (if it fits there), unbinding its first bound pod."""
         moves: list[tuple[str, Callable[[], object], Callable[[], object], int]] = []
         moved, target = scenario.moved, scenario.move_to
         request = moved.template.gpu
@@ -571,25 +611,35 @@ class _PluginChecker:
             moves.append((f"unbinding pod {gone.key} from node {state.names[source]}",
                           lambda: state.unbind(gone), lambda: state.bind(gone, source, held),
                           source))
-        for text, do, undo, node in moves:
-            do()
-            allowed = None if scope is Scope.STATIC else node
-            for pod, old in zip(pods, before, strict=True):
-                problem = self._diff(old, self.answers(state, pod), allowed)
-                if problem:
-                    raise self.error("scope", f"declares {scope.name}, but after {text}, "
-                                     f"for pod {pod.key}, {problem}")
-            undo()
-            for pod, old in zip(pods, before, strict=True):
-                problem = self._diff(old, self.answers(state, pod), None)
-                if problem:
-                    raise self.error("scope", f"declares {scope.name}, but after {text} and "
-                                     f"undoing it, for pod {pod.key}, {problem}")
+        return moves
+
+    def _cached(self, answers: Answers) -> Answers:
+        """The answers the framework caches (a candidate-dependent plugin's scores are
+        asked for per cycle, never cached)."""
+        dependent = isinstance(self.plugin, ScorePlugin) and self.plugin.candidate_dependent
+        return (answers[0], None) if dependent else answers
+
+    def check_cache_key(self, scenario: Scenario, state: ClusterState) -> None:
+        """Pods the plugin gives equal ``cache_key`` get equal answers."""
+        if "cache-key" in self.skip_rules or "deterministic" in self.skip_rules:
+            return
+        first: dict[Hashable, tuple[Pod, Answers]] = {}
+        for pod in scenario.asked:
+            answers = self._cached(self.answers(state, pod))
+            key = self.plugin.cache_key(state, pod)
+            seen = first.setdefault(key, (pod, answers))
+            problem = self._diff(seen[1], answers, None)
+            if problem:
+                raise self.error("cache-key", f"pods {seen[0].key} and {pod.key} have the "
+                                 f"same cache_key {key!r}, but {problem} from one to the "
+                                 "other: the framework would give the second the first's "
+                                 "answers")
 
     def check(self, scenario: Scenario) -> None:
         state = scenario.state()
         for pod in scenario.asked:
             self.check_pod(scenario, state, pod)
+        self.check_cache_key(scenario, state)
         self.check_scope(scenario, state)
 
 
@@ -659,8 +709,8 @@ def enforced_constraints(profile: Profile) -> Callable[[Violation], bool]:
 
     def ignored(plugin: NodeResourcesFit, name: str) -> bool:
         return resources.is_extended(name) and (
-            name in plugin.ignored_resources
-            or name.split("/", 1)[0] in plugin.ignored_resource_groups)
+            name in plugin.args.ignored_resources
+            or name.split("/", 1)[0] in plugin.args.ignored_resource_groups)
 
     def concerns(violation: Violation) -> bool:
         if violation.constraint not in enforced:

@@ -59,6 +59,8 @@ from schedlab.plugins import (
     NodeResourcesFit,
     NodeUnschedulable,
     PodTopologySpread,
+    RequestedToCapacityRatioParam,
+    ScoringStrategy,
     TaintToleration,
 )
 from schedlab.plugins import NodeAffinity as NodeAffinityPlugin
@@ -924,12 +926,13 @@ def _fit_plugins(draw: st.DrawFn, extended_resource: str = GPU) -> NodeResources
                                    max_size=4))
     strategy = draw(_sampled(("LeastAllocated", "MostAllocated",
                                      "RequestedToCapacityRatio")))
-    shape: list[tuple[int, int]] = []
+    ratio = None
     if strategy == "RequestedToCapacityRatio":
         points = draw(st.lists(st.integers(0, MAX_UTILIZATION), min_size=1, max_size=4,
                                unique=True))
-        shape = [(u, draw(st.integers(0, MAX_CUSTOM_PRIORITY_SCORE))) for u in sorted(points)]
-    return NodeResourcesFit(scoring_strategy=strategy, resources=weights, shape=shape)
+        ratio = RequestedToCapacityRatioParam(tuple(
+            (u, draw(st.integers(0, MAX_CUSTOM_PRIORITY_SCORE))) for u in sorted(points)))
+    return NodeResourcesFit(scoring_strategy=ScoringStrategy(strategy, weights, ratio))
 
 
 @st.composite
