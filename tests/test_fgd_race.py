@@ -350,3 +350,22 @@ def test_cli_writes_the_plot_formats_asked_for(trace_dir, tmp_path, capsys):
                                                     "summary.json", "timelines"]
     assert "allocation.pdf" in capsys.readouterr().out
     assert main(["bench", "--plot-format", "jpg"]) == 2
+
+
+def test_the_package_names_every_public_name_of_its_modules():
+    """``from schedlab.sim.fgd import X`` works for whatever its modules define."""
+    import ast
+    import inspect
+
+    import schedlab.sim.fgd as fgd
+
+    for module in (fgd.tuning, fgd.runner, fgd.statistics, fgd.outputs):
+        defined = set()
+        for node in ast.parse(inspect.getsource(module)).body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                defined.add(node.name)
+            elif isinstance(node, ast.Assign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                defined |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        for name in sorted(n for n in defined if not n.startswith("_")):
+            assert name in fgd.__all__ and getattr(fgd, name) is getattr(module, name), name
