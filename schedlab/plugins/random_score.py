@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from schedlab.caches import IdCache, PerState
 from schedlab.cluster import ClusterState, NodeIndex
 from schedlab.framework.plugin import MAX_NODE_SCORE
 from schedlab.objects import Pod
@@ -26,10 +27,15 @@ class RandomScore(GpuScorePlugin):
         self.seed = seed
 
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
-        rng = state.memo.get(("RandomScore", id(self)))
+        rngs = _RNGS.of(state)
+        rng = rngs.get(id(self))
         if rng is None:
-            rng = state.memo[("RandomScore", id(self))] = np.random.default_rng(self.seed)
+            rng = rngs.put(id(self), np.random.default_rng(self.seed), self)
         scores = np.zeros(state.count(nodes), dtype=np.int64)
         if len(scores):
             scores[rng.integers(len(scores))] = MAX_NODE_SCORE
         return scores
+
+
+_RNGS: PerState[ClusterState, IdCache[int, np.random.Generator]] = PerState(lambda _: IdCache())
+"""Per state: id(plugin) → its generator, seeded when the plugin first scores on the state."""
