@@ -27,6 +27,7 @@ from schedlab.framework.plugin import Scope
 from schedlab.framework.profile import Profile
 from schedlab.objects import MILLI_PER_GPU, Pod, PodAffinity, PodAffinityTerm
 from schedlab.plugins.inter_pod_affinity import InterPodAffinity
+from schedlab.plugins.pod_topology_spread import PodTopologySpread
 from schedlab.resources import CPU, MEMORY
 
 Objective = Literal["nodes", "balance", "gpu", "score"]
@@ -37,8 +38,9 @@ allocated, highest total profile score."""
 PER_MILLE = 1000
 BALANCED_RESOURCES = (CPU, MEMORY)
 _INTER_POD_AFFINITY = InterPodAffinity()
-"""The plugin whose filter gives the nodes bound pods rule out by required anti-affinity
-(its args play no part)."""
+_TOPOLOGY_SPREAD = PodTopologySpread()
+"""The plugins whose filters give the nodes bound pods rule out by required anti-affinity,
+and the nodes counted by a DoNotSchedule spreading constraint (their args play no part)."""
 
 
 @dataclass
@@ -364,18 +366,11 @@ def _spread_rows(state: ClusterState, placement: PlacementModel) -> None:
     model = placement.model
     for c, cls in enumerate(placement.classes):
         pod = cls.pod
-        own = [t for t in pod.template.topology_spread_constraints
-               if t.when_unsatisfiable == "DoNotSchedule"]
-        keys = [t.topology_key for t in own]
-        for constraint in own:
+        # (the system defaults schedule anyway: the hard constraints are the pod's own)
+        for constraint, eligible in _TOPOLOGY_SPREAD.hard_constraints(state, pod):
             key = constraint.topology_key
             label_selector = matching.spread_selector(constraint, pod.template.labels)
             selector = matching.PodSelector(label_selector, frozenset({pod.namespace}))
-            eligible = np.array([
-                all(k in node.labels for k in keys)
-                and matching.node_counts_for_spread(constraint, pod.template, node.labels,
-                                                    node.taints, node.name)
-                for node in state.nodes], dtype=bool)
             for n, v in placement.x_by_class.get(c, ()):
                 if not eligible[n]:
                     model.upper[v] = 0

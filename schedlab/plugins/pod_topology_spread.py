@@ -142,6 +142,14 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
         allowed[-1] = False
         return allowed
 
+    def hard_constraints(self, state: ClusterState, pod: Pod
+                         ) -> list[tuple[TopologySpreadConstraint, np.ndarray]]:
+        """The DoNotSchedule constraints the filter applies to ``pod``, each with a bool
+        (n_nodes,) array: the nodes whose matching pods count toward it, which have the key
+        of every such constraint and pass its inclusion policies (nodeAffinityPolicy,
+        nodeTaintsPolicy)."""
+        return [(c.constraint, c.counted) for c in self._spread(state, pod)[0].constraints]
+
     def skips_filter(self, state: ClusterState, pod: Pod) -> bool:
         """No DoNotSchedule constraint (kube's PreFilter Skip)."""
         return not self._spread(state, pod)[0].constraints
