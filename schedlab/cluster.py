@@ -240,9 +240,9 @@ class ClusterState:
     for plugins that learn from the whole workload (FGD's typical pods).
 
     Bound pods are counted, per node and topology domain, by ``tally(selectors)`` (the pods
-    all the selectors match) and ``tally_by(keys)`` (per key a function gives their template);
-    these are the state's only counters. What a plugin derives from them is the plugin's own, kept per state
-    (``schedlab.caches.PerState``), not here.
+    all the selectors match) and ``tally_by(keys)`` (per key a function gives their
+    template); these are the state's only counters. What a plugin derives from them is the
+    plugin's own, kept per state (``schedlab.caches.PerState``), not here.
     """
 
     def __init__(self, nodes: Sequence[Node], extended_resources: Iterable[str] = (),

@@ -141,12 +141,12 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
         (no bound pod it matches in the node's domain) and the bound pods' (no bound pod
         whose term matches it in the node's domain); None when no such term exists (every
         node passes). One lookup per topology key."""
-        terms = self._terms(state, pod)
-        return _none_in_domain(state, terms.anti_affinity + terms.carried_anti_affinity())
+        return _none_in_domain(state, self._terms(state, pod).all_anti_affinity())
 
     def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
-        affinity = self._affinity_passing(state, self._terms(state, pod))
-        anti = self.anti_affinity_passing(state, pod)
+        terms = self._terms(state, pod)
+        affinity = self._affinity_passing(state, terms)
+        anti = _none_in_domain(state, terms.all_anti_affinity())  # (anti_affinity_passing)
         if affinity is None:
             if anti is None:
                 return np.ones(state.count(nodes), dtype=bool)
@@ -280,6 +280,11 @@ class _PodTerms:
         term in ``carried``."""
         return [(tally, term.topology_key) for term, tally in self.carried
                 if term.kind == "required-anti-affinity"]
+
+    def all_anti_affinity(self) -> list[tuple[Tally, str]]:
+        """``anti_affinity`` and ``carried_anti_affinity()``: the required anti-affinity the
+        filter checks, for one lookup per topology key."""
+        return self.anti_affinity + self.carried_anti_affinity()
 
 
 class _AffinityRun:
