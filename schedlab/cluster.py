@@ -7,13 +7,13 @@ taints are interned once, so selectors and tolerations are matched against small
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
 from schedlab import resources
+from schedlab.caches import IdCache
 from schedlab.errors import SchedlabError
 from schedlab.matching import PodSelector
 from schedlab.objects import (
@@ -23,7 +23,6 @@ from schedlab.objects import (
     GpuRequest,
     Node,
     Pod,
-    PodAffinity,
     PodTemplate,
     Taint,
     Workload,
@@ -151,40 +150,72 @@ class Tally:
                 counts[code] += delta
 
 
-CarriedKind = Literal[
-    "required-affinity", "required-anti-affinity", "preferred-affinity", "preferred-anti-affinity",
-]
+K = TypeVar("K", bound=Hashable)
 
 
-@dataclass(frozen=True)
-class CarriedTerm:
-    """A pod (anti-)affinity term that bound pods carry, as the pods it matches see it.
+class KeyedTallies(Mapping[K, Tally]):
+    """Bound pods counted per key (``ClusterState.tally_by``): key → ``Tally`` of the bound
+    pods yielding the key, in the order the keys first appeared.
 
-    ``kind`` says which of the pod's term lists it is in; ``weight`` is the preferred term's
-    weight (0 for required terms)."""
+    Live, as the tallies are: a key appears when a pod yielding it is first bound (its tally
+    then stays, at 0 once those pods leave). A reader that wants the keys matching something
+    scans ``added_since(n)``, the keys that appeared after the first n, instead of all."""
 
-    kind: CarriedKind
-    selector: PodSelector
-    topology_key: str
-    weight: int = 0
+    def __init__(self, labels: NodeLabels) -> None:
+        self._labels = labels
+        self._tallies: dict[K, Tally] = {}
+        self._added: list[tuple[K, Tally]] = []
+
+    def __getitem__(self, key: K) -> Tally:
+        return self._tallies[key]
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._tallies)
+
+    def __len__(self) -> int:
+        return len(self._added)
+
+    def added_since(self, count: int) -> list[tuple[K, Tally]]:
+        """(key, tally) of the keys that appeared after the first ``count``, in order."""
+        return self._added[count:]
+
+    def _tally(self, key: K) -> Tally:
+        """The key's tally, made (at 0) if the key is new."""
+        tally = self._tallies.get(key)
+        if tally is None:
+            tally = self._tallies[key] = Tally(self._labels)
+            self._added.append((key, tally))
+        return tally
 
 
-def carried_terms(pod: Pod) -> list[CarriedTerm]:
-    """The pod (anti-)affinity terms ``pod`` carries, each with the namespace it resolves in."""
-    template = pod.template
-    namespace = template.namespace
-    found = []
-    lists: tuple[tuple[CarriedKind, CarriedKind, PodAffinity | None], ...] = (
-        ("required-affinity", "preferred-affinity", template.pod_affinity),
-        ("required-anti-affinity", "preferred-anti-affinity", template.pod_anti_affinity))
-    for required, preferred, rules in lists:
-        if rules is None:
-            continue
-        found += [CarriedTerm(required, PodSelector.of_term(t, namespace),
-                              t.topology_key) for t in rules.required]
-        found += [CarriedTerm(preferred, PodSelector.of_term(w.term, namespace),
-                              w.term.topology_key, w.weight) for w in rules.preferred]
-    return found
+class _Placed:
+    """The bound pods of one pod template, and the tallies they count in.
+
+    nodes        node index → pods of the template bound there (terminating ones included)
+    terminating  node index → those of them being deleted
+    tallies      every tally a pod of the template counts in: each ``tally`` whose selectors
+                 all match it and, for each ``tally_by``, the tally of each key the
+                 template gives (a key given twice is in twice)
+    """
+
+    __slots__ = ("template", "nodes", "terminating", "tallies")
+
+    def __init__(self, template: PodTemplate, tallies: list[Tally]) -> None:
+        self.template = template
+        self.nodes: Counter[int] = Counter()
+        self.terminating: Counter[int] = Counter()
+        self.tallies = tallies
+
+    def count_in(self, tally: Tally) -> None:
+        """Add the template's bound pods to ``tally`` (new to them), and count them from now on."""
+        self.tallies.append(tally)
+        for node, n in self.nodes.items():
+            if n:
+                tally.add(node, n)
+        if not tally.counts_terminating:
+            for node, n in self.terminating.items():
+                if n:
+                    tally.add(node, -n)
 
 
 class ClusterState:
@@ -203,12 +234,15 @@ class ClusterState:
                          0 on the padding past a node's ``gpu_count``
       gpu_model          intp (n_nodes,): the code of the node's GPU model in ``gpu_models``,
                          -1 for nodes without GPUs
-      gpu_pods           int64 (n_nodes, max GPUs per node + 1): bound GPU pods by kind,
-                         column 0 sharing pods, column c >= 1 pods holding c whole GPUs
     ``gpus_of[pod key]`` holds the device indices a bound GPU pod holds on its node;
     ``terminating`` the keys of the bound pods being deleted (they keep their resources);
     ``workload_pods`` the pods of the workload the state was made for (bound and pending),
     for plugins that learn from the whole workload (FGD's typical pods).
+
+    Bound pods are counted, per node and topology domain, by ``tally(selectors)`` (the pods
+    all the selectors match) and ``tally_by(keys)`` (per key a function gives their
+    template); these are the state's only counters. What a plugin derives from them is the
+    plugin's own, kept per state (``schedlab.caches.PerState``), not here.
     """
 
     def __init__(self, nodes: Sequence[Node], extended_resources: Iterable[str] = (),
@@ -248,19 +282,14 @@ class ClusterState:
         """Counts binds, unbinds and terminations (``len(_changes)``);
         ``changed_since(epoch)`` lists the nodes they touched."""
         self._last_changed: tuple[tuple[int, int], np.ndarray] = ((-1, -1), np.empty(0, np.int64))
-        self._compiled: dict[int, tuple[object, PodRequests]] = {}
+        self._compiled: IdCache[int, PodRequests] = IdCache()
+        """id(template) → its requests (``requests_of``)."""
         self._by_requests: dict[tuple[FrozenMap[str, int], FrozenMap[str, int]], PodRequests] = {}
-        self._placed: dict[int, tuple[PodTemplate, Counter[int]]] = {}
-        """id(template) → (template, node index → pods of it bound there)."""
-        self._placed_terminating: dict[int, tuple[PodTemplate, Counter[int]]] = {}
-        """As ``_placed``, counting only the terminating pods."""
+        self._placed: IdCache[int, _Placed] = IdCache()
+        """id(template) → its bound pods, for every template ever bound."""
         self._tallies: dict[tuple[tuple[PodSelector, ...], bool], Tally] = {}
-        self._carried: dict[CarriedTerm, Tally] = {}
-        self._counted_in: dict[int, tuple[PodTemplate, list[Tally]]] = {}
-        """id(template) → the tallies a bound pod of the template adds to."""
-        self._carried_matching: dict[int, tuple[PodTemplate, list[tuple[CarriedTerm, Tally]]]] = {}
-        self.memo: dict[Any, Any] = {}
-        """Scratch space for plugins' per-state compiled data (e.g. per pod template)."""
+        self._keyed: dict[Callable[[PodTemplate], Iterable[Any]], KeyedTallies[Any]] = {}
+        """``tally_by``'s counters by their key function."""
 
     def _init_gpus(self) -> None:
         self.gpu_count = np.array([n.gpus for n in self.nodes], dtype=np.int64)
@@ -271,19 +300,18 @@ class ClusterState:
                                   dtype=np.intp)
         width = int(self.gpu_count.max()) if self.n_nodes else 0
         self.gpu_free = np.where(np.arange(width) < self.gpu_count[:, None], MILLI_PER_GPU, 0)
-        self.gpu_pods = np.zeros((self.n_nodes, width + 1), dtype=np.int64)
         self.gpus_of: dict[str, tuple[int, ...]] = {}
         self.workload_pods: tuple[Pod, ...] = ()
+        self._gpu_model_allowed: dict[frozenset[str], np.ndarray] = {}
         for fixed in (self.gpu_count, self.gpu_model):
             fixed.flags.writeable = False
 
     def gpu_model_allowed(self, models: frozenset[str]) -> np.ndarray:
         """Bool (n_nodes,): the node has GPUs of a model in ``models`` (any model if empty)."""
-        key = ("gpu-model-allowed", models)
-        allowed = self.memo.get(key)
+        allowed = self._gpu_model_allowed.get(models)
         if allowed is None:
             codes = [i for i, m in enumerate(self.gpu_models) if not models or m in models]
-            allowed = self.memo[key] = np.isin(self.gpu_model, codes)
+            allowed = self._gpu_model_allowed[models] = np.isin(self.gpu_model, codes)
             allowed.flags.writeable = False
         return allowed
 
@@ -318,15 +346,15 @@ class ClusterState:
     def requests_of(self, pod: Pod) -> PodRequests:
         """The pod's requests as vectors over ``resources``, compiled once per template and
         shared by all templates with the same real and non-zero requests."""
-        cached = self._compiled.get(id(pod.template))
-        if cached is None:
-            template = pod.template
+        template = pod.template
+        compiled = self._compiled.get(id(template))
+        if compiled is None:
             key = (FrozenMap(template.requests), FrozenMap(template.nonzero_requests))
             compiled = self._by_requests.get(key)
             if compiled is None:
                 compiled = self._by_requests[key] = compile_requests(template, self.resources)
-            cached = self._compiled[id(template)] = (template, compiled)
-        return cached[1]
+            self._compiled.put(id(template), compiled, template)
+        return compiled
 
     def bind(self, pod: Pod, node: int, gpus: Sequence[int] | None = None) -> None:
         """Account ``pod`` on node index ``node``. Only the simulator calls this.
@@ -344,7 +372,10 @@ class ClusterState:
         self.nonzero_requested[node] += req.nonzero
         self.pod_count[node] += 1
         self.bound[pod.key] = node
-        self._count(pod, node, 1)
+        placed = self._placed_of(pod.template)
+        for tally in placed.tallies:
+            tally.add(node, 1)
+        placed.nodes[node] += 1
         self._changes.append(node)
         self.epoch += 1
 
@@ -358,17 +389,19 @@ class ClusterState:
             request = pod.template.gpu
             assert request is not None  # (only GPU pods take GPUs)
             self.gpu_free[node, list(gpus)] += request.milli
-            self.gpu_pods[node, 0 if request.shares else request.count] -= 1
         req = self.requests_of(pod)
         self.requested[node] -= req.requested
         self.nonzero_requested[node] -= req.nonzero
         self.pod_count[node] -= 1
-        if pod.key in self.terminating:
+        placed = self._placed_of(pod.template)
+        was_terminating = pod.key in self.terminating
+        if was_terminating:
             self.terminating.discard(pod.key)
-            self._placed_terminating[id(pod.template)][1][node] -= 1
-            self._count(pod, node, -1, terminating=True)
-        else:
-            self._count(pod, node, -1)
+            placed.terminating[node] -= 1
+        for tally in placed.tallies:  # (a terminating pod has left the others already)
+            if tally.counts_terminating or not was_terminating:
+                tally.add(node, -1)
+        placed.nodes[node] -= 1
         self._changes.append(node)
         self.epoch += 1
         return node
@@ -383,9 +416,9 @@ class ClusterState:
         if pod.key in self.terminating:
             return
         self.terminating.add(pod.key)
-        entry = self._placed_terminating.setdefault(id(pod.template), (pod.template, Counter()))
-        entry[1][node] += 1
-        for tally in self._tallies_of(pod):
+        placed = self._placed_of(pod.template)
+        placed.terminating[node] += 1
+        for tally in placed.tallies:
             if not tally.counts_terminating:
                 tally.add(node, -1)
         self._changes.append(node)
@@ -412,69 +445,41 @@ class ClusterState:
                 f"{free[: self.gpu_count[node]].tolist()} milli free"
             )
         free[list(gpus)] -= request.milli
-        self.gpu_pods[node, 0 if request.shares else request.count] += 1
         self.gpus_of[pod.key] = gpus
 
-    # ------------------------------------------------------------ pods counted by selectors
+    # ------------------------------------------------------------ bound pods counted
     def tally(self, selectors: tuple[PodSelector, ...], terminating: bool = True) -> Tally:
         """The bound pods that every one of ``selectors`` matches, per node and domain;
         with ``terminating=False`` without the pods being deleted."""
         tally = self._tallies.get((selectors, terminating))
         if tally is None:
             tally = self._tallies[selectors, terminating] = Tally(self.labels, terminating)
-            self._register(tally, lambda t: all(s.matches(t, self.objects) for s in selectors))
+            for placed in self._placed.values():
+                if all(s.matches(placed.template, self.objects) for s in selectors):
+                    placed.count_in(tally)
         return tally
 
-    def carried_terms_matching(self, pod: Pod) -> list[tuple[CarriedTerm, Tally]]:
-        """The terms bound pods carry (or carried) that match ``pod``, each with the tally of
-        the pods carrying it. The list is live: terms first carried later are appended."""
-        cached = self._carried_matching.get(id(pod.template))
-        if cached is None:
-            found = [(term, tally) for term, tally in self._carried.items()
-                     if term.selector.matches(pod.template, self.objects)]
-            cached = self._carried_matching[id(pod.template)] = (pod.template, found)
-        return cached[1]
+    def tally_by(self, keys: Callable[[PodTemplate], Iterable[K]]) -> KeyedTallies[K]:
+        """The bound pods (terminating ones included) counted per key: ``keys(template)``
+        gives the keys a pod of the template counts under (asked once per template; a key
+        given twice counts the pod twice; hashable keys). Pass the same function each time
+        (a module-level one): the counter is kept per function object, and the first call
+        counts the pods bound so far."""
+        keyed = self._keyed.get(keys)
+        if keyed is None:
+            keyed = self._keyed[keys] = KeyedTallies(self.labels)
+            for placed in self._placed.values():
+                for key in keys(placed.template):
+                    placed.count_in(keyed._tally(key))
+        return keyed
 
-    def _register(self, tally: Tally, counts: Callable[[PodTemplate], bool]) -> None:
-        """Start counting the bound pods of the templates ``counts`` accepts in ``tally``."""
-        for template, tallies in self._counted_in.values():
-            if counts(template):
-                tallies.append(tally)
-        placements = [(placed, 1) for placed in self._placed.values()]
-        if not tally.counts_terminating:
-            placements += [(placed, -1) for placed in self._placed_terminating.values()]
-        for (template, placed), sign in placements:
-            if placed and counts(template):
-                for node, n in placed.items():
-                    if n:
-                        tally.add(node, sign * n)
-
-    def _tallies_of(self, pod: Pod) -> list[Tally]:
-        template = pod.template
-        cached = self._counted_in.get(id(template))
-        if cached is None:
+    def _placed_of(self, template: PodTemplate) -> _Placed:
+        """The template's bound pods, with the tallies they count in found on first use."""
+        placed = self._placed.get(id(template))
+        if placed is None:
             tallies = [t for (selectors, _), t in self._tallies.items()
                        if all(s.matches(template, self.objects) for s in selectors)]
-            tallies += [self._carry(term) for term in carried_terms(pod)]
-            cached = self._counted_in[id(template)] = (template, tallies)
-        return cached[1]
-
-    def _carry(self, term: CarriedTerm) -> Tally:
-        tally = self._carried.get(term)
-        if tally is None:
-            tally = self._carried[term] = Tally(self.labels)
-            for template, found in self._carried_matching.values():
-                if term.selector.matches(template, self.objects):
-                    found.append((term, tally))
-        return tally
-
-    def _count(self, pod: Pod, node: int, delta: int, terminating: bool = False) -> None:
-        """Add ``delta`` pods of ``pod``'s template on ``node`` to its tallies (a terminating
-        pod only to those counting terminating pods)."""
-        for tally in self._tallies_of(pod):
-            if tally.counts_terminating or not terminating:
-                tally.add(node, delta)
-        entry = self._placed.get(id(pod.template))
-        if entry is None:
-            entry = self._placed[id(pod.template)] = (pod.template, Counter())
-        entry[1][node] += delta
+            tallies += [keyed._tally(key) for keys, keyed in self._keyed.items()
+                        for key in keys(template)]
+            placed = self._placed.put(id(template), _Placed(template, tallies), template)
+        return placed

@@ -13,12 +13,14 @@ count_t / total): a bind changes one node's row, and the incremental figure equa
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
+from schedlab.caches import IdCache, PerState
 from schedlab.cluster import ALL, ClusterState, NodeIndex
 from schedlab.errors import SchedlabError
 from schedlab.gpu import cpu_free_milli
@@ -131,11 +133,12 @@ class Fragmentation:
 
     ``scaled`` is int64 (n_nodes,): each node's fragmentation in milli-GPU times
     ``typical.total`` (exact); ``node_milli()`` and ``total_milli()`` give milli-GPU.
-    Get the shared instance of a state with ``Fragmentation.of(state, typical)``.
+    Get the shared instance of a state with ``Fragmentation.of(state, typical)``. It holds its
+    state by a weak reference (the shared instances are kept per state while it lives).
     """
 
     def __init__(self, state: ClusterState, typical: TypicalPods) -> None:
-        self.state = state
+        self._state = weakref.ref(state)
         self.typical = typical
         gpu_shape = typical.gpu_count > 0
         allowed = [state.gpu_model_allowed(m) for m in typical.models]
@@ -149,13 +152,20 @@ class Fragmentation:
     @classmethod
     def of(cls, state: ClusterState, typical: TypicalPods) -> Fragmentation:
         """The state's fragmentation against ``typical``, shared by everyone who asks, synced."""
-        key = ("fragmentation", id(typical))
-        cached = state.memo.get(key)
-        if cached is None or cached[0] is not typical:
-            cached = state.memo[key] = (typical, cls(state, typical))
-        fragmentation = cached[1]
+        shared = _SHARED.of(state)
+        fragmentation = shared.get(id(typical))
+        if fragmentation is None:
+            fragmentation = shared.put(id(typical), cls(state, typical), typical)
         fragmentation.sync()
         return fragmentation
+
+    @property
+    def state(self) -> ClusterState:
+        """The cluster state measured."""
+        state = self._state()
+        if state is None:
+            raise SchedlabError("fragmentation: the cluster state it measures is gone")
+        return state
 
     def parts_of(self, nodes: NodeIndex) -> NodeParts:
         """The parts of ``nodes``' fragments as the state holds them now."""
@@ -179,14 +189,15 @@ class Fragmentation:
 
     def sync(self) -> None:
         """Recount the nodes bound or unbound since the last sync."""
-        if self._epoch == self.state.epoch:
+        state = self.state
+        if self._epoch == state.epoch:
             return
-        changed = self.state.changed_since(self._epoch)
+        changed = state.changed_since(self._epoch)
         parts = self.parts_of(changed)
         for name in ("below", "fitting", "idle", "cpu_free"):
             getattr(self.parts, name)[changed] = getattr(parts, name)
         self.scaled[changed] = self.amounts(parts, changed)
-        self._epoch = self.state.epoch
+        self._epoch = state.epoch
 
     def node_milli(self) -> np.ndarray:
         """float64 (n_nodes,): each node's fragmentation in milli-GPU."""
@@ -197,3 +208,7 @@ class Fragmentation:
         """The cluster's fragmentation in milli-GPU."""
         self.sync()
         return float(self.scaled.sum() / self.typical.total)
+
+
+_SHARED: PerState[ClusterState, IdCache[int, Fragmentation]] = PerState(lambda _: IdCache())
+"""Per state: id(typical pods) → the state's shared ``Fragmentation`` against them."""

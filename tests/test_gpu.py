@@ -21,6 +21,7 @@ from schedlab.plugins import (
     GpuShare,
     RandomScore,
 )
+from schedlab.plugins.gpu_clustering_score import gpu_kind
 from schedlab.policies import Decision, Greedy, Random, RoundRobin
 from schedlab.sim import simulate
 from schedlab.sim.fgd import race_profile
@@ -210,9 +211,11 @@ def test_bind_refuses_devices_without_room_and_unbind_frees_them():
         state.bind(whole, 0)
     state.bind(whole, 0, default_gpus(state, whole, 0))
     assert state.gpus_of == {"default/s": (1,), "default/w": (0,)}
-    assert state.gpu_pods[0].tolist() == [1, 1, 0]
+    kinds = state.tally_by(gpu_kind)  # (GpuClusteringScore's count of GPU pods by kind)
+    assert {kind: tally.per_node.tolist() for kind, tally in kinds.items()} == {0: [1], 1: [1]}
     state.unbind(sharing)
     assert state.gpu_free[0].tolist() == [0, 1000]
+    assert kinds[0].per_node.tolist() == [0]
     with pytest.raises(SchedlabError, match="of a model in A10"):
         state.bind(gpu_pod("m", 1, 100, models=frozenset({"A10"})), 0, (0,))
 

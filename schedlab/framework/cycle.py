@@ -10,10 +10,12 @@ candidate nodes, exactly as kube-scheduler's framework.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from schedlab.caches import IdCache
 from schedlab.cluster import ALL, ClusterState, NodeIndex
 from schedlab.errors import SchedulingError
 from schedlab.framework.plugin import (
@@ -155,14 +157,17 @@ class Evaluator:
     def __init__(self, profile: Profile, state: ClusterState) -> None:
         self.profile = profile
         self.state = state
-        self._cache: dict[tuple[int, object], tuple[object, Evaluation]] = {}
-        self._answers: dict[tuple[bool, int, object], tuple[object, Answer]] = {}
-        self._messages: dict[tuple[int, object], tuple[int, str]] = {}
+        # (pod cache keys hold id(template): each entry keeps the pod's template alive)
+        self._cache: IdCache[Hashable, Evaluation] = IdCache()
+        """Pod cache key → the pod's evaluation."""
+        self._answers: IdCache[tuple[bool, int, Hashable], Answer] = IdCache()
+        """(is a filter, plugin id, plugin's cache key) → its answer."""
+        self._messages: IdCache[Hashable, tuple[int, str]] = IdCache()
         """Pod cache key → (epoch, its unschedulable message over all nodes then)."""
-        self._tokens: dict[tuple[int, object], tuple[object, int, object]] = {}
-        """(plugin id, pod cache key) → (template, epoch, the plugin's state token then)."""
-        self._static_rejections: dict[
-            tuple[int, object], tuple[object, Counter[str], np.ndarray, int]] = {}
+        self._tokens: IdCache[tuple[int, Hashable], tuple[int, object]] = IdCache()
+        """(plugin id, pod cache key) → (epoch, the plugin's state token then)."""
+        self._static_rejections: IdCache[Hashable, tuple[Counter[str], np.ndarray, int]] = (
+            IdCache())
         """Pod cache key → what the leading STATIC filters reject over all nodes."""
         scores = profile.scores
         self._per_cycle = [i for i, (p, _) in enumerate(scores)
@@ -214,12 +219,13 @@ class Evaluator:
         """The plugin's answer for ``pod`` (shared by the pods of equal cache keys), created
         out of sync if it is new."""
         key = (is_filter, id(plugin), plugin.cache_key(self.state, pod))
-        cached = self._answers.get(key)
-        if cached is None:
+        answer = self._answers.get(key)
+        if answer is None:
             n = self.state.n_nodes
-            answer = Answer(np.ones(n, bool) if is_filter else np.zeros(n, np.int64), -1)
-            cached = self._answers[key] = (pod.template, answer)
-        return cached[1]
+            answer = self._answers.put(
+                key, Answer(np.ones(n, bool) if is_filter else np.zeros(n, np.int64), -1),
+                pod.template)
+        return answer
 
     def sync(self, answer: Answer, plugin: FilterPlugin | ScorePlugin, is_filter: bool,
              pod: Pod) -> None:
@@ -274,10 +280,10 @@ class Evaluator:
         score answers share it; every change of the state starts a new epoch)."""
         key = (id(plugin), pod.cache_key)
         cached = self._tokens.get(key)
-        if cached is not None and cached[1] == self.state.epoch:
-            return cached[2]
+        if cached is not None and cached[0] == self.state.epoch:
+            return cached[1]
         token = plugin.state_token(self.state, pod)
-        self._tokens[key] = (pod.template, self.state.epoch, token)
+        self._tokens.put(key, (self.state.epoch, token), pod.template)
         return token
 
     def answer(self, plugin: FilterPlugin | ScorePlugin, is_filter: bool, pod: Pod) -> Answer:
@@ -301,12 +307,9 @@ class Evaluator:
     # ----------------------------------------------------------------- per template
     def evaluate(self, pod: Pod) -> Evaluation:
         """The pod's answers over all nodes, in sync with the state's current epoch."""
-        cached = self._cache.get(pod.cache_key)
-        if cached is None:
-            ev = self._first_evaluation(pod)
-            self._cache[pod.cache_key] = (pod.template, ev)
-            return ev
-        ev = cached[1]
+        ev = self._cache.get(pod.cache_key)
+        if ev is None:
+            return self._cache.put(pod.cache_key, self._first_evaluation(pod), pod.template)
         if ev.epoch != self.state.epoch:
             ev.pod = pod
             self._refresh(ev)
@@ -463,7 +466,7 @@ class Evaluator:
             if cached is not None and cached[0] == self.state.epoch:
                 return cached[1]
             message = self._unschedulable_message(pod, np.arange(self.state.n_nodes), True)
-            self._messages[pod.cache_key] = (self.state.epoch, message)
+            self._messages.put(pod.cache_key, (self.state.epoch, message), pod.template)
             return message
         return self._unschedulable_message(pod, nodes)
 
@@ -478,9 +481,9 @@ class Evaluator:
         if everywhere:
             cached = self._static_rejections.get(pod.cache_key)
             if cached is None:
-                cached = self._static_rejections[pod.cache_key] = (
-                    pod.template, *self._rejections(pod, nodes, static_only=True))
-            _, static_counts, undecided, first = cached
+                cached = self._static_rejections.put(
+                    pod.cache_key, self._rejections(pod, nodes, static_only=True), pod.template)
+            static_counts, undecided, first = cached
             counts.update(static_counts)
         counts.update(self._rejections(pod, undecided, first=first)[0])
         parts = sorted(f"{count} {reason}" for reason, count in counts.items() if count)

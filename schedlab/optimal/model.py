@@ -26,6 +26,8 @@ from schedlab.framework.cycle import Evaluator
 from schedlab.framework.plugin import Scope
 from schedlab.framework.profile import Profile
 from schedlab.objects import MILLI_PER_GPU, Pod, PodAffinity, PodAffinityTerm
+from schedlab.plugins.inter_pod_affinity import InterPodAffinity
+from schedlab.plugins.pod_topology_spread import PodTopologySpread
 from schedlab.resources import CPU, MEMORY
 
 Objective = Literal["nodes", "balance", "gpu", "score"]
@@ -35,6 +37,10 @@ used, lowest peak utilisation (per mille of cpu or memory on any node), most mil
 allocated, highest total profile score."""
 PER_MILLE = 1000
 BALANCED_RESOURCES = (CPU, MEMORY)
+_INTER_POD_AFFINITY = InterPodAffinity()
+_TOPOLOGY_SPREAD = PodTopologySpread()
+"""The plugins whose filters give the nodes bound pods rule out by required anti-affinity,
+and the nodes counted by a DoNotSchedule spreading constraint (their args play no part)."""
 
 
 @dataclass
@@ -261,12 +267,6 @@ def _domain_var(state: ClusterState, placement: PlacementModel, c: int, key: str
     return placement.domains[index]
 
 
-def _nodes_in(state: ClusterState, key: str, value: str) -> np.ndarray:
-    """Indices of the nodes whose label ``key`` is ``value``."""
-    codes = state.labels.codes(key)
-    return np.flatnonzero(codes == state.labels.values(key).index(value))
-
-
 def _matching_classes(placement: PlacementModel, selector: matching.PodSelector,
                       state: ClusterState) -> list[int]:
     return [c for c, cls in enumerate(placement.classes)
@@ -286,21 +286,13 @@ def _required(rules: PodAffinity | None) -> tuple[PodAffinityTerm, ...]:
 
 
 def _mask_affinity(state: ClusterState, classes: list[PodClass]) -> None:
-    """Take out the nodes bound pods rule out: domains holding pods a class's required
-    anti-affinity matches, or whose pods' required anti-affinity matches the class."""
+    """Take out the nodes bound pods rule out (InterPodAffinity's filter): domains holding
+    pods a class's required anti-affinity matches, or whose pods' required anti-affinity
+    matches the class."""
     for cls in classes:
-        pod = cls.pod
-        for term in _required(pod.template.pod_anti_affinity):
-            selector = matching.PodSelector.of_term(term, pod.namespace)
-            for value in _bound_domains(state, selector, term.topology_key):
-                cls.mask[_nodes_in(state, term.topology_key, value)] = False
-        for carried, tally in state.carried_terms_matching(pod):
-            if carried.kind != "required-anti-affinity":
-                continue
-            counts = tally.domains(carried.topology_key)
-            for i, value in enumerate(state.labels.values(carried.topology_key)):
-                if counts[i] > 0:
-                    cls.mask[_nodes_in(state, carried.topology_key, value)] = False
+        passing = _INTER_POD_AFFINITY.anti_affinity_passing(state, cls.pod)
+        if passing is not None:
+            cls.mask &= passing
 
 
 def _anti_affinity_rows(state: ClusterState, placement: PlacementModel) -> None:
@@ -374,18 +366,11 @@ def _spread_rows(state: ClusterState, placement: PlacementModel) -> None:
     model = placement.model
     for c, cls in enumerate(placement.classes):
         pod = cls.pod
-        own = [t for t in pod.template.topology_spread_constraints
-               if t.when_unsatisfiable == "DoNotSchedule"]
-        keys = [t.topology_key for t in own]
-        for constraint in own:
+        # (the system defaults schedule anyway: the hard constraints are the pod's own)
+        for constraint, eligible in _TOPOLOGY_SPREAD.hard_constraints(state, pod):
             key = constraint.topology_key
             label_selector = matching.spread_selector(constraint, pod.template.labels)
             selector = matching.PodSelector(label_selector, frozenset({pod.namespace}))
-            eligible = np.array([
-                all(k in node.labels for k in keys)
-                and matching.node_counts_for_spread(constraint, pod.template, node.labels,
-                                                    node.taints, node.name)
-                for node in state.nodes], dtype=bool)
             for n, v in placement.x_by_class.get(c, ()):
                 if not eligible[n]:
                     model.upper[v] = 0

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from schedlab.caches import IdCache, PerState
 from schedlab.cluster import ALL, ClusterState, NodeIndex
 from schedlab.fragmentation import Fragmentation, NodeParts, TypicalPods, cpu_milli
 from schedlab.framework.args import arg
@@ -56,11 +57,11 @@ class FGDScore(GpuScorePlugin):
         """The state's fragmentation against this plugin's typical pods, synced."""
         typical = self.args.typical_pods
         if typical is None:
+            drawn = _WORKLOAD_TYPICAL.of(state)
             pods = state.workload_pods
-            cached = state.memo.get("typical-pods")
-            if cached is None or cached[0] is not pods:
-                cached = state.memo["typical-pods"] = (pods, TypicalPods.of(pods))
-            typical = cached[1]
+            typical = drawn.get(id(pods))
+            if typical is None:
+                typical = drawn.put(id(pods), TypicalPods.of(pods), pods)
         return Fragmentation.of(state, typical)
 
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
@@ -134,3 +135,8 @@ def _rows(parts: NodeParts, nodes: NodeIndex) -> NodeParts:
         return parts
     return NodeParts(parts.below[nodes], parts.fitting[nodes], parts.idle[nodes],
                      parts.cpu_free[nodes])
+
+
+_WORKLOAD_TYPICAL: PerState[ClusterState, IdCache[int, TypicalPods]] = PerState(
+    lambda _: IdCache())
+"""Per state: id(state.workload_pods) → the typical pods drawn from them."""

@@ -5,18 +5,55 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
-from schedlab.cluster import ALL, CarriedTerm, ClusterState, NodeIndex, Tally
+from schedlab.caches import IdCache, PerState
+from schedlab.cluster import ALL, ClusterState, KeyedTallies, NodeIndex, Tally
 from schedlab.framework.args import PluginArgs, arg
 from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Scope, ScorePlugin
 from schedlab.matching import PodSelector
-from schedlab.objects import Pod, PodAffinity
+from schedlab.objects import Pod, PodAffinity, PodTemplate
 
 REASON_AFFINITY = "node(s) didn't match pod affinity rules"
 REASON_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
 REASON_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules"
+
+CarriedKind = Literal[
+    "required-affinity", "required-anti-affinity", "preferred-affinity", "preferred-anti-affinity",
+]
+
+
+@dataclass(frozen=True)
+class CarriedTerm:
+    """A pod (anti-)affinity term that bound pods carry, as the pods it matches see it.
+
+    ``kind`` says which of the pod's term lists it is in; ``weight`` is the preferred term's
+    weight (0 for required terms)."""
+
+    kind: CarriedKind
+    selector: PodSelector
+    topology_key: str
+    weight: int = 0
+
+
+def carried_terms(template: PodTemplate) -> list[CarriedTerm]:
+    """The pod (anti-)affinity terms a pod of ``template`` carries, each with the namespace it
+    resolves in (``state.tally_by(carried_terms)`` counts the bound pods carrying each)."""
+    namespace = template.namespace
+    found = []
+    lists: tuple[tuple[CarriedKind, CarriedKind, PodAffinity | None], ...] = (
+        ("required-affinity", "preferred-affinity", template.pod_affinity),
+        ("required-anti-affinity", "preferred-anti-affinity", template.pod_anti_affinity))
+    for required, preferred, rules in lists:
+        if rules is None:
+            continue
+        found += [CarriedTerm(required, PodSelector.of_term(t, namespace),
+                              t.topology_key) for t in rules.required]
+        found += [CarriedTerm(preferred, PodSelector.of_term(w.term, namespace),
+                              w.term.topology_key, w.weight) for w in rules.preferred]
+    return found
 
 
 @dataclass(frozen=True)
@@ -42,19 +79,20 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
     args: InterPodAffinityArgs
 
     # ----------------------------------------------------------------- compiled terms
-    def _terms(self, state: ClusterState, pod: Pod) -> _PodTerms:
-        key = (self, id(pod.template))
-        cached = state.memo.get(key)
-        if cached is None:
-            cached = state.memo[key] = (pod.template, _PodTerms(state, pod))
-        return cached[1]
+    @staticmethod
+    def _terms(state: ClusterState, pod: Pod) -> _PodTerms:
+        """The pod template's terms compiled against ``state``, its matching carried terms
+        brought up to date."""
+        terms = _RUNS.of(state).terms(state, pod.template)
+        terms.sync_carried(state)
+        return terms
 
     def state_token(self, state: ClusterState, pod: Pod) -> Hashable:
         """The versions of the tallies the pod's answers read, and how many bound terms
         match it."""
-        carried = state.carried_terms_matching(pod)
-        return (len(carried), tuple(t.version for t in self._terms(state, pod).tallies),
-                tuple(t.version for _, t in carried))
+        terms = self._terms(state, pod)
+        return (len(terms.carried), tuple(t.version for t in terms.tallies),
+                tuple(t.version for _, t in terms.carried))
 
     # ----------------------------------------------------------------- filter
     def _affinity_passing(self, state: ClusterState, terms: _PodTerms) -> np.ndarray | None:
@@ -77,13 +115,19 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
         terms = self._terms(state, pod)
         return (self._affinity_passing(state, terms),
                 _none_in_domain(state, terms.anti_affinity),
-                _none_in_domain(state, _carried_anti_affinity(state, pod)))
+                _none_in_domain(state, terms.carried_anti_affinity()))
+
+    def anti_affinity_passing(self, state: ClusterState, pod: Pod) -> np.ndarray | None:
+        """bool (n_nodes,): True where required anti-affinity lets ``pod`` run, the pod's own
+        (no bound pod it matches in the node's domain) and the bound pods' (no bound pod
+        whose term matches it in the node's domain); None when no such term exists (every
+        node passes). One lookup per topology key."""
+        return _none_in_domain(state, self._terms(state, pod).all_anti_affinity())
 
     def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
         terms = self._terms(state, pod)
         affinity = self._affinity_passing(state, terms)
-        # the pod's own and the bound pods' anti-affinity in one lookup per topology key
-        anti = _none_in_domain(state, terms.anti_affinity + _carried_anti_affinity(state, pod))
+        anti = _none_in_domain(state, terms.all_anti_affinity())  # (anti_affinity_passing)
         if affinity is None:
             if anti is None:
                 return np.ones(state.count(nodes), dtype=bool)
@@ -123,7 +167,7 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
             return None
         weighted = [(tally, key, weight) for tally, key, weight in terms.preferred]
         weighted += [(tally, term.topology_key, self._weight_of(term))
-                     for term, tally in state.carried_terms_matching(pod)]
+                     for term, tally in terms.carried]
         topology: dict[str, np.ndarray] = {}
         for tally, key, weight in weighted:
             counts = tally.domains(key)
@@ -145,13 +189,6 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
         return (MAX_NODE_SCORE * ((scores - low) / float(high - low))).astype(np.int64)
 
 
-def _carried_anti_affinity(state: ClusterState, pod: Pod) -> list[tuple[Tally, str]]:
-    """(tally of the bound pods carrying it, topology key) per required anti-affinity term
-    of bound pods that matches ``pod``."""
-    return [(tally, term.topology_key) for term, tally in state.carried_terms_matching(pod)
-            if term.kind == "required-anti-affinity"]
-
-
 def _none_in_domain(state: ClusterState, tallies: list[tuple[Tally, str]]) -> np.ndarray | None:
     """bool (n_nodes,): True where no tally counts a pod in the node's domain of its key
     (None when there are no tallies); one lookup per distinct key."""
@@ -167,7 +204,8 @@ def _none_in_domain(state: ClusterState, tallies: list[tuple[Tally, str]]) -> np
 
 
 class _PodTerms:
-    """A pod template's own pod (anti-)affinity terms, compiled against one state.
+    """A pod template's pod (anti-)affinity terms, compiled against one state: its own, and
+    those bound pods carry that match it.
 
     affinity_keys         the distinct topology keys of the required affinity terms
     affinity_tally        bound pods matching all the required affinity terms
@@ -177,10 +215,13 @@ class _PodTerms:
                           anti-affinity term
     preferred             (tally, topology key, +weight or -weight) per preferred term
     tallies               all the tallies above
+    carried               (term, tally of the bound pods carrying it) per term carried by
+                          bound pods (now or before) that matches the template, as of the
+                          last ``sync_carried``
     """
 
-    def __init__(self, state: ClusterState, pod: Pod) -> None:
-        template = pod.template
+    def __init__(self, state: ClusterState, template: PodTemplate,
+                 carried: KeyedTallies[CarriedTerm]) -> None:
         namespace = template.namespace
         affinity = template.pod_affinity or PodAffinity()
         anti = template.pod_anti_affinity or PodAffinity()
@@ -201,3 +242,47 @@ class _PodTerms:
         self.tallies = [t for t, _ in self.anti_affinity] + [t for t, _, _ in self.preferred]
         if self.affinity_tally is not None:
             self.tallies.append(self.affinity_tally)
+        self.template = template
+        self.carried: list[tuple[CarriedTerm, Tally]] = []
+        self._all_carried = carried
+        self._seen = 0
+        """How many of ``_all_carried``'s terms were looked at."""
+
+    def sync_carried(self, state: ClusterState) -> None:
+        """Add to ``carried`` the matching terms first carried since the last call."""
+        all_carried = self._all_carried
+        if len(all_carried) > self._seen:
+            self.carried += [(term, tally) for term, tally in all_carried.added_since(self._seen)
+                             if term.selector.matches(self.template, state.objects)]
+            self._seen = len(all_carried)
+
+    def carried_anti_affinity(self) -> list[tuple[Tally, str]]:
+        """(tally of the bound pods carrying it, topology key) per required anti-affinity
+        term in ``carried``."""
+        return [(tally, term.topology_key) for term, tally in self.carried
+                if term.kind == "required-anti-affinity"]
+
+    def all_anti_affinity(self) -> list[tuple[Tally, str]]:
+        """``anti_affinity`` and ``carried_anti_affinity()``: the required anti-affinity the
+        filter checks, for one lookup per topology key."""
+        return self.anti_affinity + self.carried_anti_affinity()
+
+
+class _AffinityRun:
+    """What InterPodAffinity derives from one cluster state, shared by all its instances
+    (nothing here depends on their args): the bound pods carrying each term, and each pod
+    template's terms (``_PodTerms``) by id(template)."""
+
+    def __init__(self, state: ClusterState) -> None:
+        self.carried = state.tally_by(carried_terms)
+        self._terms: IdCache[int, _PodTerms] = IdCache()
+
+    def terms(self, state: ClusterState, template: PodTemplate) -> _PodTerms:
+        terms = self._terms.get(id(template))
+        if terms is None:
+            terms = self._terms.put(id(template), _PodTerms(state, template, self.carried),
+                                    template)
+        return terms
+
+
+_RUNS: PerState[ClusterState, _AffinityRun] = PerState(_AffinityRun)

@@ -10,6 +10,7 @@ from typing import TypeAlias
 
 import numpy as np
 
+from schedlab.caches import IdCache, PerState
 from schedlab.cluster import ALL, ClusterState, NodeIndex
 from schedlab.fields import Field, topology_spread_constraints
 from schedlab.framework.args import PluginArgs, arg
@@ -91,9 +92,11 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
 
     # ----------------------------------------------------------------- compiled constraints
     def _spread(self, state: ClusterState, pod: Pod) -> tuple[Spread, Spread]:
-        """The pod's (filter, score) constraints compiled against ``state``, cached."""
-        key = (self, pod.cache_key)  # the owner matters: it gives the default selector
-        cached: tuple[PodTemplate, tuple[Spread, Spread]] | None = state.memo.get(key)
+        """The pod's (filter, score) constraints compiled against ``state``, cached per state,
+        plugin and ``pod.cache_key`` (the owner matters: it gives the default selector)."""
+        compiled = _COMPILED.of(state)
+        key = (id(self), pod.cache_key)
+        cached = compiled.get(key)
         if cached is None:
             own = pod.template.topology_spread_constraints
             default_selector = None if own else default_spread_selector(pod, state.objects)
@@ -109,8 +112,8 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
                 ], require_all[action])
                 for action in ("DoNotSchedule", "ScheduleAnyway")
             )
-            cached = state.memo[key] = (pod.template, (filtering, scoring))
-        return cached[1]
+            cached = compiled.put(key, (filtering, scoring), (self, pod.template))
+        return cached
 
     def state_token(self, state: ClusterState, pod: Pod) -> Hashable:
         """The versions of the tallies the filter constraints read (scores are computed
@@ -130,6 +133,14 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
             allowed = counts + c.self_match - floor <= c.constraint.max_skew
         allowed[-1] = False
         return allowed
+
+    def hard_constraints(self, state: ClusterState, pod: Pod
+                         ) -> list[tuple[TopologySpreadConstraint, np.ndarray]]:
+        """The DoNotSchedule constraints the filter applies to ``pod``, each with a bool
+        (n_nodes,) array: the nodes whose matching pods count toward it, which have the key
+        of every such constraint and pass its inclusion policies (nodeAffinityPolicy,
+        nodeTaintsPolicy)."""
+        return [(c.constraint, c.counted) for c in self._spread(state, pod)[0].constraints]
 
     def skips_filter(self, state: ClusterState, pod: Pod) -> bool:
         """No DoNotSchedule constraint (kube's PreFilter Skip)."""
@@ -302,3 +313,8 @@ def _included(state: ClusterState, template: PodTemplate,
         flags = untolerated(state, template.tolerations, HARD_EFFECTS)
         included &= ~state.taints.per_node(flags, ALL).any(axis=1)
     return included
+
+
+_COMPILED: PerState[ClusterState, IdCache[tuple[int, Hashable], tuple[Spread, Spread]]] = (
+    PerState(lambda _: IdCache()))
+"""Per state: (id(plugin), pod.cache_key) → the pod's (filter, score) ``Spread``s."""

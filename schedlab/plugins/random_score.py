@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from schedlab.caches import IdCache, PerState
 from schedlab.cluster import ClusterState, NodeIndex
 from schedlab.framework.args import arg
 from schedlab.framework.plugin import MAX_NODE_SCORE
@@ -37,10 +38,15 @@ class RandomScore(GpuScorePlugin):
     args: RandomScoreArgs
 
     def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
-        rng = state.memo.get(("RandomScore", id(self)))
+        rngs = _RNGS.of(state)
+        rng = rngs.get(id(self))
         if rng is None:
-            rng = state.memo[("RandomScore", id(self))] = np.random.default_rng(self.args.seed)
+            rng = rngs.put(id(self), np.random.default_rng(self.args.seed), self)
         scores = np.zeros(state.count(nodes), dtype=np.int64)
         if len(scores):
             scores[rng.integers(len(scores))] = MAX_NODE_SCORE
         return scores
+
+
+_RNGS: PerState[ClusterState, IdCache[int, np.random.Generator]] = PerState(lambda _: IdCache())
+"""Per state: id(plugin) → its generator, seeded when the plugin first scores on the state."""

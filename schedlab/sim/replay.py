@@ -40,6 +40,7 @@ from dataclasses import replace
 import numpy as np
 
 from schedlab import resources
+from schedlab.caches import IdCache
 from schedlab.cluster import ClusterState
 from schedlab.errors import SchedlabError
 from schedlab.gpu import fits
@@ -152,7 +153,8 @@ class Replay:
         self._next_arrival = 0
         self._next_event = 0
         self._plans = type(policy).plan is not Policy.plan
-        self._bind_helped: dict[int, bool] = {}
+        self._bind_helped: IdCache[int, bool] = IdCache()
+        """id(template) → whether a bind can make its pods schedulable."""
         self.state = self._snapshot()
         self.policy.reset(self.state, self.rng)
 
@@ -417,14 +419,13 @@ class Replay:
 
     # ------------------------------------------------------------------ the queue
     def _helped_by_binds(self, pod: Pod) -> bool:
-        key = id(pod.template)
-        helped = self._bind_helped.get(key)
+        template = pod.template
+        helped = self._bind_helped.get(id(template))
         if helped is None:
-            template = pod.template
-            helped = self._bind_helped[key] = bool(
+            helped = self._bind_helped.put(id(template), bool(
                 (template.pod_affinity is not None and template.pod_affinity.required)
                 or any(c.when_unsatisfiable == "DoNotSchedule"
-                       for c in template.topology_spread_constraints))
+                       for c in template.topology_spread_constraints)), template)
         return helped
 
     def _run_queue(self) -> None:

@@ -225,8 +225,7 @@ def _snapshot(state: ClusterState) -> dict[str, Any]:
     arrays: dict[str, Any] = {
         name: getattr(state, name).copy()
         for name in ("allocatable", "requested", "nonzero_requested", "allowed_pods",
-                     "pod_count", "unschedulable", "gpu_count", "gpu_free", "gpu_model",
-                     "gpu_pods")
+                     "pod_count", "unschedulable", "gpu_count", "gpu_free", "gpu_model")
     }
     arrays["gpus_of"] = dict(state.gpus_of)
     arrays["taints.ids"] = state.taints.ids.copy()
@@ -240,8 +239,8 @@ def _snapshot(state: ClusterState) -> dict[str, Any]:
 def _state_arrays(state: ClusterState) -> dict[str, np.ndarray]:
     arrays = {name: getattr(state, name)
               for name in ("allocatable", "requested", "nonzero_requested", "allowed_pods",
-                           "pod_count", "unschedulable", "gpu_count", "gpu_free", "gpu_model",
-                           "gpu_pods")}
+                           "pod_count", "unschedulable", "gpu_count", "gpu_free",
+                           "gpu_model")}
     arrays["taints.ids"] = state.taints.ids
     for key in state.labels.keys:
         arrays[f"labels.codes({key!r})"] = state.labels.codes(key)
