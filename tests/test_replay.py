@@ -322,6 +322,16 @@ def test_a_node_added_again_after_removal_registers_afresh():
         "later": ("Running", "n0", 4.0, None)}
 
 
+def test_adding_a_node_already_present_changes_nothing():
+    # n0 joins at 1 and is cordoned at 2; a second node-add at 3 is refused as the API server
+    # refuses to create a Node that exists, so n0 stays cordoned and "pod" waits.
+    pods = [(Pod("pod", template(300)), 4.0, NAN)]
+    events = (NodeEvent(1.0, "node-add", "n0"), NodeEvent(2.0, "cordon", "n0"),
+              NodeEvent(3.0, "node-add", "n0"))
+    assert outcome(run(trace([node("n0")], pods, events=events)))["pod"][:2] == (
+        "Pending", None)
+
+
 # ------------------------------------------------------------------ node failure
 UNREACHABLE = "node.kubernetes.io/unreachable"
 

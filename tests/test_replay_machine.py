@@ -193,7 +193,8 @@ def nodes_at(trace: Trace, now: float) -> list[Node]:
     events up to ``now`` (the events of an instant come before its scheduling) independently
     of the replay: a node with a node-add event is absent before it; a cordoned or drained
     node is unschedulable; a failed node carries the unreachable NoSchedule and NoExecute
-    taints until it recovers; a node added (again) is as its spec says and healthy."""
+    taints until it recovers; a node added (again) is as its spec says and healthy, and
+    adding a node already present changes nothing."""
     nodes = trace.workload.nodes
     added = {e.node for e in trace.events if e.kind == "node-add"}
     present = {n.name: n.name not in added for n in nodes}
@@ -204,6 +205,8 @@ def nodes_at(trace: Trace, now: float) -> list[Node]:
         if event.time > now:
             break
         name, kind = event.node, event.kind
+        if kind == "node-add" and present[name]:
+            continue  # already there: kube refuses to create it again, nothing changes
         if kind in ("node-add", "node-remove"):
             present[name] = kind == "node-add"
             if kind == "node-add":  # a node that joins registers afresh
