@@ -30,8 +30,9 @@ class IdCache(Generic[K, V]):
     """A dict from keys holding ``id()``s of objects (an id, or a tuple with ids in it) to
     values, each entry keeping alive the object(s) ``keep`` whose ids its key holds.
 
-    ``get(key)`` is the value or None (values are never None); ``put(key, value, keep)``
-    stores one and returns it::
+    ``get(key)`` is the value or None (for values that may be None themselves, ask
+    ``key in cache`` and ``cache[key]``); ``put(key, value, keep)`` stores one and returns
+    it::
 
         requests = cache.get(id(template))
         if requests is None:
@@ -46,6 +47,12 @@ class IdCache(Generic[K, V]):
     def get(self, key: K) -> V | None:
         entry = self._entries.get(key)
         return None if entry is None else entry[1]
+
+    def __contains__(self, key: K) -> bool:
+        return key in self._entries
+
+    def __getitem__(self, key: K) -> V:
+        return self._entries[key][1]
 
     def put(self, key: K, value: V, keep: object) -> V:
         """Store ``value`` under ``key``, keeping ``keep`` (the object whose id ``key`` holds,

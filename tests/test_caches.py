@@ -44,6 +44,14 @@ def test_id_cache_keeps_the_objects_of_its_keys_alive() -> None:
     assert len(cache) == 2
 
 
+def test_id_cache_tells_a_stored_none_from_a_missing_key() -> None:
+    cache: IdCache[int, str | None] = IdCache()
+    kept = object()
+    assert id(kept) not in cache and cache.get(id(kept)) is None
+    assert cache.put(id(kept), None, kept) is None
+    assert id(kept) in cache and cache[id(kept)] is None and len(cache) == 1
+
+
 def test_per_state_gives_each_state_its_own_value() -> None:
     made: list[Thing] = []
 

@@ -19,7 +19,11 @@ cycle's, so are the decisions and random draws (tests compare the two on generat
 clusters and replays).
 
 A profile qualifies when its NODE-scope plugins are among those three built-ins (any STATIC
-or CLUSTER plugins may join them). A pod is left to the numpy cycle (``best_candidates``
+or CLUSTER plugins may join them). They are recognised by their exact class: a subclass may
+change what they compute, so it answers through the plugin API like any other plugin. This
+module is Greedy's accelerator for kube's own plugins (policies may import plugins), not a
+part of the plugin contract; issue 14's fast path is where compiled kernels become a hook
+plugins declare. A pod is left to the numpy cycle (``best_candidates``
 returns None) when some node lacks a resource it is scored on, or a STATIC plugin without
 normalisation scored some node out of bounds, so that those cases keep the numpy cycle's
 arithmetic and errors.
@@ -33,12 +37,13 @@ from typing import TypeAlias
 
 import numpy as np
 
+from schedlab.caches import IdCache
 from schedlab.cluster import ClusterState
 from schedlab.framework.cycle import Answer, Evaluator, check_bounds
 from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
 from schedlab.framework.profile import Profile
 from schedlab.kernels import add_spread, best_nodes, search_and_score
-from schedlab.objects import Pod, PodTemplate
+from schedlab.objects import Pod
 from schedlab.plugins.node_resources_balanced_allocation import NodeResourcesBalancedAllocation
 from schedlab.plugins.node_resources_fit import NodeResourcesFit
 from schedlab.plugins.pod_topology_spread import PodTopologySpread, Spread
@@ -58,8 +63,6 @@ _SearchArguments: TypeAlias = tuple[
 class _Plan:
     """What the loop needs to know of one pod template (per cache key, per state)."""
 
-    template: PodTemplate
-    """(kept so that the id in the cache key stays this template's)"""
     static_feasible: np.ndarray
     filters: list[tuple[FilterPlugin, Answer]]
     """The CLUSTER filters with the template's answers."""
@@ -92,7 +95,8 @@ class CompiledCycle:
         self._nodes = np.zeros(n, dtype=np.int64)
         self._totals = np.zeros(n, dtype=np.int64)
         self._best = np.zeros(n, dtype=np.int64)
-        self._plans: dict[Hashable, _Plan | None] = {}
+        self._plans: IdCache[Hashable, _Plan | None] = IdCache()
+        """By the pod's cache key (its template's id): None where the loop cannot run."""
         scores = self.profile.scores
         self._cluster_plain = [(p, w) for p, w in scores if p.scope is Scope.CLUSTER
                                and p.normalize_score is None and not p.candidate_dependent]
@@ -129,8 +133,7 @@ class CompiledCycle:
         key = pod.cache_key
         if key in self._plans:
             return self._plans[key]
-        plan = self._plans[key] = self._new_plan(pod)
-        return plan
+        return self._plans.put(key, self._new_plan(pod), pod.template)
 
     def _new_plan(self, pod: Pod) -> _Plan | None:
         state, evaluator, profile = self.state, self.evaluator, self.profile
@@ -195,7 +198,7 @@ class CompiledCycle:
             state.allocatable, fit_columns, fit_want, state.nonzero_requested, static_plain,
             fit_weight, bool(least), score_columns, score_weights, score_pod, balanced_weight,
             balanced_columns, balanced_pod, self._nodes, self._totals)
-        return _Plan(pod.template, static_feasible, filters, cluster_plain, per_cycle, spreads,
+        return _Plan(static_feasible, filters, cluster_plain, per_cycle, spreads,
                      fits_nowhere, static_feasible, arguments=arguments)
 
     def _mask(self, plan: _Plan, pod: Pod) -> np.ndarray:
