@@ -53,3 +53,8 @@ class InputWarning(UserWarning):
     """Input schedlab accepts as Kubernetes does but that is probably a mistake: a field
     unknown to the Kubernetes API types (as ``kubectl --validate=warn`` reports it), a Gt/Lt
     node affinity bound that is not an integer. Filter them with the ``warnings`` module."""
+
+
+class SlowPathWarning(UserWarning):
+    """A run takes a slower path than it could (e.g. a plugin keeps Greedy's fast path off),
+    with the same results."""

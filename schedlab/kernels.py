@@ -14,6 +14,76 @@ MAX_NODE_SCORE = 100
 
 
 @njit(cache=True)
+def fits(node: int, pod_count: np.ndarray, allowed_pods: np.ndarray, requested: np.ndarray,
+         allocatable: np.ndarray, fit_columns: np.ndarray, fit_want: np.ndarray) -> bool:
+    """NodeResourcesFit's filter on one node: room for one more pod, and ``fit_want`` (the
+    pod's requests in ``fit_columns``) within what is left of the allocatable."""
+    if pod_count[node] >= allowed_pods[node]:
+        return False
+    for j in range(fit_columns.shape[0]):
+        column = fit_columns[j]
+        if requested[node, column] + fit_want[j] > allocatable[node, column]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def node_score(node: int, requested: np.ndarray, allocatable: np.ndarray,
+               nonzero_requested: np.ndarray, fit_weight: int, least: bool,
+               score_columns: np.ndarray, score_weights: np.ndarray, weight_sum: int,
+               score_pod: np.ndarray, balanced_weight: int, balanced_columns: np.ndarray,
+               balanced_pod: np.ndarray, fraction: np.ndarray) -> int:
+    """NodeResourcesFit's score (LeastAllocated, or MostAllocated when not ``least``; the
+    resources ``score_columns`` weighted ``score_weights``, which sum to ``weight_sum``, the
+    pod asking ``score_pod`` of each) × ``fit_weight`` plus NodeResourcesBalancedAllocation's
+    (``balanced_columns``, the pod asking ``balanced_pod``) × ``balanced_weight``, on one
+    node; ``fraction`` is a float buffer of len(balanced_columns)."""
+    total = 0
+    if fit_weight:
+        score = 0
+        for j in range(score_columns.shape[0]):
+            column = score_columns[j]
+            free = allocatable[node, column]
+            asked = nonzero_requested[node, column] + score_pod[j]
+            if least:
+                part = (free - asked if free > asked else 0) * MAX_NODE_SCORE // free
+            else:
+                part = (asked if asked < free else free) * MAX_NODE_SCORE // free
+            score += part * score_weights[j]
+        total += score // weight_sum * fit_weight
+    if balanced_weight:
+        m = balanced_columns.shape[0]
+        for j in range(m):
+            column = balanced_columns[j]
+            share = (requested[node, column] + balanced_pod[j]) / allocatable[node, column]
+            fraction[j] = share if share < 1.0 else 1.0
+        if m < 2:
+            std = 0.0
+        elif m == 2:
+            std = abs((fraction[0] - fraction[1]) / 2)
+        else:
+            mean_sum = fraction[0]
+            for j in range(1, m):
+                mean_sum += fraction[j]
+            mean = mean_sum / m
+            squares = 0.0
+            for j in range(m):
+                squares += (fraction[j] - mean) * (fraction[j] - mean)
+            std = math.sqrt(squares / m)
+        total += int((1 - std) * MAX_NODE_SCORE) * balanced_weight
+    return total
+
+
+@njit(cache=True)
+def weight_total(weights: np.ndarray) -> int:
+    """The sum of NodeResourcesFit's resource weights, at least 1 (kube divides by it)."""
+    total = 0
+    for j in range(weights.shape[0]):
+        total += weights[j]
+    return total if total > 1 else 1
+
+
+@njit(cache=True)
 def search_and_score(mask: np.ndarray, start: int, to_find: int, check_fit: bool,
                      pod_count: np.ndarray, allowed_pods: np.ndarray, requested: np.ndarray,
                      allocatable: np.ndarray, fit_columns: np.ndarray, fit_want: np.ndarray,
@@ -25,9 +95,8 @@ def search_and_score(mask: np.ndarray, start: int, to_find: int, check_fit: bool
     """Search the nodes from ``start`` in round-robin order for ``to_find`` feasible ones
     (``mask`` and, with ``check_fit``, NodeResourcesFit's filter on ``fit_columns``), write
     them sorted into ``nodes`` and their totals into ``totals``: ``plain`` plus
-    NodeResourcesFit's score × ``fit_weight`` and the balanced allocation × its weight.
-    Returns (how many were found, the next start: past the last one if ``to_find`` were
-    found among fewer than all nodes, else ``start``)."""
+    ``node_score``. Returns (how many were found, the next start: past the last one if
+    ``to_find`` were found among fewer than all nodes, else ``start``)."""
     n = mask.shape[0]
     found = 0
     last = -1
@@ -37,17 +106,9 @@ def search_and_score(mask: np.ndarray, start: int, to_find: int, check_fit: bool
             node -= n
         if not mask[node]:
             continue
-        if check_fit:
-            if pod_count[node] >= allowed_pods[node]:
-                continue
-            fits = True
-            for j in range(fit_columns.shape[0]):
-                column = fit_columns[j]
-                if requested[node, column] + fit_want[j] > allocatable[node, column]:
-                    fits = False
-                    break
-            if not fits:
-                continue
+        if check_fit and not fits(node, pod_count, allowed_pods, requested, allocatable,
+                                  fit_columns, fit_want):
+            continue
         nodes[found] = node
         found += 1
         if found == to_find:
@@ -62,48 +123,14 @@ def search_and_score(mask: np.ndarray, start: int, to_find: int, check_fit: bool
         wrapped += 1
     if 0 < wrapped < found:
         nodes[:found] = np.concatenate((nodes[wrapped:found], nodes[:wrapped]))
-    weight_sum = 0
-    for j in range(score_weights.shape[0]):
-        weight_sum += score_weights[j]
-    if weight_sum < 1:
-        weight_sum = 1
-    m = balanced_columns.shape[0]
-    fraction = np.empty(m)
+    weight_sum = weight_total(score_weights)
+    fraction = np.empty(balanced_columns.shape[0])
     for i in range(found):
         node = nodes[i]
-        total = plain[node]
-        if fit_weight:
-            score = 0
-            for j in range(score_columns.shape[0]):
-                column = score_columns[j]
-                free = allocatable[node, column]
-                asked = nonzero_requested[node, column] + score_pod[j]
-                if least:
-                    part = (free - asked if free > asked else 0) * MAX_NODE_SCORE // free
-                else:
-                    part = (asked if asked < free else free) * MAX_NODE_SCORE // free
-                score += part * score_weights[j]
-            total += score // weight_sum * fit_weight
-        if balanced_weight:
-            for j in range(m):
-                column = balanced_columns[j]
-                share = (requested[node, column] + balanced_pod[j]) / allocatable[node, column]
-                fraction[j] = share if share < 1.0 else 1.0
-            if m < 2:
-                std = 0.0
-            elif m == 2:
-                std = abs((fraction[0] - fraction[1]) / 2)
-            else:
-                mean_sum = fraction[0]
-                for j in range(1, m):
-                    mean_sum += fraction[j]
-                mean = mean_sum / m
-                squares = 0.0
-                for j in range(m):
-                    squares += (fraction[j] - mean) * (fraction[j] - mean)
-                std = math.sqrt(squares / m)
-            total += int((1 - std) * MAX_NODE_SCORE) * balanced_weight
-        totals[i] = total
+        totals[i] = plain[node] + node_score(
+            node, requested, allocatable, nonzero_requested, fit_weight, least, score_columns,
+            score_weights, weight_sum, score_pod, balanced_weight, balanced_columns,
+            balanced_pod, fraction)
     return found, next_start
 
 
@@ -208,3 +235,238 @@ def spread_normalize(scores: np.ndarray) -> np.ndarray:
         if scores[i] >= 0:
             out[i] = 100 if high == 0 else 100 * (high + low - scores[i]) // high
     return out
+
+
+# ---------------------------------------------------------------------- runs of pods
+# A max-and-count tree over the nodes per pod class: for each node its total score for the
+# class (-1 where the class cannot run), and for each subtree the highest total, how many
+# nodes have it and how many nodes are feasible. Leaves start at ``size`` (a power of two at
+# least n_nodes); the padding leaves hold -2 and count nothing.
+
+@njit(cache=True)
+def _pull(top: np.ndarray, count: np.ndarray, feasible: np.ndarray, v: int) -> None:
+    left, right = 2 * v, 2 * v + 1
+    high = top[left] if top[left] > top[right] else top[right]
+    top[v] = high
+    count[v] = (count[left] if top[left] == high else 0) + (
+        count[right] if top[right] == high else 0)
+    feasible[v] = feasible[left] + feasible[right]
+
+
+@njit(cache=True)
+def _set_leaf(top: np.ndarray, count: np.ndarray, feasible: np.ndarray, size: int,
+              node: int, value: int) -> None:
+    v = size + node
+    top[v] = value
+    count[v] = 1
+    feasible[v] = 1 if value >= 0 else 0
+    v >>= 1
+    while v >= 1:
+        _pull(top, count, feasible, v)
+        v >>= 1
+
+
+@njit(cache=True)
+def _range(top: np.ndarray, count: np.ndarray, feasible: np.ndarray, size: int, lo: int,
+           hi: int) -> tuple[int, int, int]:
+    """(highest total, how many nodes have it, feasible nodes) over the leaves [lo, hi)."""
+    high, ties, found = -2, 0, 0
+    left, right = lo + size, hi + size
+    while left < right:
+        if left & 1:
+            if top[left] > high:
+                high, ties = top[left], count[left]
+            elif top[left] == high:
+                ties += count[left]
+            found += feasible[left]
+            left += 1
+        if right & 1:
+            right -= 1
+            if top[right] > high:
+                high, ties = top[right], count[right]
+            elif top[right] == high:
+                ties += count[right]
+            found += feasible[right]
+        left >>= 1
+        right >>= 1
+    return high, ties, found
+
+
+@njit(cache=True)
+def _kth_feasible(feasible: np.ndarray, size: int, k: int) -> int:
+    """The node of the k-th (from 1) feasible leaf (there are at least k)."""
+    v = 1
+    while v < size:
+        v *= 2
+        if feasible[v] < k:
+            k -= feasible[v]
+            v += 1
+    return v - size
+
+
+@njit(cache=True)
+def _jth_tied(top: np.ndarray, count: np.ndarray, size: int, lo: int, hi: int, high: int,
+              j: int) -> int:
+    """The node of the j-th (from 0) leaf in [lo, hi) whose total is ``high``, the highest
+    there (there are more than j)."""
+    lefts = np.empty(64, dtype=np.int64)
+    rights = np.empty(64, dtype=np.int64)
+    n_left = n_right = 0
+    left, right = lo + size, hi + size
+    while left < right:
+        if left & 1:
+            lefts[n_left] = left
+            n_left += 1
+            left += 1
+        if right & 1:
+            right -= 1
+            rights[n_right] = right
+            n_right += 1
+        left >>= 1
+        right >>= 1
+    for i in range(n_left + n_right):
+        v = lefts[i] if i < n_left else rights[n_right - 1 - (i - n_left)]
+        if top[v] != high:
+            continue
+        if count[v] <= j:
+            j -= count[v]
+            continue
+        while v < size:
+            v *= 2
+            if top[v] == high:
+                if count[v] > j:
+                    continue
+                j -= count[v]
+            v += 1
+        return v - size
+    return -1
+
+
+@njit(cache=True)
+def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int,
+              random_ties: bool, rng: np.random.Generator, pod_count: np.ndarray,
+              allowed_pods: np.ndarray, requested: np.ndarray, allocatable: np.ndarray,
+              nonzero_requested: np.ndarray, fit_weight: int, least: bool,
+              balanced_weight: int, mask: np.ndarray, plain: np.ndarray,
+              check_fit: np.ndarray, fit_columns: np.ndarray, fit_want: np.ndarray,
+              score_columns: np.ndarray, score_weights: np.ndarray, weight_sum: np.ndarray,
+              score_pod: np.ndarray, balanced_columns: np.ndarray, balanced_pod: np.ndarray,
+              pod_requested: np.ndarray, pod_nonzero: np.ndarray, top: np.ndarray,
+              count: np.ndarray, feasible: np.ndarray, synced: np.ndarray, log: np.ndarray,
+              log_length: int, out: np.ndarray) -> tuple[int, int, int]:
+    """Greedy's cycle for each pod of a run, each bound (in ``pod_count``, ``requested``,
+    ``nonzero_requested``) before the next is placed: the pods' classes are ``classes``
+    (int64 (k,)), a class's arrays are in row ``slot_of[class]`` of the per-slot arrays
+    (-1: not prepared, which ends the run). Per slot: ``mask`` (bool (n_nodes,)), ``plain``
+    (int64 (n_nodes,): the scores that do not change with binds), NodeResourcesFit's
+    filter (``check_fit``, ``fit_columns``/``fit_want``) and scores (``node_score``'s
+    arguments; column lists are padded with -1), the pod's requests (``pod_requested``,
+    ``pod_nonzero``), its max-and-count tree (``top``, ``count``, ``feasible``) and
+    ``synced``, the position in ``log`` (the nodes whose binds changed, in order; the first
+    ``log_length`` are in use) up to which the tree is up to date (-1: rebuild it).
+
+    The candidates are kube's: the first ``to_find`` feasible nodes from ``start`` in
+    round-robin order (all of them if fewer). The best are those of the highest total, the
+    pod goes to the j-th of them in node order, j drawn as ``rng.integers(ties)`` with
+    ``random_ties``, else the first; a single candidate is taken unscored.
+
+    Writes the nodes into ``out`` and returns (pods placed, the next start, the new
+    log length). It stops at the first pod whose class is not prepared or that fits
+    nowhere (left to the caller)."""
+    n = mask.shape[1]
+    size = top.shape[1] // 2
+    fraction = np.empty(balanced_columns.shape[1])
+    placed = 0
+    for i in range(classes.shape[0]):
+        c = classes[i]
+        s = slot_of[c]
+        if s < 0:
+            break
+        fits_at = fit_columns[s]
+        fits_n = 0
+        while fits_n < fits_at.shape[0] and fits_at[fits_n] >= 0:
+            fits_n += 1
+        scored_n = 0
+        while scored_n < score_columns.shape[1] and score_columns[s, scored_n] >= 0:
+            scored_n += 1
+        balanced_n = 0
+        while balanced_n < balanced_columns.shape[1] and balanced_columns[s, balanced_n] >= 0:
+            balanced_n += 1
+        s_fit_columns, s_fit_want = fits_at[:fits_n], fit_want[s, :fits_n]
+        s_score_columns = score_columns[s, :scored_n]
+        s_score_weights, s_score_pod = score_weights[s, :scored_n], score_pod[s, :scored_n]
+        s_balanced_columns = balanced_columns[s, :balanced_n]
+        s_balanced_pod = balanced_pod[s, :balanced_n]
+        s_top, s_count, s_feasible = top[s], count[s], feasible[s]
+        rebuild = synced[s] < 0 or (log_length - synced[s]) * 4 > n
+        first = 0 if rebuild else synced[s]
+        last_changed = n if rebuild else log_length
+        for p in range(first, last_changed):
+            node = p if rebuild else log[p]
+            value = -1
+            if mask[s, node] and (not check_fit[s] or fits(
+                    node, pod_count, allowed_pods, requested, allocatable, s_fit_columns,
+                    s_fit_want)):
+                value = plain[s, node] + node_score(
+                    node, requested, allocatable, nonzero_requested, fit_weight, least,
+                    s_score_columns, s_score_weights, weight_sum[s], s_score_pod,
+                    balanced_weight, s_balanced_columns, s_balanced_pod, fraction)
+            if rebuild:
+                s_top[size + node] = value
+                s_count[size + node] = 1
+                s_feasible[size + node] = 1 if value >= 0 else 0
+            else:
+                _set_leaf(s_top, s_count, s_feasible, size, node, value)
+        if rebuild:
+            for v in range(size - 1, 0, -1):
+                _pull(s_top, s_count, s_feasible, v)
+        synced[s] = log_length
+        total_feasible = s_feasible[1]
+        if total_feasible == 0:
+            break
+        # the candidates: [lo1, hi1) then [lo2, hi2), in node order
+        lo1, hi1, lo2, hi2 = 0, n, 0, 0
+        next_start = start
+        if to_find < n and total_feasible >= to_find:
+            ahead = _range(s_top, s_count, s_feasible, size, start, n)[2]
+            if ahead >= to_find:
+                before = _range(s_top, s_count, s_feasible, size, 0, start)[2]
+                last = _kth_feasible(s_feasible, size, before + to_find)
+                lo1, hi1 = start, last + 1
+            else:
+                last = _kth_feasible(s_feasible, size, to_find - ahead)
+                lo1, hi1, lo2, hi2 = 0, last + 1, start, n
+            next_start = (last + 1) % n
+            candidates = to_find
+        else:
+            candidates = total_feasible
+        if candidates == 1:
+            if hi2 > lo2:  # (the one candidate is the to_find-th, the last)
+                node = hi1 - 1
+            else:
+                before = _range(s_top, s_count, s_feasible, size, 0, lo1)[2]
+                node = _kth_feasible(s_feasible, size, before + 1)
+        else:
+            high, ties, _ = _range(s_top, s_count, s_feasible, size, lo1, hi1)
+            ties1 = ties
+            if hi2 > lo2:
+                high2, ties2, _ = _range(s_top, s_count, s_feasible, size, lo2, hi2)
+                if high2 > high:
+                    high, ties, ties1 = high2, ties2, 0
+                elif high2 == high:
+                    ties += ties2
+            j = rng.integers(0, ties) if random_ties and ties > 1 else 0
+            if j < ties1:
+                node = _jth_tied(s_top, s_count, size, lo1, hi1, high, j)
+            else:
+                node = _jth_tied(s_top, s_count, size, lo2, hi2, high, j - ties1)
+        start = next_start
+        pod_count[node] += 1
+        for r in range(requested.shape[1]):
+            requested[node, r] += pod_requested[s, r]
+            nonzero_requested[node, r] += pod_nonzero[s, r]
+        log[log_length] = node
+        log_length += 1
+        out[i] = node
+        placed += 1
+    return placed, start, log_length

@@ -61,6 +61,13 @@ class Plugin:
         ``id(state.requests_of(pod))`` (equal requests share one object)."""
         return pod.cache_key
 
+    tally_driven: ClassVar[bool] = False
+    """For a CLUSTER plugin: its answers read the bound pods only through the state's tallies
+    (``ClusterState.tally``, ``tally_by``), so binding a pod that no tally counts changes
+    none of them. Greedy's fast path (``schedlab.policies.runs``) then places runs of such
+    pods without asking the plugin again; a profile with a CLUSTER plugin that does not
+    declare it is scheduled pod by pod."""
+
     def state_token(self, state: ClusterState, pod: Pod) -> Hashable | None:
         """For a CLUSTER plugin: a value that changes whenever its answers for ``pod`` may
         have changed (e.g. the versions of the counters it reads), so that the framework

@@ -75,6 +75,7 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
     has_pre_filter = True
     has_pre_score = True
     scope = Scope.CLUSTER
+    tally_driven = True
     Args = InterPodAffinityArgs
     args: InterPodAffinityArgs
 

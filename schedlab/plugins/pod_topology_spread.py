@@ -75,6 +75,7 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
     has_pre_filter = True
     has_pre_score = True
     scope = Scope.CLUSTER
+    tally_driven = True
     candidate_dependent = True
     Args = PodTopologySpreadArgs
     args: PodTopologySpreadArgs

@@ -18,6 +18,10 @@ from schedlab.gpu import default_gpus, fits
 from schedlab.objects import Pod
 
 
+_NO_NODES = np.empty(0, dtype=np.int64)
+_NO_NODES.flags.writeable = False
+
+
 @dataclass(frozen=True)
 class Decision:
     """Where a pod goes: a node index, or None with the reason it fits nowhere; for a GPU
@@ -85,6 +89,14 @@ class Policy(abc.ABC):
         """Figures the policy reports on its run (kept in ``RunResult.summary["report"]``);
         none by default."""
         return {}
+
+    def place_run(self, pods: Sequence[Pod], first: int) -> np.ndarray:
+        """A fast path: nodes (int64 indices) for pods[first:], one per pod from ``first``
+        on, as far as the policy can place them at once, each exactly as ``place`` would
+        with the ones before it bound (none: ask ``place``). The caller binds them, in
+        order, before asking the policy anything else. None by default."""
+        del pods, first
+        return _NO_NODES
 
     @abc.abstractmethod
     def place(self, pod: Pod) -> Decision:

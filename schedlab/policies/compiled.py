@@ -60,7 +60,7 @@ _SearchArguments: TypeAlias = tuple[
 
 
 @dataclass
-class _Plan:
+class Plan:
     """What the loop needs to know of one pod template (per cache key, per state)."""
 
     static_feasible: np.ndarray
@@ -76,6 +76,15 @@ class _Plan:
     fits_nowhere: bool
     """The pod asks for a resource no node has."""
     mask: np.ndarray
+    static_plain: np.ndarray
+    """int64 (n_nodes,): the STATIC plugins' scores without normalisation, weighted."""
+    fit: tuple[np.ndarray, np.ndarray]
+    """NodeResourcesFit's filter: the resource columns it checks, the pod's requests there."""
+    score: tuple[np.ndarray, np.ndarray, np.ndarray]
+    """NodeResourcesFit's score: resource columns, their weights, the pod's non-zero
+    requests there."""
+    balanced: tuple[np.ndarray, np.ndarray]
+    """NodeResourcesBalancedAllocation: resource columns, the pod's requests there."""
     arguments: _SearchArguments
     """The kernel's arguments after (mask, start, to_find)."""
     mask_key: tuple[int, ...] = ()
@@ -95,7 +104,7 @@ class CompiledCycle:
         self._nodes = np.zeros(n, dtype=np.int64)
         self._totals = np.zeros(n, dtype=np.int64)
         self._best = np.zeros(n, dtype=np.int64)
-        self._plans: IdCache[Hashable, _Plan | None] = IdCache()
+        self._plans: IdCache[Hashable, Plan | None] = IdCache()
         """By the pod's cache key (its template's id): None where the loop cannot run."""
         scores = self.profile.scores
         self._cluster_plain = [(p, w) for p, w in scores if p.scope is Scope.CLUSTER
@@ -129,13 +138,14 @@ class CompiledCycle:
         return cls(evaluator, fit, fit_score, balanced)
 
     # ------------------------------------------------------------------ per template
-    def _plan(self, pod: Pod) -> _Plan | None:
+    def plan(self, pod: Pod) -> Plan | None:
+        """What the loop needs of the pod's template (None where the loop cannot run)."""
         key = pod.cache_key
         if key in self._plans:
             return self._plans[key]
         return self._plans.put(key, self._new_plan(pod), pod.template)
 
-    def _new_plan(self, pod: Pod) -> _Plan | None:
+    def _new_plan(self, pod: Pod) -> Plan | None:
         state, evaluator, profile = self.state, self.evaluator, self.profile
         n = state.n_nodes
         static_feasible = np.ones(n, dtype=bool)
@@ -198,10 +208,12 @@ class CompiledCycle:
             state.allocatable, fit_columns, fit_want, state.nonzero_requested, static_plain,
             fit_weight, bool(least), score_columns, score_weights, score_pod, balanced_weight,
             balanced_columns, balanced_pod, self._nodes, self._totals)
-        return _Plan(static_feasible, filters, cluster_plain, per_cycle, spreads,
-                     fits_nowhere, static_feasible, arguments=arguments)
+        return Plan(static_feasible, filters, cluster_plain, per_cycle, spreads,
+                     fits_nowhere, static_feasible, static_plain, (fit_columns, fit_want),
+                     (score_columns, score_weights, score_pod),
+                     (balanced_columns, balanced_pod), arguments)
 
-    def _mask(self, plan: _Plan, pod: Pod) -> np.ndarray:
+    def mask(self, plan: Plan, pod: Pod) -> np.ndarray:
         """bool (n_nodes,): the STATIC and CLUSTER filters all pass."""
         if not plan.filters:
             return plan.mask
@@ -223,12 +235,12 @@ class CompiledCycle:
         there are fewer than two; none if no node is feasible) and where the next search
         starts; None to leave the pod to the numpy cycle. The array is a view of a buffer
         the next call overwrites."""
-        plan = self._plan(pod)
+        plan = self.plan(pod)
         if plan is None:
             return None
         if plan.fits_nowhere:
             return _NONE, start
-        k, next_start = search_and_score(self._mask(plan, pod), start, to_find,
+        k, next_start = search_and_score(self.mask(plan, pod), start, to_find,
                                          *plan.arguments)
         nodes = self._nodes[:k]
         if k < 2:

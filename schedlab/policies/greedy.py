@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -12,6 +13,9 @@ from schedlab.framework.cycle import num_feasible_nodes_to_find
 from schedlab.framework.profile import Profile
 from schedlab.objects import Pod
 from schedlab.policies.base import Decision, Policy
+
+if TYPE_CHECKING:
+    from schedlab.policies.runs import RunPlacer
 
 TieBreak = Literal["random", "first"]
 
@@ -45,10 +49,32 @@ class Greedy(Policy):
         if not self.profile.scores:
             self._to_find = 1
         self._cycle = None
+        self._runs: RunPlacer | None = None
+        self._runs_checked = False
         if self.compiled and n:
             from schedlab.policies.compiled import CompiledCycle
 
             self._cycle = CompiledCycle.of(self.evaluator)
+            if self._cycle is None:
+                from schedlab.policies.runs import warn_uncompiled
+
+                warn_uncompiled(self.profile)
+
+    def place_run(self, pods: Sequence[Pod], first: int) -> np.ndarray:
+        """Runs of pods in one compiled loop (``policies.runs``), with the decisions and
+        random draws ``place`` makes."""
+        if not self._runs_checked:
+            self._runs_checked = True
+            if self._cycle is not None:
+                from schedlab.policies.runs import RunPlacer
+
+                self._runs = RunPlacer.of(self._cycle, self._to_find,
+                                          self.tie_break == "random")
+        if self._runs is None:
+            return super().place_run(pods, first)
+        nodes, self.next_start_node_index = self._runs.place(
+            pods, first, self.next_start_node_index, self.rng)
+        return nodes
 
     def candidates(self, feasible: np.ndarray) -> np.ndarray:
         """Sorted int64 indices of the feasible nodes this cycle scores; advances the

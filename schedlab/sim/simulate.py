@@ -92,11 +92,23 @@ def simulate(workload: Workload, policy: Policy, seed: int = 0,
     reasons: list[str | None] = []
     start = time.perf_counter()
     policy.plan(pending)
-    for pod in pending:
+    names = state.names
+    i = 0
+    while i < len(pending):
+        if observe is None:  # (runs are placed without Decision objects to observe)
+            run = policy.place_run(pending, i)
+            if len(run):
+                state.bind_many(pending[i:i + len(run)], run)
+                nodes.extend([names[node] for node in run.tolist()])
+                reasons.extend([None] * len(run))
+                i += len(run)
+                continue
+        pod = pending[i]
+        i += 1
         decision = policy.place(pod)
         if decision.node is not None:
             state.bind(pod, decision.node, decision.devices(state, pod))
-            nodes.append(state.names[decision.node])
+            nodes.append(names[decision.node])
         else:
             nodes.append(None)
         reasons.append(decision.reason)

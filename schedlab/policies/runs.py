@@ -1,0 +1,337 @@
+"""Greedy's fast path: runs of pods placed in one compiled loop, with the decisions, ties
+and random draws of the pod-by-pod cycle.
+
+Pods are grouped in classes by their cache key (template and owner). While pods are placed,
+a class's answers can change in two ways only: on the node a pod was just bound to
+(NodeResourcesFit and BalancedAllocation, NODE scope), or everywhere when a CLUSTER plugin
+sees a new bound pod it counts. The second is ruled out for a run: it holds pods that no
+tally counts (``ClusterState.counted``) and the profile's CLUSTER plugins read bound pods only
+through tallies (``Plugin.tally_driven``), so a class's filters and the scores that do not
+change with binds are fixed for the run (the ``plain`` row). Per class, a max-and-count tree
+over the nodes (``kernels.place_run``) holds each node's total score (-1 where the class
+cannot run); after a bind only the bound node's entry changes, so the next pod of any class
+costs a few tree walks instead of a pass over every node. The tree also counts feasible
+nodes, which finds kube's candidates (the first ``num_feasible_nodes_to_find`` feasible
+nodes in round-robin order from where the last search stopped), and the count of tied best
+nodes, which draws the same random tie-break as the pod-by-pod cycle.
+
+A run ends at a pod the loop cannot place as the cycle would: one asking for GPUs, one a tally
+counts (its bind may change what a CLUSTER plugin answers), one whose class has scores
+normalised over the candidates that are not alike on every node (PodTopologySpread's
+default spreading, preferred affinities), one that fits nowhere (the cycle words the
+reason). Greedy places such a pod pod by pod and the next run starts after it.
+
+The per-class arrays take about 105 bytes per node and class; at most ``MEMORY_BUDGET`` bytes
+are kept, the least recently prepared class giving its room to a new one.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from schedlab.errors import SchedlabError, SchedulingError, SlowPathWarning
+from schedlab.framework.plugin import Plugin, Scope
+from schedlab.framework.profile import Profile
+from schedlab.kernels import place_run
+from schedlab.objects import Pod
+from schedlab.policies.compiled import CompiledCycle, Plan
+
+MEMORY_BUDGET = 512 * 2**20
+"""Bytes the per-class arrays (masks, scores, trees) may take."""
+_FIRST_CHUNK = 32
+_LARGEST_CHUNK = 1 << 16
+
+
+@dataclass
+class _Class:
+    """Pods of one cache key: ``slot`` is its row in the per-class arrays (-1: none), ``made_of``
+    what that row was made from (the answers' arrays and generations)."""
+
+    slot: int = -1
+    made_of: tuple[tuple[np.ndarray, ...], tuple[int, ...]] = ((), ())
+
+    def made_of_same(self, made_of: tuple[tuple[np.ndarray, ...], tuple[int, ...]]) -> bool:
+        arrays, generations = self.made_of
+        return (len(arrays) == len(made_of[0]) and generations == made_of[1]
+                and all(a is b for a, b in zip(arrays, made_of[0], strict=True)))
+
+
+def _user_plugins(plugins: Sequence[Plugin]) -> list[Plugin]:
+    return [p for p in plugins if not type(p).__module__.startswith("schedlab.")]
+
+
+class RunPlacer:
+    """Places runs of pods for a Greedy whose cycle compiles (``CompiledCycle``)."""
+
+    def __init__(self, cycle: CompiledCycle, to_find: int, random_ties: bool) -> None:
+        self.cycle = cycle
+        self.state = state = cycle.state
+        self.to_find = to_find
+        self.random_ties = random_ties
+        n, r = state.n_nodes, len(state.resources)
+        self._size = 1 << max(n - 1, 0).bit_length()
+        fit, balanced = cycle.fit_score, cycle.balanced
+        self._weights = (fit[1] if fit else 0,
+                         bool(fit and fit[0].scoring_strategy == "LeastAllocated"),
+                         balanced[1] if balanced else 0)
+        # the state as the runs leave it (the caller binds what they place)
+        self._requested = state.requested.copy()
+        self._nonzero = state.nonzero_requested.copy()
+        self._pod_count = state.pod_count.copy()
+        self._epoch = state.epoch
+        self._tallies_made = state.tallies_made
+        self._log = np.empty(max(1024, 4 * n), dtype=np.int64)
+        self._log_length = 0
+        self._index: dict[Hashable, int] = {}
+        self._classes: list[_Class] = []
+        self._slot_of = np.full(64, -1, dtype=np.int64)
+        per_slot = n * 10 + self._size * 48 + r * 80
+        self._max_slots = max(1, MEMORY_BUDGET // max(per_slot, 1))
+        self._owner: list[int] = []
+        """The class of each slot."""
+        self._used: list[int] = []
+        """When each slot was last prepared (for eviction)."""
+        self._clock = 0
+        self._slots = self._allocate(min(4, self._max_slots), n, r)
+
+    @classmethod
+    def of(cls, cycle: CompiledCycle, to_find: int, random_ties: bool) -> RunPlacer | None:
+        """The fast path for the cycle's profile, or None (with a warning naming the plugin,
+        if it is a user's) when a CLUSTER plugin does not declare ``tally_driven``."""
+        profile = cycle.profile
+        plugins: list[Plugin] = [*profile.filters, *(p for p, _ in profile.scores)]
+        blocking = [p for p in plugins if p.scope is Scope.CLUSTER and not p.tally_driven]
+        if blocking:
+            for plugin in _user_plugins(blocking):
+                warnings.warn(slow_path_message(plugin, "is CLUSTER-scoped and does not declare "
+                                                "tally_driven"), SlowPathWarning, stacklevel=2)
+            return None
+        return cls(cycle, to_find, random_ties)
+
+    # ------------------------------------------------------------------ arrays
+    def _allocate(self, slots: int, n: int, r: int) -> dict[str, np.ndarray]:
+        padding = np.full((slots, r), -1, dtype=np.int64)
+        tree_top = np.full((slots, 2 * self._size), -2, dtype=np.int64)
+        return {
+            "mask": np.zeros((slots, n), dtype=bool),
+            "plain": np.zeros((slots, n), dtype=np.int64),
+            "check_fit": np.zeros(slots, dtype=bool),
+            "fit_columns": padding.copy(), "fit_want": np.zeros((slots, r), np.int64),
+            "score_columns": padding.copy(), "score_weights": np.zeros((slots, r), np.int64),
+            "weight_sum": np.ones(slots, dtype=np.int64),
+            "score_pod": np.zeros((slots, r), np.int64),
+            "balanced_columns": padding, "balanced_pod": np.zeros((slots, r), np.int64),
+            "pod_requested": np.zeros((slots, r), np.int64),
+            "pod_nonzero": np.zeros((slots, r), np.int64),
+            "top": tree_top, "count": np.zeros_like(tree_top),
+            "feasible": np.zeros_like(tree_top),
+            "synced": np.full(slots, -1, dtype=np.int64),
+        }
+
+    def _grow_slots(self) -> None:
+        old = self._slots
+        capacity = min(2 * len(old["synced"]), self._max_slots)
+        grown = self._allocate(capacity, self.state.n_nodes, len(self.state.resources))
+        for name, array in old.items():
+            grown[name][: len(array)] = array
+        self._slots = grown
+
+    def _free_slot(self) -> int:
+        """A slot for a class: a new one, else the least recently prepared class's."""
+        if len(self._owner) == len(self._slots["synced"]) and len(self._owner) < self._max_slots:
+            self._grow_slots()
+        if len(self._owner) < len(self._slots["synced"]):
+            self._owner.append(-1)
+            self._used.append(0)
+            return len(self._owner) - 1
+        slot = int(np.argmin(self._used))
+        evicted = self._classes[self._owner[slot]]
+        evicted.slot = -1
+        self._slot_of[self._owner[slot]] = -1
+        return slot
+
+    # ------------------------------------------------------------------ classes
+    def _class_ids(self, pods: Sequence[Pod], begin: int, end: int) -> np.ndarray:
+        """int64 (end - begin,): the class of each of pods[begin:end]."""
+        index = self._index
+        ids = [index.get(pods[i].cache_key, -1) for i in range(begin, end)]
+        for offset, class_id in enumerate(ids):
+            if class_id < 0:
+                key = pods[begin + offset].cache_key
+                class_id = index.get(key, -1)
+                if class_id < 0:
+                    class_id = index[key] = len(self._classes)
+                    self._classes.append(_Class())
+                    if class_id >= len(self._slot_of):
+                        self._slot_of = np.concatenate(
+                            (self._slot_of, np.full(len(self._slot_of), -1, np.int64)))
+                ids[offset] = class_id
+        return np.array(ids, dtype=np.int64)
+
+    def _prepare(self, class_id: int, pod: Pod) -> bool:
+        """Make the class's row ready for the loop; False if its pods must be placed one by
+        one (see the module's docstring)."""
+        state, cycle = self.state, self.cycle
+        if pod.template.gpu is not None:
+            return False
+        plan = cycle.plan(pod)
+        if plan is None or plan.fits_nowhere or plan.spreads:
+            return False
+        made_of = self._fixed_answers(plan, pod)  # (may make tallies: asked first)
+        if state.tallies_made != self._tallies_made:
+            self._tallies_made = state.tallies_made
+            self._slot_of[:] = -1  # (a class that no tally counted may be counted now)
+        if made_of is None or state.counted(pod.template):
+            return False
+        record = self._classes[class_id]
+        self._clock += 1
+        if record.slot >= 0 and record.made_of_same(made_of):
+            self._used[record.slot] = self._clock
+            self._slot_of[class_id] = record.slot
+            return True
+        slot = record.slot if record.slot >= 0 else self._free_slot()
+        self._fill(slot, plan, pod)
+        record.slot, record.made_of = slot, made_of
+        self._owner[slot], self._used[slot] = class_id, self._clock
+        self._slot_of[class_id] = slot
+        return True
+
+    def _fixed_answers(self, plan: Plan, pod: Pod
+                       ) -> tuple[tuple[np.ndarray, ...], tuple[int, ...]] | None:
+        """Bring the class's CLUSTER answers in sync: what its mask and plain row are made
+        of, or None if some score must be normalised over the candidates of each cycle."""
+        evaluator = self.cycle.evaluator
+        mask = self.cycle.mask(plan, pod)
+        arrays, generations = [mask], []
+        for plugin, _, answer in plan.cluster_plain:
+            evaluator.sync(answer, plugin, False, pod)
+            if answer.suspect:
+                return None
+            arrays.append(answer.values)
+            generations.append(answer.generation)
+        for plugin, _, answer in plan.per_cycle:
+            evaluator.sync(answer, plugin, False, pod)
+            if answer.skipped:
+                continue
+            if plugin.candidate_dependent or not answer.alike:
+                return None
+            try:
+                evaluator.normalize_alike(answer, plugin)
+            except SchedulingError:
+                return None  # (the cycle raises it when it scores two nodes)
+        return tuple(arrays), tuple(generations)
+
+    def _fill(self, slot: int, plan: Plan, pod: Pod) -> None:
+        slots, state = self._slots, self.state
+        plain = plan.static_plain.copy()
+        for _, weight, answer in plan.cluster_plain:
+            plain += answer.values * weight
+        slots["mask"][slot] = plan.mask
+        slots["plain"][slot] = plain
+        slots["check_fit"][slot] = self.cycle.fit is not None
+        for prefix, columns, pod_side in (("fit", plan.fit[0], plan.fit[1]),
+                                          ("score", plan.score[0], plan.score[2]),
+                                          ("balanced", plan.balanced[0], plan.balanced[1])):
+            slots[f"{prefix}_columns"][slot] = -1
+            slots[f"{prefix}_columns"][slot, : len(columns)] = columns
+            side = slots["fit_want" if prefix == "fit" else f"{prefix}_pod"]
+            side[slot] = 0
+            side[slot, : len(columns)] = pod_side
+        weights = plan.score[1]
+        slots["score_weights"][slot] = 0
+        slots["score_weights"][slot, : len(weights)] = weights
+        slots["weight_sum"][slot] = max(int(weights.sum()), 1)
+        requests = state.requests_of(pod)
+        slots["pod_requested"][slot] = requests.requested
+        slots["pod_nonzero"][slot] = requests.nonzero
+        slots["synced"][slot] = -1
+
+    # ------------------------------------------------------------------ runs
+    def _absorb(self) -> None:
+        """Take in the binds and unbinds made since the last run (pod by pod, or a replay's
+        departures): the mirrored rows, the log, and every class to be checked again."""
+        state = self.state
+        if state.epoch == self._epoch:
+            return
+        if state.epoch < self._epoch:
+            raise SchedlabError("a run's pods must be bound (in order) before the next run")
+        changed = np.array(state.changes_since(self._epoch), dtype=np.int64)
+        rows = np.unique(changed)
+        self._requested[rows] = state.requested[rows]
+        self._nonzero[rows] = state.nonzero_requested[rows]
+        self._pod_count[rows] = state.pod_count[rows]
+        self._append_log(changed)
+        self._epoch = state.epoch
+        self._slot_of[:] = -1
+
+    def _append_log(self, changed: np.ndarray) -> None:
+        self._reserve_log(len(changed))
+        self._log[self._log_length: self._log_length + len(changed)] = changed
+        self._log_length += len(changed)
+
+    def _reserve_log(self, more: int) -> None:
+        """Room for ``more`` entries: the log starts again (every tree to be rebuilt) once it
+        holds several times the nodes."""
+        if self._log_length + more <= len(self._log):
+            return
+        if self._log_length > 4 * self.state.n_nodes:
+            self._log_length = 0
+            self._slots["synced"][:] = -1
+        if self._log_length + more > len(self._log):
+            self._log = np.concatenate(
+                (self._log[: self._log_length],
+                 np.empty(max(self._log_length + more, 2 * len(self._log)), np.int64)))
+
+    def place(self, pods: Sequence[Pod], first: int, start: int, rng: np.random.Generator
+              ) -> tuple[np.ndarray, int]:
+        """Nodes (int64) for pods[first:], one per pod, as far as a run goes (none if the
+        pod at ``first`` starts none), each placed as if the ones before it were bound, and
+        the round-robin start after them. The caller binds them, in order, before it asks
+        again."""
+        self._absorb()
+        found: list[np.ndarray] = []
+        begin, chunk = first, _FIRST_CHUNK
+        while begin < len(pods):
+            end = min(len(pods), begin + chunk)
+            classes = self._class_ids(pods, begin, end)
+            self._reserve_log(end - begin)
+            slots = self._slots
+            out = np.empty(end - begin, dtype=np.int64)
+            placed, start, self._log_length = place_run(
+                classes, self._slot_of, start, self.to_find, self.random_ties, rng,
+                self._pod_count, self.state.allowed_pods, self._requested,
+                self.state.allocatable, self._nonzero, *self._weights, slots["mask"],
+                slots["plain"], slots["check_fit"], slots["fit_columns"], slots["fit_want"],
+                slots["score_columns"], slots["score_weights"], slots["weight_sum"],
+                slots["score_pod"], slots["balanced_columns"], slots["balanced_pod"],
+                slots["pod_requested"], slots["pod_nonzero"], slots["top"], slots["count"],
+                slots["feasible"], slots["synced"], self._log, self._log_length, out)
+            found.append(out[:placed])
+            self._epoch += placed
+            begin += placed
+            if begin == end:
+                chunk = min(2 * chunk, _LARGEST_CHUNK)
+                continue
+            class_id = int(classes[placed])
+            if self._slot_of[class_id] >= 0 or not self._prepare(class_id, pods[begin]):
+                break  # (it fits nowhere, or its class takes the pod-by-pod cycle)
+        nodes = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+        return nodes, start
+
+
+def warn_uncompiled(profile: Profile) -> None:
+    """Warn (once per plugin) that a user's NODE-scoped plugin keeps the compiled cycle off."""
+    plugins: list[Plugin] = [*profile.filters, *(p for p, _ in profile.scores)]
+    for plugin in _user_plugins([p for p in plugins if p.scope is Scope.NODE]):
+        warnings.warn(slow_path_message(plugin, "is NODE-scoped and has no compiled kernel"),
+                      SlowPathWarning, stacklevel=3)
+
+
+def slow_path_message(plugin: Plugin, why: str) -> str:
+    return (f"plugin {plugin.name} ({type(plugin).__module__}.{type(plugin).__qualname__}) "
+            f"{why}: Greedy places every pod with the pod-by-pod cycle (the same decisions, "
+            "several times slower)")
