@@ -385,6 +385,9 @@ class ClusterState:
         run). None of the pods may ask for GPUs (their devices are chosen one by one)."""
         if len(pods) != len(nodes):
             raise SchedlabError(f"{len(pods)} pods and {len(nodes)} nodes to bind them to")
+        if len(pods) == 1 and pods[0].template.gpu is None:
+            self.bind(pods[0], int(nodes[0]))
+            return
         keys = [pod.key for pod in pods]
         if not self.bound.keys().isdisjoint(keys) or len(set(keys)) != len(keys):
             bound = next(k for i, k in enumerate(keys) if k in self.bound or k in keys[:i])

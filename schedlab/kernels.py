@@ -1,7 +1,11 @@
 """Compiled loops (numba; compiled at first use and cached on disk), imported only where
 used so that ``import schedlab`` stays light. Integer and float operations are those of
 kube-scheduler's formulas as the numpy plugins write them, element by element and in the
-same order, so the results are the same bit for bit."""
+same order, so the results are the same bit for bit.
+
+The helpers called per node take arrays and allocate nothing, so they are compiled without
+reference counting (``_nrt=False``): numba would otherwise count references to every array
+argument on every call, which costs several times the arithmetic."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from numba import njit
 MAX_NODE_SCORE = 100
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def fits(node: int, pod_count: np.ndarray, allowed_pods: np.ndarray, requested: np.ndarray,
          allocatable: np.ndarray, fit_columns: np.ndarray, fit_want: np.ndarray) -> bool:
     """NodeResourcesFit's filter on one node: room for one more pod, and ``fit_want`` (the
@@ -27,7 +31,7 @@ def fits(node: int, pod_count: np.ndarray, allowed_pods: np.ndarray, requested: 
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def node_score(node: int, requested: np.ndarray, allocatable: np.ndarray,
                nonzero_requested: np.ndarray, fit_weight: int, least: bool,
                score_columns: np.ndarray, score_weights: np.ndarray, weight_sum: int,
@@ -74,7 +78,7 @@ def node_score(node: int, requested: np.ndarray, allocatable: np.ndarray,
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def weight_total(weights: np.ndarray) -> int:
     """The sum of NodeResourcesFit's resource weights, at least 1 (kube divides by it)."""
     total = 0
@@ -243,7 +247,7 @@ def spread_normalize(scores: np.ndarray) -> np.ndarray:
 # nodes have it and how many nodes are feasible. Leaves start at ``size`` (a power of two at
 # least n_nodes); the padding leaves hold -2 and count nothing.
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _pull(top: np.ndarray, count: np.ndarray, feasible: np.ndarray, v: int) -> None:
     left, right = 2 * v, 2 * v + 1
     high = top[left] if top[left] > top[right] else top[right]
@@ -253,7 +257,7 @@ def _pull(top: np.ndarray, count: np.ndarray, feasible: np.ndarray, v: int) -> N
     feasible[v] = feasible[left] + feasible[right]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _set_leaf(top: np.ndarray, count: np.ndarray, feasible: np.ndarray, size: int,
               node: int, value: int) -> None:
     v = size + node
@@ -266,7 +270,7 @@ def _set_leaf(top: np.ndarray, count: np.ndarray, feasible: np.ndarray, size: in
         v >>= 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _range(top: np.ndarray, count: np.ndarray, feasible: np.ndarray, size: int, lo: int,
            hi: int) -> tuple[int, int, int]:
     """(highest total, how many nodes have it, feasible nodes) over the leaves [lo, hi)."""
@@ -292,7 +296,7 @@ def _range(top: np.ndarray, count: np.ndarray, feasible: np.ndarray, size: int, 
     return high, ties, found
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _kth_feasible(feasible: np.ndarray, size: int, k: int) -> int:
     """The node of the k-th (from 1) feasible leaf (there are at least k)."""
     v = 1
@@ -304,13 +308,11 @@ def _kth_feasible(feasible: np.ndarray, size: int, k: int) -> int:
     return v - size
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _jth_tied(top: np.ndarray, count: np.ndarray, size: int, lo: int, hi: int, high: int,
-              j: int) -> int:
+              j: int, lefts: np.ndarray, rights: np.ndarray) -> int:
     """The node of the j-th (from 0) leaf in [lo, hi) whose total is ``high``, the highest
-    there (there are more than j)."""
-    lefts = np.empty(64, dtype=np.int64)
-    rights = np.empty(64, dtype=np.int64)
+    there (there are more than j); ``lefts`` and ``rights`` are int64 buffers of 64."""
     n_left = n_right = 0
     left, right = lo + size, hi + size
     while left < right:
@@ -351,8 +353,8 @@ def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int
               check_fit: np.ndarray, fit_columns: np.ndarray, fit_want: np.ndarray,
               score_columns: np.ndarray, score_weights: np.ndarray, weight_sum: np.ndarray,
               score_pod: np.ndarray, balanced_columns: np.ndarray, balanced_pod: np.ndarray,
-              pod_requested: np.ndarray, pod_nonzero: np.ndarray, top: np.ndarray,
-              count: np.ndarray, feasible: np.ndarray, synced: np.ndarray, log: np.ndarray,
+              pod_requested: np.ndarray, pod_nonzero: np.ndarray, ends_run: np.ndarray,
+              top: np.ndarray, count: np.ndarray, feasible: np.ndarray, synced: np.ndarray, log: np.ndarray,
               log_length: int, out: np.ndarray) -> tuple[int, int, int]:
     """Greedy's cycle for each pod of a run, each bound (in ``pod_count``, ``requested``,
     ``nonzero_requested``) before the next is placed: the pods' classes are ``classes``
@@ -361,7 +363,8 @@ def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int
     (int64 (n_nodes,): the scores that do not change with binds), NodeResourcesFit's
     filter (``check_fit``, ``fit_columns``/``fit_want``) and scores (``node_score``'s
     arguments; column lists are padded with -1), the pod's requests (``pod_requested``,
-    ``pod_nonzero``), its max-and-count tree (``top``, ``count``, ``feasible``) and
+    ``pod_nonzero``), whether the run ends after a pod of it (``ends_run``: its bind may
+    change other answers), its max-and-count tree (``top``, ``count``, ``feasible``) and
     ``synced``, the position in ``log`` (the nodes whose binds changed, in order; the first
     ``log_length`` are in use) up to which the tree is up to date (-1: rebuild it).
 
@@ -372,10 +375,12 @@ def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int
 
     Writes the nodes into ``out`` and returns (pods placed, the next start, the new
     log length). It stops at the first pod whose class is not prepared or that fits
-    nowhere (left to the caller)."""
+    nowhere (left to the caller), and after a pod whose class ends runs."""
     n = mask.shape[1]
     size = top.shape[1] // 2
     fraction = np.empty(balanced_columns.shape[1])
+    lefts = np.empty(64, dtype=np.int64)
+    rights = np.empty(64, dtype=np.int64)
     placed = 0
     for i in range(classes.shape[0]):
         c = classes[i]
@@ -457,9 +462,10 @@ def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int
                     ties += ties2
             j = rng.integers(0, ties) if random_ties and ties > 1 else 0
             if j < ties1:
-                node = _jth_tied(s_top, s_count, size, lo1, hi1, high, j)
+                node = _jth_tied(s_top, s_count, size, lo1, hi1, high, j, lefts, rights)
             else:
-                node = _jth_tied(s_top, s_count, size, lo2, hi2, high, j - ties1)
+                node = _jth_tied(s_top, s_count, size, lo2, hi2, high, j - ties1, lefts,
+                                 rights)
         start = next_start
         pod_count[node] += 1
         for r in range(requested.shape[1]):
@@ -469,4 +475,6 @@ def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int
         log_length += 1
         out[i] = node
         placed += 1
+        if ends_run[s]:
+            break
     return placed, start, log_length

@@ -13,11 +13,13 @@ from hypothesis import strategies as st
 from numba import njit
 
 from schedlab.cluster import ClusterState, NodeIndex
+from schedlab.errors import SlowPathWarning
 from schedlab.framework.cycle import Evaluator
 from schedlab.framework.plugin import Scope, ScorePlugin
 from schedlab.framework.profile import Profile
 from schedlab.objects import Pod, Workload
 from schedlab.policies import Greedy
+from schedlab.policies import runs
 from schedlab.policies.compiled import CompiledCycle
 from schedlab.sim.replay import replay
 from schedlab.sim.simulate import prepare, simulate
@@ -79,11 +81,15 @@ class NodeLoad(ScorePlugin):
         return np.minimum(state.pod_count[nodes], 100)
 
 
-def test_a_profile_with_an_unknown_node_plugin_keeps_the_numpy_cycle() -> None:
+def test_a_profile_with_an_unknown_node_plugin_keeps_the_numpy_cycle(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """... and says so (once per plugin class)."""
+    monkeypatch.setattr(runs, "_WARNED", set())
     workload = synthetic.generate(20, 60, seed=4)
     profile = Profile.default().with_score(NodeLoad(), 2)
     greedy = Greedy(profile)
-    greedy.reset(prepare(workload), np.random.default_rng(0))
+    with pytest.warns(SlowPathWarning, match="NodeLoad .* NODE-scoped"):
+        greedy.reset(prepare(workload), np.random.default_rng(0))
     assert greedy._cycle is None
     assert CompiledCycle.of(Evaluator(Profile.default(), prepare(workload))) is not None
     pd.testing.assert_frame_equal(simulate(workload, Greedy(profile), 7).bindings,

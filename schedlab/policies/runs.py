@@ -42,7 +42,9 @@ from schedlab.policies.compiled import CompiledCycle, Plan
 
 MEMORY_BUDGET = 512 * 2**20
 """Bytes the per-class arrays (masks, scores, trees) may take."""
-_FIRST_CHUNK = 32
+_WARNED: set[type] = set()
+"""The plugin classes a slow-path warning was given for (once per class and process)."""
+_FIRST_CHUNK = 4
 _LARGEST_CHUNK = 1 << 16
 
 
@@ -52,6 +54,9 @@ class _Class:
     what that row was made from (the answers' arrays and generations)."""
 
     slot: int = -1
+    never: bool = False
+    """Its pods always take the pod-by-pod cycle (GPU pods, scores normalised over the
+    candidates, a resource no node has)."""
     made_of: tuple[tuple[np.ndarray, ...], tuple[int, ...]] = ((), ())
 
     def made_of_same(self, made_of: tuple[tuple[np.ndarray, ...], tuple[int, ...]]) -> bool:
@@ -84,6 +89,10 @@ class RunPlacer:
         self._pod_count = state.pod_count.copy()
         self._epoch = state.epoch
         self._tallies_made = state.tallies_made
+        self._placed: list[int] = []
+        """The nodes of the last run, which the caller binds before the next."""
+        self._stale = False
+        """The last run ended with a pod a tally counts: every class is checked again."""
         self._log = np.empty(max(1024, 4 * n), dtype=np.int64)
         self._log_length = 0
         self._index: dict[Hashable, int] = {}
@@ -107,8 +116,7 @@ class RunPlacer:
         blocking = [p for p in plugins if p.scope is Scope.CLUSTER and not p.tally_driven]
         if blocking:
             for plugin in _user_plugins(blocking):
-                warnings.warn(slow_path_message(plugin, "is CLUSTER-scoped and does not declare "
-                                                "tally_driven"), SlowPathWarning, stacklevel=2)
+                _warn_once(plugin, "is CLUSTER-scoped and does not declare tally_driven")
             return None
         return cls(cycle, to_find, random_ties)
 
@@ -130,6 +138,7 @@ class RunPlacer:
             "top": tree_top, "count": np.zeros_like(tree_top),
             "feasible": np.zeros_like(tree_top),
             "synced": np.full(slots, -1, dtype=np.int64),
+            "ends_run": np.zeros(slots, dtype=bool),
         }
 
     def _grow_slots(self) -> None:
@@ -175,30 +184,42 @@ class RunPlacer:
     def _prepare(self, class_id: int, pod: Pod) -> bool:
         """Make the class's row ready for the loop; False if its pods must be placed one by
         one (see the module's docstring)."""
-        state, cycle = self.state, self.cycle
-        if pod.template.gpu is not None:
+        state, cycle, record = self.state, self.cycle, self._classes[class_id]
+        if record.never:
             return False
         plan = cycle.plan(pod)
-        if plan is None or plan.fits_nowhere or plan.spreads:
+        if pod.template.gpu is not None or plan is None or plan.fits_nowhere or plan.spreads:
+            record.never = True  # (the plan is kept for the state's life)
             return False
         made_of = self._fixed_answers(plan, pod)  # (may make tallies: asked first)
         if state.tallies_made != self._tallies_made:
             self._tallies_made = state.tallies_made
             self._slot_of[:] = -1  # (a class that no tally counted may be counted now)
-        if made_of is None or state.counted(pod.template):
+        if made_of is None:
             return False
-        record = self._classes[class_id]
         self._clock += 1
-        if record.slot >= 0 and record.made_of_same(made_of):
-            self._used[record.slot] = self._clock
-            self._slot_of[class_id] = record.slot
-            return True
-        slot = record.slot if record.slot >= 0 else self._free_slot()
-        self._fill(slot, plan, pod)
+        slot = record.slot
+        if slot < 0:
+            slot = self._free_slot()
+            self._fill(slot, plan, pod)
+        elif not record.made_of_same(made_of):
+            if record.made_of_same((record.made_of[0][:1] + made_of[0][1:], made_of[1])):
+                self._new_mask(slot, made_of[0][0])
+            else:
+                self._fill(slot, plan, pod)
         record.slot, record.made_of = slot, made_of
         self._owner[slot], self._used[slot] = class_id, self._clock
+        self._slots["ends_run"][slot] = state.counted(pod.template)
         self._slot_of[class_id] = slot
         return True
+
+    def _new_mask(self, slot: int, mask: np.ndarray) -> None:
+        """The class's filters changed on some nodes (a CLUSTER filter, after a bind of a
+        pod a tally counts): their tree entries are worked out again."""
+        rows = self._slots["mask"]
+        flipped = np.flatnonzero(rows[slot] != mask)
+        rows[slot] = mask
+        self._append_log(flipped)
 
     def _fixed_answers(self, plan: Plan, pod: Pod
                        ) -> tuple[tuple[np.ndarray, ...], tuple[int, ...]] | None:
@@ -230,7 +251,7 @@ class RunPlacer:
         plain = plan.static_plain.copy()
         for _, weight, answer in plan.cluster_plain:
             plain += answer.values * weight
-        slots["mask"][slot] = plan.mask
+        slots["mask"][slot] = self.cycle.mask(plan, pod)
         slots["plain"][slot] = plain
         slots["check_fit"][slot] = self.cycle.fit is not None
         for prefix, columns, pod_side in (("fit", plan.fit[0], plan.fit[1]),
@@ -252,21 +273,33 @@ class RunPlacer:
 
     # ------------------------------------------------------------------ runs
     def _absorb(self) -> None:
-        """Take in the binds and unbinds made since the last run (pod by pod, or a replay's
-        departures): the mirrored rows, the log, and every class to be checked again."""
+        """Take in what changed since the last run: its own pods bound (as expected), then
+        binds and unbinds made pod by pod or by a replay (the mirrored rows, the log, and
+        every class to be checked again). If the run's pods were not bound as placed, the
+        mirror starts again from the state."""
         state = self.state
-        if state.epoch == self._epoch:
+        placed, self._placed = self._placed, []
+        since = self._epoch - len(placed)
+        if state.epoch == self._epoch and not self._stale:
             return
-        if state.epoch < self._epoch:
-            raise SchedlabError("a run's pods must be bound (in order) before the next run")
-        changed = np.array(state.changes_since(self._epoch), dtype=np.int64)
-        rows = np.unique(changed)
+        self._stale = False
+        self._slot_of[:] = -1
+        changed = state.changes_since(since)
+        if changed[: len(placed)] != placed:
+            self._requested[:] = state.requested
+            self._nonzero[:] = state.nonzero_requested
+            self._pod_count[:] = state.pod_count
+            self._log_length = 0
+            self._slots["synced"][:] = -1
+            self._epoch = state.epoch
+            return
+        foreign = np.array(changed[len(placed):], dtype=np.int64)
+        rows = np.unique(foreign)
         self._requested[rows] = state.requested[rows]
         self._nonzero[rows] = state.nonzero_requested[rows]
         self._pod_count[rows] = state.pod_count[rows]
-        self._append_log(changed)
+        self._append_log(foreign)
         self._epoch = state.epoch
-        self._slot_of[:] = -1
 
     def _append_log(self, changed: np.ndarray) -> None:
         self._reserve_log(len(changed))
@@ -298,6 +331,9 @@ class RunPlacer:
         while begin < len(pods):
             end = min(len(pods), begin + chunk)
             classes = self._class_ids(pods, begin, end)
+            if self._slot_of[classes[0]] < 0 and not self._prepare(int(classes[0]),
+                                                                    pods[begin]):
+                break  # (its class takes the pod-by-pod cycle)
             self._reserve_log(end - begin)
             slots = self._slots
             out = np.empty(end - begin, dtype=np.int64)
@@ -308,11 +344,15 @@ class RunPlacer:
                 slots["plain"], slots["check_fit"], slots["fit_columns"], slots["fit_want"],
                 slots["score_columns"], slots["score_weights"], slots["weight_sum"],
                 slots["score_pod"], slots["balanced_columns"], slots["balanced_pod"],
-                slots["pod_requested"], slots["pod_nonzero"], slots["top"], slots["count"],
-                slots["feasible"], slots["synced"], self._log, self._log_length, out)
+                slots["pod_requested"], slots["pod_nonzero"], slots["ends_run"], slots["top"],
+                slots["count"], slots["feasible"], slots["synced"], self._log,
+                self._log_length, out)
             found.append(out[:placed])
             self._epoch += placed
             begin += placed
+            if placed and slots["ends_run"][self._slot_of[classes[placed - 1]]]:
+                self._stale = True  # (its bind may change what CLUSTER plugins answer)
+                break
             if begin == end:
                 chunk = min(2 * chunk, _LARGEST_CHUNK)
                 continue
@@ -320,6 +360,7 @@ class RunPlacer:
             if self._slot_of[class_id] >= 0 or not self._prepare(class_id, pods[begin]):
                 break  # (it fits nowhere, or its class takes the pod-by-pod cycle)
         nodes = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+        self._placed = nodes.tolist()
         return nodes, start
 
 
@@ -327,11 +368,15 @@ def warn_uncompiled(profile: Profile) -> None:
     """Warn (once per plugin) that a user's NODE-scoped plugin keeps the compiled cycle off."""
     plugins: list[Plugin] = [*profile.filters, *(p for p, _ in profile.scores)]
     for plugin in _user_plugins([p for p in plugins if p.scope is Scope.NODE]):
-        warnings.warn(slow_path_message(plugin, "is NODE-scoped and has no compiled kernel"),
-                      SlowPathWarning, stacklevel=3)
+        _warn_once(plugin, "is NODE-scoped and has no compiled kernel")
 
 
-def slow_path_message(plugin: Plugin, why: str) -> str:
-    return (f"plugin {plugin.name} ({type(plugin).__module__}.{type(plugin).__qualname__}) "
-            f"{why}: Greedy places every pod with the pod-by-pod cycle (the same decisions, "
-            "several times slower)")
+def _warn_once(plugin: Plugin, why: str) -> None:
+    """A SlowPathWarning naming the plugin, the first time its class keeps the path off."""
+    if type(plugin) in _WARNED:
+        return
+    _WARNED.add(type(plugin))
+    warnings.warn(
+        f"plugin {plugin.name} ({type(plugin).__module__}.{type(plugin).__qualname__}) "
+        f"{why}: Greedy places every pod with the pod-by-pod cycle (the same decisions, "
+        "several times slower)", SlowPathWarning, stacklevel=4)

@@ -1,0 +1,145 @@
+"""Greedy's fast path (``schedlab.policies.runs``): runs of pods placed in one compiled loop
+bind exactly as the pod-by-pod cycle (the same nodes, round-robin starts and random draws),
+and ``ClusterState.bind_many`` binds as ``bind`` one after the other."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from schedlab.cluster import ClusterState, NodeIndex
+from schedlab.errors import SchedlabError, SlowPathWarning
+from schedlab.framework.plugin import Scope, ScorePlugin
+from schedlab.framework.profile import Profile
+from schedlab.objects import Pod, Workload
+from schedlab.policies import Greedy, runs
+from schedlab.sim.simulate import RunResult, prepare, simulate
+from schedlab.testing import profiles, workloads
+from schedlab.traces import synthetic
+
+EXAMPLES = settings.default.max_examples
+
+
+def _pod_by_pod(workload: Workload, greedy: Greedy, seed: int) -> RunResult:
+    """``simulate`` without runs: an observer sees every Decision, so each pod takes
+    ``place`` (the compiled cycle, the oracle here)."""
+    return simulate(workload, greedy, seed, observe=lambda *_: None)
+
+
+def _same_runs(workload: Workload, profile: Profile, seed: int, tie_break: str = "random"
+               ) -> RunResult:
+    fast = Greedy(profile, tie_break=tie_break)  # type: ignore[arg-type]
+    slow = Greedy(profile, tie_break=tie_break)  # type: ignore[arg-type]
+    first, second = simulate(workload, fast, seed), _pod_by_pod(workload, slow, seed)
+    pd.testing.assert_frame_equal(first.bindings, second.bindings)
+    assert first.summary == second.summary
+    assert fast.next_start_node_index == slow.next_start_node_index
+    assert fast.rng.bit_generator.state == slow.rng.bit_generator.state  # the same draws
+    return first
+
+
+@given(workload=workloads(max_nodes=12, max_pending=60, max_templates=3,
+                          with_pod_affinity=False),
+       profile=profiles(require_all_filters=False), seed=st.integers(0, 2**32 - 1),
+       tie_break=st.sampled_from(["random", "first"]))
+def test_runs_bind_as_the_pod_by_pod_cycle(workload: Workload, profile: Profile, seed: int,
+                                           tie_break: str) -> None:
+    _same_runs(workload, profile, seed, tie_break)
+
+
+@given(workload=workloads(max_nodes=10, max_pending=40), seed=st.integers(0, 2**32 - 1))
+def test_runs_stop_where_a_pod_needs_the_cycle(workload: Workload, seed: int) -> None:
+    """Pod (anti-)affinity, spreading and GPU pods interrupt runs; the pods after them are
+    placed against the state they left."""
+    _same_runs(workload, Profile.default(), seed)
+
+
+@pytest.mark.parametrize(("nodes", "pods", "percentage", "seed"), [
+    (1, 150, 0, 0), (7, 400, 100, 1), (150, 3000, 0, 2), (230, 4000, 30, 3),
+    (400, 6000, 100, 4)])
+def test_long_runs_bind_as_the_pod_by_pod_cycle(nodes: int, pods: int, percentage: int,
+                                                seed: int) -> None:
+    """Thousands of pods of a few shapes, some not fitting at the end: round-robin windows
+    that wrap, trees updated and rebuilt, the log started again."""
+    profile = Profile.default(percentage_of_nodes_to_score=percentage)
+    result = _same_runs(synthetic.shapes(nodes, pods, load=1.2, seed=seed), profile, seed)
+    assert 0 < result.summary["placed"] < pods
+
+
+def test_classes_share_little_memory_as_the_pod_by_pod_cycle(monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """With room for one class only, each change of class evicts the other's arrays."""
+    monkeypatch.setattr(runs, "MEMORY_BUDGET", 1)
+    _same_runs(synthetic.basic(120, 2500, seed=5), Profile.default(), 5)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_mixed_workloads_run_as_the_pod_by_pod_cycle(seed: int) -> None:
+    """The bundled mix (zones, a tainted GPU pool, preferred affinities) and Deployments that
+    spread and repel each other."""
+    _same_runs(synthetic.generate(40, 600, seed=seed), Profile.default(), seed)
+    _same_runs(synthetic.spread(60, 500, zones=4, replicas=25, seed=seed), Profile.default(),
+               seed)
+
+
+def test_a_run_places_every_pod_of_a_plain_workload_at_once() -> None:
+    workload = synthetic.basic(50, 400, seed=1)
+    greedy = Greedy(Profile.default())
+    greedy.reset(prepare(workload), np.random.default_rng(1))
+    nodes = greedy.place_run(workload.pending_pods, 0)
+    assert len(nodes) == 400
+
+
+class ClusterLoad(ScorePlugin):
+    """A CLUSTER-scope score plugin that does not say it reads only tallies."""
+
+    name = "ClusterLoad"
+    scope = Scope.CLUSTER
+
+    def score(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
+        return np.full(state.count(nodes), min(int(state.pod_count.sum()), 100))
+
+
+def test_a_user_cluster_plugin_keeps_runs_off_and_says_so_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runs, "_WARNED", set())
+    workload = synthetic.basic(20, 100, seed=2)
+    profile = Profile.default().with_score(ClusterLoad(), 1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        fast = simulate(workload, Greedy(profile), 3)
+        simulate(workload, Greedy(profile), 3)
+    slow = [w for w in caught if issubclass(w.category, SlowPathWarning)]
+    assert len(slow) == 1
+    assert "ClusterLoad" in str(slow[0].message) and "tally_driven" in str(slow[0].message)
+    pd.testing.assert_frame_equal(fast.bindings,
+                                  _pod_by_pod(workload, Greedy(profile), 3).bindings)
+
+
+@given(workload=workloads(max_nodes=8, max_pending=30), data=st.data())
+@settings(max_examples=max(10, EXAMPLES // 2))
+def test_bind_many_binds_as_bind(workload: Workload, data: st.DataObject) -> None:
+    pods = [p for p in workload.pending_pods if p.template.gpu is None]
+    nodes = np.array(data.draw(st.lists(st.integers(0, len(workload.nodes) - 1),
+                                        min_size=len(pods), max_size=len(pods))),
+                     dtype=np.int64)
+    one, many = prepare(workload), prepare(workload)
+    for state in (one, many):  # tallies made before the binds, as plugins make them
+        state.tally(())
+        state.tally_by(lambda t: t.labels.items())
+    for pod, node in zip(pods, nodes.tolist(), strict=True):
+        one.bind(pod, node)
+    many.bind_many(pods, nodes)
+    for name in ("requested", "nonzero_requested", "pod_count"):
+        assert np.array_equal(getattr(one, name), getattr(many, name))
+    assert one.bound == many.bound and one.epoch == many.epoch
+    assert one.changes_since(0) == many.changes_since(0)
+    assert np.array_equal(one.tally(()).per_node, many.tally(()).per_node)
+    if pods:
+        with pytest.raises(SchedlabError, match="already bound"):
+            many.bind_many(pods[:1], nodes[:1])
