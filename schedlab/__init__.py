@@ -11,7 +11,7 @@ The public API in one import::
 
 import schedlab.plugins  # noqa: F401  (registers the built-in plugins by name)
 from schedlab.cluster import ClusterState
-from schedlab.errors import ConfigError, InputError, SchedlabError
+from schedlab.errors import ConfigError, InputError, SchedlabError, SlowPathWarning
 from schedlab.framework.args import PluginArgs, arg
 from schedlab.framework.config import load_config
 from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
@@ -58,6 +58,7 @@ __all__ = [
     "Policy",
     "PreferredSchedulingTerm",
     "Profile",
+    "SlowPathWarning",
     "NodeEvent",
     "Random",
     "ReplayResult",

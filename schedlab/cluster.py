@@ -282,6 +282,8 @@ class ClusterState:
         """Counts binds, unbinds and terminations (``len(_changes)``);
         ``changed_since(epoch)`` lists the nodes they touched."""
         self._last_changed: tuple[tuple[int, int], np.ndarray] = ((-1, -1), np.empty(0, np.int64))
+        self.tally_epoch = 0
+        """Counts the binds, unbinds and terminations that changed some tally."""
         self._compiled: IdCache[int, PodRequests] = IdCache()
         """id(template) → its requests (``requests_of``)."""
         self._by_requests: dict[tuple[FrozenMap[str, int], FrozenMap[str, int]], PodRequests] = {}
@@ -375,6 +377,7 @@ class ClusterState:
         placed = self._placed_of(pod.template)
         for tally in placed.tallies:
             tally.add(node, 1)
+        self.tally_epoch += bool(placed.tallies)
         placed.nodes[node] += 1
         self._changes.append(node)
         self.epoch += 1
@@ -410,6 +413,7 @@ class ClusterState:
                 placed.nodes[node] += n
                 for tally in placed.tallies:
                     tally.add(node, n)
+            self.tally_epoch += bool(placed.tallies)
         np.add.at(self.pod_count, nodes, 1)
         self.bound.update(zip(keys, node_list, strict=True))
         self._changes.extend(node_list)
@@ -452,6 +456,7 @@ class ClusterState:
         for tally in placed.tallies:  # (a terminating pod has left the others already)
             if tally.counts_terminating or not was_terminating:
                 tally.add(node, -1)
+        self.tally_epoch += bool(placed.tallies)
         placed.nodes[node] -= 1
         self._changes.append(node)
         self.epoch += 1
@@ -472,6 +477,7 @@ class ClusterState:
         for tally in placed.tallies:
             if not tally.counts_terminating:
                 tally.add(node, -1)
+        self.tally_epoch += bool(placed.tallies)
         self._changes.append(node)
         self.epoch += 1
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 MAX_NODE_SCORE = 100
+per_node = njit(cache=True, _nrt=False)  # type: ignore[call-overload]
+"""The decorator of the helpers called per node: no reference counting (see above)."""
 
 
-@njit(cache=True, _nrt=False)
+@per_node
 def fits(node: int, pod_count: np.ndarray, allowed_pods: np.ndarray, requested: np.ndarray,
          allocatable: np.ndarray, fit_columns: np.ndarray, fit_want: np.ndarray) -> bool:
     """NodeResourcesFit's filter on one node: room for one more pod, and ``fit_want`` (the
@@ -31,7 +34,7 @@ def fits(node: int, pod_count: np.ndarray, allowed_pods: np.ndarray, requested: 
     return True
 
 
-@njit(cache=True, _nrt=False)
+@per_node
 def node_score(node: int, requested: np.ndarray, allocatable: np.ndarray,
                nonzero_requested: np.ndarray, fit_weight: int, least: bool,
                score_columns: np.ndarray, score_weights: np.ndarray, weight_sum: int,
@@ -78,7 +81,7 @@ def node_score(node: int, requested: np.ndarray, allocatable: np.ndarray,
     return total
 
 
-@njit(cache=True, _nrt=False)
+@per_node
 def weight_total(weights: np.ndarray) -> int:
     """The sum of NodeResourcesFit's resource weights, at least 1 (kube divides by it)."""
     total = 0
@@ -247,7 +250,7 @@ def spread_normalize(scores: np.ndarray) -> np.ndarray:
 # nodes have it and how many nodes are feasible. Leaves start at ``size`` (a power of two at
 # least n_nodes); the padding leaves hold -2 and count nothing.
 
-@njit(cache=True, _nrt=False)
+@per_node
 def _pull(top: np.ndarray, count: np.ndarray, feasible: np.ndarray, v: int) -> None:
     left, right = 2 * v, 2 * v + 1
     high = top[left] if top[left] > top[right] else top[right]
@@ -257,7 +260,7 @@ def _pull(top: np.ndarray, count: np.ndarray, feasible: np.ndarray, v: int) -> N
     feasible[v] = feasible[left] + feasible[right]
 
 
-@njit(cache=True, _nrt=False)
+@per_node
 def _set_leaf(top: np.ndarray, count: np.ndarray, feasible: np.ndarray, size: int,
               node: int, value: int) -> None:
     v = size + node
@@ -270,7 +273,7 @@ def _set_leaf(top: np.ndarray, count: np.ndarray, feasible: np.ndarray, size: in
         v >>= 1
 
 
-@njit(cache=True, _nrt=False)
+@per_node
 def _range(top: np.ndarray, count: np.ndarray, feasible: np.ndarray, size: int, lo: int,
            hi: int) -> tuple[int, int, int]:
     """(highest total, how many nodes have it, feasible nodes) over the leaves [lo, hi)."""
@@ -296,7 +299,7 @@ def _range(top: np.ndarray, count: np.ndarray, feasible: np.ndarray, size: int, 
     return high, ties, found
 
 
-@njit(cache=True, _nrt=False)
+@per_node
 def _kth_feasible(feasible: np.ndarray, size: int, k: int) -> int:
     """The node of the k-th (from 1) feasible leaf (there are at least k)."""
     v = 1
@@ -308,7 +311,7 @@ def _kth_feasible(feasible: np.ndarray, size: int, k: int) -> int:
     return v - size
 
 
-@njit(cache=True, _nrt=False)
+@per_node
 def _jth_tied(top: np.ndarray, count: np.ndarray, size: int, lo: int, hi: int, high: int,
               j: int, lefts: np.ndarray, rights: np.ndarray) -> int:
     """The node of the j-th (from 0) leaf in [lo, hi) whose total is ``high``, the highest
@@ -344,9 +347,22 @@ def _jth_tied(top: np.ndarray, count: np.ndarray, size: int, lo: int, hi: int, h
     return -1
 
 
+def draw(rng: np.random.Generator | int, ties: int) -> int:
+    """``rng.integers(ties)``; 0 when ``rng`` is an int (first of the ties, and no Generator
+    to pass: handing one to a compiled function costs microseconds per call)."""
+    return 0 if isinstance(rng, int) else int(rng.integers(ties))
+
+
+@overload(draw)
+def _draw(rng, ties):  # type: ignore[no-untyped-def]
+    if isinstance(rng, types.Integer):
+        return lambda rng, ties: 0
+    return lambda rng, ties: rng.integers(0, ties)
+
+
 @njit(cache=True)
 def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int,
-              random_ties: bool, rng: np.random.Generator, pod_count: np.ndarray,
+              rng: np.random.Generator | int, pod_count: np.ndarray,
               allowed_pods: np.ndarray, requested: np.ndarray, allocatable: np.ndarray,
               nonzero_requested: np.ndarray, fit_weight: int, least: bool,
               balanced_weight: int, mask: np.ndarray, plain: np.ndarray,
@@ -354,8 +370,8 @@ def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int
               score_columns: np.ndarray, score_weights: np.ndarray, weight_sum: np.ndarray,
               score_pod: np.ndarray, balanced_columns: np.ndarray, balanced_pod: np.ndarray,
               pod_requested: np.ndarray, pod_nonzero: np.ndarray, ends_run: np.ndarray,
-              top: np.ndarray, count: np.ndarray, feasible: np.ndarray, synced: np.ndarray, log: np.ndarray,
-              log_length: int, out: np.ndarray) -> tuple[int, int, int]:
+              top: np.ndarray, count: np.ndarray, feasible: np.ndarray, synced: np.ndarray,
+              log: np.ndarray, log_length: int, out: np.ndarray) -> tuple[int, int, int]:
     """Greedy's cycle for each pod of a run, each bound (in ``pod_count``, ``requested``,
     ``nonzero_requested``) before the next is placed: the pods' classes are ``classes``
     (int64 (k,)), a class's arrays are in row ``slot_of[class]`` of the per-slot arrays
@@ -370,8 +386,8 @@ def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int
 
     The candidates are kube's: the first ``to_find`` feasible nodes from ``start`` in
     round-robin order (all of them if fewer). The best are those of the highest total, the
-    pod goes to the j-th of them in node order, j drawn as ``rng.integers(ties)`` with
-    ``random_ties``, else the first; a single candidate is taken unscored.
+    pod goes to the j-th of them in node order, j drawn as ``rng.integers(ties)`` (the
+    first if ``rng`` is an int); a single candidate is taken unscored.
 
     Writes the nodes into ``out`` and returns (pods placed, the next start, the new
     log length). It stops at the first pod whose class is not prepared or that fits
@@ -460,7 +476,7 @@ def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int
                     high, ties, ties1 = high2, ties2, 0
                 elif high2 == high:
                     ties += ties2
-            j = rng.integers(0, ties) if random_ties and ties > 1 else 0
+            j = draw(rng, ties) if ties > 1 else 0
             if j < ties1:
                 node = _jth_tied(s_top, s_count, size, lo1, hi1, high, j, lefts, rights)
             else:

@@ -18,8 +18,7 @@ from schedlab.framework.cycle import Evaluator
 from schedlab.framework.plugin import Scope, ScorePlugin
 from schedlab.framework.profile import Profile
 from schedlab.objects import Pod, Workload
-from schedlab.policies import Greedy
-from schedlab.policies import runs
+from schedlab.policies import Greedy, runs
 from schedlab.policies.compiled import CompiledCycle
 from schedlab.sim.replay import replay
 from schedlab.sim.simulate import prepare, simulate

@@ -5,6 +5,7 @@ and ``ClusterState.bind_many`` binds as ``bind`` one after the other."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from schedlab.errors import SchedlabError, SlowPathWarning
 from schedlab.framework.plugin import Scope, ScorePlugin
 from schedlab.framework.profile import Profile
 from schedlab.objects import Pod, Workload
-from schedlab.policies import Greedy, runs
+from schedlab.policies import Greedy, RoundRobin, runs
 from schedlab.sim.simulate import RunResult, prepare, simulate
 from schedlab.testing import profiles, workloads
 from schedlab.traces import synthetic
@@ -143,3 +144,21 @@ def test_bind_many_binds_as_bind(workload: Workload, data: st.DataObject) -> Non
     if pods:
         with pytest.raises(SchedlabError, match="already bound"):
             many.bind_many(pods[:1], nodes[:1])
+
+
+@given(workload=workloads(max_nodes=12, max_pending=50), seed=st.integers(0, 2**32 - 1))
+def test_round_robin_runs_bind_as_its_pod_by_pod_search(workload: Workload, seed: int) -> None:
+    fast, slow = RoundRobin(), RoundRobin()
+    first, second = simulate(workload, fast, seed), _pod_by_pod(workload, slow, seed)
+    pd.testing.assert_frame_equal(first.bindings, second.bindings)
+    assert fast.last == slow.last
+
+
+@pytest.mark.parametrize("make", [lambda: synthetic.basic(300, 9000, seed=2),
+                                  lambda: synthetic.generate(40, 500, seed=3)])
+def test_round_robin_long_runs_bind_as_its_pod_by_pod_search(make: Callable[[], Workload]
+                                                             ) -> None:
+    workload = make()
+    first = simulate(workload, RoundRobin(), 0)
+    pd.testing.assert_frame_equal(first.bindings,
+                                  _pod_by_pod(workload, RoundRobin(), 0).bindings)

@@ -17,7 +17,6 @@ from schedlab.framework.profile import Profile
 from schedlab.gpu import default_gpus, fits
 from schedlab.objects import Pod
 
-
 _NO_NODES = np.empty(0, dtype=np.int64)
 _NO_NODES.flags.writeable = False
 

@@ -115,9 +115,17 @@ class CompiledCycle:
     @classmethod
     def of(cls, evaluator: Evaluator) -> CompiledCycle | None:
         """The compiled cycle for the evaluator's profile, or None if its NODE-scope plugins
-        are not (one each at most) NodeResourcesFit's filter, its LeastAllocated or
-        MostAllocated score and NodeResourcesBalancedAllocation."""
-        profile = evaluator.profile
+        are not those ``resource_plugins`` accepts."""
+        found = cls.resource_plugins(evaluator.profile)
+        return None if found is None else cls(evaluator, *found)
+
+    @staticmethod
+    def resource_plugins(profile: Profile) -> tuple[
+            NodeResourcesFit | None, tuple[NodeResourcesFit, int] | None,
+            tuple[NodeResourcesBalancedAllocation, int] | None] | None:
+        """The profile's NODE-scope plugins if they are (one each at most) NodeResourcesFit's
+        filter, its LeastAllocated or MostAllocated score (with its weight) and
+        NodeResourcesBalancedAllocation (with its weight), else None."""
         fit = None
         for plugin in profile.filters:
             if plugin.scope is Scope.NODE:
@@ -135,7 +143,7 @@ class CompiledCycle:
                 balanced = (scorer, weight)
             else:
                 return None
-        return cls(evaluator, fit, fit_score, balanced)
+        return fit, fit_score, balanced
 
     # ------------------------------------------------------------------ per template
     def plan(self, pod: Pod) -> Plan | None:

@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from schedlab.errors import SchedlabError, SchedulingError, SlowPathWarning
+from schedlab.errors import SchedulingError, SlowPathWarning
+from schedlab.framework.cycle import Evaluator
 from schedlab.framework.plugin import Plugin, Scope
 from schedlab.framework.profile import Profile
 from schedlab.kernels import place_run
@@ -42,6 +43,8 @@ from schedlab.policies.compiled import CompiledCycle, Plan
 
 MEMORY_BUDGET = 512 * 2**20
 """Bytes the per-class arrays (masks, scores, trees) may take."""
+_NO_NODES = np.empty(0, dtype=np.int64)
+_NO_NODES.flags.writeable = False
 _WARNED: set[type] = set()
 """The plugin classes a slow-path warning was given for (once per class and process)."""
 _FIRST_CHUNK = 4
@@ -72,8 +75,12 @@ def _user_plugins(plugins: Sequence[Plugin]) -> list[Plugin]:
 class RunPlacer:
     """Places runs of pods for a Greedy whose cycle compiles (``CompiledCycle``)."""
 
-    def __init__(self, cycle: CompiledCycle, to_find: int, random_ties: bool) -> None:
+    def __init__(self, cycle: CompiledCycle, to_find: int, random_ties: bool,
+                 counted_pods: bool = True) -> None:
         self.cycle = cycle
+        self.counted_pods = counted_pods
+        """Place pods a tally counts too, one per run (worth it where the cycle scores every
+        node, not for a search that stops at the first feasible one)."""
         self.state = state = cycle.state
         self.to_find = to_find
         self.random_ties = random_ties
@@ -88,11 +95,13 @@ class RunPlacer:
         self._nonzero = state.nonzero_requested.copy()
         self._pod_count = state.pod_count.copy()
         self._epoch = state.epoch
-        self._tallies_made = state.tallies_made
+        self._fits_nowhere = (-1, -1)
+        """(class, epoch): the class's pods fit nowhere in the state of that epoch."""
         self._placed: list[int] = []
         """The nodes of the last run, which the caller binds before the next."""
-        self._stale = False
-        """The last run ended with a pod a tally counts: every class is checked again."""
+        self._counted = (state.tally_epoch, state.tallies_made)
+        """When the classes were last checked: what a CLUSTER plugin answers changes only
+        with the tallies (``Plugin.tally_driven``)."""
         self._log = np.empty(max(1024, 4 * n), dtype=np.int64)
         self._log_length = 0
         self._index: dict[Hashable, int] = {}
@@ -108,7 +117,8 @@ class RunPlacer:
         self._slots = self._allocate(min(4, self._max_slots), n, r)
 
     @classmethod
-    def of(cls, cycle: CompiledCycle, to_find: int, random_ties: bool) -> RunPlacer | None:
+    def of(cls, cycle: CompiledCycle, to_find: int, random_ties: bool,
+           counted_pods: bool = True) -> RunPlacer | None:
         """The fast path for the cycle's profile, or None (with a warning naming the plugin,
         if it is a user's) when a CLUSTER plugin does not declare ``tally_driven``."""
         profile = cycle.profile
@@ -118,7 +128,18 @@ class RunPlacer:
             for plugin in _user_plugins(blocking):
                 _warn_once(plugin, "is CLUSTER-scoped and does not declare tally_driven")
             return None
-        return cls(cycle, to_find, random_ties)
+        return cls(cycle, to_find, random_ties, counted_pods)
+
+    @classmethod
+    def for_evaluator(cls, evaluator: Evaluator, to_find: int, random_ties: bool,
+                      counted_pods: bool = True) -> RunPlacer | None:
+        """The fast path for a policy's evaluator (None, with a warning naming a user's
+        plugin, where the cycle does not compile)."""
+        cycle = CompiledCycle.of(evaluator)
+        if cycle is None:
+            warn_uncompiled(evaluator.profile)
+            return None
+        return cls.of(cycle, to_find, random_ties, counted_pods)
 
     # ------------------------------------------------------------------ arrays
     def _allocate(self, slots: int, n: int, r: int) -> dict[str, np.ndarray]:
@@ -192,10 +213,15 @@ class RunPlacer:
             record.never = True  # (the plan is kept for the state's life)
             return False
         made_of = self._fixed_answers(plan, pod)  # (may make tallies: asked first)
-        if state.tallies_made != self._tallies_made:
-            self._tallies_made = state.tallies_made
+        tallies = (state.tally_epoch, state.tallies_made)
+        if tallies != self._counted:
+            self._counted = tallies
             self._slot_of[:] = -1  # (a class that no tally counted may be counted now)
         if made_of is None:
+            return False
+        counted = state.counted(pod.template)
+        if counted and not self.counted_pods:
+            record.never = True  # (a template once counted stays counted)
             return False
         self._clock += 1
         slot = record.slot
@@ -209,7 +235,7 @@ class RunPlacer:
                 self._fill(slot, plan, pod)
         record.slot, record.made_of = slot, made_of
         self._owner[slot], self._used[slot] = class_id, self._clock
-        self._slots["ends_run"][slot] = state.counted(pod.template)
+        self._slots["ends_run"][slot] = counted
         self._slot_of[class_id] = slot
         return True
 
@@ -280,10 +306,12 @@ class RunPlacer:
         state = self.state
         placed, self._placed = self._placed, []
         since = self._epoch - len(placed)
-        if state.epoch == self._epoch and not self._stale:
+        counted = (state.tally_epoch, state.tallies_made)
+        if counted != self._counted:
+            self._counted = counted
+            self._slot_of[:] = -1  # (what a CLUSTER plugin answers may have changed)
+        if state.epoch == self._epoch:
             return
-        self._stale = False
-        self._slot_of[:] = -1
         changed = state.changes_since(since)
         if changed[: len(placed)] != placed:
             self._requested[:] = state.requested
@@ -291,14 +319,16 @@ class RunPlacer:
             self._pod_count[:] = state.pod_count
             self._log_length = 0
             self._slots["synced"][:] = -1
+            self._slot_of[:] = -1
             self._epoch = state.epoch
             return
-        foreign = np.array(changed[len(placed):], dtype=np.int64)
-        rows = np.unique(foreign)
-        self._requested[rows] = state.requested[rows]
-        self._nonzero[rows] = state.nonzero_requested[rows]
-        self._pod_count[rows] = state.pod_count[rows]
-        self._append_log(foreign)
+        foreign = changed[len(placed):]
+        if foreign:
+            rows = np.unique(foreign)
+            self._requested[rows] = state.requested[rows]
+            self._nonzero[rows] = state.nonzero_requested[rows]
+            self._pod_count[rows] = state.pod_count[rows]
+            self._append_log(np.array(foreign, dtype=np.int64))
         self._epoch = state.epoch
 
     def _append_log(self, changed: np.ndarray) -> None:
@@ -325,6 +355,11 @@ class RunPlacer:
         pod at ``first`` starts none), each placed as if the ones before it were bound, and
         the round-robin start after them. The caller binds them, in order, before it asks
         again."""
+        if first < len(pods):
+            class_id = int(self._class_ids(pods, first, first + 1)[0])
+            if self._classes[class_id].never or self._fits_nowhere == (class_id,
+                                                                       self.state.epoch):
+                return _NO_NODES, start
         self._absorb()
         found: list[np.ndarray] = []
         begin, chunk = first, _FIRST_CHUNK
@@ -338,7 +373,7 @@ class RunPlacer:
             slots = self._slots
             out = np.empty(end - begin, dtype=np.int64)
             placed, start, self._log_length = place_run(
-                classes, self._slot_of, start, self.to_find, self.random_ties, rng,
+                classes, self._slot_of, start, self.to_find, rng if self.random_ties else 0,
                 self._pod_count, self.state.allowed_pods, self._requested,
                 self.state.allocatable, self._nonzero, *self._weights, slots["mask"],
                 slots["plain"], slots["check_fit"], slots["fit_columns"], slots["fit_want"],
@@ -351,24 +386,31 @@ class RunPlacer:
             self._epoch += placed
             begin += placed
             if placed and slots["ends_run"][self._slot_of[classes[placed - 1]]]:
-                self._stale = True  # (its bind may change what CLUSTER plugins answer)
-                break
+                break  # (its bind may change what CLUSTER plugins answer)
             if begin == end:
                 chunk = min(2 * chunk, _LARGEST_CHUNK)
                 continue
             class_id = int(classes[placed])
-            if self._slot_of[class_id] >= 0 or not self._prepare(class_id, pods[begin]):
-                break  # (it fits nowhere, or its class takes the pod-by-pod cycle)
-        nodes = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+            if self._slot_of[class_id] >= 0:  # it fits nowhere: so do its class's next pods
+                self._fits_nowhere = (class_id, self._epoch)  # (until something changes)
+                break
+            if not self._prepare(class_id, pods[begin]):
+                break  # (its class takes the pod-by-pod cycle)
+        nodes = np.concatenate(found) if found else _NO_NODES
         self._placed = nodes.tolist()
         return nodes, start
 
 
 def warn_uncompiled(profile: Profile) -> None:
-    """Warn (once per plugin) that a user's NODE-scoped plugin keeps the compiled cycle off."""
+    """Warn (once per plugin class) when a user's NODE-scoped plugins are what keeps the
+    profile from the compiled cycle."""
     plugins: list[Plugin] = [*profile.filters, *(p for p, _ in profile.scores)]
-    for plugin in _user_plugins([p for p in plugins if p.scope is Scope.NODE]):
-        _warn_once(plugin, "is NODE-scoped and has no compiled kernel")
+    users = _user_plugins([p for p in plugins if p.scope is Scope.NODE])
+    without = replace(profile, filters=tuple(p for p in profile.filters if p not in users),
+                      scores=tuple((p, w) for p, w in profile.scores if p not in users))
+    if users and CompiledCycle.resource_plugins(without) is not None:
+        for plugin in users:
+            _warn_once(plugin, "is NODE-scoped and has no compiled kernel")
 
 
 def _warn_once(plugin: Plugin, why: str) -> None:
