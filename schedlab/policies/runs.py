@@ -21,8 +21,9 @@ normalised over the candidates that are not alike on every node (PodTopologySpre
 default spreading, preferred affinities), one that fits nowhere (the cycle words the
 reason). Greedy places such a pod pod by pod and the next run starts after it.
 
-The per-class arrays take about 105 bytes per node and class; at most ``MEMORY_BUDGET`` bytes
-are kept, the least recently prepared class giving its room to a new one.
+The per-class arrays take about 105 bytes per node and class; at most ``MAX_CLASSES`` classes
+and ``MEMORY_BUDGET`` bytes are kept, the least recently prepared class giving its room to a
+new one (whose tree is then built afresh, as a pod-by-pod cycle scores every node once).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ from schedlab.policies.compiled import CompiledCycle, Plan
 
 MEMORY_BUDGET = 512 * 2**20
 """Bytes the per-class arrays (masks, scores, trees) may take."""
+MAX_CLASSES = 64
+"""Classes kept at once (fewer keeps their arrays in the processor's caches)."""
 _NO_NODES = np.empty(0, dtype=np.int64)
 _NO_NODES.flags.writeable = False
 _WARNED: set[type] = set()
@@ -108,7 +111,7 @@ class RunPlacer:
         self._classes: list[_Class] = []
         self._slot_of = np.full(64, -1, dtype=np.int64)
         per_slot = n * 10 + self._size * 48 + r * 80
-        self._max_slots = max(1, MEMORY_BUDGET // max(per_slot, 1))
+        self._max_slots = max(1, min(MAX_CLASSES, MEMORY_BUDGET // max(per_slot, 1)))
         self._owner: list[int] = []
         """The class of each slot."""
         self._used: list[int] = []
