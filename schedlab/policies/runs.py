@@ -369,9 +369,9 @@ class RunPlacer:
         while begin < len(pods):
             end = min(len(pods), begin + chunk)
             classes = self._class_ids(pods, begin, end)
-            if self._slot_of[classes[0]] < 0 and not self._prepare(int(classes[0]),
-                                                                    pods[begin]):
-                break  # (its class takes the pod-by-pod cycle)
+            if self._slot_of[classes[0]] < 0 and (begin > first or not self._prepare(
+                    int(classes[0]), pods[begin])):
+                break  # (see below; or its class takes the pod-by-pod cycle)
             self._reserve_log(end - begin)
             slots = self._slots
             out = np.empty(end - begin, dtype=np.int64)
@@ -396,9 +396,9 @@ class RunPlacer:
             class_id = int(classes[placed])
             if self._slot_of[class_id] >= 0:  # it fits nowhere: so do its class's next pods
                 self._fits_nowhere = (class_id, self._epoch)  # (until something changes)
-                break
-            if not self._prepare(class_id, pods[begin]):
-                break  # (its class takes the pod-by-pod cycle)
+            # Else its class is prepared at the next call, once the pods placed here are
+            # bound: preparing asks the plugins, which may make a tally counting them.
+            break
         nodes = np.concatenate(found) if found else _NO_NODES
         self._placed = nodes.tolist()
         return nodes, start
