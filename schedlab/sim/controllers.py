@@ -99,10 +99,11 @@ class Controllers:
 
     # ------------------------------------------------------------------ StatefulSet order
     def _ordered(self, pod: Pod) -> bool:
-        key = self._key(pod)
-        spec = self.specs.get(key) if key is not None else None
-        return ordinal(pod) is not None and (spec is None or
-                                             spec.pod_management_policy == "OrderedReady")
+        owner = pod.owner
+        if owner is None or ordinal(pod) is None:
+            return False
+        spec = self.specs.get((owner.kind, pod.namespace, owner.name))
+        return spec is None or spec.pod_management_policy == "OrderedReady"
 
     def _blocked(self, pod: Pod) -> bool:
         number = ordinal(pod)
@@ -145,9 +146,10 @@ class Controllers:
 
     def succeeded(self, pod_id: int, pod: Pod) -> None:
         """A pod ran its duration: a Job counts it and creates the pods it now misses."""
-        key = self._key(pod)
-        spec = self.specs.get(key) if key is not None else None
-        if spec is None or spec.kind != "Job" or spec.template is None:
+        if pod.owner is None or pod.owner.kind != "Job":
+            return
+        spec = self.specs.get(("Job", pod.namespace, pod.owner.name))
+        if spec is None or spec.template is None:
             return
         self._succeeded[spec.key] += 1
         wanted = job_pod_count(spec.parallelism, spec.completions, self._succeeded[spec.key])

@@ -32,6 +32,25 @@ def backoff_seconds(attempts: int) -> float:
     return min(INITIAL_BACKOFF_SECONDS * 2.0 ** min(attempts - 1, 16), MAX_BACKOFF_SECONDS)
 
 
+# where a pod waits in the queue
+_ACTIVE, _BACKOFF, _UNSCHEDULABLE = range(3)
+
+
+class _Record:
+    """What the queue keeps about a pod from ``add`` to ``forget``: its priority, queue
+    timestamp (seconds), failed attempts' count, when its backoff ends (seconds) and the
+    generation its timers must carry to count."""
+
+    __slots__ = ("priority", "timestamp", "attempts", "backoff_until", "generation")
+
+    def __init__(self, priority: int, timestamp: float) -> None:
+        self.priority = priority
+        self.timestamp = timestamp
+        self.attempts = 0
+        self.backoff_until = 0.0
+        self.generation = 0
+
+
 class SchedulingQueue:
     """The queue of pending pods (by id). The replay owns the clock: it calls ``add`` when a
     pod arrives, ``failed`` after an attempt fails, ``move`` on a cluster event that may help,
@@ -41,13 +60,11 @@ class SchedulingQueue:
     def __init__(self) -> None:
         self._active: list[tuple[int, float, int]] = []
         """Heap of (-priority, timestamp, pod id)."""
-        self._where: dict[int, str] = {}
-        """Pod id → "active", "backoff" or "unschedulable"."""
-        self._priority: dict[int, int] = {}
-        self._timestamp: dict[int, float] = {}
-        self._attempts: dict[int, int] = {}
-        self._backoff_until: dict[int, float] = {}
-        self._generation: dict[int, int] = {}
+        self._where: dict[int, int] = {}
+        """Pod id → where it waits (_ACTIVE, _BACKOFF, _UNSCHEDULABLE), for the pods in the
+        queue (insertion ordered)."""
+        self._pods: dict[int, _Record] = {}
+        """Pod id → its record, from ``add`` to ``forget``."""
         self._unschedulable: dict[int, None] = {}
         """The unschedulable pods (insertion ordered)."""
         self._bind_helped: dict[int, None] = {}
@@ -72,25 +89,30 @@ class SchedulingQueue:
         return len(self._where) - len(self._active) - len(self._unschedulable)
 
     def attempts(self, pod: int) -> int:
-        return self._attempts.get(pod, 0)
+        record = self._pods.get(pod)
+        return 0 if record is None else record.attempts
 
     def add(self, pod: int, priority: int, now: float) -> None:
         """A pod enters the queue at ``now``, ready to be tried."""
-        self._priority[pod] = priority
-        self._attempts.setdefault(pod, 0)
+        record = self._pods.get(pod)
+        if record is None:
+            self._pods[pod] = _Record(priority, now)
+        else:
+            record.priority = priority
         self._activate(pod, now)
 
     def _activate(self, pod: int, timestamp: float) -> None:
-        self._where[pod] = "active"
-        self._timestamp[pod] = timestamp
-        heapq.heappush(self._active, (-self._priority[pod], timestamp, pod))
+        self._where[pod] = _ACTIVE
+        record = self._pods[pod]
+        record.timestamp = timestamp
+        heapq.heappush(self._active, (-record.priority, timestamp, pod))
 
     def pop(self) -> int:
         """The next pod to try (the queue must have an active pod); it leaves the queue
         until ``failed`` puts it back."""
         _, _, pod = heapq.heappop(self._active)
         del self._where[pod]
-        self._attempts[pod] += 1
+        self._pods[pod].attempts += 1
         return pod
 
     def pop_all(self) -> list[int]:
@@ -101,14 +123,15 @@ class SchedulingQueue:
         """An attempt of ``pod`` failed at ``now``: it waits among the unschedulable pods,
         with its timestamp reset and its backoff grown. ``helped_by_binds``: a pod bound
         elsewhere may make it schedulable (required pod affinity, hard spreading)."""
-        self._where[pod] = "unschedulable"
-        self._timestamp[pod] = now
-        self._backoff_until[pod] = now + backoff_seconds(self._attempts[pod])
+        self._where[pod] = _UNSCHEDULABLE
+        record = self._pods[pod]
+        record.timestamp = now
+        record.backoff_until = now + backoff_seconds(record.attempts)
         self._unschedulable[pod] = None
         if helped_by_binds:
             self._bind_helped[pod] = None
-        generation = self._generation[pod] = self._generation.get(pod, 0) + 1
-        self.timers.append((now + MAX_UNSCHEDULABLE_SECONDS, pod, generation))
+        record.generation += 1
+        self.timers.append((now + MAX_UNSCHEDULABLE_SECONDS, pod, record.generation))
 
     def move(self, now: float, binds_only: bool = False) -> None:
         """A cluster event that may help: move the unschedulable pods (with ``binds_only``,
@@ -122,39 +145,41 @@ class SchedulingQueue:
     def _move(self, pod: int, now: float) -> None:
         del self._unschedulable[pod]
         self._bind_helped.pop(pod, None)
-        until = self._backoff_until[pod]
-        if until <= now:
-            self._activate(pod, self._timestamp[pod])
+        record = self._pods[pod]
+        if record.backoff_until <= now:
+            self._activate(pod, record.timestamp)
         else:
-            self._where[pod] = "backoff"
-            generation = self._generation[pod] = self._generation[pod] + 1
-            self.timers.append((until, pod, generation))
+            self._where[pod] = _BACKOFF
+            record.generation += 1
+            self.timers.append((record.backoff_until, pod, record.generation))
 
     def expire(self, pod: int, generation: int, now: float) -> None:
         """A timer of ``pod`` is due: its backoff ended (it becomes active) or it stayed
         unschedulable too long (it is moved). Stale timers do nothing."""
-        if self._generation.get(pod) != generation or pod not in self._where:
+        record = self._pods.get(pod)
+        if record is None or record.generation != generation or pod not in self._where:
             return
-        if self._where[pod] == "backoff":
-            self._activate(pod, self._timestamp[pod])
-        elif self._where[pod] == "unschedulable":
+        if self._where[pod] == _BACKOFF:
+            self._activate(pod, record.timestamp)
+        elif self._where[pod] == _UNSCHEDULABLE:
             self._move(pod, now)
 
     def remove(self, pod: int) -> None:
-        """Take a pod out of the queue wherever it waits (it was deleted)."""
+        """Take a pod out of the queue wherever it waits (it was deleted): its timers go
+        stale."""
         where = self._where.pop(pod, None)
         self._unschedulable.pop(pod, None)
         self._bind_helped.pop(pod, None)
-        self._generation[pod] = self._generation.get(pod, 0) + 1
-        if where == "active":
+        record = self._pods.get(pod)
+        if record is not None:
+            record.generation += 1
+        if where == _ACTIVE:
             self._active = [e for e in self._active if e[2] != pod]
             heapq.heapify(self._active)
 
     def forget(self, pod: int) -> None:
         """Drop what the queue keeps about a pod that has left it for good."""
-        for table in (self._priority, self._timestamp, self._attempts, self._backoff_until,
-                      self._generation):
-            table.pop(pod, None)
+        self._pods.pop(pod, None)
 
     def pending(self) -> Iterator[int]:
         """The ids of every pod in the queue."""

@@ -113,7 +113,7 @@ class Replay:
         added = {e.node for e in trace.events if e.kind == "node-add"}
         self.present = np.array([n.name not in added for n in self.nodes], dtype=bool)
         self.cordoned = np.array([n.unschedulable for n in self.nodes], dtype=bool)
-        self.failed = np.zeros(len(self.nodes), dtype=bool)
+        self.failed = [False] * len(self.nodes)
         self.fail_generation = np.zeros(len(self.nodes), dtype=np.int64)
         self.on_node: list[dict[int, None]] = [{} for _ in self.nodes]
         templates = {id(p.template): p.template for p in workload.pods}.values()
@@ -150,8 +150,6 @@ class Replay:
         for row, pod in enumerate(workload.pods):
             self._new(pod, float(trace.arrival[row]), float(trace.duration[row]),
                       float(deletion[row]), incarnation=0)
-        self._next_arrival = 0
-        self._next_event = 0
         self._plans = type(policy).plan is not Policy.plan
         self._bind_helped: IdCache[int, bool] = IdCache()
         """id(template) → whether a bind can make its pods schedulable."""
@@ -248,7 +246,8 @@ class Replay:
         present = np.flatnonzero(self.present)
         self.view_of = np.full(len(self.nodes), -1, dtype=np.int64)
         self.view_of[present] = np.arange(len(present))
-        self.global_of = present
+        self.global_of: list[int] = present.tolist()
+        """View index → global node index."""
         state = ClusterState([self._node_now(int(g)) for g in present], self.extended,
                              self.trace.workload.objects)
         state.workload_pods = self.trace.workload.pods
@@ -269,19 +268,20 @@ class Replay:
     # ------------------------------------------------------------------ binds and ends
     def _bind(self, pod_id: int, decision: Decision) -> None:
         pod = self.pods[pod_id]
-        assert decision.node is not None
+        node, state, now = decision.node, self.state, self.now
+        assert node is not None
         if self.observe is not None:
-            self.observe(self.now, self.state, self.bound_pods, pod, decision)
-        self.state.bind(pod, decision.node, decision.devices(self.state, pod))
-        g = int(self.global_of[decision.node])
-        self.recorder.bound(pod, decision.node)
+            self.observe(now, state, self.bound_pods, pod, decision)
+        state.bind(pod, node, decision.devices(state, pod))
+        g = self.global_of[node]
+        self.recorder.bound(pod, node)
         self.status[pod_id] = RUNNING
-        self.start[pod_id] = self.now
+        self.start[pod_id] = now
         self.node[pod_id] = g
         self.pending -= 1
         key = pod.key
-        if pod.template.gpu is not None and key in self.state.gpus_of:
-            self.gpus[pod_id] = self.state.gpus_of[key]
+        if pod.template.gpu is not None and key in state.gpus_of:
+            self.gpus[pod_id] = state.gpus_of[key]
         self.running[pod_id] = None
         self.bound_pods[key] = pod
         self.on_node[g][pod_id] = None
@@ -431,9 +431,11 @@ class Replay:
     def _run_queue(self) -> None:
         queue = self.queue
         while queue.active:
-            batch = queue.pop_all() if self._plans else [queue.pop()]
-            if self._plans:
-                self.policy.plan([self.pods[i] for i in batch])
+            if not self._plans:
+                self._attempt(queue.pop())
+                continue
+            batch = queue.pop_all()
+            self.policy.plan([self.pods[i] for i in batch])
             for pod_id in batch:
                 self._attempt(pod_id)
 
@@ -441,7 +443,7 @@ class Replay:
         pod = self.pods[pod_id]
         decision = self.policy.place(pod)
         if decision.node is not None:
-            self.recorder.decision(pod_id, int(self.global_of[decision.node]), None)
+            self.recorder.decision(pod_id, self.global_of[decision.node], None)
             self._bind(pod_id, decision)
             self.queue.forget(pod_id)
             self.queue.move(self.now, binds_only=True)
@@ -459,22 +461,6 @@ class Replay:
         self.queue.timers.clear()
 
     # ------------------------------------------------------------------ the clock
-    def _next_time(self) -> float | None:
-        found = None
-        if self._next_arrival < self._n_trace:  # (trace pods come first in self.pods)
-            found = self.arrival[self._next_arrival]
-        if self._next_event < len(self.trace.events):
-            at = self.trace.events[self._next_event].time
-            if found is None or at < found:
-                found = at
-        heap = self.heap
-        if heap and (self._untimed or self.queue.backing_off or self.queue.active):
-            # (when only the timers of unschedulable pods are left, nothing can change)
-            at = heap[0][0]
-            if found is None or at < found:
-                found = at
-        return found
-
     def _pop_heap(self, now: float, phase: int) -> None:
         heap = self.heap
         while heap and heap[0][0] <= now and heap[0][1] <= phase:
@@ -486,32 +472,40 @@ class Replay:
 
     def run(self) -> ReplayResult:
         """Replay the whole trace (or up to ``until``) and return the result."""
-        self._n_trace = len(self.trace.workload.pods)
         self._window_due = self._run_pending = False
         events, heap, queue, recorder = self.trace.events, self.heap, self.queue, self.recorder
+        arrival, status, until = self.arrival, self.status, self.until
+        event_times = [e.time for e in events]
+        n_trace, n_events = len(self.trace.workload.pods), len(events)
+        next_arrival = next_event = 0  # (trace pods come first in self.pods)
         started = time.perf_counter()
         while True:  # (one event time per turn: the checks inline, the work in methods)
-            now = self._next_time()
-            if now is None or (self.until is not None and now > self.until):
+            now = arrival[next_arrival] if next_arrival < n_trace else math.inf
+            if next_event < n_events and event_times[next_event] < now:
+                now = event_times[next_event]
+            if heap and heap[0][0] < now and (
+                    self._untimed or queue.backing_off or queue.active):
+                # (when only the timers of unschedulable pods are left, nothing can change)
+                now = heap[0][0]
+            if now == math.inf or (until is not None and now > until):
                 break
             recorder.advance(now)
             self.now = now
             if heap and heap[0][0] <= now:
                 self._pop_heap(now, DEPART)
-            while self._next_event < len(events) and events[self._next_event].time <= now:
-                event = events[self._next_event]
-                self._next_event += 1
+            while next_event < n_events and event_times[next_event] <= now:
+                event = events[next_event]
+                next_event += 1
                 self.events += 1
                 self._node_event(event.kind, self.node_index[event.node])
                 self._pop_heap(now, NODE)
             if self._dirty:
                 self._refresh()
-            while self._next_arrival < self._n_trace and self.arrival[self._next_arrival] <= now:
-                pod_id = self._next_arrival
-                self._next_arrival += 1
-                if self.status[pod_id] == WAITING:
+            while next_arrival < n_trace and arrival[next_arrival] <= now:
+                if status[next_arrival] == WAITING:
                     self.events += 1
-                    self._arrive(pod_id)
+                    self._arrive(next_arrival)
+                next_arrival += 1
             if heap and heap[0][0] <= now:
                 self._pop_heap(now, RUN_QUEUE)
             if self._dirty:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from schedlab.cluster import ClusterState
 from schedlab.fragmentation import Fragmentation, TypicalPods
-from schedlab.objects import Node, Pod
+from schedlab.objects import Node, Pod, PodTemplate
 from schedlab.policies.base import Policy
 from schedlab.sim.queue import QueueMode
 from schedlab.traces.trace import Trace
@@ -164,9 +164,15 @@ class Recorder:
         self._next_sample = 0.0
         self._area: np.ndarray | None = None
         """Per resource: the integral of its allocation over time, up to the last snapshot."""
-        self._requested_time: np.ndarray | None = None
+        self._requested_time: list[float] = []
         """Per resource: the integral of its requested amount since the last snapshot (whose
-        allocatable is fixed: ``_fold`` divides once)."""
+        allocatable is fixed: ``_fold`` divides once). Python floats, as ``requested`` is
+        Python ints: a few resources cost less so than as arrays, with the same sums."""
+        self.requested: list[int] = []
+        """Per resource: what the bound pods request in all."""
+        self._requests: dict[int, tuple[PodTemplate, tuple[tuple[int, int], ...]]] = {}
+        """id(pod template) → (the template, kept alive so that its id names it, its non-zero
+        requests as (resource column, amount) pairs)."""
         gpu_nodes = any(n.gpus for n in replay.trace.workload.nodes)
         pods = replay.trace.workload.pods
         self.typical = TypicalPods.of(pods) if gpu_nodes and any(
@@ -179,43 +185,62 @@ class Recorder:
         if self._area is not None:
             self._fold()
         self.state = state
-        self.requested = state.requested.sum(axis=0)
+        self.requested = state.requested.sum(axis=0).tolist()
+        self._requests = {}  # (the resource columns are the state's)
         self.allocatable = state.allocatable.sum(axis=0)
         self._all_allocatable = bool((self.allocatable > 0).all())
+        self._pods_on: list[int] = state.pod_count.tolist()
+        """Pods bound per node of the state (as ``state.pod_count``, read faster)."""
         self.nodes_used = int((state.pod_count > 0).sum())
         self.gpu_capacity = int(state.gpu_count.sum()) * 1000
         self.gpu_used = self.gpu_capacity - int(state.gpu_free.sum())
         if self._area is None:
             self._area = np.zeros(len(self.allocatable))
-            self._requested_time = np.zeros(len(self.allocatable))
+            self._requested_time = [0.0] * len(self.allocatable)
 
     def _fold(self) -> None:
         """Add the allocation integral since the last snapshot to ``_area``."""
-        assert self._area is not None and self._requested_time is not None
-        self._area += np.divide(self._requested_time, self.allocatable,
+        assert self._area is not None
+        self._area += np.divide(np.array(self._requested_time), self.allocatable,
                                 out=np.zeros(len(self._area)), where=self.allocatable > 0)
-        self._requested_time[:] = 0.0
+        self._requested_time = [0.0] * len(self._requested_time)
+
+    def _requests_of(self, pod: Pod) -> tuple[tuple[int, int], ...]:
+        """The pod's non-zero requests as (resource column, amount) pairs."""
+        entry = self._requests.get(id(pod.template))
+        if entry is None:
+            requested = self.state.requests_of(pod).requested.tolist()
+            entry = self._requests[id(pod.template)] = (pod.template, tuple(
+                (k, amount) for k, amount in enumerate(requested) if amount))
+        return entry[1]
 
     def bound(self, pod: Pod, node: int) -> None:
-        state = self.state
-        self.requested += state.requests_of(pod).requested
-        self.nodes_used += int(state.pod_count[node] == 1)
+        """``pod`` was bound to node ``node`` (index in the state)."""
+        requested = self.requested
+        for k, amount in self._requests_of(pod):
+            requested[k] += amount
+        self._pods_on[node] += 1
+        self.nodes_used += self._pods_on[node] == 1
         gpu = pod.template.gpu
         if gpu is not None:
             self.gpu_used += gpu.count * gpu.milli
 
     def unbound(self, pod: Pod, node: int) -> None:
-        state = self.state
-        self.requested -= state.requests_of(pod).requested
-        self.nodes_used -= int(state.pod_count[node] == 0)
+        """``pod`` left node ``node`` (index in the state)."""
+        requested = self.requested
+        for k, amount in self._requests_of(pod):
+            requested[k] -= amount
+        self._pods_on[node] -= 1
+        self.nodes_used -= self._pods_on[node] == 0
         gpu = pod.template.gpu
         if gpu is not None:
             self.gpu_used -= gpu.count * gpu.milli
 
     def _allocation(self) -> np.ndarray:
+        requested = np.array(self.requested, dtype=np.int64)
         if self._all_allocatable:  # (the same quotients, without the mask)
-            return self.requested / self.allocatable
-        return np.divide(self.requested, self.allocatable, out=np.zeros(len(self.requested)),
+            return requested / self.allocatable
+        return np.divide(requested, self.allocatable, out=np.zeros(len(requested)),
                          where=self.allocatable > 0)
 
     # ------------------------------------------------------------------ over time
@@ -231,13 +256,14 @@ class Recorder:
 
     def advance(self, now: float) -> None:
         """The clock moves to ``now``: the state since the last event lasted until then."""
-        assert self._requested_time is not None
         if now > self._last:
-            self._requested_time += self.requested * (now - self._last)
+            elapsed, requested_time = now - self._last, self._requested_time
+            for k, amount in enumerate(self.requested):
+                requested_time[k] += amount * elapsed
+            self._last = now
         while self.bucket and self._next_sample < now:
             self._row(self._next_sample)
             self._next_sample += self.bucket
-        self._last = max(self._last, now)
 
     def sample(self, now: float) -> None:
         """The events of ``now`` are done: a timeline row (without a bucket)."""
