@@ -17,6 +17,7 @@ import weakref
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -105,7 +106,7 @@ class TypicalPods:
     def __len__(self) -> int:
         return len(self.counts)
 
-    @property
+    @cached_property
     def total(self) -> int:
         """The scale of fragmentation amounts: Σ counts."""
         return int(self.counts.sum())

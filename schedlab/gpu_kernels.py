@@ -284,3 +284,66 @@ def fgd_best(start: int, to_find: int, mask: np.ndarray, values: np.ndarray, syn
                 best[ties] = node
                 ties += 1
     return ties, next_start
+
+
+FIT, GPUS = range(2)
+"""The filters ``node_reasons`` runs: NodeResourcesFit's, GpuShare's."""
+
+
+@per_node
+def node_reasons(node: int, steps: np.ndarray, pod_count: np.ndarray,
+                 allowed_pods: np.ndarray, requested: np.ndarray, allocatable: np.ndarray,
+                 fit_columns: np.ndarray, fit_want: np.ndarray, fits_nowhere: bool,
+                 gpu_allowed: np.ndarray, gpu_free: np.ndarray, count: int, milli: int) -> int:
+    """The reasons kube's FitError counts a node under for the filters ``steps`` (``FIT``
+    or ``GPUS``, in the profile's order): those of the first that rejects it, as bits.
+    NodeResourcesFit's: no pod slot left (bit 0), short of ``fit_want`` in each of the c
+    ``fit_columns`` (bits 1..c), asking for a resource no node has (``fits_nowhere``, bit
+    c + 1); GpuShare's: no GPU of an allowed model (``gpu_allowed``, bit c + 2), fewer than
+    ``count`` devices with ``milli`` free (bit c + 3)."""
+    c = fit_columns.shape[0]
+    for step in steps:
+        bits = 0
+        if step == FIT:
+            if pod_count[node] >= allowed_pods[node]:
+                bits |= 1
+            for j in range(c):
+                column = fit_columns[j]
+                if requested[node, column] + fit_want[j] > allocatable[node, column]:
+                    bits |= 1 << (1 + j)
+            if fits_nowhere:
+                bits |= 1 << (c + 1)
+        elif not gpu_allowed[node]:
+            bits = 1 << (c + 2)
+        elif not gpu_fits(node, gpu_free, count, milli):
+            bits = 1 << (c + 3)
+        if bits:
+            return bits
+    return 0
+
+
+@njit(cache=True)
+def count_reasons(nodes: np.ndarray, synced: int, changed_at: np.ndarray, reasons: np.ndarray,
+                  counts: np.ndarray, steps: np.ndarray, pod_count: np.ndarray,
+                  allowed_pods: np.ndarray, requested: np.ndarray, allocatable: np.ndarray,
+                  fit_columns: np.ndarray, fit_want: np.ndarray, fits_nowhere: bool,
+                  gpu_allowed: np.ndarray, gpu_free: np.ndarray, count: int,
+                  milli: int) -> None:
+    """Bring ``counts`` (int64 (c + 4,)) in sync: how many of ``nodes`` (int64 (k,)) are
+    counted under each reason bit of ``node_reasons``. ``reasons`` (int64 (n_nodes,)) holds
+    each node's bits as of ``synced``; the nodes whose ``changed_at`` is later (all of them
+    if ``synced`` < 0) are worked out again."""
+    if synced < 0:
+        counts[:] = 0
+    for i in range(nodes.shape[0]):
+        node = nodes[i]
+        if synced >= 0 and changed_at[node] <= synced:
+            continue
+        old = reasons[node] if synced >= 0 else 0
+        new = node_reasons(node, steps, pod_count, allowed_pods, requested, allocatable,
+                           fit_columns, fit_want, fits_nowhere, gpu_allowed, gpu_free, count,
+                           milli)
+        if new != old:
+            for bit in range(counts.shape[0]):
+                counts[bit] += ((new >> bit) & 1) - ((old >> bit) & 1)
+        reasons[node] = new

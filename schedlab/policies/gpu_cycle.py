@@ -16,8 +16,12 @@ plan is not plain or depends on the candidates (a CLUSTER score, a normalised sc
 PodTopologySpread's), or where ``CompiledCycle`` leaves it there. The candidates, totals and
 next start index are the numpy cycle's, so are the decisions and random draws.
 
-The per-class arrays take 9 bytes per node and class; at most ``MEMORY_BUDGET`` bytes are
-kept, the least recently used class giving its room to a new one.
+When no node is feasible, kube's reasons are counted the same way: per class and node, the
+reasons NodeResourcesFit and GpuShare reject the node for, worked out again on the changed
+nodes only (``gpu_kernels.count_reasons``).
+
+The per-class arrays take at most 17 bytes per node and class; at most ``MEMORY_BUDGET``
+bytes are kept, the least recently used class giving its room to a new one.
 """
 
 from __future__ import annotations
@@ -29,9 +33,9 @@ import numpy as np
 from schedlab.caches import IdCache
 from schedlab.cluster import ClusterState
 from schedlab.fragmentation import Fragmentation, cpu_milli
-from schedlab.framework.cycle import Evaluator
+from schedlab.framework.cycle import Answer, Evaluator, fit_error
 from schedlab.framework.plugin import Scope
-from schedlab.gpu_kernels import fgd_best
+from schedlab.gpu_kernels import FIT, GPUS, count_reasons, fgd_best
 from schedlab.objects import Pod
 from schedlab.plugins.fgd_score import FGDScore, sigmoid_thresholds
 from schedlab.plugins.gpu_share import GpuShare
@@ -49,7 +53,7 @@ class _Class:
     per-class arguments."""
 
     __slots__ = ("plan", "gpu_allowed", "tally_driven", "tallies", "base_mask", "mask",
-                 "values", "synced", "arguments", "used")
+                 "values", "synced", "arguments", "used", "reasons")
 
     def __init__(self, plan: Plan, gpu_allowed: np.ndarray | None,
                  arguments: tuple[object, ...]) -> None:
@@ -66,6 +70,25 @@ class _Class:
         self.synced = -1
         self.arguments = arguments
         self.used = 0
+        self.reasons: _Reasons | None = None
+
+
+class _Reasons:
+    """Why a class's pods fit nowhere, kept as ``_Class.values`` is: per node the bits of
+    ``gpu_kernels.node_reasons`` for the NODE filters after the leading STATIC ones
+    (``steps``), and their counts over the nodes those let through, as of ``synced``.
+    ``cluster``: the answers of the CLUSTER filters among them, which must pass every node
+    for the counts to be kube's."""
+
+    __slots__ = ("steps", "cluster", "bits", "counts", "synced")
+
+    def __init__(self, steps: np.ndarray, cluster: list[Answer], columns: int,
+                 n_nodes: int) -> None:
+        self.steps = steps
+        self.cluster = cluster
+        self.bits = np.zeros(n_nodes, dtype=np.int64)
+        self.counts = np.zeros(columns + 4, dtype=np.int64)
+        self.synced = -1
 
 
 class GpuCycle:
@@ -88,7 +111,7 @@ class GpuCycle:
         """By the pod's cache key: None where the loop cannot run."""
         self._kept: list[_Class] = []
         """The classes holding arrays, at most ``_max_kept``."""
-        self._max_kept = max(1, MEMORY_BUDGET // max(9 * n, 1))
+        self._max_kept = max(1, MEMORY_BUDGET // max(17 * n, 1))
         self._clock = 0
         self._fragmentation: Fragmentation | None = None
         self._fragments: tuple[np.ndarray, ...] = ()
@@ -143,7 +166,7 @@ class GpuCycle:
             if len(self._kept) >= self._max_kept:
                 evicted = min(self._kept, key=lambda kept: kept.used)
                 self._kept.remove(evicted)
-                evicted.values, evicted.synced = None, -1
+                evicted.values, evicted.synced, evicted.reasons = None, -1, None
             values = record.values = np.empty(self.state.n_nodes, dtype=np.int64)
             record.synced = -1
             self._kept.append(record)
@@ -205,3 +228,68 @@ class GpuCycle:
                                      self._best)
         record.synced = self._epoch
         return self._best[:found], next_start
+
+    # ------------------------------------------------------------------ no node
+    def _reasons(self, record: _Class, pod: Pod, first: int) -> _Reasons | None:
+        """The class's reasons counter (made on first use), or None if a STATIC filter
+        follows the leading ones or the fit columns are too many to count as bits (the
+        numpy evaluator then counts)."""
+        if record.reasons is None:
+            answers = {id(plugin): answer for plugin, answer in record.plan.filters}
+            steps, cluster = [], []
+            for plugin in self.evaluator.profile.filters[first:]:
+                if plugin.scope is Scope.STATIC:
+                    return None
+                if plugin.scope is Scope.CLUSTER:
+                    if id(plugin) in answers:  # (the others skip the pod: they pass all)
+                        cluster.append(answers[id(plugin)])
+                elif type(plugin) is NodeResourcesFit:
+                    steps.append(FIT)
+                elif pod.template.gpu is not None:  # (GpuShare passes pods without GPUs)
+                    steps.append(GPUS)
+            columns = len(record.plan.fit[0])
+            if columns + 4 > 63:
+                return None
+            record.reasons = _Reasons(np.array(steps, dtype=np.int64), cluster, columns,
+                                      self.state.n_nodes)
+        return record.reasons
+
+    def unschedulable_message(self, pod: Pod) -> str | None:
+        """kube's FitError text for a pod ``best_candidates`` found no node for, as
+        ``Evaluator.unschedulable_message`` words it; None to leave it to the evaluator
+        (where a filter other than NodeResourcesFit and GpuShare rejects some node after the
+        leading STATIC ones)."""
+        record = self._classes.get(pod.cache_key)
+        if record is None:
+            return None
+        static_counts, undecided, first = self.evaluator.static_rejections(pod)
+        reasons = self._reasons(record, pod, first)
+        if reasons is None or not all(answer.values.all() for answer in reasons.cluster):
+            return None
+        state, plan = self.state, record.plan
+        request = pod.template.gpu
+        fit_columns, fit_want = plan.fit
+        count_reasons(undecided, reasons.synced, self._changed_at, reasons.bits,
+                      reasons.counts, reasons.steps, state.pod_count, state.allowed_pods,
+                      state.requested, state.allocatable, fit_columns, fit_want,
+                      plan.fits_nowhere,
+                      record.mask if record.gpu_allowed is None else record.gpu_allowed,
+                      state.gpu_free, 0 if request is None else request.count,
+                      0 if request is None else request.milli)
+        reasons.synced = self._epoch
+        counted = reasons.counts.tolist()
+        counts = dict(static_counts)
+        names = state.resources.names
+        found = [("Too many pods", counted[0]),
+                 *((f"Insufficient {names[c]}", counted[1 + j])
+                   for j, c in enumerate(fit_columns.tolist())),
+                 ("node(s) didn't have GPUs of an allowed model", counted[-2]),
+                 ("Insufficient GPU", counted[-1])]
+        if plan.fits_nowhere:
+            fit = self._plans.fit
+            assert fit is not None  # (only NodeResourcesFit finds a pod fitting nowhere)
+            found += [(f"Insufficient {name}", counted[-3])
+                      for name in fit.checked_columns(state, pod)[1]]
+        for reason, count in found:
+            counts[reason] = counts.get(reason, 0) + count
+        return fit_error(counts, state.n_nodes)

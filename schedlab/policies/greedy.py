@@ -51,8 +51,9 @@ class Greedy(Policy):
         if not self.profile.scores:
             self._to_find = 1
         self._cycle: CompiledCycle | None = None
+        self._gpu_cycle: GpuCycle | None = None
         self._search: CompiledCycle | GpuCycle | None = None
-        """The compiled cycle placing pods one by one (``_cycle``, or ``GpuCycle`` for the
+        """The compiled cycle placing pods one by one (``_cycle``, or ``_gpu_cycle`` for the
         FGD paper's profiles)."""
         self._runs: RunPlacer | None = None
         self._runs_checked = False
@@ -63,7 +64,7 @@ class Greedy(Policy):
             if self._cycle is None:
                 from schedlab.policies.gpu_cycle import GpuCycle
 
-                self._search = GpuCycle.of(self.evaluator)
+                self._search = self._gpu_cycle = GpuCycle.of(self.evaluator)
             if self._search is None:
                 from schedlab.policies.runs import warn_uncompiled
 
@@ -135,6 +136,15 @@ class Greedy(Policy):
             totals = self.evaluator.totals(evaluation, nodes, ranking=True)
             best = nodes[totals == totals.max()]
         return self._best(pod, best)
+
+    def unschedulable(self, pod: Pod) -> Decision:
+        """The decision for a pod no node can take, with kube's reason message (worded by
+        the GPU cycle where it can)."""
+        if self._gpu_cycle is not None:
+            reason = self._gpu_cycle.unschedulable_message(pod)
+            if reason is not None:
+                return Decision(None, reason)
+        return super().unschedulable(pod)
 
     def _best(self, pod: Pod, best: np.ndarray) -> Decision:
         """The decision among the best nodes (sorted int64 indices), by the tie-break."""
