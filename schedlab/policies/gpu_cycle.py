@@ -27,6 +27,7 @@ bytes are kept, the least recently used class giving its room to a new one.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import TypeAlias
 
 import numpy as np
 
@@ -45,6 +46,12 @@ from schedlab.policies.compiled import CompiledCycle, Plan
 MEMORY_BUDGET = 256 * 2**20
 """Bytes the per-class arrays may take."""
 _NONE = np.empty(0, dtype=np.int64)
+_ClassArguments: TypeAlias = tuple[bool, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                   np.ndarray, np.ndarray, np.ndarray, int, np.ndarray]
+"""``gpu_kernels.fgd_best``'s per-class arguments, from ``check_fit`` to ``ask``."""
+_Fragments: TypeAlias = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                              np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""``gpu_kernels.fgd_best``'s arguments from ``gpu_free`` to ``thresholds``."""
 
 
 class _Class:
@@ -56,7 +63,7 @@ class _Class:
                  "values", "synced", "arguments", "used", "reasons")
 
     def __init__(self, plan: Plan, gpu_allowed: np.ndarray | None,
-                 arguments: tuple[object, ...]) -> None:
+                 arguments: _ClassArguments) -> None:
         self.plan = plan
         self.gpu_allowed = gpu_allowed
         self.tally_driven = all(plugin.tally_driven for plugin, _ in plan.filters)
@@ -114,7 +121,7 @@ class GpuCycle:
         self._max_kept = max(1, MEMORY_BUDGET // max(17 * n, 1))
         self._clock = 0
         self._fragmentation: Fragmentation | None = None
-        self._fragments: tuple[np.ndarray, ...] = ()
+        self._fragments: _Fragments | None = None
 
     @classmethod
     def of(cls, evaluator: Evaluator) -> GpuCycle | None:
@@ -135,8 +142,9 @@ class GpuCycle:
         node_scores = [(p, w) for p, w in profile.scores if p.scope is Scope.NODE]
         if len(node_scores) != 1 or type(node_scores[0][0]) is not FGDScore:
             return None
-        fgd: FGDScore = node_scores[0][0]  # type: ignore[assignment]  # (checked above)
-        return cls(evaluator, fit, gpu_filter is not None, (fgd, node_scores[0][1]))
+        fgd, weight = node_scores[0]
+        assert isinstance(fgd, FGDScore)  # (checked above)
+        return cls(evaluator, fit, gpu_filter is not None, (fgd, weight))
 
     # ------------------------------------------------------------------ per class
     def _new_class(self, pod: Pod) -> _Class | None:
@@ -174,9 +182,10 @@ class GpuCycle:
         record.used = self._clock
         return values
 
-    def _sync(self) -> None:
+    def _sync(self) -> _Fragments:
         """Note the nodes changed since the last pod, and bring the fragmentation in sync
-        (a new one, of other typical pods, makes every class start again)."""
+        (a new one, of other typical pods, makes every class start again); its arrays as
+        ``fgd_best`` reads them."""
         state = self.state
         if state.epoch != self._epoch:
             changed_at = self._changed_at
@@ -184,15 +193,17 @@ class GpuCycle:
                 changed_at[node] = epoch
             self._epoch = state.epoch
         fragmentation = self._fgd.fragmentation(state)
-        if fragmentation is not self._fragmentation:
+        fragments = self._fragments
+        if fragments is None or fragmentation is not self._fragmentation:
             self._fragmentation = fragmentation
             parts = fragmentation.parts
-            self._fragments = (
+            fragments = self._fragments = (
                 state.gpu_free, fragmentation.accessible, parts.below, parts.fitting,
                 parts.idle, parts.cpu_free, fragmentation.scaled, fragmentation.shapes,
                 sigmoid_thresholds(fragmentation.typical.total))
             for record in self._kept:
                 record.synced = -1
+        return fragments
 
     # ------------------------------------------------------------------ the cycle
     def best_candidates(self, pod: Pod, start: int, to_find: int
@@ -221,10 +232,10 @@ class GpuCycle:
                 record.base_mask = mask
                 record.mask = mask if record.gpu_allowed is None else mask & record.gpu_allowed
                 record.synced = -1
-        self._sync()
+        fragments = self._sync()
         values = self._keep(record)
         found, next_start = fgd_best(start, to_find, record.mask, values, record.synced,
-                                     self._changed_at, *record.arguments, *self._fragments,
+                                     self._changed_at, *record.arguments, *fragments,
                                      self._best)
         record.synced = self._epoch
         return self._best[:found], next_start
