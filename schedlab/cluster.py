@@ -428,7 +428,7 @@ class ClusterState:
     def tallies_made(self) -> int:
         """How many tallies exist (``tally``, and ``tally_by``'s per key): when it grows, a
         pod template may be counted that was not (``counted``)."""
-        return len(self._tallies) + sum(len(keyed) for keyed in self._keyed.values())
+        return len(self._tallies) + sum(map(len, self._keyed.values()))
 
     def changes_since(self, epoch: int) -> list[int]:
         """The node of every bind, unbind and termination since ``epoch``, in order."""
@@ -487,10 +487,11 @@ class ClusterState:
             raise SchedlabError(f"pod {pod.key} asks for GPUs: binding it needs the devices it "
                                 "takes (gpu.default_gpus gives the tightest that fit)")
         free = self.gpu_free[node]
-        gpus = tuple(int(g) for g in gpus)
+        gpus = tuple(map(int, gpus))
+        count, milli = int(self.gpu_count[node]), request.milli
         valid = (
             len(gpus) == request.count == len(set(gpus))
-            and all(0 <= g < self.gpu_count[node] and free[g] >= request.milli for g in gpus)
+            and all(0 <= g < count and free[g] >= milli for g in gpus)
             and bool(self.gpu_model_allowed(request.models)[node])
         )
         if not valid:
@@ -501,7 +502,8 @@ class ClusterState:
                 f"has {self.gpu_count[node]} {self.nodes[node].gpu_model or 'no'} GPU(s) with "
                 f"{free[: self.gpu_count[node]].tolist()} milli free"
             )
-        free[list(gpus)] -= request.milli
+        for g in gpus:
+            free[g] -= milli
         self.gpus_of[pod.key] = gpus
 
     # ------------------------------------------------------------ bound pods counted

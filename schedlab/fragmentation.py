@@ -17,6 +17,7 @@ import weakref
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -105,7 +106,7 @@ class TypicalPods:
     def __len__(self) -> int:
         return len(self.counts)
 
-    @property
+    @cached_property
     def total(self) -> int:
         """The scale of fragmentation amounts: Σ counts."""
         return int(self.counts.sum())
@@ -145,8 +146,15 @@ class Fragmentation:
         self.accessible = np.stack(allowed, axis=1) & gpu_shape
         """bool (n_nodes, T): the shape asks for GPUs and may use the node's model."""
         self.accessible.flags.writeable = False
+        self.shapes = np.stack((typical.cpu_milli, typical.gpu_count, typical.gpu_milli,
+                                typical.counts)).astype(np.int64)
+        """int64 (4, T): the typical shapes' cpu milli, GPU count, milli per GPU and count
+        (the rows of ``schedlab.gpu_kernels``)."""
+        self.shapes.flags.writeable = False
         self.parts = self.parts_of(ALL)
         self.scaled = self.amounts(self.parts, ALL)
+        self._total = int(self.scaled.sum())
+        """Σ ``scaled``, kept as nodes are recounted."""
         self._epoch = state.epoch
 
     @classmethod
@@ -188,15 +196,18 @@ class Fragmentation:
         return fragment @ typical.counts
 
     def sync(self) -> None:
-        """Recount the nodes bound or unbound since the last sync."""
+        """Recount the nodes bound or unbound since the last sync (compiled: the same
+        integers as ``parts_of`` and ``amounts``)."""
         state = self.state
         if self._epoch == state.epoch:
             return
-        changed = state.changed_since(self._epoch)
-        parts = self.parts_of(changed)
-        for name in ("below", "fitting", "idle", "cpu_free"):
-            getattr(self.parts, name)[changed] = getattr(parts, name)
-        self.scaled[changed] = self.amounts(parts, changed)
+        from schedlab.gpu_kernels import sync_nodes
+
+        parts = self.parts
+        self._total += sync_nodes(
+            state.changed_since(self._epoch), state.gpu_free, state.allocatable,
+            state.requested, state.resources.index[CPU], self.accessible, parts.below,
+            parts.fitting, parts.idle, parts.cpu_free, self.scaled, self.shapes)
         self._epoch = state.epoch
 
     def node_milli(self) -> np.ndarray:
@@ -207,7 +218,7 @@ class Fragmentation:
     def total_milli(self) -> float:
         """The cluster's fragmentation in milli-GPU."""
         self.sync()
-        return float(self.scaled.sum() / self.typical.total)
+        return float(np.float64(self._total) / self.typical.total)
 
 
 _SHARED: PerState[ClusterState, IdCache[int, Fragmentation]] = PerState(lambda _: IdCache())

@@ -55,10 +55,18 @@ def fits(state: ClusterState, request: GpuRequest, nodes: NodeIndex) -> np.ndarr
     return enough & state.gpu_model_allowed(request.models)[nodes]
 
 
+def fits_node(state: ClusterState, request: GpuRequest, node: int) -> bool:
+    """``fits`` on one node index."""
+    return (bool(state.gpu_model_allowed(request.models)[node])
+            and int(np.count_nonzero(state.gpu_free[node] >= request.milli)) >= request.count)
+
+
 def best_gpus(free: np.ndarray, request: GpuRequest) -> tuple[int, ...]:
     """The tightest devices of one node that fit (least free first, then lowest index):
     the FGD simulator's ``best`` selection. ``free`` is the node's row, int64 (max GPUs,)."""
     candidates = np.flatnonzero(free >= request.milli)
+    if request.milli == MILLI_PER_GPU:  # (whole devices: all fully free, the lowest first)
+        return tuple(candidates[: request.count].tolist())
     order = candidates[np.argsort(free[candidates], kind="stable")]
     return tuple(int(g) for g in np.sort(order[: request.count]))
 

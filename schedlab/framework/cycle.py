@@ -10,7 +10,7 @@ candidate nodes, exactly as kube-scheduler's framework.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -130,6 +130,13 @@ class ScoreBreakdown:
     @property
     def weighted(self) -> np.ndarray:
         return self.normalized * self.weight
+
+
+def fit_error(counts: Mapping[str, int], n_nodes: int) -> str:
+    """kube's FitError text for ``n_nodes`` nodes, each counted under its reasons:
+    "0/N nodes are available: <count> <reason>, ..." (sorted as strings, zeros left out)."""
+    parts = sorted(f"{count} {reason}" for reason, count in counts.items() if count)
+    return f"0/{n_nodes} nodes are available: {', '.join(parts)}."
 
 
 def _in_bounds(scores: np.ndarray) -> bool:
@@ -479,15 +486,22 @@ class Evaluator:
         counts: Counter[str] = Counter()
         undecided, first = nodes, 0
         if everywhere:
-            cached = self._static_rejections.get(pod.cache_key)
-            if cached is None:
-                cached = self._static_rejections.put(
-                    pod.cache_key, self._rejections(pod, nodes, static_only=True), pod.template)
-            static_counts, undecided, first = cached
+            static_counts, undecided, first = self.static_rejections(pod)
             counts.update(static_counts)
         counts.update(self._rejections(pod, undecided, first=first)[0])
-        parts = sorted(f"{count} {reason}" for reason, count in counts.items() if count)
-        return f"0/{len(nodes)} nodes are available: {', '.join(parts)}."
+        return fit_error(counts, len(nodes))
+
+    def static_rejections(self, pod: Pod) -> tuple[Counter[str], np.ndarray, int]:
+        """What the leading STATIC filters (those before the first that is not) reject over
+        every node, worked out once per template: the count of each reason, the nodes they
+        let through (sorted int64) and the index of the first filter after them."""
+        cached = self._static_rejections.get(pod.cache_key)
+        if cached is None:
+            cached = self._static_rejections.put(
+                pod.cache_key,
+                self._rejections(pod, np.arange(self.state.n_nodes), static_only=True),
+                pod.template)
+        return cached
 
     def _rejections(self, pod: Pod, nodes: np.ndarray, first: int = 0,
                     static_only: bool = False) -> tuple[Counter[str], np.ndarray, int]:

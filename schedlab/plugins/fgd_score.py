@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from schedlab.caches import IdCache, PerState
 from schedlab.cluster import ALL, ClusterState, NodeIndex
+from schedlab.errors import SchedulingError
 from schedlab.fragmentation import Fragmentation, NodeParts, TypicalPods, cpu_milli
 from schedlab.framework.args import arg
 from schedlab.framework.plugin import MAX_NODE_SCORE
@@ -27,6 +29,30 @@ from schedlab.plugins.gpu_share import GpuScoreArgs, GpuScorePlugin
 def sigmoid_score(gain_milli: np.ndarray) -> np.ndarray:
     """int64 ``int(100 * sigmoid(gain / 1000))`` of fragmentation gains in milli-GPU."""
     return (1.0 / (1.0 + np.exp(-gain_milli / 1000.0)) * MAX_NODE_SCORE).astype(np.int64)
+
+
+SATURATION_MILLI = 50_000
+"""A gain (milli-GPU) beyond which ``sigmoid_score`` is 0 or 100 whatever the sign."""
+
+
+@lru_cache(maxsize=64)
+def sigmoid_thresholds(total: int) -> np.ndarray:
+    """int64 (100,): at [s - 1], the least integer scaled gain g (a gain in milli-GPU times
+    ``total``) for which ``sigmoid_score(g / total)`` is at least s, found by bisection with
+    that numpy formula; a gain scores as many thresholds as it reaches
+    (``gpu_kernels.score_of``), the same integers for any gain (beyond ±``SATURATION_MILLI``
+    the score is 0 or 100, reached within it). Read-only, kept per ``total``."""
+    wanted = np.arange(1, MAX_NODE_SCORE + 1)
+    bound = SATURATION_MILLI * total
+    low = np.full(MAX_NODE_SCORE, -bound, dtype=np.int64)
+    high = np.full(MAX_NODE_SCORE, bound + 1, dtype=np.int64)
+    while (active := low < high).any():
+        middle = (low + high) // 2
+        reached = sigmoid_score(middle / total) >= wanted
+        high = np.where(active & reached, middle, high)
+        low = np.where(active & ~reached, middle + 1, low)
+    low.flags.writeable = False
+    return low
 
 
 @dataclass(frozen=True)
@@ -122,11 +148,18 @@ class FGDScore(GpuScorePlugin):
         assert request is not None  # (asked only about GPU pods)
         if self.args.gpu_selection != "fgd" or not request.shares:
             return super().select_gpus(state, pod, node, rng)
-        free = state.gpu_free[node]
-        devices = np.flatnonzero(free >= request.milli)
-        scores = self._device_scores(self.fragmentation(state), pod,
-                                     np.full(len(devices), node), free[devices])
-        return (int(devices[np.argmax(scores)]),)
+        from schedlab.gpu_kernels import fgd_device  # (as ``_device_scores``, compiled)
+
+        fragmentation = self.fragmentation(state)
+        parts = fragmentation.parts
+        device = fgd_device(node, request.milli, cpu_milli(pod), state.gpu_free,
+                            fragmentation.accessible, parts.below, parts.fitting, parts.idle,
+                            parts.cpu_free, fragmentation.scaled, fragmentation.shapes,
+                            sigmoid_thresholds(fragmentation.typical.total))
+        if device < 0:
+            raise SchedulingError(f"pod {pod.key}: no device of node {state.names[node]} has "
+                                  f"{request.milli} milli-GPU free")
+        return (device,)
 
 
 def _rows(parts: NodeParts, nodes: NodeIndex) -> NodeParts:

@@ -14,7 +14,7 @@ from schedlab.errors import SchedulingError
 from schedlab.framework.cycle import Evaluator
 from schedlab.framework.plugin import GpuSelector
 from schedlab.framework.profile import Profile
-from schedlab.gpu import default_gpus, fits
+from schedlab.gpu import default_gpus, fits_node
 from schedlab.objects import Pod
 
 _NO_NODES = np.empty(0, dtype=np.int64)
@@ -70,7 +70,7 @@ class Policy(abc.ABC):
         """The decision to put ``pod`` on node index ``node``, with its GPU devices."""
         if pod.template.gpu is None:
             return Decision(node)
-        if not fits(self.state, pod.template.gpu, np.array([node]))[0]:
+        if not fits_node(self.state, pod.template.gpu, node):
             raise SchedulingError(
                 f"pod {pod.key} asks for GPUs and was placed on node {self.state.names[node]}, "
                 "which has no room or model for them: add the GpuShare filter to the profile")

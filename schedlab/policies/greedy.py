@@ -15,6 +15,8 @@ from schedlab.objects import Pod
 from schedlab.policies.base import Decision, Policy
 
 if TYPE_CHECKING:
+    from schedlab.policies.compiled import CompiledCycle
+    from schedlab.policies.gpu_cycle import GpuCycle
     from schedlab.policies.runs import RunPlacer
 
 TieBreak = Literal["random", "first"]
@@ -48,14 +50,22 @@ class Greedy(Policy):
         self._to_find = num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, n)
         if not self.profile.scores:
             self._to_find = 1
-        self._cycle = None
+        self._cycle: CompiledCycle | None = None
+        self._gpu_cycle: GpuCycle | None = None
+        self._search: CompiledCycle | GpuCycle | None = None
+        """The compiled cycle placing pods one by one (``_cycle``, or ``_gpu_cycle`` for the
+        FGD paper's profiles)."""
         self._runs: RunPlacer | None = None
         self._runs_checked = False
         if self.compiled and n:
             from schedlab.policies.compiled import CompiledCycle
 
-            self._cycle = CompiledCycle.of(self.evaluator)
+            self._cycle = self._search = CompiledCycle.of(self.evaluator)
             if self._cycle is None:
+                from schedlab.policies.gpu_cycle import GpuCycle
+
+                self._search = self._gpu_cycle = GpuCycle.of(self.evaluator)
+            if self._search is None:
                 from schedlab.policies.runs import warn_uncompiled
 
                 warn_uncompiled(self.profile)
@@ -101,9 +111,9 @@ class Greedy(Policy):
     def place(self, pod: Pod) -> Decision:
         if self.state.n_nodes == 0:
             return self.unschedulable(pod)
-        if self._cycle is not None:
-            found = self._cycle.best_candidates(pod, self.next_start_node_index,
-                                                self._to_find)
+        if self._search is not None:
+            found = self._search.best_candidates(pod, self.next_start_node_index,
+                                                 self._to_find)
             if found is not None:
                 best, self.next_start_node_index = found
                 return self._best(pod, best) if len(best) else self.unschedulable(pod)
@@ -126,6 +136,15 @@ class Greedy(Policy):
             totals = self.evaluator.totals(evaluation, nodes, ranking=True)
             best = nodes[totals == totals.max()]
         return self._best(pod, best)
+
+    def unschedulable(self, pod: Pod) -> Decision:
+        """The decision for a pod no node can take, with kube's reason message (worded by
+        the GPU cycle where it can)."""
+        if self._gpu_cycle is not None:
+            reason = self._gpu_cycle.unschedulable_message(pod)
+            if reason is not None:
+                return Decision(None, reason)
+        return super().unschedulable(pod)
 
     def _best(self, pod: Pod, best: np.ndarray) -> Decision:
         """The decision among the best nodes (sorted int64 indices), by the tie-break."""
