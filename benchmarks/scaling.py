@@ -5,8 +5,9 @@
         --trace-dir ../shared/traces/alibaba-gpu-v2023 --json scaling.json
 
 For every cluster size in --nodes (default 500, 1,000, 5,000, 20,000 and 100,000 nodes) and
-the same --pods pending pods (default 10,000, fewer than the smallest cluster takes), in one
-process pinned to one core (--cores to change), it times four series:
+the same --pods pending pods (default 5,000: the smallest basic cluster takes them all, at
+70 % of its cpu), in one process pinned to one core (--cores to change), it times four
+series:
 
 * ``greedy-basic``: Greedy with the default profile at percentageOfNodesToScore 100 on
   kube-scheduler's SchedulingBasic-like input (schedlab.traces.synthetic.basic);
@@ -182,7 +183,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, nargs="+", default=list(DEFAULT_NODES),
                         help="cluster sizes (default: %(default)s)")
-    parser.add_argument("--pods", type=int, default=10_000, help="pending pods at every size")
+    parser.add_argument("--pods", type=int, default=5_000, help="pending pods at every size")
     parser.add_argument("--json", required=True, help="where to write the results")
     parser.add_argument("--plot", help="the PNG figure (default: the JSON's path, .png)")
     parser.add_argument("--series", nargs="+", choices=SERIES, default=list(SERIES))
