@@ -199,8 +199,10 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=1, help="CPUs to pin to (0: no pinning)")
     parser.add_argument("--quiet", action="store_true", help="no progress display on stderr")
     args = parser.parse_args()
-    if min(args.nodes) < 1 or args.pods < 1 or args.memory_pods < 0:
-        parser.error("--nodes and --pods must be at least 1, --memory-pods at least 0")
+    if (min(args.nodes) < 1 or min(args.pods, args.zones, args.replicas) < 1
+            or args.memory_pods < 0):
+        parser.error("--nodes, --pods, --zones and --replicas must be at least 1, "
+                     "--memory-pods at least 0")
     if args.plot and not args.plot.endswith(".png"):
         parser.error("--plot: expected a path ending in .png")
     plot_path = Path(args.plot) if args.plot else Path(args.json).with_suffix(".png")

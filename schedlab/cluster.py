@@ -409,9 +409,10 @@ class ClusterState:
             np.add.at(self.nonzero_requested, at, req.nonzero)
             placed = self._placed_of(template)
             where, how_many = np.unique(at, return_counts=True)
-            for node, n in zip(where.tolist(), how_many.tolist(), strict=True):
-                placed.nodes[node] += n
-                for tally in placed.tallies:
+            per_node = dict(zip(where.tolist(), how_many.tolist(), strict=True))
+            placed.nodes.update(per_node)
+            for tally in placed.tallies:
+                for node, n in per_node.items():
                     tally.add(node, n)
             self.tally_epoch += bool(placed.tallies)
         np.add.at(self.pod_count, nodes, 1)

@@ -198,3 +198,12 @@ def test_a_class_is_prepared_only_once_the_run_before_it_is_bound() -> None:
     result = _same_runs(workload, Profile.default(), 0)
     assert result.bindings["node"].tolist() == ["node-0", None, None]
     assert not check_placement(workload, result.assignment())
+
+
+def test_round_robin_places_a_plain_workload_in_runs() -> None:
+    """The equality tests above would pass with no runs at all: this one needs them."""
+    workload = synthetic.basic(40, 300, seed=4)
+    round_robin = RoundRobin()
+    round_robin.reset(prepare(workload), np.random.default_rng(0))
+    nodes = round_robin.place_run(workload.pending_pods, 0)
+    assert len(nodes) > 1 and round_robin.last == int(nodes[-1])

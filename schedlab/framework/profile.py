@@ -62,6 +62,12 @@ class Profile:
                    tuple((p, w) for p, w in plugins if isinstance(p, ScorePlugin)),
                    percentage_of_nodes_to_score)
 
+    @property
+    def plugins(self) -> list[FilterPlugin | ScorePlugin]:
+        """Every plugin of the profile: the filters, then the score plugins (a plugin at both
+        points appears twice)."""
+        return [*self.filters, *(plugin for plugin, _ in self.scores)]
+
     def with_score(self, plugin: ScorePlugin, weight: int = 1) -> Profile:
         """This profile with one more score plugin."""
         return replace(self, scores=(*self.scores, (plugin, weight)))

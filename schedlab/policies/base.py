@@ -17,8 +17,9 @@ from schedlab.framework.profile import Profile
 from schedlab.gpu import default_gpus, fits_node
 from schedlab.objects import Pod
 
-_NO_NODES = np.empty(0, dtype=np.int64)
-_NO_NODES.flags.writeable = False
+NO_NODES = np.empty(0, dtype=np.int64)
+"""A run of no pods (``Policy.place_run``: ask ``place``)."""
+NO_NODES.flags.writeable = False
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class Policy(abc.ABC):
         with the ones before it bound (none: ask ``place``). The caller binds them, in
         order, before asking the policy anything else. None by default."""
         del pods, first
-        return _NO_NODES
+        return NO_NODES
 
     @abc.abstractmethod
     def place(self, pod: Pod) -> Decision:

@@ -40,14 +40,13 @@ from schedlab.framework.plugin import Plugin, Scope
 from schedlab.framework.profile import Profile
 from schedlab.kernels import place_run
 from schedlab.objects import Pod
+from schedlab.policies.base import NO_NODES
 from schedlab.policies.compiled import CompiledCycle, Plan
 
 MEMORY_BUDGET = 512 * 2**20
 """Bytes the per-class arrays (masks, scores, trees) may take."""
 MAX_CLASSES = 64
 """Classes kept at once (fewer keeps their arrays in the processor's caches)."""
-_NO_NODES = np.empty(0, dtype=np.int64)
-_NO_NODES.flags.writeable = False
 _WARNED: set[type] = set()
 """The plugin classes a slow-path warning was given for (once per class and process)."""
 _FIRST_CHUNK = 4
@@ -76,7 +75,8 @@ def _user_plugins(plugins: Sequence[Plugin]) -> list[Plugin]:
 
 
 class RunPlacer:
-    """Places runs of pods for a Greedy whose cycle compiles (``CompiledCycle``)."""
+    """Places runs of pods for a policy whose cycle compiles (``CompiledCycle``): Greedy, and
+    RoundRobin as a search for one feasible node."""
 
     def __init__(self, cycle: CompiledCycle, to_find: int, random_ties: bool,
                  counted_pods: bool = True) -> None:
@@ -124,9 +124,8 @@ class RunPlacer:
            counted_pods: bool = True) -> RunPlacer | None:
         """The fast path for the cycle's profile, or None (with a warning naming the plugin,
         if it is a user's) when a CLUSTER plugin does not declare ``tally_driven``."""
-        profile = cycle.profile
-        plugins: list[Plugin] = [*profile.filters, *(p for p, _ in profile.scores)]
-        blocking = [p for p in plugins if p.scope is Scope.CLUSTER and not p.tally_driven]
+        blocking = [p for p in cycle.profile.plugins
+                    if p.scope is Scope.CLUSTER and not p.tally_driven]
         if blocking:
             for plugin in _user_plugins(blocking):
                 _warn_once(plugin, "is CLUSTER-scoped and does not declare tally_driven")
@@ -362,7 +361,7 @@ class RunPlacer:
             class_id = int(self._class_ids(pods, first, first + 1)[0])
             if self._classes[class_id].never or self._fits_nowhere == (class_id,
                                                                        self.state.epoch):
-                return _NO_NODES, start
+                return NO_NODES, start
         self._absorb()
         found: list[np.ndarray] = []
         begin, chunk = first, _FIRST_CHUNK
@@ -399,7 +398,7 @@ class RunPlacer:
             # Else its class is prepared at the next call, once the pods placed here are
             # bound: preparing asks the plugins, which may make a tally counting them.
             break
-        nodes = np.concatenate(found) if found else _NO_NODES
+        nodes = np.concatenate(found) if found else NO_NODES
         self._placed = nodes.tolist()
         return nodes, start
 
@@ -407,8 +406,7 @@ class RunPlacer:
 def warn_uncompiled(profile: Profile) -> None:
     """Warn (once per plugin class) when a user's NODE-scoped plugins are what keeps the
     profile from the compiled cycle."""
-    plugins: list[Plugin] = [*profile.filters, *(p for p, _ in profile.scores)]
-    users = _user_plugins([p for p in plugins if p.scope is Scope.NODE])
+    users = _user_plugins([p for p in profile.plugins if p.scope is Scope.NODE])
     without = replace(profile, filters=tuple(p for p in profile.filters if p not in users),
                       scores=tuple((p, w) for p, w in profile.scores if p not in users))
     if users and CompiledCycle.resource_plugins(without) is not None:
