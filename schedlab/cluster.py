@@ -84,6 +84,10 @@ class NodeLabels:
         """The distinct values of ``key``, indexed by code."""
         return list(self._values.get(key, {}))
 
+    def n_values(self, key: str) -> int:
+        """How many distinct values ``key`` has (``len(values(key))``)."""
+        return len(self._values.get(key, {}))
+
 
 class NodeTaints:
     """Node taints interned: ``distinct`` lists each different taint once; ``ids`` has shape
@@ -135,11 +139,21 @@ class Tally:
         if counts is None:
             codes = self._labels.codes(key)
             counted = codes >= 0 if where is None else (codes >= 0) & where
-            size = len(self._labels.values(key)) + 1
+            size = self._labels.n_values(key) + 1
             counts = np.bincount(codes[counted], self.per_node[counted], size).astype(np.int64)
             self._domains[cache_key] = counts
             self._views.append((codes, None if where is None else where.copy(), counts))
         return counts
+
+    def add_many(self, nodes: np.ndarray, deltas: np.ndarray) -> None:
+        """``add(node, delta)`` for each pair of ``nodes`` (distinct) and ``deltas`` (int64
+        arrays of one length)."""
+        self.version += len(nodes)
+        self.per_node[nodes] += deltas
+        for codes, where, counts in self._views:
+            node_codes = codes[nodes]
+            kept = node_codes >= 0 if where is None else (node_codes >= 0) & where[nodes]
+            np.add.at(counts, node_codes[kept], deltas[kept])
 
     def add(self, node: int, delta: int) -> None:
         self.version += 1
@@ -290,6 +304,12 @@ class ClusterState:
         self._placed: IdCache[int, _Placed] = IdCache()
         """id(template) → its bound pods, for every template ever bound."""
         self._tallies: dict[tuple[tuple[PodSelector, ...], bool], Tally] = {}
+        self._tallies_by_label: dict[tuple[str, str] | None,
+                                     list[tuple[tuple[PodSelector, ...], Tally]]] = {}
+        """The tallies by a label every pod they count carries (``_required_label``; None:
+        no such label), so that a template is matched only against those it may be in."""
+        self._placed_by_label: dict[tuple[str, str], list[_Placed]] = {}
+        """``_placed``'s values by each label of their template."""
         self._keyed: dict[Callable[[PodTemplate], Iterable[Any]], KeyedTallies[Any]] = {}
         """``tally_by``'s counters by their key function."""
 
@@ -409,11 +429,9 @@ class ClusterState:
             np.add.at(self.nonzero_requested, at, req.nonzero)
             placed = self._placed_of(template)
             where, how_many = np.unique(at, return_counts=True)
-            per_node = dict(zip(where.tolist(), how_many.tolist(), strict=True))
-            placed.nodes.update(per_node)
+            placed.nodes.update(dict(zip(where.tolist(), how_many.tolist(), strict=True)))
             for tally in placed.tallies:
-                for node, n in per_node.items():
-                    tally.add(node, n)
+                tally.add_many(where, how_many)
             self.tally_epoch += bool(placed.tallies)
         np.add.at(self.pod_count, nodes, 1)
         self.bound.update(zip(keys, node_list, strict=True))
@@ -514,7 +532,11 @@ class ClusterState:
         tally = self._tallies.get((selectors, terminating))
         if tally is None:
             tally = self._tallies[selectors, terminating] = Tally(self.labels, terminating)
-            for placed in self._placed.values():
+            label = _required_label(selectors)
+            self._tallies_by_label.setdefault(label, []).append((selectors, tally))
+            candidates = (self._placed.values() if label is None
+                          else self._placed_by_label.get(label, ()))
+            for placed in candidates:
                 if all(s.matches(placed.template, self.objects) for s in selectors):
                     placed.count_in(tally)
         return tally
@@ -537,9 +559,23 @@ class ClusterState:
         """The template's bound pods, with the tallies they count in found on first use."""
         placed = self._placed.get(id(template))
         if placed is None:
-            tallies = [t for (selectors, _), t in self._tallies.items()
+            by_label = self._tallies_by_label
+            candidates = [*by_label.get(None, ()), *(
+                t for pair in template.labels.items() for t in by_label.get(pair, ()))]
+            tallies = [t for selectors, t in candidates
                        if all(s.matches(template, self.objects) for s in selectors)]
             tallies += [keyed._tally(key) for keys, keyed in self._keyed.items()
                         for key in keys(template)]
             placed = self._placed.put(id(template), _Placed(template, tallies), template)
+            for pair in template.labels.items():
+                self._placed_by_label.setdefault(pair, []).append(placed)
         return placed
+
+
+def _required_label(selectors: tuple[PodSelector, ...]) -> tuple[str, str] | None:
+    """A label every pod that all ``selectors`` match carries (None: they name none)."""
+    for selector in selectors:
+        label = selector.required_label
+        if label is not None:
+            return label
+    return None

@@ -347,6 +347,43 @@ def _jth_tied(top: np.ndarray, count: np.ndarray, size: int, lo: int, hi: int, h
     return -1
 
 
+@per_node
+def _skew_floor(counts: np.ndarray, exists: np.ndarray, size: int, min_domains: int
+                ) -> tuple[int, bool]:
+    """A skew rule's floor (``DomainRule``) and whether some domain exists."""
+    low, existing = 0, 0
+    for e in range(size):
+        if exists[e]:
+            if existing == 0 or counts[e] < low:
+                low = counts[e]
+            existing += 1
+    return (low if existing >= min_domains else 0), existing > 0
+
+
+@per_node
+def _domain_allowed(f: int, e: int, params: np.ndarray, counts: np.ndarray, floor: int,
+                    any_exists: bool) -> bool:
+    """``DomainRule.allowed()[e]`` for rule ``f`` (``params[f]``: skew?, maxSkew,
+    minDomains, self_match, n_domains + 1)."""
+    if params[f, 0] == 0:
+        return counts[f, e] == 0
+    if e == params[f, 4] - 1:
+        return False
+    return not any_exists or counts[f, e] + params[f, 3] - floor <= params[f, 1]
+
+
+@per_node
+def _passes_rules(node: int, base: np.ndarray, codes: np.ndarray, params: np.ndarray,
+                  allowed: np.ndarray) -> bool:
+    if not base[node]:
+        return False
+    for g in range(codes.shape[0]):
+        code = codes[g, node]
+        if not allowed[g, code if code >= 0 else params[g, 4] - 1]:
+            return False
+    return True
+
+
 def draw(rng: np.random.Generator | int, ties: int) -> int:
     """``rng.integers(ties)``; 0 when ``rng`` is an int (first of the ties, and no Generator
     to pass: handing one to a compiled function costs microseconds per call)."""
@@ -360,6 +397,29 @@ def _draw(rng, ties):  # type: ignore[no-untyped-def]
     return lambda rng, ties: rng.integers(0, ties)
 
 
+@per_node
+def _leaf_value(node: int, s: int, mask: np.ndarray, check_fit: np.ndarray, plain: np.ndarray,
+                pod_count: np.ndarray, allowed_pods: np.ndarray, requested: np.ndarray,
+                allocatable: np.ndarray, nonzero_requested: np.ndarray, fit_weight: int,
+                least: bool, balanced_weight: int, fit_columns: np.ndarray,
+                fit_want: np.ndarray, score_columns: np.ndarray, score_weights: np.ndarray,
+                weight_sum: int, score_pod: np.ndarray, balanced_columns: np.ndarray,
+                balanced_pod: np.ndarray, fraction: np.ndarray) -> int:
+    """Slot ``s``'s total score on the node, -1 where its pods cannot run (``place_run``)."""
+    if not mask[s, node] or (check_fit[s] and not fits(
+            node, pod_count, allowed_pods, requested, allocatable, fit_columns, fit_want)):
+        return -1
+    return plain[s, node] + node_score(
+        node, requested, allocatable, nonzero_requested, fit_weight, least, score_columns,
+        score_weights, weight_sum, score_pod, balanced_weight, balanced_columns, balanced_pod,
+        fraction)
+
+
+PLACED_ALL, NOT_PREPARED, FITS_NOWHERE, ANSWERS_CHANGED = 0, 1, 2, 3
+"""Why ``place_run`` stopped: every pod placed; a pod whose class is not prepared; a pod
+that fits nowhere; a pod after one whose bind changed answers the run does not follow."""
+
+
 @njit(cache=True)
 def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int,
               rng: np.random.Generator | int, pod_count: np.ndarray,
@@ -371,7 +431,11 @@ def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int
               score_pod: np.ndarray, balanced_columns: np.ndarray, balanced_pod: np.ndarray,
               pod_requested: np.ndarray, pod_nonzero: np.ndarray, ends_run: np.ndarray,
               top: np.ndarray, count: np.ndarray, feasible: np.ndarray, synced: np.ndarray,
-              log: np.ndarray, log_length: int, out: np.ndarray) -> tuple[int, int, int]:
+              log: np.ndarray, log_length: int, following: int, rules_slot: int,
+              rule_base: np.ndarray, rule_codes: np.ndarray, rule_adds: np.ndarray,
+              rule_params: np.ndarray, rule_counts: np.ndarray, rule_exists: np.ndarray,
+              rule_allowed: np.ndarray, rule_order: np.ndarray, rule_starts: np.ndarray,
+              out: np.ndarray) -> tuple[int, int, int, int]:
     """Greedy's cycle for each pod of a run, each bound (in ``pod_count``, ``requested``,
     ``nonzero_requested``) before the next is placed: the pods' classes are ``classes``
     (int64 (k,)), a class's arrays are in row ``slot_of[class]`` of the per-slot arrays
@@ -379,30 +443,48 @@ def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int
     (int64 (n_nodes,): the scores that do not change with binds), NodeResourcesFit's
     filter (``check_fit``, ``fit_columns``/``fit_want``) and scores (``node_score``'s
     arguments; column lists are padded with -1), the pod's requests (``pod_requested``,
-    ``pod_nonzero``), whether the run ends after a pod of it (``ends_run``: its bind may
-    change other answers), its max-and-count tree (``top``, ``count``, ``feasible``) and
-    ``synced``, the position in ``log`` (the nodes whose binds changed, in order; the first
-    ``log_length`` are in use) up to which the tree is up to date (-1: rebuild it).
+    ``pod_nonzero``), whether its binds change what CLUSTER plugins answer (``ends_run``),
+    its max-and-count tree (``top``, ``count``, ``feasible``) and ``synced``, the position
+    in ``log`` (the nodes whose binds changed, in order; the first ``log_length`` are in
+    use) up to which the tree is up to date (-1: rebuild it).
+
+    After the bind of a pod whose class ``ends_run``, only pods of that class may follow,
+    and only if it is ``rules_slot``: its filters are then the ``DomainRule``s given as
+    arrays (F rules, W = the most domains + 1): ``rule_base`` (bool (n_nodes,): the other
+    filters), ``rule_codes`` and ``rule_adds`` (int64 (F, n_nodes)), ``rule_params``
+    (int64 (F, 5): skew rule?, maxSkew, minDomains, self_match, n_domains + 1),
+    ``rule_counts`` (int64 (F, W)), ``rule_exists`` and ``rule_allowed`` (bool (F, W): the
+    rule's allowed domains now, kept up to date here), ``rule_order`` (int64 (F, n_nodes):
+    the nodes by domain, those lacking the key last) and ``rule_starts`` (int64 (F, W + 1):
+    where each domain's nodes start there). A bind adds to the counts, and the nodes of the
+    domains whose answer flipped get their mask entry and tree leaf again. ``following`` is
+    that class's slot when the pod before ``classes[0]`` was such a pod, else -1.
 
     The candidates are kube's: the first ``to_find`` feasible nodes from ``start`` in
     round-robin order (all of them if fewer). The best are those of the highest total, the
     pod goes to the j-th of them in node order, j drawn as ``rng.integers(ties)`` (the
     first if ``rng`` is an int); a single candidate is taken unscored.
 
-    Writes the nodes into ``out`` and returns (pods placed, the next start, the new
-    log length). It stops at the first pod whose class is not prepared or that fits
-    nowhere (left to the caller), and after a pod whose class ends runs."""
+    Writes the nodes into ``out`` and returns (pods placed, the next start, the new log
+    length, why it stopped: ``PLACED_ALL``, ``NOT_PREPARED``, ``FITS_NOWHERE`` or
+    ``ANSWERS_CHANGED``)."""
     n = mask.shape[1]
     size = top.shape[1] // 2
     fraction = np.empty(balanced_columns.shape[1])
     lefts = np.empty(64, dtype=np.int64)
     rights = np.empty(64, dtype=np.int64)
+    flipped = np.empty(n * max(rule_codes.shape[0], 1), dtype=np.int64)
+    depth = 1
+    while (1 << depth) < size:
+        depth += 1
     placed = 0
     for i in range(classes.shape[0]):
         c = classes[i]
         s = slot_of[c]
         if s < 0:
-            break
+            return placed, start, log_length, NOT_PREPARED
+        if following >= 0 and s != following:
+            return placed, start, log_length, ANSWERS_CHANGED
         fits_at = fit_columns[s]
         fits_n = 0
         while fits_n < fits_at.shape[0] and fits_at[fits_n] >= 0:
@@ -424,14 +506,11 @@ def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int
         last_changed = n if rebuild else log_length
         for p in range(first, last_changed):
             node = p if rebuild else log[p]
-            value = -1
-            if mask[s, node] and (not check_fit[s] or fits(
-                    node, pod_count, allowed_pods, requested, allocatable, s_fit_columns,
-                    s_fit_want)):
-                value = plain[s, node] + node_score(
-                    node, requested, allocatable, nonzero_requested, fit_weight, least,
-                    s_score_columns, s_score_weights, weight_sum[s], s_score_pod,
-                    balanced_weight, s_balanced_columns, s_balanced_pod, fraction)
+            value = _leaf_value(
+                node, s, mask, check_fit, plain, pod_count, allowed_pods, requested,
+                allocatable, nonzero_requested, fit_weight, least, balanced_weight,
+                s_fit_columns, s_fit_want, s_score_columns, s_score_weights, weight_sum[s],
+                s_score_pod, s_balanced_columns, s_balanced_pod, fraction)
             if rebuild:
                 s_top[size + node] = value
                 s_count[size + node] = 1
@@ -444,7 +523,7 @@ def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int
         synced[s] = log_length
         total_feasible = s_feasible[1]
         if total_feasible == 0:
-            break
+            return placed, start, log_length, FITS_NOWHERE
         # the candidates: [lo1, hi1) then [lo2, hi2), in node order
         lo1, hi1, lo2, hi2 = 0, n, 0, 0
         next_start = start
@@ -491,6 +570,49 @@ def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int
         log_length += 1
         out[i] = node
         placed += 1
-        if ends_run[s]:
-            break
-    return placed, start, log_length
+        if not ends_run[s]:
+            continue
+        if s != rules_slot:
+            return placed, start, log_length, ANSWERS_CHANGED
+        following = s
+        n_flipped = 0
+        for f in range(rule_codes.shape[0]):
+            domain = rule_codes[f, node]
+            if domain < 0 or rule_adds[f, node] == 0:
+                continue
+            rule_counts[f, domain] += rule_adds[f, node]
+            skew = rule_params[f, 0] != 0
+            floor, any_exists = 0, False
+            if skew:
+                floor, any_exists = _skew_floor(rule_counts[f], rule_exists[f],
+                                                rule_params[f, 4], rule_params[f, 2])
+            for e in range(0 if skew else domain, rule_params[f, 4] if skew else domain + 1):
+                now = _domain_allowed(f, e, rule_params, rule_counts, floor, any_exists)
+                if now == rule_allowed[f, e]:
+                    continue
+                rule_allowed[f, e] = now
+                for k in range(rule_starts[f, e], rule_starts[f, e + 1]):
+                    v = rule_order[f, k]
+                    passes = _passes_rules(v, rule_base, rule_codes, rule_params, rule_allowed)
+                    if passes != mask[s, v]:
+                        mask[s, v] = passes
+                        flipped[n_flipped] = v  # (a node may be listed once per rule)
+                        n_flipped += 1
+        # the flipped nodes' leaves: one by one, or all then the tree above them
+        rebuild = n_flipped * depth > size
+        for k in range(n_flipped):
+            v = flipped[k]
+            value = _leaf_value(
+                v, s, mask, check_fit, plain, pod_count, allowed_pods, requested,
+                allocatable, nonzero_requested, fit_weight, least, balanced_weight,
+                s_fit_columns, s_fit_want, s_score_columns, s_score_weights, weight_sum[s],
+                s_score_pod, s_balanced_columns, s_balanced_pod, fraction)
+            if rebuild:
+                s_top[size + v] = value
+                s_feasible[size + v] = 1 if value >= 0 else 0
+            else:
+                _set_leaf(s_top, s_count, s_feasible, size, v, value)
+        if rebuild:
+            for v in range(size - 1, 0, -1):
+                _pull(s_top, s_count, s_feasible, v)
+    return placed, start, log_length, PLACED_ALL

@@ -294,6 +294,20 @@ class PodSelector:
         namespaces = frozenset(term_namespaces(term, owner_namespace))
         return cls(term.label_selector, namespaces, term.namespace_selector)
 
+    @property
+    def required_label(self) -> tuple[str, str] | None:
+        """A label (key, value) that every pod it matches carries (a matchLabels pair, or an
+        In requirement with one value); None where the selector names none."""
+        selector = self.label_selector
+        if selector is None:
+            return None
+        for pair in selector.match_labels.items():
+            return pair
+        for requirement in selector.match_expressions:
+            if requirement.operator == "In" and len(requirement.values) == 1:
+                return requirement.key, requirement.values[0]
+        return None
+
     def matches(self, pod: PodTemplate, objects: ApiObjects) -> bool:
         in_namespace = pod.namespace in self.namespaces or (
             self.namespace_selector is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from schedlab.cluster import ClusterState, NodeIndex
 from schedlab.errors import SchedlabError, SlowPathWarning
+from schedlab.framework.domains import DomainRule
 from schedlab.framework.plugin import Scope, ScorePlugin
 from schedlab.framework.profile import Profile
 from schedlab.objects import (
@@ -22,6 +24,8 @@ from schedlab.objects import (
     LabelSelector,
     Node,
     Pod,
+    PodAffinity,
+    PodAffinityTerm,
     PodTemplate,
     TopologySpreadConstraint,
     Workload,
@@ -67,6 +71,96 @@ def test_runs_stop_where_a_pod_needs_the_cycle(workload: Workload, seed: int) ->
     """Pod (anti-)affinity, spreading and GPU pods interrupt runs; the pods after them are
     placed against the state they left."""
     _same_runs(workload, Profile.default(), seed)
+
+
+def _grouped(workload: Workload) -> Workload:
+    """The workload with its pending pods grouped by class, so that pods a tally counts
+    follow one another (as a Deployment's pods do) and runs follow their own binds."""
+    first_seen: dict[object, int] = {}
+    for pod in workload.pending_pods:
+        first_seen.setdefault(pod.cache_key, len(first_seen))
+    pending = sorted(workload.pending_pods, key=lambda p: first_seen[p.cache_key])
+    return replace(workload, pods=(*workload.bound_pods, *pending))
+
+
+@given(workload=workloads(max_nodes=10, max_pending=40, max_templates=3),
+       seed=st.integers(0, 2**32 - 1))
+def test_runs_following_their_own_binds_bind_as_the_pod_by_pod_cycle(workload: Workload,
+                                                                     seed: int) -> None:
+    """Pods with required anti-affinity and hard spreading, one class after another: a run
+    keeps placing pods of a class that tallies count, following its ``DomainRule``s."""
+    _same_runs(_grouped(workload), Profile.default(), seed)
+
+
+@st.composite
+def _spreading_classes(draw: st.DrawFn) -> Workload:
+    """Nodes with or without a zone; one to three classes of pods, one after another, with
+    hard spreading (over zones or hosts, maxSkew 1-2, minDomains 1-3) and required
+    anti-affinity whose selectors match their own pods or another class's."""
+    zones = draw(st.integers(1, 3))
+    nodes = tuple(
+        Node(f"node-{i}", {"cpu": draw(st.sampled_from([300, 1000, 4000])), "memory": 2**33,
+                           "pods": draw(st.integers(1, 12))},
+             {synthetic.HOSTNAME: f"node-{i}", **(
+                 {synthetic.ZONE: f"zone-{draw(st.integers(0, zones - 1))}"}
+                 if draw(st.integers(0, 5)) else {})})
+        for i in range(draw(st.integers(1, 10))))
+    keys = st.sampled_from([synthetic.ZONE, synthetic.HOSTNAME])
+    pods = []
+    for d in range(draw(st.integers(1, 3))):
+        selector = LabelSelector({"app": f"app-{draw(st.integers(0, 1))}"})
+        spreading = tuple(TopologySpreadConstraint(
+            draw(st.integers(1, 2)), key, label_selector=selector,
+            min_domains=draw(st.integers(1, 3))) for key in draw(st.sets(keys)))
+        anti = draw(st.sets(keys))
+        template = PodTemplate(
+            labels={"app": f"app-{d % 2}"},
+            containers=(Container("main", {"cpu": draw(st.sampled_from([100, 300]))}),),
+            topology_spread_constraints=spreading,
+            pod_anti_affinity=PodAffinity(required=tuple(
+                PodAffinityTerm(key, selector) for key in sorted(anti))) if anti else None)
+        pods += [Pod(f"app-{d}-{i}", template) for i in range(draw(st.integers(1, 15)))]
+    return Workload(nodes, tuple(pods))
+
+
+@given(workload=_spreading_classes(), seed=st.integers(0, 2**32 - 1))
+def test_runs_of_spreading_classes_bind_as_the_pod_by_pod_cycle(workload: Workload,
+                                                                seed: int) -> None:
+    _same_runs(workload, Profile.default(), seed)
+
+
+def test_spread_deployments_run_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each Deployment of the spread workload (zones with maxSkew 1, hostname anti-affinity)
+    is placed in one run: its rules follow the skew and the anti-affinity bind by bind. The
+    equality tests would pass without rules; this one needs them."""
+    calls = []
+    place = runs.RunPlacer.place
+
+    def counting(self: runs.RunPlacer, *args: object) -> tuple[np.ndarray, int]:
+        found = place(self, *args)  # type: ignore[arg-type]
+        calls.append(len(found[0]))
+        return found
+
+    monkeypatch.setattr(runs.RunPlacer, "place", counting)
+    workload = synthetic.spread(60, 500, zones=4, replicas=50, seed=1)
+    result = _same_runs(workload, Profile.default(percentage_of_nodes_to_score=100), 1)
+    assert result.summary["placed"] == 500
+    assert calls[:10] == [50] * 10  # (the pod-by-pod oracle then calls place per pod)
+
+
+def test_a_skew_rule_follows_kube_s_filter() -> None:
+    """PodTopologySpread's filter as a rule: the floor is the lowest count among the domains
+    that exist, 0 with fewer than minDomains of them; nodes lacking the key never pass."""
+    codes = np.array([0, 1, 2, -1])
+    rule = DomainRule(codes, np.array([2, 1, 0, 0]), np.ones(4, np.int64), max_skew=1,
+                      min_domains=1, self_match=1, exists=np.array([True, True, False, False]))
+    assert rule.allowed().tolist() == [False, True, True, False]  # floor 1 (domain 2: none)
+    rule.min_domains = 3
+    assert rule.allowed().tolist() == [False, False, True, False]  # floor 0: 1 + 1 > 1
+    rule.counts = np.array([0, 0, 0, 0])
+    assert rule.passing().tolist() == [True, True, True, False]
+    empty = DomainRule(codes, np.array([1, 0, 0, 0]), np.zeros(4, np.int64))
+    assert empty.passing().tolist() == [False, True, True, True]  # anti-affinity: no key
 
 
 @pytest.mark.parametrize(("nodes", "pods", "percentage", "seed"), [

@@ -17,6 +17,7 @@ import numpy as np
 
 from schedlab.cluster import ClusterState, NodeIndex
 from schedlab.framework.args import PluginArgs, args_of
+from schedlab.framework.domains import DomainRule
 from schedlab.objects import Pod
 
 MAX_NODE_SCORE = 100
@@ -67,6 +68,17 @@ class Plugin:
     none of them. Greedy's fast path (``schedlab.policies.runs``) then places runs of such
     pods without asking the plugin again; a profile with a CLUSTER plugin that does not
     declare it is scheduled pod by pod."""
+
+    def domain_rules(self, state: ClusterState, pod: Pod) -> list[DomainRule] | None:
+        """For a ``tally_driven`` CLUSTER plugin: how binding more pods like ``pod`` (its
+        ``cache_key``'s) changes this plugin's answers for such a pod, as rules over the pods
+        counted per topology domain (``framework.domains``) whose conjunction is its filter
+        (an empty list: the filter passes every node whatever they bind), with the promise
+        that its scores for such a pod do not change with those binds. Greedy's fast path
+        then places runs of pods that its tallies count (spread Deployments), following the
+        rules in compiled code. None, the default: no such rules; each of those pods is
+        placed in a run of its own."""
+        return None
 
     def state_token(self, state: ClusterState, pod: Pod) -> Hashable | None:
         """For a CLUSTER plugin: a value that changes whenever its answers for ``pod`` may

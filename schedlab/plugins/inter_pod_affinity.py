@@ -3,6 +3,7 @@ pod's terms and the terms of the pods already bound (kube's interpodaffinity plu
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Literal
@@ -12,6 +13,7 @@ import numpy as np
 from schedlab.caches import IdCache, PerState
 from schedlab.cluster import ALL, ClusterState, KeyedTallies, NodeIndex, Tally
 from schedlab.framework.args import PluginArgs, arg
+from schedlab.framework.domains import DomainRule
 from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Scope, ScorePlugin
 from schedlab.matching import PodSelector
 from schedlab.objects import Pod, PodAffinity, PodTemplate
@@ -125,6 +127,35 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
         node passes). One lookup per topology key."""
         return _none_in_domain(state, self._terms(state, pod).all_anti_affinity())
 
+    def domain_rules(self, state: ClusterState, pod: Pod) -> list[DomainRule] | None:
+        """One empty rule per topology key of the required anti-affinity the filter checks;
+        a pod of the template adds to a domain for each of its own required anti-affinity
+        terms that matches it (twice: as its term and as a term it carries). None when the
+        pod has required affinity terms (kube's rule for the first pod joins all their keys)
+        or preferred terms its own pods match (their binds change its scores)."""
+        template = pod.template
+        terms = self._terms(state, pod)
+        if terms.affinity_tally is not None:
+            return None
+        own_adds: dict[str, int] = {}
+        for term in carried_terms(template):
+            if not term.selector.matches(template, state.objects):
+                continue
+            if term.kind != "required-anti-affinity":
+                return None
+            own_adds[term.topology_key] = own_adds.get(term.topology_key, 0) + 2
+        counts_per_key = {key: counts.copy() for key, counts in
+                          _counts_per_key(terms.all_anti_affinity()).items()}
+        rules = []
+        for key in dict.fromkeys([*counts_per_key, *own_adds]):
+            codes = state.labels.codes(key)
+            counts = counts_per_key.get(key)
+            if counts is None:
+                counts = np.zeros(state.labels.n_values(key) + 1, dtype=np.int64)
+            adds = np.where(codes >= 0, own_adds.get(key, 0), 0).astype(np.int64)
+            rules.append(DomainRule(codes, counts, adds))
+        return rules
+
     def filter(self, state: ClusterState, pod: Pod, nodes: NodeIndex) -> np.ndarray:
         terms = self._terms(state, pod)
         affinity = self._affinity_passing(state, terms)
@@ -190,15 +221,21 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
         return (MAX_NODE_SCORE * ((scores - low) / float(high - low))).astype(np.int64)
 
 
-def _none_in_domain(state: ClusterState, tallies: list[tuple[Tally, str]]) -> np.ndarray | None:
-    """bool (n_nodes,): True where no tally counts a pod in the node's domain of its key
-    (None when there are no tallies); one lookup per distinct key."""
+def _counts_per_key(tallies: list[tuple[Tally, str]]) -> dict[str, np.ndarray]:
+    """Per distinct topology key, int64 (n_values(key) + 1,): the pods the tallies of that
+    key count per domain (a new array where several tallies share the key)."""
     per_key: dict[str, np.ndarray] = {}
     for tally, key in tallies:
         counts = tally.domains(key)
         per_key[key] = per_key[key] + counts if key in per_key else counts
+    return per_key
+
+
+def _none_in_domain(state: ClusterState, tallies: list[tuple[Tally, str]]) -> np.ndarray | None:
+    """bool (n_nodes,): True where no tally counts a pod in the node's domain of its key
+    (None when there are no tallies); one lookup per distinct key."""
     passing = None
-    for key, counts in per_key.items():
+    for key, counts in _counts_per_key(tallies).items():
         clear = (counts == 0)[state.labels.codes(key)]
         passing = clear if passing is None else passing & clear
     return passing
@@ -221,8 +258,8 @@ class _PodTerms:
                           last ``sync_carried``
     """
 
-    def __init__(self, state: ClusterState, template: PodTemplate,
-                 carried: KeyedTallies[CarriedTerm]) -> None:
+    def __init__(self, state: ClusterState, template: PodTemplate, carried: _CarriedIndex
+                 ) -> None:
         namespace = template.namespace
         affinity = template.pod_affinity or PodAffinity()
         anti = template.pod_anti_affinity or PodAffinity()
@@ -247,15 +284,14 @@ class _PodTerms:
         self.carried: list[tuple[CarriedTerm, Tally]] = []
         self._all_carried = carried
         self._seen = 0
-        """How many of ``_all_carried``'s terms were looked at."""
+        """How many of the carried terms were looked at."""
 
     def sync_carried(self, state: ClusterState) -> None:
         """Add to ``carried`` the matching terms first carried since the last call."""
         all_carried = self._all_carried
-        if len(all_carried) > self._seen:
-            self.carried += [(term, tally) for term, tally in all_carried.added_since(self._seen)
-                             if term.selector.matches(self.template, state.objects)]
-            self._seen = len(all_carried)
+        if all_carried.count() > self._seen:
+            self.carried += all_carried.matching_since(self.template, state, self._seen)
+            self._seen = all_carried.count()
 
     def carried_anti_affinity(self) -> list[tuple[Tally, str]]:
         """(tally of the bound pods carrying it, topology key) per required anti-affinity
@@ -271,11 +307,11 @@ class _PodTerms:
 
 class _AffinityRun:
     """What InterPodAffinity derives from one cluster state, shared by all its instances
-    (nothing here depends on their args): the bound pods carrying each term, and each pod
+    (nothing here depends on their args): the bound pods carrying each term (indexed), and each pod
     template's terms (``_PodTerms``) by id(template)."""
 
     def __init__(self, state: ClusterState) -> None:
-        self.carried = state.tally_by(carried_terms)
+        self.carried = _CarriedIndex(state.tally_by(carried_terms))
         self._terms: IdCache[int, _PodTerms] = IdCache()
 
     def terms(self, state: ClusterState, template: PodTemplate) -> _PodTerms:
@@ -284,6 +320,35 @@ class _AffinityRun:
             terms = self._terms.put(id(template), _PodTerms(state, template, self.carried),
                                     template)
         return terms
+
+
+class _CarriedIndex:
+    """The terms bound pods carry (``tally_by(carried_terms)``, in the order they appeared),
+    indexed by a label every pod they match carries, so that a template is matched only
+    against the terms that may match it."""
+
+    def __init__(self, carried: KeyedTallies[CarriedTerm]) -> None:
+        self._carried = carried
+        self._terms: list[tuple[CarriedTerm, Tally]] = []
+        self._by_label: dict[tuple[str, str] | None, list[int]] = {}
+        """Positions in ``_terms`` by ``PodSelector.required_label`` (None: it names none)."""
+
+    def count(self) -> int:
+        """How many terms bound pods carry (or carried)."""
+        return len(self._carried)
+
+    def matching_since(self, template: PodTemplate, state: ClusterState, seen: int
+                       ) -> list[tuple[CarriedTerm, Tally]]:
+        """(term, tally) of the terms after the first ``seen`` that match ``template``, in
+        order."""
+        for term, tally in self._carried.added_since(len(self._terms)):
+            label = term.selector.required_label
+            self._by_label.setdefault(label, []).append(len(self._terms))
+            self._terms.append((term, tally))
+        lists = [self._by_label.get(pair, []) for pair in (None, *template.labels.items())]
+        positions = sorted(p for found in lists for p in found[bisect_left(found, seen):])
+        return [self._terms[p] for p in positions
+                if self._terms[p][0].selector.matches(template, state.objects)]
 
 
 _RUNS: PerState[ClusterState, _AffinityRun] = PerState(_AffinityRun)

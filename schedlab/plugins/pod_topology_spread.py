@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeAlias
 
 import numpy as np
@@ -14,6 +15,7 @@ from schedlab.caches import IdCache, PerState
 from schedlab.cluster import ALL, ClusterState, NodeIndex
 from schedlab.fields import Field, topology_spread_constraints
 from schedlab.framework.args import PluginArgs, arg
+from schedlab.framework.domains import DomainRule
 from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
 from schedlab.framework.selectors import required_mask
 from schedlab.matching import (
@@ -122,18 +124,11 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
         return tuple(c.tally.version for c in self._spread(state, pod)[0].constraints)
 
     # ----------------------------------------------------------------- filter
-    def _allowed_domains(self, c: _Constraint) -> np.ndarray:
+    @staticmethod
+    def _allowed_domains(c: _Constraint) -> np.ndarray:
         """bool (n_values + 1,): domains where one more pod keeps the skew within maxSkew
         (the last entry, for nodes lacking the key, is False)."""
-        counts = c.domain_counts()
-        existing = counts[c.domain_exists]
-        if not len(existing):
-            allowed = np.ones(len(counts), dtype=bool)  # no node counts: kube skips it
-        else:
-            floor = existing.min() if len(existing) >= c.constraint.min_domains else 0
-            allowed = counts + c.self_match - floor <= c.constraint.max_skew
-        allowed[-1] = False
-        return allowed
+        return c.rule().allowed()
 
     def hard_constraints(self, state: ClusterState, pod: Pod
                          ) -> list[tuple[TopologySpreadConstraint, np.ndarray]]:
@@ -142,6 +137,14 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
         of every such constraint and pass its inclusion policies (nodeAffinityPolicy,
         nodeTaintsPolicy)."""
         return [(c.constraint, c.counted) for c in self._spread(state, pod)[0].constraints]
+
+    def domain_rules(self, state: ClusterState, pod: Pod) -> list[DomainRule] | None:
+        """One skew rule per DoNotSchedule constraint; None when the pod has scoring
+        constraints that its own pods match (their binds change its scores)."""
+        filtering, scoring = self._spread(state, pod)
+        if any(c.self_match for c in scoring.constraints):
+            return None
+        return [c.rule() for c in filtering.constraints]
 
     def skips_filter(self, state: ClusterState, pod: Pod) -> bool:
         """No DoNotSchedule constraint (kube's PreFilter Skip)."""
@@ -215,7 +218,7 @@ class _Constraint:
         key = constraint.topology_key
         self.constraint = constraint
         self.codes = state.labels.codes(key)
-        n_values = len(state.labels.values(key))
+        n_values = state.labels.n_values(key)
         empty = state.labels.value_codes(key, ("",))
         empty_code = int(empty[0]) if len(empty) else n_values
         has_key = self.codes >= 0
@@ -237,6 +240,19 @@ class _Constraint:
     def live_domain_counts(self) -> bool:
         """``domain_counts`` returns the tally's own array, kept up to date in place."""
         return self._absent_into is None
+
+    @cached_property
+    def adds(self) -> np.ndarray:
+        """int64 (n_nodes,): what binding one more pod like the one asked about adds to its
+        node's domain: ``self_match`` where the node counts and has the key."""
+        return (self.counted & (self.codes >= 0)).astype(np.int64) * self.self_match
+
+    def rule(self) -> DomainRule:
+        """The filter's skew rule over the matching pods per domain now (the counts are the
+        tally's live array when ``live_domain_counts``)."""
+        return DomainRule(self.codes, self.domain_counts(), self.adds,
+                          self.constraint.max_skew, self.constraint.min_domains,
+                          self.self_match, self.domain_exists)
 
     def domain_counts(self) -> np.ndarray:
         """int64 (n_values + 1,): matching pods per domain over the counted nodes."""

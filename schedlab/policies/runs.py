@@ -15,11 +15,19 @@ nodes, which finds kube's candidates (the first ``num_feasible_nodes_to_find`` f
 nodes in round-robin order from where the last search stopped), and the count of tied best
 nodes, which draws the same random tie-break as the pod-by-pod cycle.
 
-A run ends at a pod the loop cannot place as the cycle would: one asking for GPUs, one a tally
-counts (its bind may change what a CLUSTER plugin answers), one whose class has scores
-normalised over the candidates that are not alike on every node (PodTopologySpread's
-default spreading, preferred affinities), one that fits nowhere (the cycle words the
-reason). Greedy places such a pod pod by pod and the next run starts after it.
+Pods that a tally counts (a Deployment's pods that spread over zones or keep off each other's
+nodes) change what CLUSTER plugins answer, for their own class and others. After such a pod
+the run goes on only with pods of its class, and only when every CLUSTER plugin describes
+how those binds change its answers (``Plugin.domain_rules``: its filter as rules over the
+pods counted per topology domain, its scores unchanged): the loop then adds each bind to
+the counts and works out again the mask entry and tree leaf of the nodes whose domain
+flipped (``_load_rules``). Otherwise such a pod ends the run.
+
+A run also ends at a pod the loop cannot place as the cycle would: one asking for GPUs, one
+whose class has scores normalised over the candidates that are not alike on every node
+(PodTopologySpread's default spreading, preferred affinities), one that fits nowhere (the
+cycle words the reason). Greedy places such a pod pod by pod and the next run starts after
+it.
 
 The per-class arrays take about 105 bytes per node and class; at most ``MAX_CLASSES`` classes
 and ``MEMORY_BUDGET`` bytes are kept, the least recently prepared class giving its room to a
@@ -36,9 +44,10 @@ import numpy as np
 
 from schedlab.errors import SchedulingError, SlowPathWarning
 from schedlab.framework.cycle import Evaluator
+from schedlab.framework.domains import DomainRule
 from schedlab.framework.plugin import Plugin, Scope
 from schedlab.framework.profile import Profile
-from schedlab.kernels import place_run
+from schedlab.kernels import FITS_NOWHERE, PLACED_ALL, place_run
 from schedlab.objects import Pod
 from schedlab.policies.base import NO_NODES
 from schedlab.policies.compiled import CompiledCycle, Plan
@@ -118,6 +127,16 @@ class RunPlacer:
         """When each slot was last prepared (for eviction)."""
         self._clock = 0
         self._slots = self._allocate(min(4, self._max_slots), n, r)
+        self._no_rules = {"base": np.zeros(1, bool), "codes": np.zeros((0, 1), np.int64),
+                          "adds": np.zeros((0, 1), np.int64),
+                          "params": np.zeros((0, 5), np.int64),
+                          "counts": np.zeros((0, 1), np.int64),
+                          "exists": np.zeros((0, 1), bool), "allowed": np.zeros((0, 1), bool),
+                          "order": np.zeros((0, 1), np.int64),
+                          "starts": np.zeros((0, 2), np.int64)}
+        self._rules_slot, self._rules = -1, self._no_rules
+        """The slot whose own binds the run follows (``_load_rules``), and its rules."""
+        self._domain_orders: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
 
     @classmethod
     def of(cls, cycle: CompiledCycle, to_find: int, random_ties: bool,
@@ -204,9 +223,10 @@ class RunPlacer:
                 ids[offset] = class_id
         return np.array(ids, dtype=np.int64)
 
-    def _prepare(self, class_id: int, pod: Pod) -> bool:
+    def _prepare(self, class_id: int, pod: Pod, followed: bool) -> bool:
         """Make the class's row ready for the loop; False if its pods must be placed one by
-        one (see the module's docstring)."""
+        one (see the module's docstring). ``followed``: the next pod is of the class too
+        (worth following its binds' effects, if a tally counts its pods)."""
         state, cycle, record = self.state, self.cycle, self._classes[class_id]
         if record.never:
             return False
@@ -239,7 +259,62 @@ class RunPlacer:
         self._owner[slot], self._used[slot] = class_id, self._clock
         self._slots["ends_run"][slot] = counted
         self._slot_of[class_id] = slot
+        if counted and followed:
+            self._load_rules(slot, plan, pod)
         return True
+
+    def _load_rules(self, slot: int, plan: Plan, pod: Pod) -> None:
+        """Let the run follow what the binds of the class's pods (which tallies count)
+        change in its filters, if every CLUSTER plugin gives them as rules
+        (``Plugin.domain_rules``) and promises its scores stay."""
+        profile, state = self.cycle.profile, self.state
+        filtering = {id(p) for p in profile.filters}
+        rules: list[DomainRule] = []
+        for plugin in {id(p): p for p in profile.plugins if p.scope is Scope.CLUSTER}.values():
+            found = plugin.domain_rules(state, pod)
+            if found is None:
+                return
+            if id(plugin) in filtering:
+                rules += found
+        n, width = state.n_nodes, max((len(r.counts) for r in rules), default=1)
+        arrays = {"base": plan.static_feasible,
+                  "codes": np.empty((len(rules), n), np.int64),
+                  "adds": np.empty((len(rules), n), np.int64),
+                  "params": np.zeros((len(rules), 5), np.int64),
+                  "counts": np.zeros((len(rules), width), np.int64),
+                  "exists": np.zeros((len(rules), width), bool),
+                  "allowed": np.zeros((len(rules), width), bool),
+                  "order": np.empty((len(rules), n), np.int64),
+                  "starts": np.empty((len(rules), width + 1), np.int64)}
+        passing = plan.static_feasible.copy()
+        for f, rule in enumerate(rules):
+            domains = len(rule.counts)
+            arrays["codes"][f], arrays["adds"][f] = rule.codes, rule.adds
+            arrays["params"][f] = (rule.max_skew is not None, rule.max_skew or 0,
+                                   rule.min_domains, rule.self_match, domains)
+            arrays["counts"][f, :domains] = rule.counts
+            if rule.exists is not None:
+                arrays["exists"][f, :domains] = rule.exists
+            arrays["allowed"][f, :domains] = allowed = rule.allowed()
+            passing &= allowed[rule.codes]
+            arrays["order"][f], arrays["starts"][f] = self._by_domain(rule.codes, domains, width)
+        if np.array_equal(passing, self._slots["mask"][slot]):
+            self._rules_slot, self._rules = slot, arrays
+        # (else the rules do not give the filters' answers: each pod takes a run of its own)
+
+    def _by_domain(self, codes: np.ndarray, domains: int, width: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """The nodes by their domain in ``codes`` (of ``domains`` domains, the last being
+        that of the nodes lacking the key), and where each of ``width`` domains starts
+        there: int64 (n_nodes,), int64 (width + 1,). Kept per codes array (the state has one
+        per topology key)."""
+        found = self._domain_orders.get((id(codes), width))
+        if found is None or found[0] is not codes:
+            keyed = np.where(codes < 0, domains - 1, codes)
+            order = np.argsort(keyed, kind="stable")
+            found = (codes, order, np.searchsorted(keyed[order], np.arange(width + 1)))
+            self._domain_orders[(id(codes), width)] = found
+        return found[1], found[2]
 
     def _new_mask(self, slot: int, mask: np.ndarray) -> None:
         """The class's filters changed on some nodes (a CLUSTER filter, after a bind of a
@@ -363,18 +438,22 @@ class RunPlacer:
                                                                        self.state.epoch):
                 return NO_NODES, start
         self._absorb()
+        self._rules_slot, self._rules = -1, self._no_rules
         found: list[np.ndarray] = []
-        begin, chunk = first, _FIRST_CHUNK
+        begin, chunk, following = first, _FIRST_CHUNK, -1
         while begin < len(pods):
             end = min(len(pods), begin + chunk)
             classes = self._class_ids(pods, begin, end)
-            if self._slot_of[classes[0]] < 0 and (begin > first or not self._prepare(
-                    int(classes[0]), pods[begin])):
-                break  # (see below; or its class takes the pod-by-pod cycle)
+            if begin == first:
+                slot = self._slot_of[classes[0]]
+                followed = len(classes) > 1 and classes[1] == classes[0]
+                if (slot < 0 or self._slots["ends_run"][slot]) and not self._prepare(
+                        int(classes[0]), pods[begin], followed):
+                    break  # (its class takes the pod-by-pod cycle)
             self._reserve_log(end - begin)
-            slots = self._slots
+            slots, rules = self._slots, self._rules
             out = np.empty(end - begin, dtype=np.int64)
-            placed, start, self._log_length = place_run(
+            placed, start, self._log_length, stopped = place_run(
                 classes, self._slot_of, start, self.to_find, rng if self.random_ties else 0,
                 self._pod_count, self.state.allowed_pods, self._requested,
                 self.state.allocatable, self._nonzero, *self._weights, slots["mask"],
@@ -383,19 +462,20 @@ class RunPlacer:
                 slots["score_pod"], slots["balanced_columns"], slots["balanced_pod"],
                 slots["pod_requested"], slots["pod_nonzero"], slots["ends_run"], slots["top"],
                 slots["count"], slots["feasible"], slots["synced"], self._log,
-                self._log_length, out)
+                self._log_length, following, self._rules_slot, rules["base"], rules["codes"],
+                rules["adds"], rules["params"], rules["counts"], rules["exists"],
+                rules["allowed"], rules["order"], rules["starts"], out)
             found.append(out[:placed])
             self._epoch += placed
             begin += placed
-            if placed and slots["ends_run"][self._slot_of[classes[placed - 1]]]:
-                break  # (its bind may change what CLUSTER plugins answer)
-            if begin == end:
+            if stopped == PLACED_ALL:
+                last = self._slot_of[classes[-1]]
+                following = last if slots["ends_run"][last] else -1
                 chunk = min(2 * chunk, _LARGEST_CHUNK)
                 continue
-            class_id = int(classes[placed])
-            if self._slot_of[class_id] >= 0:  # it fits nowhere: so do its class's next pods
-                self._fits_nowhere = (class_id, self._epoch)  # (until something changes)
-            # Else its class is prepared at the next call, once the pods placed here are
+            if stopped == FITS_NOWHERE:  # so do its class's next pods, until something changes
+                self._fits_nowhere = (int(classes[placed]), self._epoch)
+            # A class not prepared is prepared at the next call, once the pods placed here are
             # bound: preparing asks the plugins, which may make a tally counting them.
             break
         nodes = np.concatenate(found) if found else NO_NODES
