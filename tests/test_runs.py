@@ -22,15 +22,19 @@ from schedlab.framework.profile import Profile
 from schedlab.objects import (
     Container,
     LabelSelector,
+    LabelSelectorRequirement,
     Node,
     Pod,
     PodAffinity,
     PodAffinityTerm,
     PodTemplate,
     TopologySpreadConstraint,
+    WeightedPodAffinityTerm,
     Workload,
 )
+from schedlab.plugins import InterPodAffinity
 from schedlab.policies import Greedy, RoundRobin, runs
+from schedlab.reference import reference_bindings
 from schedlab.sim.simulate import RunResult, prepare, simulate
 from schedlab.testing import profiles, workloads
 from schedlab.traces import synthetic
@@ -292,6 +296,38 @@ def test_a_class_is_prepared_only_once_the_run_before_it_is_bound() -> None:
     result = _same_runs(workload, Profile.default(), 0)
     assert result.bindings["node"].tolist() == ["node-0", None, None]
     assert not check_placement(workload, result.assignment())
+
+
+
+def test_preferred_anti_affinity_is_scored_against_the_pods_bound_before() -> None:
+    """kube scores each pod against the pods bound in the cycles before it. Two web pods,
+    then a pod with preferred anti-affinity to pods with an app label in every namespace
+    (namespaceSelector {}) per zone: where a web pod is in zone-a, the zone-a nodes get raw
+    -1 per web pod there and the nodes without the zone label 0, normalised over the
+    candidates (no filters: every node) to 0 and 100, so the pod goes to one of the nine
+    unlabelled nodes, drawn among them as the reference draws. Found by hypothesis (seed 1):
+    a run prepared that pod's class before the web pods were bound, so InterPodAffinity
+    skipped it and all eleven nodes tied (node-8 instead of node-7)."""
+    zone = "topology.kubernetes.io/zone"
+    zoned = {"node-5", "node-10"}
+    nodes = tuple(Node(f"node-{i}", labels={zone: "zone-a"} if f"node-{i}" in zoned else {})
+                  for i in range(11))
+    web = PodTemplate(namespace="team-a", labels={"app": "web"})
+    with_app = LabelSelector(match_expressions=(LabelSelectorRequirement("app", "Exists"),))
+    shy = PodTemplate(namespace="team-a", pod_anti_affinity=PodAffinity(preferred=(
+        WeightedPodAffinityTerm(1, PodAffinityTerm(zone, with_app,
+                                                   namespace_selector=LabelSelector())),)))
+    workload = Workload(nodes, (Pod("web-0", web), Pod("web-1", web), Pod("shy", shy)))
+    profile = Profile(scores=((InterPodAffinity(hard_pod_affinity_weight=0,
+                                                ignore_preferred_terms_of_existing_pods=True),
+                               1),))
+    for seed in range(40):
+        chosen = simulate(workload, Greedy(profile), seed).bindings["node"].tolist()
+        assert chosen == reference_bindings(workload, profile, "greedy", seed)
+        if zoned & set(chosen[:2]):
+            assert chosen[2] not in zoned
+        if seed == 1:
+            assert chosen == ["node-5", "node-5", "node-7"]
 
 
 def test_round_robin_places_a_plain_workload_in_runs() -> None:
