@@ -131,6 +131,10 @@ def _spreading_classes(draw: st.DrawFn) -> Workload:
 def test_runs_of_spreading_classes_bind_as_the_pod_by_pod_cycle(workload: Workload,
                                                                 seed: int) -> None:
     _same_runs(workload, Profile.default(), seed)
+    fast, slow = RoundRobin(), RoundRobin()
+    pd.testing.assert_frame_equal(simulate(workload, fast, seed).bindings,
+                                  _pod_by_pod(workload, slow, seed).bindings)
+    assert fast.last == slow.last
 
 
 def test_spread_deployments_run_whole(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,6 +154,9 @@ def test_spread_deployments_run_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     result = _same_runs(workload, Profile.default(percentage_of_nodes_to_score=100), 1)
     assert result.summary["placed"] == 500
     assert calls[:10] == [50] * 10  # (the pod-by-pod oracle then calls place per pod)
+    calls.clear()
+    simulate(workload, RoundRobin(), 1)  # (it follows them too; other counted pods: no runs)
+    assert calls == [50] * 10
 
 
 def test_a_skew_rule_follows_kube_s_filter() -> None:

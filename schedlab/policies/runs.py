@@ -71,6 +71,8 @@ class _Class:
     never: bool = False
     """Its pods always take the pod-by-pod cycle (GPU pods, scores normalised over the
     candidates, a resource no node has)."""
+    counted: bool = False
+    """A tally counts its pods (it stays so: tallies are never dropped)."""
     made_of: tuple[tuple[np.ndarray, ...], tuple[int, ...]] = ((), ())
 
     def made_of_same(self, made_of: tuple[tuple[np.ndarray, ...], tuple[int, ...]]) -> bool:
@@ -91,8 +93,9 @@ class RunPlacer:
                  counted_pods: bool = True) -> None:
         self.cycle = cycle
         self.counted_pods = counted_pods
-        """Place pods a tally counts too, one per run (worth it where the cycle scores every
-        node, not for a search that stops at the first feasible one)."""
+        """Place pods a tally counts in runs even where the run cannot follow their binds,
+        one per run (worth it where the cycle scores every node, not for a search that
+        stops at the first feasible one); without, only runs that follow them."""
         self.state = state = cycle.state
         self.to_find = to_find
         self.random_ties = random_ties
@@ -241,9 +244,11 @@ class RunPlacer:
             self._slot_of[:] = -1  # (a class that no tally counted may be counted now)
         if made_of is None:
             return False
-        counted = state.counted(pod.template)
-        if counted and not self.counted_pods:
-            record.never = True  # (a template once counted stays counted)
+        counted = record.counted = state.counted(pod.template)
+        rules = self._own_rules(pod) if counted and followed else None
+        if counted and not self.counted_pods and rules is None:
+            # (a template once counted stays counted; its plugins' rules stay None or not)
+            record.never = followed
             return False
         self._clock += 1
         slot = record.slot
@@ -259,24 +264,28 @@ class RunPlacer:
         self._owner[slot], self._used[slot] = class_id, self._clock
         self._slots["ends_run"][slot] = counted
         self._slot_of[class_id] = slot
-        if counted and followed:
-            self._load_rules(slot, plan, pod)
+        if rules is not None:
+            self._load_rules(slot, plan, rules)
         return True
 
-    def _load_rules(self, slot: int, plan: Plan, pod: Pod) -> None:
-        """Let the run follow what the binds of the class's pods (which tallies count)
-        change in its filters, if every CLUSTER plugin gives them as rules
-        (``Plugin.domain_rules``) and promises its scores stay."""
-        profile, state = self.cycle.profile, self.state
+    def _own_rules(self, pod: Pod) -> list[DomainRule] | None:
+        """The rules of the profile's CLUSTER filters for the pod's class, if every CLUSTER
+        plugin gives them (``Plugin.domain_rules``: it promises its scores stay too)."""
+        profile = self.cycle.profile
         filtering = {id(p) for p in profile.filters}
         rules: list[DomainRule] = []
         for plugin in {id(p): p for p in profile.plugins if p.scope is Scope.CLUSTER}.values():
-            found = plugin.domain_rules(state, pod)
+            found = plugin.domain_rules(self.state, pod)
             if found is None:
-                return
+                return None
             if id(plugin) in filtering:
                 rules += found
-        n, width = state.n_nodes, max((len(r.counts) for r in rules), default=1)
+        return rules
+
+    def _load_rules(self, slot: int, plan: Plan, rules: list[DomainRule]) -> None:
+        """Let the run follow what the binds of the class's pods (which tallies count)
+        change in its filters, as ``rules`` say."""
+        n, width = self.state.n_nodes, max((len(r.counts) for r in rules), default=1)
         arrays = {"base": plan.static_feasible,
                   "codes": np.empty((len(rules), n), np.int64),
                   "adds": np.empty((len(rules), n), np.int64),
@@ -434,8 +443,11 @@ class RunPlacer:
         again."""
         if first < len(pods):
             class_id = int(self._class_ids(pods, first, first + 1)[0])
-            if self._classes[class_id].never or self._fits_nowhere == (class_id,
-                                                                       self.state.epoch):
+            record = self._classes[class_id]
+            if record.never or self._fits_nowhere == (class_id, self.state.epoch) or (
+                    record.counted and not self.counted_pods and (
+                        first + 1 == len(pods)
+                        or pods[first + 1].cache_key != pods[first].cache_key)):
                 return NO_NODES, start
         self._absorb()
         self._rules_slot, self._rules = -1, self._no_rules
