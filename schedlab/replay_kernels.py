@@ -18,7 +18,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from schedlab.kernels import fits, node_score, spread_normalize, spread_scores, weight_total
+from schedlab.kernels import (
+    MAX_NODE_SCORE,
+    fits,
+    node_score,
+    spread_normalize,
+    spread_scores,
+    weight_total,
+)
 
 UNFIT = -(2**63)
 """The score remembered of a node the pod does not fit (no score is that low)."""
@@ -44,7 +51,8 @@ def cached_search(mask: np.ndarray, start: int, to_find: int, node_version: np.n
                   cache: np.ndarray, pod_count: np.ndarray, allowed_pods: np.ndarray,
                   requested: np.ndarray, allocatable: np.ndarray,
                   nonzero_requested: np.ndarray, plain: np.ndarray, shape: np.ndarray,
-                  buffers: np.ndarray, spread_weight: int, spread_arguments: tuple
+                  buffers: np.ndarray, spread_weight: int, spread_arguments: tuple,
+                  normalized_weight: int, normalized_values: np.ndarray, reverse: bool
                   ) -> tuple[int, int, int]:
     """``kernels.search_and_score`` (``shape`` packs its pod-shape arguments: ``pack_shape``;
     ``buffers`` is int64 (3, n_nodes): its ``nodes`` and ``totals``, then ``best``) with
@@ -53,9 +61,12 @@ def cached_search(mask: np.ndarray, start: int, to_find: int, node_version: np.n
     ``cache[0]`` equals ``node_version``, else worked out and stored there with the node's
     version. Then, with two candidates or more: a non-zero ``spread_weight`` × the
     normalised PodTopologySpread scores of the candidates (``spread_arguments``:
-    ``kernels.spread_scores``'s arguments after the nodes) added to their totals, and the
-    candidates of the highest total written in order to ``best``. Returns (how many
-    candidates, the next start, how many best ones: 0 with fewer than two candidates)."""
+    ``kernels.spread_scores``'s arguments after the nodes) added to their totals, as is a
+    non-zero ``normalized_weight`` × kube's DefaultNormalizeScore (``reverse`` or not) of
+    the raw scores ``normalized_values`` (int64 (n_nodes,), none negative) over the
+    candidates, and the candidates of the highest total written in order to ``best``.
+    Returns (how many candidates, the next start, how many best ones: 0 with fewer than two
+    candidates)."""
     check_fit, fit_weight, least, balanced_weight = (
         shape[0] != 0, shape[1], shape[2] != 0, shape[3])
     m_fit, m_score, m_balanced = shape[4], shape[5], shape[6]
@@ -118,6 +129,14 @@ def cached_search(mask: np.ndarray, start: int, to_find: int, node_version: np.n
         normalized = spread_normalize(spread_scores(nodes[:found], *spread_arguments))
         for i in range(found):
             totals[i] += spread_weight * normalized[i]
+    if normalized_weight != 0:
+        high = normalized_values[nodes[0]]
+        for i in range(1, found):
+            if normalized_values[nodes[i]] > high:
+                high = normalized_values[nodes[i]]
+        for i in range(found):
+            part = 0 if high == 0 else MAX_NODE_SCORE * normalized_values[nodes[i]] // high
+            totals[i] += normalized_weight * (MAX_NODE_SCORE - part if reverse else part)
     top = totals[0]
     for i in range(1, found):
         if totals[i] > top:

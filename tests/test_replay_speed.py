@@ -3,6 +3,8 @@ cluster state, the compiled cycle's memory of nodes per pod shape (``replay_kern
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from schedlab.cluster import ClusterState
-from schedlab.objects import Workload
+from schedlab.objects import Taint, Workload
 from schedlab.policies import Greedy, compiled
 from schedlab.sim.replay import replay
 from schedlab.sim.simulate import simulate
@@ -63,3 +65,29 @@ def test_remembering_nodes_replays_as_the_numpy_cycle(remembered: int,
     assert fast.summary["attempts"] > len(trace.workload.pods)  # some were retried
     pd.testing.assert_frame_equal(fast.pods, plain.pods)
     pd.testing.assert_frame_equal(fast.decisions, plain.decisions)
+
+
+@pytest.mark.parametrize(("tainted", "in_search"), [(False, "NodeAffinity"),
+                                                    (True, "TaintToleration")])
+def test_default_normalisation_in_the_search_binds_as_the_numpy_cycle(
+        tainted: bool, in_search: str) -> None:
+    """NodeAffinity's preferred terms (the trace's zone preferences) or TaintToleration's
+    PreferNoSchedule taints (the first in the profile, NodeAffinity then normalised after
+    the search) normalised over the candidates inside ``cached_search``: the numpy cycle's
+    bindings."""
+    base = synthetic.generate(160, 900, seed=6)
+    soft = Taint("dedicated", "batch", "PreferNoSchedule")
+    nodes = tuple(replace(n, taints=(*n.taints, soft)) if tainted and i % 3 == 0 else n
+                  for i, n in enumerate(base.nodes))
+    workload = Workload(nodes, base.pods, base.objects)
+    greedy = Greedy()
+    fast = simulate(workload, greedy, 6)
+    plain = simulate(workload, Greedy(compiled=False), 6)
+    pd.testing.assert_frame_equal(fast.bindings, plain.bindings)
+    assert greedy._cycle is not None
+    plans = [plan for plan in greedy._cycle._plans.values() if plan is not None]
+    in_kernel = {type(p).__name__ for plan in plans for p, _, a in plan.per_cycle
+                 if a.values is plan.normalized[1] and plan.normalized[0]}
+    assert in_kernel == {in_search}
+    if tainted:  # (NodeAffinity's preferences are normalised after the search)
+        assert any(type(p).__name__ == "NodeAffinity" for plan in plans for p, _, _ in plan.rest)

@@ -51,10 +51,12 @@ from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
 from schedlab.framework.profile import Profile
 from schedlab.kernels import add_spread, best_nodes, search_and_score
 from schedlab.objects import Pod
+from schedlab.plugins.node_affinity import NodeAffinity
 from schedlab.plugins.node_resources_balanced_allocation import NodeResourcesBalancedAllocation
 from schedlab.plugins.node_resources_fit import NodeResourcesFit
 from schedlab.plugins.pod_topology_spread import PodTopologySpread, Spread, SpreadArguments
 from schedlab.plugins.resource_allocation import scored_columns
+from schedlab.plugins.taint_toleration import TaintToleration
 from schedlab.replay_kernels import cached_search, pack_shape
 
 _NONE = np.empty(0, dtype=np.int64)
@@ -65,6 +67,10 @@ _NO_SPREAD: SpreadArguments = (
 """``cached_search``'s spreading arguments when the pod has no scoring constraint (unread)."""
 _STRATEGIES = {"LeastAllocated": True, "MostAllocated": False}
 """The NodeResourcesFit strategies compiled here (True: least allocated)."""
+_DEFAULT_NORMALIZED: dict[type, bool] = {NodeAffinity: False, TaintToleration: True}
+"""The STATIC plugins whose NormalizeScore is DefaultNormalizeScore (True: reversed), which
+``cached_search`` may apply."""
+_NOT_NORMALIZED = (0, np.zeros(1, dtype=np.int64), False)
 CACHE_BYTES = 1 << 25
 """Memory the compiled cycle may keep per node and pod shape (16 bytes a node and shape)
 before it searches the further shapes without remembering."""
@@ -106,6 +112,11 @@ class Plan:
     shape: np.ndarray
     """``replay_kernels.cached_search``'s ``shape`` (``pack_shape``)."""
     cache: np.ndarray | None
+    normalized: tuple[int, np.ndarray, bool]
+    """The per-cycle plugin ``cached_search`` normalises (weight 0: none): its weight, raw
+    scores (STATIC, none negative) and whether DefaultNormalizeScore is reversed."""
+    rest: list[tuple[ScorePlugin, int, Answer]]
+    """``per_cycle`` but that one."""
     """``replay_kernels.cached_search``'s ``cache`` for the pod's shape, shared by the
     templates of equal requests; None: searched without (too many shapes)."""
     mask_key: tuple[int, ...] = ()
@@ -243,10 +254,19 @@ class CompiledCycle:
         shape = pack_shape(self.fit is not None, fit_weight, bool(least), balanced_weight,
                            fit_columns, fit_want, score_columns, score_weights, score_pod,
                            balanced_columns, balanced_pod)
+        normalized, rest = _NOT_NORMALIZED, per_cycle
+        for i, (scorer, weight, answer) in enumerate(per_cycle):
+            reverse = _DEFAULT_NORMALIZED.get(type(scorer))
+            if (reverse is not None and scorer.scope is Scope.STATIC and not answer.skipped
+                    and (not len(answer.values) or answer.values.min() >= 0)):
+                normalized = (weight, answer.values, reverse)
+                rest = per_cycle[:i] + per_cycle[i + 1:]
+                break
         return Plan(static_feasible, filters, cluster_plain, per_cycle, spreads,
                      fits_nowhere, static_feasible, static_plain, (fit_columns, fit_want),
                      (score_columns, score_weights, score_pod),
-                     (balanced_columns, balanced_pod), arguments, shape, self._cache(shape))
+                     (balanced_columns, balanced_pod), arguments, shape, self._cache(shape),
+                     normalized, rest)
 
     def _cache(self, shape: np.ndarray) -> np.ndarray | None:
         """What ``replay_kernels.cached_search`` remembers of each node for the pods of
@@ -289,7 +309,7 @@ class CompiledCycle:
         cache = plan.cache
         if cache is None:
             k, next_start = search_and_score(mask, start, to_find, *plan.arguments)
-            spreads = plan.spreads
+            spreads, per_cycle = plan.spreads, plan.per_cycle
             n_best = 0
         else:
             # the search, NodeResourcesFit's and BalancedAllocation's scores from what is
@@ -305,7 +325,8 @@ class CompiledCycle:
                 mask, start, to_find, state.node_version, cache, state.pod_count,
                 state.allowed_pods, state.requested, state.allocatable,
                 state.nonzero_requested, plan.static_plain, plan.shape, self._buffers,
-                spread_weight, spread_arguments)
+                spread_weight, spread_arguments, *plan.normalized)
+            per_cycle = plan.rest
         nodes = self._nodes[:k]
         if k < 2:
             return nodes, next_start
@@ -321,7 +342,7 @@ class CompiledCycle:
             changed = True
         for spread, weight in spreads:
             add_spread(totals, weight, nodes, *spread.kernel_arguments())
-        for plugin, weight, answer in plan.per_cycle:
+        for plugin, weight, answer in per_cycle:
             normalized = self._normalized(plugin, answer, pod, nodes)
             if normalized is not None:
                 totals += normalized * weight
