@@ -242,6 +242,7 @@ class ClusterState:
                          defaults (100m cpu, 200MiB memory per container naming none)
       allowed_pods       int64 (n_nodes,): the pod-count limit
       pod_count          int64 (n_nodes,): pods bound
+      node_version       int64 (n_nodes,): counts the binds and unbinds on the node
       unschedulable      bool (n_nodes,): spec.unschedulable
       gpu_count          int64 (n_nodes,): GPU devices per node
       gpu_free           int64 (n_nodes, max GPUs per node): milli-GPU free on each device,
@@ -288,6 +289,10 @@ class ClusterState:
         self.requested = np.zeros((n, r), dtype=np.int64)
         self.nonzero_requested = np.zeros((n, r), dtype=np.int64)
         self.pod_count = np.zeros(n, dtype=np.int64)
+        self.node_version = np.zeros(n, dtype=np.int64)
+        """Counts, per node, the binds and unbinds that changed its ``requested``,
+        ``nonzero_requested`` and ``pod_count`` (what is derived from those alone can be kept
+        per node while its version stays)."""
         self.bound: dict[str, int] = {}
         self.terminating: set[str] = set()
         self._changes: list[int] = []
@@ -393,6 +398,7 @@ class ClusterState:
         self.requested[node] += req.requested
         self.nonzero_requested[node] += req.nonzero
         self.pod_count[node] += 1
+        self.node_version[node] += 1
         self.bound[pod.key] = node
         placed = self._placed_of(pod.template)
         for tally in placed.tallies:
@@ -434,6 +440,7 @@ class ClusterState:
                 tally.add_many(where, how_many)
             self.tally_epoch += bool(placed.tallies)
         np.add.at(self.pod_count, nodes, 1)
+        np.add.at(self.node_version, nodes, 1)
         self.bound.update(zip(keys, node_list, strict=True))
         self._changes.extend(node_list)
         self.epoch += len(node_list)
@@ -467,6 +474,7 @@ class ClusterState:
         self.requested[node] -= req.requested
         self.nonzero_requested[node] -= req.nonzero
         self.pod_count[node] -= 1
+        self.node_version[node] += 1
         placed = self._placed_of(pod.template)
         was_terminating = pod.key in self.terminating
         if was_terminating:

@@ -23,7 +23,14 @@ or CLUSTER plugins may join them). They are recognised by their exact class: a s
 change what they compute, so it answers through the plugin API like any other plugin. This
 module is Greedy's accelerator for kube's own plugins (policies may import plugins), not a
 part of the plugin contract; issue 14's fast path is where compiled kernels become a hook
-plugins declare. A pod is left to the numpy cycle (``best_candidates``
+plugins declare.
+
+The search itself runs as ``replay_kernels.cached_search``: the same loop, which remembers
+NodeResourcesFit's answer and the NODE-scope scores of each node per pod shape and works
+them out again only on the nodes bound or unbound since (``ClusterState.node_version``),
+and adds the first spreading's scores and keeps the best candidates in the same call (up to
+``CACHE_BYTES`` of memory; further shapes are searched by ``kernels.search_and_score``
+without it). A pod is left to the numpy cycle (``best_candidates``
 returns None) when some node lacks a resource it is scored on, or a STATIC plugin without
 normalisation scored some node out of bounds, so that those cases keep the numpy cycle's
 arithmetic and errors.
@@ -44,14 +51,29 @@ from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
 from schedlab.framework.profile import Profile
 from schedlab.kernels import add_spread, best_nodes, search_and_score
 from schedlab.objects import Pod
+from schedlab.plugins.node_affinity import NodeAffinity
 from schedlab.plugins.node_resources_balanced_allocation import NodeResourcesBalancedAllocation
 from schedlab.plugins.node_resources_fit import NodeResourcesFit
-from schedlab.plugins.pod_topology_spread import PodTopologySpread, Spread
+from schedlab.plugins.pod_topology_spread import PodTopologySpread, Spread, SpreadArguments
 from schedlab.plugins.resource_allocation import scored_columns
+from schedlab.plugins.taint_toleration import TaintToleration
+from schedlab.replay_kernels import cached_search, pack_shape
 
 _NONE = np.empty(0, dtype=np.int64)
+_NO_SPREAD: SpreadArguments = (
+    False, np.ones(1, dtype=bool), (np.zeros(1, dtype=np.int64),), (np.zeros(1, dtype=np.int64),),
+    (np.zeros(1, dtype=np.int64),), np.zeros(1, dtype=bool), np.ones(1, dtype=np.int64),
+    np.ones(1, dtype=np.int64))
+"""``cached_search``'s spreading arguments when the pod has no scoring constraint (unread)."""
 _STRATEGIES = {"LeastAllocated": True, "MostAllocated": False}
 """The NodeResourcesFit strategies compiled here (True: least allocated)."""
+_DEFAULT_NORMALIZED: dict[type, bool] = {NodeAffinity: False, TaintToleration: True}
+"""The STATIC plugins whose NormalizeScore is DefaultNormalizeScore (True: reversed), which
+``cached_search`` may apply."""
+_NOT_NORMALIZED = (0, np.zeros(1, dtype=np.int64), False)
+CACHE_BYTES = 1 << 25
+"""Memory the compiled cycle may keep per node and pod shape (16 bytes a node and shape)
+before it searches the further shapes without remembering."""
 _SearchArguments: TypeAlias = tuple[
     bool, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
     np.ndarray, int, bool, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, np.ndarray,
@@ -87,6 +109,16 @@ class Plan:
     """NodeResourcesBalancedAllocation: resource columns, the pod's requests there."""
     arguments: _SearchArguments
     """The kernel's arguments after (mask, start, to_find)."""
+    shape: np.ndarray
+    """``replay_kernels.cached_search``'s ``shape`` (``pack_shape``)."""
+    cache: np.ndarray | None
+    normalized: tuple[int, np.ndarray, bool]
+    """The per-cycle plugin ``cached_search`` normalises (weight 0: none): its weight, raw
+    scores (STATIC, none negative) and whether DefaultNormalizeScore is reversed."""
+    rest: list[tuple[ScorePlugin, int, Answer]]
+    """``per_cycle`` but that one."""
+    """``replay_kernels.cached_search``'s ``cache`` for the pod's shape, shared by the
+    templates of equal requests; None: searched without (too many shapes)."""
     mask_key: tuple[int, ...] = ()
 
 
@@ -101,11 +133,14 @@ class CompiledCycle:
         self.profile: Profile = evaluator.profile
         self.fit, self.fit_score, self.balanced = fit, fit_score, balanced
         n = self.state.n_nodes
-        self._nodes = np.zeros(n, dtype=np.int64)
-        self._totals = np.zeros(n, dtype=np.int64)
-        self._best = np.zeros(n, dtype=np.int64)
+        self._buffers = np.zeros((3, n), dtype=np.int64)
+        self._nodes, self._totals, self._best = self._buffers
         self._plans: IdCache[Hashable, Plan | None] = IdCache()
         """By the pod's cache key (its template's id): None where the loop cannot run."""
+        self._caches: dict[bytes, np.ndarray] = {}
+        """Per pod shape (its requests where the NODE-scope plugins read them): what
+        ``replay_kernels.cached_search`` remembers of each node."""
+        self._max_caches = max(CACHE_BYTES // (16 * max(n, 1)), 1)
         scores = self.profile.scores
         self._cluster_plain = [(p, w) for p, w in scores if p.scope is Scope.CLUSTER
                                and p.normalize_score is None and not p.candidate_dependent]
@@ -216,10 +251,32 @@ class CompiledCycle:
             state.allocatable, fit_columns, fit_want, state.nonzero_requested, static_plain,
             fit_weight, bool(least), score_columns, score_weights, score_pod, balanced_weight,
             balanced_columns, balanced_pod, self._nodes, self._totals)
+        shape = pack_shape(self.fit is not None, fit_weight, bool(least), balanced_weight,
+                           fit_columns, fit_want, score_columns, score_weights, score_pod,
+                           balanced_columns, balanced_pod)
+        normalized, rest = _NOT_NORMALIZED, per_cycle
+        for i, (scorer, weight, answer) in enumerate(per_cycle):
+            reverse = _DEFAULT_NORMALIZED.get(type(scorer))
+            if (reverse is not None and scorer.scope is Scope.STATIC and not answer.skipped
+                    and (not len(answer.values) or answer.values.min() >= 0)):
+                normalized = (weight, answer.values, reverse)
+                rest = per_cycle[:i] + per_cycle[i + 1:]
+                break
         return Plan(static_feasible, filters, cluster_plain, per_cycle, spreads,
                      fits_nowhere, static_feasible, static_plain, (fit_columns, fit_want),
                      (score_columns, score_weights, score_pod),
-                     (balanced_columns, balanced_pod), arguments)
+                     (balanced_columns, balanced_pod), arguments, shape, self._cache(shape),
+                     normalized, rest)
+
+    def _cache(self, shape: np.ndarray) -> np.ndarray | None:
+        """What ``replay_kernels.cached_search`` remembers of each node for the pods of
+        ``shape`` (int64 (2, n_nodes): versions, -1 before the first search, and scores);
+        None past ``CACHE_BYTES``."""
+        key = shape.tobytes()
+        cache = self._caches.get(key)
+        if cache is None and len(self._caches) < self._max_caches:
+            cache = self._caches[key] = np.full((2, self.state.n_nodes), -1, dtype=np.int64)
+        return cache
 
     def mask(self, plan: Plan, pod: Pod) -> np.ndarray:
         """bool (n_nodes,): the STATIC and CLUSTER filters all pass."""
@@ -248,26 +305,51 @@ class CompiledCycle:
             return None
         if plan.fits_nowhere:
             return _NONE, start
-        k, next_start = search_and_score(self.mask(plan, pod), start, to_find,
-                                         *plan.arguments)
+        mask = self.mask(plan, pod)
+        cache = plan.cache
+        if cache is None:
+            k, next_start = search_and_score(mask, start, to_find, *plan.arguments)
+            spreads, per_cycle = plan.spreads, plan.per_cycle
+            n_best = 0
+        else:
+            # the search, NodeResourcesFit's and BalancedAllocation's scores from what is
+            # remembered of unchanged nodes, the first spreading's scores and the best
+            # candidates by those totals, in one call
+            state = self.state
+            spread_weight, spread_arguments = 0, _NO_SPREAD
+            spreads = plan.spreads
+            if spreads:
+                spread_weight, spread_arguments = spreads[0][1], spreads[0][0].kernel_arguments()
+                spreads = spreads[1:]
+            k, next_start, n_best = cached_search(
+                mask, start, to_find, state.node_version, cache, state.pod_count,
+                state.allowed_pods, state.requested, state.allocatable,
+                state.nonzero_requested, plan.static_plain, plan.shape, self._buffers,
+                spread_weight, spread_arguments, *plan.normalized)
+            per_cycle = plan.rest
         nodes = self._nodes[:k]
         if k < 2:
             return nodes, next_start
         totals = self._totals[:k]
         evaluator = self.evaluator
+        changed = bool(spreads) or not n_best
         for plugin, weight, answer in plan.cluster_plain:
             evaluator.sync(answer, plugin, False, pod)
             raw = answer.values[nodes]
             if answer.suspect:
                 check_bounds(plugin, raw)
             totals += raw * weight
-        for spread, weight in plan.spreads:
+            changed = True
+        for spread, weight in spreads:
             add_spread(totals, weight, nodes, *spread.kernel_arguments())
-        for plugin, weight, answer in plan.per_cycle:
+        for plugin, weight, answer in per_cycle:
             normalized = self._normalized(plugin, answer, pod, nodes)
             if normalized is not None:
                 totals += normalized * weight
-        return self._best[:best_nodes(nodes, totals, self._best)], next_start
+                changed = True
+        if changed:  # (else the kernel's best stand)
+            n_best = best_nodes(nodes, totals, self._best)
+        return self._best[:n_best], next_start
 
     def _normalized(self, plugin: ScorePlugin, answer: Answer, pod: Pod, nodes: np.ndarray
                     ) -> np.ndarray | None:
