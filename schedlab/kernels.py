@@ -91,6 +91,25 @@ def weight_total(weights: np.ndarray) -> int:
 
 
 @njit(cache=True)
+def found_in_order(nodes: np.ndarray, found: int, to_find: int, start: int, last: int,
+                   n: int) -> int:
+    """After a round-robin search from ``start`` that found ``found`` of ``to_find`` nodes
+    (written in visiting order to ``nodes``; the last at step ``last``) among ``n``: sorts
+    them in node order in place and returns where the next search starts (past the last
+    one if ``to_find`` were found among fewer than all nodes, else ``start``)."""
+    next_start = start
+    if found == to_find and to_find < n:
+        next_start = (start + last + 1) % n
+    # in ascending order: the nodes found past the end of the array come first
+    wrapped = 0
+    while wrapped < found and nodes[wrapped] >= start:
+        wrapped += 1
+    if 0 < wrapped < found:
+        nodes[:found] = np.concatenate((nodes[wrapped:found], nodes[:wrapped]))
+    return next_start
+
+
+@njit(cache=True)
 def search_and_score(mask: np.ndarray, start: int, to_find: int, check_fit: bool,
                      pod_count: np.ndarray, allowed_pods: np.ndarray, requested: np.ndarray,
                      allocatable: np.ndarray, fit_columns: np.ndarray, fit_want: np.ndarray,
@@ -121,15 +140,7 @@ def search_and_score(mask: np.ndarray, start: int, to_find: int, check_fit: bool
         if found == to_find:
             last = step
             break
-    next_start = start
-    if found == to_find and to_find < n:
-        next_start = (start + last + 1) % n
-    # in ascending order: the nodes found past the end of the array come first
-    wrapped = 0
-    while wrapped < found and nodes[wrapped] >= start:
-        wrapped += 1
-    if 0 < wrapped < found:
-        nodes[:found] = np.concatenate((nodes[wrapped:found], nodes[:wrapped]))
+    next_start = found_in_order(nodes, found, to_find, start, last, n)
     weight_sum = weight_total(score_weights)
     fraction = np.empty(balanced_columns.shape[0])
     for i in range(found):

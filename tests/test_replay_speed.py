@@ -1,5 +1,5 @@
 """The replay's speed mechanisms decide as the code without them: per-node versions of the
-cluster state, the compiled cycle's memory of nodes per pod shape (``replay_kernels``)."""
+cluster state, the compiled cycle's memory of nodes per pod shape (``search_kernels``)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ module is Greedy's accelerator for kube's own plugins (policies may import plugi
 part of the plugin contract; issue 14's fast path is where compiled kernels become a hook
 plugins declare.
 
-The search itself runs as ``replay_kernels.cached_search``: the same loop, which remembers
+The search itself runs as ``search_kernels.cached_search``: the same loop, which remembers
 NodeResourcesFit's answer and the NODE-scope scores of each node per pod shape and works
 them out again only on the nodes bound or unbound since (``ClusterState.node_version``),
 and adds the first spreading's scores and keeps the best candidates in the same call (up to
@@ -57,7 +57,7 @@ from schedlab.plugins.node_resources_fit import NodeResourcesFit
 from schedlab.plugins.pod_topology_spread import PodTopologySpread, Spread, SpreadArguments
 from schedlab.plugins.resource_allocation import scored_columns
 from schedlab.plugins.taint_toleration import TaintToleration
-from schedlab.replay_kernels import cached_search, pack_shape
+from schedlab.search_kernels import cached_search, pack_shape
 
 _NONE = np.empty(0, dtype=np.int64)
 _NO_SPREAD: SpreadArguments = (
@@ -110,15 +110,15 @@ class Plan:
     arguments: _SearchArguments
     """The kernel's arguments after (mask, start, to_find)."""
     shape: np.ndarray
-    """``replay_kernels.cached_search``'s ``shape`` (``pack_shape``)."""
+    """``search_kernels.cached_search``'s ``shape`` (``pack_shape``)."""
     cache: np.ndarray | None
+    """``search_kernels.cached_search``'s ``cache`` for the pod's shape, shared by the
+    templates of equal requests; None: searched without (too many shapes)."""
     normalized: tuple[int, np.ndarray, bool]
     """The per-cycle plugin ``cached_search`` normalises (weight 0: none): its weight, raw
     scores (STATIC, none negative) and whether DefaultNormalizeScore is reversed."""
     rest: list[tuple[ScorePlugin, int, Answer]]
     """``per_cycle`` but that one."""
-    """``replay_kernels.cached_search``'s ``cache`` for the pod's shape, shared by the
-    templates of equal requests; None: searched without (too many shapes)."""
     mask_key: tuple[int, ...] = ()
 
 
@@ -139,7 +139,7 @@ class CompiledCycle:
         """By the pod's cache key (its template's id): None where the loop cannot run."""
         self._caches: dict[bytes, np.ndarray] = {}
         """Per pod shape (its requests where the NODE-scope plugins read them): what
-        ``replay_kernels.cached_search`` remembers of each node."""
+        ``search_kernels.cached_search`` remembers of each node."""
         self._max_caches = max(CACHE_BYTES // (16 * max(n, 1)), 1)
         scores = self.profile.scores
         self._cluster_plain = [(p, w) for p, w in scores if p.scope is Scope.CLUSTER
@@ -269,7 +269,7 @@ class CompiledCycle:
                      normalized, rest)
 
     def _cache(self, shape: np.ndarray) -> np.ndarray | None:
-        """What ``replay_kernels.cached_search`` remembers of each node for the pods of
+        """What ``search_kernels.cached_search`` remembers of each node for the pods of
         ``shape`` (int64 (2, n_nodes): versions, -1 before the first search, and scores);
         None past ``CACHE_BYTES``."""
         key = shape.tobytes()

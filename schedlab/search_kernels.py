@@ -4,8 +4,8 @@ they computed per node (numba; compiled at first use and cached on disk).
 ``kernels.search_and_score`` works out NodeResourcesFit's filter and the NODE-scope scores
 of every node it visits, for every pod. Those answers depend only on the node's bound
 requests (``ClusterState.requested``, ``nonzero_requested``, ``pod_count``) and on the
-pod's requests, so ``cached_search`` keeps them per pod shape (the arrays of a
-``ScoreCache``) and works them out again only on the nodes bound or unbound since
+pod's requests, so ``cached_search`` keeps them per pod shape (``CompiledCycle``'s
+caches) and works them out again only on the nodes bound or unbound since
 (``ClusterState.node_version``), with the same helpers (``kernels.fits``,
 ``kernels.node_score``): the same booleans and integers. It also adds PodTopologySpread's
 scores of the candidates (``kernels.spread_scores``, ``kernels.spread_normalize``) and
@@ -21,6 +21,7 @@ from numba import njit
 from schedlab.kernels import (
     MAX_NODE_SCORE,
     fits,
+    found_in_order,
     node_score,
     spread_normalize,
     spread_scores,
@@ -111,15 +112,7 @@ def cached_search(mask: np.ndarray, start: int, to_find: int, node_version: np.n
         if found == to_find:
             last = step
             break
-    next_start = start
-    if found == to_find and to_find < n:
-        next_start = (start + last + 1) % n
-    # in ascending order: the nodes found past the end of the array come first
-    wrapped = 0
-    while wrapped < found and nodes[wrapped] >= start:
-        wrapped += 1
-    if 0 < wrapped < found:
-        nodes[:found] = np.concatenate((nodes[wrapped:found], nodes[:wrapped]))
+    next_start = found_in_order(nodes, found, to_find, start, last, n)
     for i in range(found):
         node = nodes[i]
         totals[i] = plain[node] + scores[node]
