@@ -33,20 +33,20 @@ from schedlab.objects import (
     Workload,
 )
 from schedlab.plugins import InterPodAffinity
-from schedlab.policies import Greedy, RoundRobin, runs
+from schedlab.policies import Greedy, Policy, RoundRobin, runs
 from schedlab.reference import reference_bindings
 from schedlab.sim.simulate import RunResult, prepare, simulate
 from schedlab.testing import profiles, workloads
 from schedlab.traces import synthetic
 from schedlab.verify import check_placement
 
-EXAMPLES = settings.default.max_examples
+EXAMPLES = settings().max_examples
 
 
-def _pod_by_pod(workload: Workload, greedy: Greedy, seed: int) -> RunResult:
+def _pod_by_pod(workload: Workload, policy: Policy, seed: int) -> RunResult:
     """``simulate`` without runs: an observer sees every Decision, so each pod takes
     ``place`` (the compiled cycle, the oracle here)."""
-    return simulate(workload, greedy, seed, observe=lambda *_: None)
+    return simulate(workload, policy, seed, observe=lambda *_: None)
 
 
 def _same_runs(workload: Workload, profile: Profile, seed: int, tie_break: str = "random"
