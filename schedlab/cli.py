@@ -6,10 +6,13 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn
 
 from schedlab import __version__
@@ -701,8 +704,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_COMPILER_MODULES = ("numba", "llvmlite", "importlib", "_frozen_importlib")
+INTERRUPT_RETRY_S = 0.05
+"""How long Ctrl-C waits, while numba compiles, before it is tried again."""
+
+
+def _compiling(frame: FrameType | None) -> bool:
+    """numba's compiler (or its cache loader) is on the stack of ``frame``."""
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith(_COMPILER_MODULES):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _on_interrupt(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C: KeyboardInterrupt, but not while numba compiles a kernel or loads one from
+    its cache (interrupted there, it crashes the process or leaves an unrelated error): the
+    signal is sent again a moment later, until that is over."""
+    if _compiling(frame):
+        retry = threading.Timer(INTERRUPT_RETRY_S, os.kill, (os.getpid(), signal.SIGINT))
+        retry.daemon = True
+        retry.start()
+        return
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     shown_before = warnings.showwarning
+    interrupt_before = None
+    if threading.current_thread() is threading.main_thread():
+        interrupt_before = signal.signal(signal.SIGINT, _on_interrupt)
     try:
         warnings.showwarning = _warn
         args = build_parser().parse_args(argv)
@@ -726,6 +758,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         warnings.showwarning = shown_before
+        if interrupt_before is not None:
+            signal.signal(signal.SIGINT, interrupt_before)
     return 0
 
 

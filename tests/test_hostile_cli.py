@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from schedlab import cli
 from schedlab.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -203,6 +204,23 @@ def test_ctrl_c_is_one_line_and_status_130(tmp_path) -> None:
     assert done.returncode == 130
     assert one_line(done.stderr) == "schedlab: interrupted"
     assert not (tmp_path / "out").exists()
+
+
+def test_ctrl_c_waits_while_numba_compiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Interrupted inside numba's compiler (or an import), which would crash or leave a
+    mangled error, Ctrl-C is sent again a moment later instead of raised there."""
+    sent: list[int] = []
+    monkeypatch.setattr(cli.os, "kill", lambda pid, signum: sent.append(signum))
+    monkeypatch.setattr(cli, "INTERRUPT_RETRY_S", 0.0)
+    compiler: dict[str, object] = {"__name__": "numba.core.dispatcher", "sys": sys}
+    exec("def compile_kernel():\n    return sys._getframe()", compiler)
+    cli._on_interrupt(signal.SIGINT, compiler["compile_kernel"]())  # type: ignore[operator]
+    deadline = time.monotonic() + 5
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sent == [signal.SIGINT]
+    with pytest.raises(KeyboardInterrupt):
+        cli._on_interrupt(signal.SIGINT, sys._getframe())
 
 
 @pytest.mark.slow
