@@ -341,7 +341,7 @@ class CompiledCycle:
             totals += raw * weight
             changed = True
         for spread, weight in spreads:
-            add_spread(totals, weight, nodes, *spread.kernel_arguments())
+            add_spread(totals, weight, nodes, self._best, *spread.kernel_arguments())
         for plugin, weight, answer in per_cycle:
             normalized = self._normalized(plugin, answer, pod, nodes)
             if normalized is not None:
