@@ -434,42 +434,6 @@ def test_unschedulable_message_counts_first_failing_filter_and_sorts_as_strings(
     assert Evaluator(Profile.default(), state).unschedulable_message(workload.pods[0]) == message
 
 
-def test_unschedulable_message_kept_node_by_node_matches_one_counted_afresh() -> None:
-    # the message over every node keeps NodeResourcesFit's reasons per node and asks again
-    # only about the nodes bound, unbound or terminated since; asked over an explicit node
-    # list it counts everything afresh: both must agree after every change
-    rng = np.random.default_rng(3)
-    nodes = tuple(node(f"n{i}", cpu=int(rng.choice([1000, 2000, 4000])),
-                       memory=int(rng.choice([1, 2, 4])) * Gi,
-                       taints=HARD if i % 7 == 0 else (), extra={"pods": 3})
-                  for i in range(40))
-    fillers = [Pod(f"f{i}", template(int(rng.choice([250, 500, 1000])),
-                                     int(rng.choice([1, 2])) * Gi // 2))
-               for i in range(120)]
-    big = Pod("big", template(1500, 3 * Gi // 2))
-    state = prepare(Workload(nodes, (*fillers, big)))
-    evaluator = Evaluator(Profile.default(), state)
-    everywhere = np.arange(state.n_nodes)
-    bound: list[Pod] = []
-    for step in range(200):
-        filler = fillers[int(rng.integers(len(fillers)))]
-        if filler.key in state.bound and rng.random() < 0.5:
-            state.unbind(filler)
-            bound.remove(filler)
-        elif filler.key not in state.bound:
-            fits = np.flatnonzero(evaluator.evaluate(filler).feasible)
-            if len(fits):
-                state.bind(filler, int(rng.choice(fits)))
-                bound.append(filler)
-        elif filler.key not in state.terminating:
-            state.terminate(filler)
-        if step % 3 == 0:
-            assert (evaluator.unschedulable_message(big)
-                    == evaluator.unschedulable_message(big, everywhere))
-    assert "Insufficient cpu" in evaluator.unschedulable_message(big)
-    assert "Too many pods" in evaluator.unschedulable_message(big)
-
-
 def test_pod_tolerating_a_taint_is_scored_but_not_filtered_by_it() -> None:
     # the toleration lets n1 pass; the soft taint on n0 is untolerated (only the NoSchedule
     # toleration given), so TaintToleration prefers n1: raw [1, 0] → [0, 100]

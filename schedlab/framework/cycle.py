@@ -10,7 +10,7 @@ candidate nodes, exactly as kube-scheduler's framework.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -176,9 +176,6 @@ class Evaluator:
         self._static_rejections: IdCache[Hashable, tuple[Counter[str], np.ndarray, int]] = (
             IdCache())
         """Pod cache key → what the leading STATIC filters reject over all nodes."""
-        self._node_rejections: IdCache[Hashable, NodeRejections | None] = IdCache()
-        """Pod cache key → what the NODE filters after those reject, kept node by node
-        (None: no NODE filter follows them)."""
         scores = profile.scores
         self._per_cycle = [i for i, (p, _) in enumerate(scores)
                            if p.normalize_score is not None or p.candidate_dependent]
@@ -485,36 +482,14 @@ class Evaluator:
         """The FitError text over ``nodes`` (every node with ``everywhere``): each filter in
         turn is asked about the nodes no earlier filter rejected, the STATIC ones from their
         cached answers, the others afresh (no cache to bring in sync). Over every node, what
-        the leading STATIC filters reject is counted once per template, and what the NODE
-        filters after them reject is kept per node and counted again only on the nodes
-        changed since (``NodeRejections``)."""
+        the leading STATIC filters reject is counted once per template."""
         counts: Counter[str] = Counter()
         undecided, first = nodes, 0
         if everywhere:
             static_counts, undecided, first = self.static_rejections(pod)
             counts.update(static_counts)
-            tracked = self.node_rejections(pod)
-            if tracked is not None:
-                tracked.sync(self, pod)
-                counts.update(tracked.counts())
-                undecided, first = tracked.passing(), tracked.after
         counts.update(self._rejections(pod, undecided, first=first)[0])
         return fit_error(counts, len(nodes))
-
-    def node_rejections(self, pod: Pod) -> NodeRejections | None:
-        """The pod class's ``NodeRejections`` (made on first use, out of sync), or None when
-        no NODE filter follows the leading STATIC ones."""
-        key = pod.cache_key
-        if key in self._node_rejections:
-            return self._node_rejections[key]
-        _, undecided, first = self.static_rejections(pod)
-        filters = self.profile.filters
-        after = first
-        while after < len(filters) and filters[after].scope is Scope.NODE:
-            after += 1
-        tracked = (NodeRejections(filters[first:after], after, undecided, self.state.n_nodes)
-                   if after > first else None)
-        return self._node_rejections.put(key, tracked, pod.template)
 
     def static_rejections(self, pod: Pod) -> tuple[Counter[str], np.ndarray, int]:
         """What the leading STATIC filters (those before the first that is not) reject over
@@ -554,104 +529,3 @@ class Evaluator:
             nodes = nodes[passes]
             index += 1
         return counts, nodes, index
-
-
-class NodeRejections:
-    """What a run of NODE filters (``filters``, the profile's filters before index ``after``)
-    rejects for one pod class over the nodes the filters before them let through
-    (``undecided``), kept node by node: a NODE filter's answers and reasons for a node
-    change only when the node does, so after binds only the changed nodes are asked again.
-
-    codes    int32 (n_nodes,): per undecided node, the code of the reasons it is counted
-             under (those of the first of ``filters`` that rejects it; 0: they all pass it)
-    reasons  per code, the reasons (a reason given twice for a node is in twice; code 0: ())
-    totals   int64: per code, how many undecided nodes have it
-    epoch    the state's epoch the codes are in sync with (-1: none yet)
-    """
-
-    def __init__(self, filters: Sequence[FilterPlugin], after: int, undecided: np.ndarray,
-                 n_nodes: int) -> None:
-        self.filters = tuple(filters)
-        self.after = after
-        self.undecided = undecided
-        self._is_undecided = np.zeros(n_nodes, dtype=bool)
-        self._is_undecided[undecided] = True
-        self.codes = np.zeros(n_nodes, dtype=np.int32)
-        self.reasons: list[tuple[str, ...]] = [()]
-        self._code_of: dict[tuple[str, ...], int] = {}
-        self.totals = np.zeros(1, dtype=np.int64)
-        self.epoch = -1
-
-    def sync(self, evaluator: Evaluator, pod: Pod) -> None:
-        """Work the codes of the undecided nodes changed since ``epoch`` out again (of all
-        of them the first time), and the totals with them."""
-        state = evaluator.state
-        if self.epoch == state.epoch:
-            return
-        if self.epoch < 0:
-            nodes = self.undecided
-        else:
-            changed = state.changed_since(self.epoch)
-            nodes = changed[self._is_undecided[changed]]
-        self.epoch = state.epoch
-        if not len(nodes):
-            return
-        new = self._codes(evaluator, pod, nodes)
-        size = len(self.reasons)
-        if len(self.totals) < size:
-            self.totals = np.concatenate((self.totals, np.zeros(size - len(self.totals),
-                                                                np.int64)))
-        self.totals -= np.bincount(self.codes[nodes], minlength=size)
-        self.totals += np.bincount(new, minlength=size)
-        self.codes[nodes] = new
-
-    def _codes(self, evaluator: Evaluator, pod: Pod, nodes: np.ndarray) -> np.ndarray:
-        """int32 (len(nodes),): the codes of ``nodes`` (int64 indices), each filter asked
-        about the nodes the earlier ones let through."""
-        codes = np.zeros(len(nodes), dtype=np.int32)
-        remaining = np.arange(len(nodes))
-        for plugin in self.filters:
-            if not len(remaining):
-                break
-            passes = evaluator._filter(plugin, pod, nodes[remaining])
-            failed = remaining[~passes]
-            if len(failed):
-                found = plugin.failure_reasons(evaluator.state, pod, nodes[failed])
-                codes[failed] = self._code_list(found, len(failed))
-            remaining = remaining[passes]
-        return codes
-
-    def _code_list(self, found: list[tuple[str, np.ndarray]], k: int) -> np.ndarray:
-        """int32 (k,): the code of each of k rejected nodes, by ``failure_reasons``'
-        (reason, bool (k,)) pairs (new codes made for new combinations)."""
-        if not found:
-            return np.full(k, self._code(()), dtype=np.int32)
-        hits = np.array([np.broadcast_to(np.asarray(which, dtype=bool), k)
-                         for _, which in found])
-        patterns, inverse = np.unique(hits, axis=1, return_inverse=True)
-        codes = np.array([self._code(tuple(reason for (reason, _), hit in
-                                           zip(found, pattern, strict=True) if hit))
-                          for pattern in patterns.T.tolist()], dtype=np.int32)
-        return codes[inverse.reshape(-1)]
-
-    def _code(self, reasons: tuple[str, ...]) -> int:
-        """The code of a rejected node counted under ``reasons`` (made if new)."""
-        code = self._code_of.get(reasons)
-        if code is None:
-            code = self._code_of[reasons] = len(self.reasons)
-            self.reasons.append(reasons)
-        return code
-
-    def counts(self) -> Counter[str]:
-        """How many undecided nodes are counted under each reason, as of ``epoch``."""
-        counts: Counter[str] = Counter()
-        for code in np.flatnonzero(self.totals[1:]).tolist():
-            total = int(self.totals[code + 1])
-            for reason in self.reasons[code + 1]:
-                counts[reason] += total
-        return counts
-
-    def passing(self) -> np.ndarray:
-        """Sorted int64 indices of the undecided nodes ``filters`` all pass, as of ``epoch``
-        (the later filters are asked about them)."""
-        return self.undecided[self.codes[self.undecided] == 0]
