@@ -34,6 +34,11 @@ without it). A pod is left to the numpy cycle (``best_candidates``
 returns None) when some node lacks a resource it is scored on, or a STATIC plugin without
 normalisation scored some node out of bounds, so that those cases keep the numpy cycle's
 arithmetic and errors.
+
+When no node takes a pod, kube's reasons are counted the same way (``rejection_counts``,
+which ``of`` hands the evaluator as its ``count_rejections``): per pod class and node, the
+reasons NodeResourcesFit rejects the node for, worked out again on the changed nodes only
+(``gpu_kernels.count_reasons``, as ``GpuCycle`` does for its filters).
 """
 
 from __future__ import annotations
@@ -172,8 +177,8 @@ class CompiledCycle:
         """By the pod's cache key: None where ``rejection_counts`` leaves it to the
         evaluator."""
         self._changed_at = np.zeros(n, dtype=np.int64)
-        """int64 (n_nodes,): an epoch after each node's last change (bind, unbind,
-        termination) up to ``_epoch``, and none after it."""
+        """int64 (n_nodes,): per node, the epoch its last change (bind, unbind,
+        termination) was noted at (0: none); the changes are noted up to ``_epoch``."""
         self._epoch = self.state.epoch
 
     @classmethod
