@@ -48,6 +48,21 @@ def pack_shape(check_fit: bool, fit_weight: int, least: bool, balanced_weight: i
 
 
 @njit(cache=True)
+def fits_any(nodes: np.ndarray, mask: np.ndarray, check_fit: bool, pod_count: np.ndarray,
+             allowed_pods: np.ndarray, requested: np.ndarray, allocatable: np.ndarray,
+             fit_columns: np.ndarray, fit_want: np.ndarray) -> bool:
+    """Whether one of ``nodes`` (int64 (k,)) passes ``mask`` (bool (n_nodes,)) and, with
+    ``check_fit``, NodeResourcesFit's filter (``kernels.fits``) for the pod asking
+    ``fit_want`` in ``fit_columns``: the search would find it."""
+    for i in range(nodes.shape[0]):
+        node = nodes[i]
+        if mask[node] and (not check_fit or fits(node, pod_count, allowed_pods, requested,
+                                                 allocatable, fit_columns, fit_want)):
+            return True
+    return False
+
+
+@njit(cache=True)
 def cached_search(mask: np.ndarray, start: int, to_find: int, node_version: np.ndarray,
                   cache: np.ndarray, pod_count: np.ndarray, allowed_pods: np.ndarray,
                   requested: np.ndarray, allocatable: np.ndarray,

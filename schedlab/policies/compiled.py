@@ -51,7 +51,7 @@ import numpy as np
 
 from schedlab.caches import IdCache
 from schedlab.cluster import ClusterState
-from schedlab.framework.cycle import Answer, Evaluator, check_bounds
+from schedlab.framework.cycle import REFRESH_ALL_FRACTION, Answer, Evaluator, check_bounds
 from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
 from schedlab.framework.profile import Profile
 from schedlab.gpu_kernels import FIT, count_reasons
@@ -63,7 +63,7 @@ from schedlab.plugins.node_resources_fit import NodeResourcesFit
 from schedlab.plugins.pod_topology_spread import PodTopologySpread, Spread, SpreadArguments
 from schedlab.plugins.resource_allocation import scored_columns
 from schedlab.plugins.taint_toleration import TaintToleration
-from schedlab.search_kernels import cached_search, pack_shape
+from schedlab.search_kernels import cached_search, fits_any, pack_shape
 
 _NONE = np.empty(0, dtype=np.int64)
 _NO_SPREAD: SpreadArguments = (
@@ -130,6 +130,9 @@ class Plan:
     rest: list[tuple[ScorePlugin, int, Answer]]
     """``per_cycle`` but that one."""
     mask_key: tuple[int, ...] = ()
+    nowhere: tuple[int, np.ndarray] | None = None
+    """(epoch, mask): the search found no node for the pod at that epoch with that mask
+    (None: it found some, or has not searched)."""
 
 
 class _FitReasons:
@@ -345,6 +348,8 @@ class CompiledCycle:
         if plan.fits_nowhere:
             return _NONE, start
         mask = self.mask(plan, pod)
+        if self._still_nowhere(plan, mask):
+            return _NONE, start  # (a search finding no node leaves the start as it was)
         cache = plan.cache
         if cache is None:
             k, next_start = search_and_score(mask, start, to_find, *plan.arguments)
@@ -366,6 +371,7 @@ class CompiledCycle:
                 state.nonzero_requested, plan.static_plain, plan.shape, self._buffers,
                 spread_weight, spread_arguments, *plan.normalized)
             per_cycle = plan.rest
+        plan.nowhere = None if k else (self.state.epoch, mask)
         nodes = self._nodes[:k]
         if k < 2:
             return nodes, next_start
@@ -389,6 +395,25 @@ class CompiledCycle:
         if changed:  # (else the kernel's best stand)
             n_best = best_nodes(nodes, totals, self._best)
         return self._best[:n_best], next_start
+
+    def _still_nowhere(self, plan: Plan, mask: np.ndarray) -> bool:
+        """Whether the search would still find no node for the plan's pods: it found none
+        at an epoch with this very mask, and none of the few nodes changed since (a node's
+        fit changes only with it) passes the mask and fits the pod."""
+        nowhere, state = plan.nowhere, self.state
+        if nowhere is None or nowhere[1] is not mask:
+            return False
+        epoch = nowhere[0]
+        if epoch != state.epoch:
+            if (state.epoch - epoch) * REFRESH_ALL_FRACTION > state.n_nodes:
+                return False  # (many changes: the search is as quick)
+            fit_columns, fit_want = plan.fit
+            if fits_any(state.changed_since(epoch), mask, self.fit is not None,
+                        state.pod_count, state.allowed_pods, state.requested,
+                        state.allocatable, fit_columns, fit_want):
+                return False
+            plan.nowhere = (state.epoch, mask)
+        return True
 
     def _normalized(self, plugin: ScorePlugin, answer: Answer, pod: Pod, nodes: np.ndarray
                     ) -> np.ndarray | None:
