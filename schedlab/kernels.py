@@ -161,59 +161,104 @@ def spread_scores(nodes: np.ndarray, check_keys: bool, has_all_keys: np.ndarray,
     per constraint c (tuples ``codes``, ``domain_codes``, ``counts``: matching pods per node
     for a ``hostname`` constraint, else per domain), over the nodes with c's key, matching
     pods × ln(domains among the kept candidates + 2) + maxSkew - 1; rounded half up; -1 for
-    a node lacking some key when ``check_keys``."""
-    k = nodes.shape[0]
-    kept = np.ones(k, dtype=np.bool_)
-    n_kept = k
-    if check_keys:
-        n_kept = 0
-        for i in range(k):
-            kept[i] = has_all_keys[nodes[i]]
-            n_kept += kept[i]
-    total = np.zeros(k)
-    for c in range(len(codes)):
-        node_codes = codes[c]
-        if hostname[c]:
-            size = n_kept
-        else:
-            seen = np.zeros(n_domains[c], dtype=np.bool_)
-            size = 0
-            for i in range(k):
-                if kept[i]:
-                    domain = domain_codes[c][nodes[i]]
-                    if not seen[domain]:
-                        seen[domain] = True
-                        size += 1
-        weight = math.log(size + 2)
-        matching = counts[c]
-        for i in range(k):
-            code = node_codes[nodes[i]]
-            if code < 0:
-                continue
-            count = matching[nodes[i]] if hostname[c] else matching[code]
-            total[i] += count * weight + (max_skew[c] - 1)
-    raw = np.empty(k, dtype=np.int64)
-    for i in range(k):
-        if not kept[i]:
-            raw[i] = -1
-        else:
-            whole = math.trunc(total[i])
-            raw[i] = int(whole) + (1 if total[i] - whole >= 0.5 else 0)
+    a node lacking some key when ``check_keys`` (``spread_scores_into`` a new array)."""
+    raw = np.empty(nodes.shape[0], dtype=np.int64)
+    spread_scores_into(raw, nodes, check_keys, has_all_keys, codes, domain_codes, counts,
+                       hostname, max_skew, n_domains)
     return raw
 
 
 @njit(cache=True)
-def add_spread(totals: np.ndarray, weight: int, nodes: np.ndarray, check_keys: bool,
-               has_all_keys: np.ndarray, codes: tuple[np.ndarray, ...],
+def spread_scores_into(raw: np.ndarray, nodes: np.ndarray, check_keys: bool,
+                       has_all_keys: np.ndarray, codes: tuple[np.ndarray, ...],
+                       domain_codes: tuple[np.ndarray, ...], counts: tuple[np.ndarray, ...],
+                       hostname: np.ndarray, max_skew: np.ndarray, n_domains: np.ndarray
+                       ) -> None:
+    """``spread_scores`` written into ``raw[:k]`` (int64, at least k long): per constraint
+    its weight ln(domains + 2) first, then each node's sum over the constraints in their
+    order (the same floats)."""
+    k = nodes.shape[0]
+    n_kept = k
+    if check_keys:
+        n_kept = 0
+        for i in range(k):
+            n_kept += has_all_keys[nodes[i]]
+    m = len(codes)
+    weights = np.empty(m)
+    for c in range(m):
+        size = n_kept
+        if not hostname[c]:
+            seen = np.zeros(n_domains[c], dtype=np.bool_)
+            domains = domain_codes[c]
+            size = 0
+            for i in range(k):
+                node = nodes[i]
+                if not check_keys or has_all_keys[node]:
+                    domain = domains[node]
+                    if not seen[domain]:
+                        seen[domain] = True
+                        size += 1
+        weights[c] = math.log(size + 2)
+    for i in range(k):
+        node = nodes[i]
+        if check_keys and not has_all_keys[node]:
+            raw[i] = -1
+            continue
+        total = 0.0
+        for c in range(m):
+            code = codes[c][node]
+            if code < 0:
+                continue
+            count = counts[c][node] if hostname[c] else counts[c][code]
+            total += count * weights[c] + (max_skew[c] - 1)
+        whole = math.trunc(total)
+        raw[i] = int(whole) + (1 if total - whole >= 0.5 else 0)
+
+
+@njit(cache=True)
+def add_spread(totals: np.ndarray, weight: int, nodes: np.ndarray, scratch: np.ndarray,
+               check_keys: bool, has_all_keys: np.ndarray, codes: tuple[np.ndarray, ...],
                domain_codes: tuple[np.ndarray, ...], counts: tuple[np.ndarray, ...],
                hostname: np.ndarray, max_skew: np.ndarray, n_domains: np.ndarray) -> None:
     """``totals`` (int64 (k,)) += ``weight`` × PodTopologySpread's normalised scores of the
-    candidate ``nodes`` (``spread_scores`` then ``spread_normalize``), in place."""
-    normalized = spread_normalize(spread_scores(nodes, check_keys, has_all_keys, codes,
-                                                domain_codes, counts, hostname, max_skew,
-                                                n_domains))
-    for i in range(nodes.shape[0]):
-        totals[i] += weight * normalized[i]
+    candidate ``nodes`` (``spread_scores`` then ``spread_normalize``), in place; the raw
+    scores go through ``scratch`` (int64, at least k long)."""
+    k = nodes.shape[0]
+    spread_scores_into(scratch, nodes, check_keys, has_all_keys, codes, domain_codes, counts,
+                       hostname, max_skew, n_domains)
+    add_spread_normalized(totals, weight, scratch, k)
+
+
+@per_node
+def _spread_range(scores: np.ndarray, k: int) -> tuple[int, int]:
+    """(lowest, highest) of ``scores[:k]`` over those not negative ((0, 0) if none)."""
+    low, high, kept = 0, 0, 0
+    for i in range(k):
+        s = scores[i]
+        if s < 0:
+            continue
+        if kept == 0 or s < low:
+            low = s
+        if kept == 0 or s > high:
+            high = s
+        kept += 1
+    return low, high
+
+
+@per_node
+def _spread_normalized(score: int, low: int, high: int) -> int:
+    """PodTopologySpread's NormalizeScore of one raw score, given the range of them all."""
+    if score < 0:
+        return 0
+    return 100 if high == 0 else 100 * (high + low - score) // high
+
+
+@per_node
+def add_spread_normalized(totals: np.ndarray, weight: int, scores: np.ndarray, k: int) -> None:
+    """``totals[:k]`` += ``weight`` × ``spread_normalize(scores[:k])``, in place."""
+    low, high = _spread_range(scores, k)
+    for i in range(k):
+        totals[i] += weight * _spread_normalized(scores[i], low, high)
 
 
 @njit(cache=True)
@@ -238,20 +283,10 @@ def spread_normalize(scores: np.ndarray) -> np.ndarray:
     nodes): over the others, 100 × (max + min - s) // max (100 when max is 0); 0 for the
     ignored ones."""
     k = scores.shape[0]
-    low, high, kept = 0, 0, 0
+    low, high = _spread_range(scores, k)
+    out = np.empty(k, dtype=np.int64)
     for i in range(k):
-        s = scores[i]
-        if s < 0:
-            continue
-        if kept == 0 or s < low:
-            low = s
-        if kept == 0 or s > high:
-            high = s
-        kept += 1
-    out = np.zeros(k, dtype=np.int64)
-    for i in range(k):
-        if scores[i] >= 0:
-            out[i] = 100 if high == 0 else 100 * (high + low - scores[i]) // high
+        out[i] = _spread_normalized(scores[i], low, high)
     return out
 
 

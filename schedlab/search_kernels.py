@@ -8,7 +8,7 @@ pod's requests, so ``cached_search`` keeps them per pod shape (``CompiledCycle``
 caches) and works them out again only on the nodes bound or unbound since
 (``ClusterState.node_version``), with the same helpers (``kernels.fits``,
 ``kernels.node_score``): the same booleans and integers. It also adds PodTopologySpread's
-scores of the candidates (``kernels.spread_scores``, ``kernels.spread_normalize``) and
+scores of the candidates (``kernels.spread_scores_into``, ``add_spread_normalized``) and
 keeps the best candidates (as ``kernels.best_nodes``), in the same call: one call per pod
 instead of three.
 """
@@ -20,11 +20,11 @@ from numba import njit
 
 from schedlab.kernels import (
     MAX_NODE_SCORE,
+    add_spread_normalized,
     fits,
     found_in_order,
     node_score,
-    spread_normalize,
-    spread_scores,
+    spread_scores_into,
     weight_total,
 )
 
@@ -48,6 +48,21 @@ def pack_shape(check_fit: bool, fit_weight: int, least: bool, balanced_weight: i
 
 
 @njit(cache=True)
+def fits_any(nodes: np.ndarray, mask: np.ndarray, check_fit: bool, pod_count: np.ndarray,
+             allowed_pods: np.ndarray, requested: np.ndarray, allocatable: np.ndarray,
+             fit_columns: np.ndarray, fit_want: np.ndarray) -> bool:
+    """Whether one of ``nodes`` (int64 (k,)) passes ``mask`` (bool (n_nodes,)) and, with
+    ``check_fit``, NodeResourcesFit's filter (``kernels.fits``) for the pod asking
+    ``fit_want`` in ``fit_columns``: the search would find it."""
+    for i in range(nodes.shape[0]):
+        node = nodes[i]
+        if mask[node] and (not check_fit or fits(node, pod_count, allowed_pods, requested,
+                                                 allocatable, fit_columns, fit_want)):
+            return True
+    return False
+
+
+@njit(cache=True)
 def cached_search(mask: np.ndarray, start: int, to_find: int, node_version: np.ndarray,
                   cache: np.ndarray, pod_count: np.ndarray, allowed_pods: np.ndarray,
                   requested: np.ndarray, allocatable: np.ndarray,
@@ -56,7 +71,8 @@ def cached_search(mask: np.ndarray, start: int, to_find: int, node_version: np.n
                   normalized_weight: int, normalized_values: np.ndarray, reverse: bool
                   ) -> tuple[int, int, int]:
     """``kernels.search_and_score`` (``shape`` packs its pod-shape arguments: ``pack_shape``;
-    ``buffers`` is int64 (3, n_nodes): its ``nodes`` and ``totals``, then ``best``) with
+    ``buffers`` is int64 (3, n_nodes): its ``nodes`` and ``totals``, then ``best``, which
+    holds the spreading's raw scores until the best are written there) with
     NodeResourcesFit's filter and the NODE-scope scores of each node taken from
     ``cache[1]`` (int64 (2, n_nodes): the score, ``UNFIT`` where the pod does not fit) where
     ``cache[0]`` equals ``node_version``, else worked out and stored there with the node's
@@ -118,10 +134,9 @@ def cached_search(mask: np.ndarray, start: int, to_find: int, node_version: np.n
         totals[i] = plain[node] + scores[node]
     if found < 2:
         return found, next_start, 0
-    if spread_weight != 0:
-        normalized = spread_normalize(spread_scores(nodes[:found], *spread_arguments))
-        for i in range(found):
-            totals[i] += spread_weight * normalized[i]
+    if spread_weight != 0:  # (the raw scores in ``best``, written only later)
+        spread_scores_into(best, nodes[:found], *spread_arguments)
+        add_spread_normalized(totals, spread_weight, best, found)
     if normalized_weight != 0:
         high = normalized_values[nodes[0]]
         for i in range(1, found):

@@ -52,6 +52,22 @@ def _domains(state: ClusterState, per_node: np.ndarray, key: str,
     return expected
 
 
+def _check_token(state: ClusterState, asked: list[Pod], last: dict[str, tuple]) -> None:
+    """InterPodAffinity's state token for each asked pod changes exactly when the versions
+    of the tallies its answers read, or the terms carried that match it, do (since the
+    last check: ``last`` holds, per pod key, both as they were)."""
+    plugin = InterPodAffinity()
+    for pod in asked:
+        terms = InterPodAffinity._terms(state, pod)
+        read = (tuple(t.version for t in terms.tallies),
+                tuple((term, t.version) for term, t in terms.carried))
+        token = plugin.state_token(state, pod)
+        if pod.key in last:
+            was_read, was_token = last[pod.key]
+            assert (read != was_read) == (token != was_token)
+        last[pod.key] = (read, token)
+
+
 def _check(state: ClusterState, bound: Bound, ever_bound: list[PodTemplate], views: list,
            keyed: list, asked: list[Pod]) -> None:
     objects = state.objects
@@ -114,6 +130,7 @@ def test_incremental_counts_equal_a_recount(cluster: list[Node], objects: ApiObj
     ever_bound: list[PodTemplate] = []
     views: list = []
     keyed: list = []
+    tokens: dict[str, tuple] = {}
     for step, (op, a, b) in enumerate([*ops, ("check", 0, 0)]):
         if op == "bind":
             pod = Pod(f"p-{step}", templates[a % len(templates)])
@@ -139,6 +156,7 @@ def test_incremental_counts_equal_a_recount(cluster: list[Node], objects: ApiObj
             state.tally_by(keyed[-1])
         elif op == "check":
             _check(state, bound, ever_bound, views, keyed, asked)
+            _check_token(state, asked, tokens)
 
 
 def test_tally_by_counts_binds_unbinds_and_terminations_and_keys_appear_live() -> None:

@@ -10,7 +10,7 @@ candidate nodes, exactly as kube-scheduler's framework.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -176,6 +176,10 @@ class Evaluator:
         self._static_rejections: IdCache[Hashable, tuple[Counter[str], np.ndarray, int]] = (
             IdCache())
         """Pod cache key → what the leading STATIC filters reject over all nodes."""
+        self.count_rejections: Callable[[Pod], Mapping[str, int] | None] | None = None
+        """Optionally set by a compiled cycle: the reasons and their counts over every node
+        for a pod no node takes, as ``unschedulable_message`` counts them, worked out
+        faster (None: let the evaluator count them)."""
         scores = profile.scores
         self._per_cycle = [i for i, (p, _) in enumerate(scores)
                            if p.normalize_score is not None or p.candidate_dependent]
@@ -467,12 +471,14 @@ class Evaluator:
         """kube's FitError text: "0/N nodes are available: <count> <reason>, ...", counting
         each node's reasons from the first filter that rejected it (over all nodes, the
         text is kept until the state changes: pods of a template that fail one after the
-        other share it)."""
+        other share it; ``count_rejections`` may count them)."""
         if nodes is None:
             cached = self._messages.get(pod.cache_key)
             if cached is not None and cached[0] == self.state.epoch:
                 return cached[1]
-            message = self._unschedulable_message(pod, np.arange(self.state.n_nodes), True)
+            counts = None if self.count_rejections is None else self.count_rejections(pod)
+            message = (fit_error(counts, self.state.n_nodes) if counts is not None else
+                       self._unschedulable_message(pod, np.arange(self.state.n_nodes), True))
             self._messages.put(pod.cache_key, (self.state.epoch, message), pod.template)
             return message
         return self._unschedulable_message(pod, nodes)

@@ -91,11 +91,9 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
         return terms
 
     def state_token(self, state: ClusterState, pod: Pod) -> Hashable:
-        """The versions of the tallies the pod's answers read, and how many bound terms
-        match it."""
-        terms = self._terms(state, pod)
-        return (len(terms.carried), tuple(t.version for t in terms.tallies),
-                tuple(t.version for _, t in terms.carried))
+        """How many bound terms match the pod and the sum of the versions of the tallies
+        its answers read (``_PodTerms.version``)."""
+        return self._terms(state, pod).version()
 
     # ----------------------------------------------------------------- filter
     def _affinity_passing(self, state: ClusterState, terms: _PodTerms) -> np.ndarray | None:
@@ -280,6 +278,8 @@ class _PodTerms:
         self.tallies = [t for t, _ in self.anti_affinity] + [t for t, _, _ in self.preferred]
         if self.affinity_tally is not None:
             self.tallies.append(self.affinity_tally)
+        self._read = list(self.tallies)
+        """``tallies`` and those of ``carried``: every tally the answers read."""
         self.template = template
         self.carried: list[tuple[CarriedTerm, Tally]] = []
         self._all_carried = carried
@@ -290,8 +290,18 @@ class _PodTerms:
         """Add to ``carried`` the matching terms first carried since the last call."""
         all_carried = self._all_carried
         if all_carried.count() > self._seen:
-            self.carried += all_carried.matching_since(self.template, state, self._seen)
+            found = all_carried.matching_since(self.template, state, self._seen)
+            self.carried += found
+            self._read += [tally for _, tally in found]
             self._seen = all_carried.count()
+
+    def version(self) -> tuple[int, int]:
+        """(how many terms ``carried`` holds, the sum of the versions of the tallies the
+        answers read), as of the last ``sync_carried``: it changes whenever one of those
+        tallies does (a version only grows, by at least one per change) or a term is
+        carried."""
+        read = self._read
+        return (len(self.carried), sum([t.version for t in read]) if read else 0)
 
     def carried_anti_affinity(self) -> list[tuple[Tally, str]]:
         """(tally of the bound pods carrying it, topology key) per required anti-affinity

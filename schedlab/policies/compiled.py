@@ -34,6 +34,11 @@ without it). A pod is left to the numpy cycle (``best_candidates``
 returns None) when some node lacks a resource it is scored on, or a STATIC plugin without
 normalisation scored some node out of bounds, so that those cases keep the numpy cycle's
 arithmetic and errors.
+
+When no node takes a pod, kube's reasons are counted the same way (``rejection_counts``,
+which ``of`` hands the evaluator as its ``count_rejections``): per pod class and node, the
+reasons NodeResourcesFit rejects the node for, worked out again on the changed nodes only
+(``gpu_kernels.count_reasons``, as ``GpuCycle`` does for its filters).
 """
 
 from __future__ import annotations
@@ -46,9 +51,10 @@ import numpy as np
 
 from schedlab.caches import IdCache
 from schedlab.cluster import ClusterState
-from schedlab.framework.cycle import Answer, Evaluator, check_bounds
+from schedlab.framework.cycle import REFRESH_ALL_FRACTION, Answer, Evaluator, check_bounds
 from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
 from schedlab.framework.profile import Profile
+from schedlab.gpu_kernels import FIT, count_reasons
 from schedlab.kernels import add_spread, best_nodes, search_and_score
 from schedlab.objects import Pod
 from schedlab.plugins.node_affinity import NodeAffinity
@@ -57,7 +63,7 @@ from schedlab.plugins.node_resources_fit import NodeResourcesFit
 from schedlab.plugins.pod_topology_spread import PodTopologySpread, Spread, SpreadArguments
 from schedlab.plugins.resource_allocation import scored_columns
 from schedlab.plugins.taint_toleration import TaintToleration
-from schedlab.search_kernels import cached_search, pack_shape
+from schedlab.search_kernels import cached_search, fits_any, pack_shape
 
 _NONE = np.empty(0, dtype=np.int64)
 _NO_SPREAD: SpreadArguments = (
@@ -71,6 +77,10 @@ _DEFAULT_NORMALIZED: dict[type, bool] = {NodeAffinity: False, TaintToleration: T
 """The STATIC plugins whose NormalizeScore is DefaultNormalizeScore (True: reversed), which
 ``cached_search`` may apply."""
 _NOT_NORMALIZED = (0, np.zeros(1, dtype=np.int64), False)
+_FIT_ONLY = np.array([FIT], dtype=np.int64)
+"""``gpu_kernels.count_reasons``' steps for NodeResourcesFit alone."""
+_NO_GPU_MODEL = np.ones(1, dtype=bool)
+"""``count_reasons``' GPU model mask, unread without its GPU step."""
 CACHE_BYTES = 1 << 25
 """Memory the compiled cycle may keep per node and pod shape (16 bytes a node and shape)
 before it searches the further shapes without remembering."""
@@ -120,6 +130,26 @@ class Plan:
     rest: list[tuple[ScorePlugin, int, Answer]]
     """``per_cycle`` but that one."""
     mask_key: tuple[int, ...] = ()
+    nowhere: tuple[int, np.ndarray] | None = None
+    """(epoch, mask): the search found no node for the pod at that epoch with that mask
+    (None: it found some, or has not searched)."""
+
+
+class _FitReasons:
+    """Why a class's pods fit nowhere, kept node by node: per node the bits of
+    ``gpu_kernels.node_reasons`` for NodeResourcesFit (over the nodes the leading STATIC
+    filters let through) and their counts (int64 (c + 4,) for c checked columns), as of
+    ``synced`` (-1: not yet counted). ``mask``: the plan's mask when the CLUSTER filters
+    were last found to pass every one of those nodes (then kube counts NodeResourcesFit's
+    reasons alone)."""
+
+    __slots__ = ("bits", "counts", "synced", "mask")
+
+    def __init__(self, columns: int, n_nodes: int) -> None:
+        self.bits = np.zeros(n_nodes, dtype=np.int64)
+        self.counts = np.zeros(columns + 4, dtype=np.int64)
+        self.synced = -1
+        self.mask: np.ndarray | None = None
 
 
 class CompiledCycle:
@@ -146,13 +176,25 @@ class CompiledCycle:
                                and p.normalize_score is None and not p.candidate_dependent]
         self._per_cycle = [(p, w) for p, w in scores
                            if p.normalize_score is not None or p.candidate_dependent]
+        self._reasons: IdCache[Hashable, _FitReasons | None] = IdCache()
+        """By the pod's cache key: None where ``rejection_counts`` leaves it to the
+        evaluator."""
+        self._changed_at = np.zeros(n, dtype=np.int64)
+        """int64 (n_nodes,): per node, the epoch its last change (bind, unbind,
+        termination) was noted at (0: none); the changes are noted up to ``_epoch``."""
+        self._epoch = self.state.epoch
 
     @classmethod
     def of(cls, evaluator: Evaluator) -> CompiledCycle | None:
         """The compiled cycle for the evaluator's profile, or None if its NODE-scope plugins
-        are not those ``resource_plugins`` accepts."""
+        are not those ``resource_plugins`` accepts. It counts the evaluator's reasons for
+        the pods that fit nowhere (``Evaluator.count_rejections``)."""
         found = cls.resource_plugins(evaluator.profile)
-        return None if found is None else cls(evaluator, *found)
+        if found is None:
+            return None
+        cycle = cls(evaluator, *found)
+        evaluator.count_rejections = cycle.rejection_counts
+        return cycle
 
     @staticmethod
     def resource_plugins(profile: Profile) -> tuple[
@@ -306,6 +348,8 @@ class CompiledCycle:
         if plan.fits_nowhere:
             return _NONE, start
         mask = self.mask(plan, pod)
+        if self._still_nowhere(plan, mask):
+            return _NONE, start  # (a search finding no node leaves the start as it was)
         cache = plan.cache
         if cache is None:
             k, next_start = search_and_score(mask, start, to_find, *plan.arguments)
@@ -327,6 +371,7 @@ class CompiledCycle:
                 state.nonzero_requested, plan.static_plain, plan.shape, self._buffers,
                 spread_weight, spread_arguments, *plan.normalized)
             per_cycle = plan.rest
+        plan.nowhere = None if k else (self.state.epoch, mask)
         nodes = self._nodes[:k]
         if k < 2:
             return nodes, next_start
@@ -341,7 +386,7 @@ class CompiledCycle:
             totals += raw * weight
             changed = True
         for spread, weight in spreads:
-            add_spread(totals, weight, nodes, *spread.kernel_arguments())
+            add_spread(totals, weight, nodes, self._best, *spread.kernel_arguments())
         for plugin, weight, answer in per_cycle:
             normalized = self._normalized(plugin, answer, pod, nodes)
             if normalized is not None:
@@ -350,6 +395,25 @@ class CompiledCycle:
         if changed:  # (else the kernel's best stand)
             n_best = best_nodes(nodes, totals, self._best)
         return self._best[:n_best], next_start
+
+    def _still_nowhere(self, plan: Plan, mask: np.ndarray) -> bool:
+        """Whether the search would still find no node for the plan's pods: it found none
+        at an epoch with this very mask, and none of the few nodes changed since (a node's
+        fit changes only with it) passes the mask and fits the pod."""
+        nowhere, state = plan.nowhere, self.state
+        if nowhere is None or nowhere[1] is not mask:
+            return False
+        epoch = nowhere[0]
+        if epoch != state.epoch:
+            if (state.epoch - epoch) * REFRESH_ALL_FRACTION > state.n_nodes:
+                return False  # (many changes: the search is as quick)
+            fit_columns, fit_want = plan.fit
+            if fits_any(state.changed_since(epoch), mask, self.fit is not None,
+                        state.pod_count, state.allowed_pods, state.requested,
+                        state.allocatable, fit_columns, fit_want):
+                return False
+            plan.nowhere = (state.epoch, mask)
+        return True
 
     def _normalized(self, plugin: ScorePlugin, answer: Answer, pod: Pod, nodes: np.ndarray
                     ) -> np.ndarray | None:
@@ -372,3 +436,61 @@ class CompiledCycle:
             check_bounds(plugin, raw)
             return raw
         return evaluator.normalize(plugin, raw)
+
+    # ------------------------------------------------------------------ no node
+    def rejection_counts(self, pod: Pod) -> dict[str, int] | None:
+        """kube's reasons over every node for a pod no node takes, counted as
+        ``Evaluator.unschedulable_message`` counts them: the leading STATIC filters' once
+        per class, NodeResourcesFit's kept per node (``gpu_kernels.count_reasons``) and
+        worked out again on the nodes changed since the class was last counted. None to
+        leave it to the evaluator: the loop cannot run the pod, or a filter after the
+        leading STATIC ones is neither NodeResourcesFit nor a CLUSTER filter passing every
+        node they let through."""
+        plan = self.plan(pod)
+        if plan is None or self.fit is None:
+            return None
+        static_counts, undecided, first = self.evaluator.static_rejections(pod)
+        record = self._fit_reasons(pod, plan, first)
+        if record is None:
+            return None
+        mask = self.mask(plan, pod)
+        if mask is not record.mask:
+            if np.count_nonzero(mask) != len(undecided):  # (the mask is within them)
+                return None
+            record.mask = mask
+        state = self.state
+        if state.epoch != self._epoch:
+            self._changed_at[state.changed_since(self._epoch)] = state.epoch
+            self._epoch = state.epoch
+        fit_columns, fit_want = plan.fit
+        count_reasons(undecided, record.synced, self._changed_at, record.bits, record.counts,
+                      _FIT_ONLY, state.pod_count, state.allowed_pods, state.requested,
+                      state.allocatable, fit_columns, fit_want, plan.fits_nowhere,
+                      _NO_GPU_MODEL, state.gpu_free, 0, 0)
+        record.synced = self._epoch
+        counted = record.counts.tolist()
+        names = state.resources.names
+        found = [("Too many pods", counted[0]),
+                 *((f"Insufficient {names[c]}", counted[1 + j])
+                   for j, c in enumerate(fit_columns.tolist()))]
+        if plan.fits_nowhere:
+            found += [(f"Insufficient {name}", counted[-3])
+                      for name in self.fit.checked_columns(state, pod)[1]]
+        counts = dict(static_counts)
+        for reason, count in found:
+            counts[reason] = counts.get(reason, 0) + count
+        return counts
+
+    def _fit_reasons(self, pod: Pod, plan: Plan, first: int) -> _FitReasons | None:
+        """The class's reasons kept per node (made on first use), or None when a filter
+        after the leading STATIC ones (from ``first``) is STATIC, or NodeResourcesFit is not
+        among them, or it checks too many columns to count as bits."""
+        key = pod.cache_key
+        if key in self._reasons:
+            return self._reasons[key]
+        after = self.profile.filters[first:]
+        record = None
+        if (self.fit in after and len(plan.fit[0]) + 4 <= 63
+                and all(p is self.fit or p.scope is Scope.CLUSTER for p in after)):
+            record = _FitReasons(len(plan.fit[0]), self.state.n_nodes)
+        return self._reasons.put(key, record, pod.template)
