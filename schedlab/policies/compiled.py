@@ -43,7 +43,7 @@ reasons NodeResourcesFit rejects the node for, worked out again on the changed n
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -150,6 +150,28 @@ class _FitReasons:
         self.counts = np.zeros(columns + 4, dtype=np.int64)
         self.synced = -1
         self.mask: np.ndarray | None = None
+
+
+def counted_reasons(static_counts: Mapping[str, int], counts: np.ndarray,
+                    names: Sequence[str], fit_columns: np.ndarray, missing: Sequence[str],
+                    gpus: bool) -> dict[str, int]:
+    """kube's reasons and their counts over every node: the leading STATIC filters'
+    (``static_counts``) and those ``gpu_kernels.count_reasons`` counted (``counts``: too
+    many pods, then short of each of ``fit_columns``, then, for the resources no node has
+    (``missing``, named by ``names``), the third from last; with ``gpus``, the last two:
+    no GPU of an allowed model, too few GPUs)."""
+    counted = counts.tolist()
+    found = [("Too many pods", counted[0]),
+             *((f"Insufficient {names[c]}", counted[1 + j])
+               for j, c in enumerate(fit_columns.tolist()))]
+    if gpus:
+        found += [("node(s) didn't have GPUs of an allowed model", counted[-2]),
+                  ("Insufficient GPU", counted[-1])]
+    found += [(f"Insufficient {name}", counted[-3]) for name in missing]
+    reasons = dict(static_counts)
+    for reason, count in found:
+        reasons[reason] = reasons.get(reason, 0) + count
+    return reasons
 
 
 class CompiledCycle:
@@ -468,18 +490,9 @@ class CompiledCycle:
                       state.allocatable, fit_columns, fit_want, plan.fits_nowhere,
                       _NO_GPU_MODEL, state.gpu_free, 0, 0)
         record.synced = self._epoch
-        counted = record.counts.tolist()
-        names = state.resources.names
-        found = [("Too many pods", counted[0]),
-                 *((f"Insufficient {names[c]}", counted[1 + j])
-                   for j, c in enumerate(fit_columns.tolist()))]
-        if plan.fits_nowhere:
-            found += [(f"Insufficient {name}", counted[-3])
-                      for name in self.fit.checked_columns(state, pod)[1]]
-        counts = dict(static_counts)
-        for reason, count in found:
-            counts[reason] = counts.get(reason, 0) + count
-        return counts
+        missing = self.fit.checked_columns(state, pod)[1] if plan.fits_nowhere else []
+        return counted_reasons(static_counts, record.counts, state.resources.names,
+                               fit_columns, missing, gpus=False)
 
     def _fit_reasons(self, pod: Pod, plan: Plan, first: int) -> _FitReasons | None:
         """The class's reasons kept per node (made on first use), or None when a filter

@@ -41,7 +41,7 @@ from schedlab.objects import Pod
 from schedlab.plugins.fgd_score import FGDScore, sigmoid_thresholds
 from schedlab.plugins.gpu_share import GpuShare
 from schedlab.plugins.node_resources_fit import NodeResourcesFit
-from schedlab.policies.compiled import CompiledCycle, Plan
+from schedlab.policies.compiled import CompiledCycle, Plan, counted_reasons
 
 MEMORY_BUDGET = 256 * 2**20
 """Bytes the per-class arrays may take."""
@@ -288,19 +288,10 @@ class GpuCycle:
                       state.gpu_free, 0 if request is None else request.count,
                       0 if request is None else request.milli)
         reasons.synced = self._epoch
-        counted = reasons.counts.tolist()
-        counts = dict(static_counts)
-        names = state.resources.names
-        found = [("Too many pods", counted[0]),
-                 *((f"Insufficient {names[c]}", counted[1 + j])
-                   for j, c in enumerate(fit_columns.tolist())),
-                 ("node(s) didn't have GPUs of an allowed model", counted[-2]),
-                 ("Insufficient GPU", counted[-1])]
+        missing: list[str] = []
         if plan.fits_nowhere:
             fit = self._plans.fit
             assert fit is not None  # (only NodeResourcesFit finds a pod fitting nowhere)
-            found += [(f"Insufficient {name}", counted[-3])
-                      for name in fit.checked_columns(state, pod)[1]]
-        for reason, count in found:
-            counts[reason] = counts.get(reason, 0) + count
-        return fit_error(counts, state.n_nodes)
+            missing = fit.checked_columns(state, pod)[1]
+        return fit_error(counted_reasons(static_counts, reasons.counts, state.resources.names,
+                                         fit_columns, missing, gpus=True), state.n_nodes)
