@@ -130,13 +130,7 @@ class RunPlacer:
         """When each slot was last prepared (for eviction)."""
         self._clock = 0
         self._slots = self._allocate(min(4, self._max_slots), n, r)
-        self._no_rules = {"base": np.zeros(1, bool), "codes": np.zeros((0, 1), np.int64),
-                          "adds": np.zeros((0, 1), np.int64),
-                          "params": np.zeros((0, 5), np.int64),
-                          "counts": np.zeros((0, 1), np.int64),
-                          "exists": np.zeros((0, 1), bool), "allowed": np.zeros((0, 1), bool),
-                          "order": np.zeros((0, 1), np.int64),
-                          "starts": np.zeros((0, 2), np.int64)}
+        self._no_rules = _rule_arrays(0, 1, 1)
         self._rules_slot, self._rules = -1, self._no_rules
         """The slot whose own binds the run follows (``_load_rules``), and its rules."""
         self._domain_orders: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
@@ -247,7 +241,8 @@ class RunPlacer:
         counted = record.counted = state.counted(pod.template)
         rules = self._own_rules(pod) if counted and followed else None
         if counted and not self.counted_pods and rules is None:
-            # (a template once counted stays counted; its plugins' rules stay None or not)
+            # (no rules for one pod of the class: none for any, so its pods never run; the
+            # class stays counted, as tallies stay)
             record.never = followed
             return False
         self._clock += 1
@@ -286,15 +281,8 @@ class RunPlacer:
         """Let the run follow what the binds of the class's pods (which tallies count)
         change in its filters, as ``rules`` say."""
         n, width = self.state.n_nodes, max((len(r.counts) for r in rules), default=1)
-        arrays = {"base": plan.static_feasible,
-                  "codes": np.empty((len(rules), n), np.int64),
-                  "adds": np.empty((len(rules), n), np.int64),
-                  "params": np.zeros((len(rules), 5), np.int64),
-                  "counts": np.zeros((len(rules), width), np.int64),
-                  "exists": np.zeros((len(rules), width), bool),
-                  "allowed": np.zeros((len(rules), width), bool),
-                  "order": np.empty((len(rules), n), np.int64),
-                  "starts": np.empty((len(rules), width + 1), np.int64)}
+        arrays = _rule_arrays(len(rules), n, width)
+        arrays["base"] = plan.static_feasible
         passing = plan.static_feasible.copy()
         for f, rule in enumerate(rules):
             domains = len(rule.counts)
@@ -493,6 +481,18 @@ class RunPlacer:
         nodes = np.concatenate(found) if found else NO_NODES
         self._placed = nodes.tolist()
         return nodes, start
+
+
+def _rule_arrays(rules: int, n: int, width: int) -> dict[str, np.ndarray]:
+    """``kernels.place_run``'s rule arrays for ``rules`` rules over ``n`` nodes and up to
+    ``width`` domains each (``base`` all False, to be filled)."""
+    return {"base": np.zeros(n, bool),
+            "codes": np.empty((rules, n), np.int64), "adds": np.empty((rules, n), np.int64),
+            "params": np.zeros((rules, 5), np.int64),
+            "counts": np.zeros((rules, width), np.int64),
+            "exists": np.zeros((rules, width), bool), "allowed": np.zeros((rules, width), bool),
+            "order": np.empty((rules, n), np.int64),
+            "starts": np.empty((rules, width + 1), np.int64)}
 
 
 def warn_uncompiled(profile: Profile) -> None:
