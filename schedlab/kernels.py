@@ -461,6 +461,38 @@ def _leaf_value(node: int, s: int, mask: np.ndarray, check_fit: np.ndarray, plai
         fraction)
 
 
+@per_node
+def _refresh_leaves(nodes: np.ndarray, begin: int, end: int, rebuild: bool, top: np.ndarray,
+                    count: np.ndarray, feasible: np.ndarray, size: int, s: int,
+                    mask: np.ndarray, check_fit: np.ndarray, plain: np.ndarray,
+                    pod_count: np.ndarray, allowed_pods: np.ndarray, requested: np.ndarray,
+                    allocatable: np.ndarray, nonzero_requested: np.ndarray, fit_weight: int,
+                    least: bool, balanced_weight: int, fit_columns: np.ndarray,
+                    fit_want: np.ndarray, score_columns: np.ndarray,
+                    score_weights: np.ndarray, weight_sum: int, score_pod: np.ndarray,
+                    balanced_columns: np.ndarray, balanced_pod: np.ndarray,
+                    fraction: np.ndarray) -> None:
+    """Work out again slot ``s``'s leaves (``_leaf_value``) of ``nodes[begin:end]`` in its
+    tree: each leaf and its path up, or, with ``rebuild``, the leaves and then every inner
+    node once (cheaper when many change)."""
+    for i in range(begin, end):
+        node = nodes[i]
+        value = _leaf_value(
+            node, s, mask, check_fit, plain, pod_count, allowed_pods, requested, allocatable,
+            nonzero_requested, fit_weight, least, balanced_weight, fit_columns, fit_want,
+            score_columns, score_weights, weight_sum, score_pod, balanced_columns,
+            balanced_pod, fraction)
+        if rebuild:
+            top[size + node] = value
+            count[size + node] = 1
+            feasible[size + node] = 1 if value >= 0 else 0
+        else:
+            _set_leaf(top, count, feasible, size, node, value)
+    if rebuild:
+        for v in range(size - 1, 0, -1):
+            _pull(top, count, feasible, v)
+
+
 PLACED_ALL, NOT_PREPARED, FITS_NOWHERE, ANSWERS_CHANGED = 0, 1, 2, 3
 """Why ``place_run`` stopped: every pod placed; a pod whose class is not prepared; a pod
 that fits nowhere; a pod after one whose bind changed answers the run does not follow."""
@@ -520,6 +552,7 @@ def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int
     lefts = np.empty(64, dtype=np.int64)
     rights = np.empty(64, dtype=np.int64)
     flipped = np.empty(n * max(rule_codes.shape[0], 1), dtype=np.int64)
+    everyone = np.arange(n)
     depth = 1
     while (1 << depth) < size:
         depth += 1
@@ -547,25 +580,16 @@ def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int
         s_balanced_columns = balanced_columns[s, :balanced_n]
         s_balanced_pod = balanced_pod[s, :balanced_n]
         s_top, s_count, s_feasible = top[s], count[s], feasible[s]
-        rebuild = synced[s] < 0 or (log_length - synced[s]) * 4 > n
-        first = 0 if rebuild else synced[s]
-        last_changed = n if rebuild else log_length
-        for p in range(first, last_changed):
-            node = p if rebuild else log[p]
-            value = _leaf_value(
-                node, s, mask, check_fit, plain, pod_count, allowed_pods, requested,
-                allocatable, nonzero_requested, fit_weight, least, balanced_weight,
-                s_fit_columns, s_fit_want, s_score_columns, s_score_weights, weight_sum[s],
-                s_score_pod, s_balanced_columns, s_balanced_pod, fraction)
-            if rebuild:
-                s_top[size + node] = value
-                s_count[size + node] = 1
-                s_feasible[size + node] = 1 if value >= 0 else 0
-            else:
-                _set_leaf(s_top, s_count, s_feasible, size, node, value)
-        if rebuild:
-            for v in range(size - 1, 0, -1):
-                _pull(s_top, s_count, s_feasible, v)
+        if synced[s] < 0 or (log_length - synced[s]) * 4 > n:
+            changed, first, last_changed, rebuild = everyone, 0, n, True
+        else:
+            changed, first, last_changed, rebuild = log, synced[s], log_length, False
+        _refresh_leaves(
+            changed, first, last_changed, rebuild, s_top, s_count, s_feasible, size, s, mask,
+            check_fit, plain, pod_count, allowed_pods, requested, allocatable,
+            nonzero_requested, fit_weight, least, balanced_weight, s_fit_columns, s_fit_want,
+            s_score_columns, s_score_weights, weight_sum[s], s_score_pod, s_balanced_columns,
+            s_balanced_pod, fraction)
         synced[s] = log_length
         total_feasible = s_feasible[1]
         if total_feasible == 0:
@@ -645,20 +669,10 @@ def place_run(classes: np.ndarray, slot_of: np.ndarray, start: int, to_find: int
                         flipped[n_flipped] = v  # (a node may be listed once per rule)
                         n_flipped += 1
         # the flipped nodes' leaves: one by one, or all then the tree above them
-        rebuild = n_flipped * depth > size
-        for k in range(n_flipped):
-            v = flipped[k]
-            value = _leaf_value(
-                v, s, mask, check_fit, plain, pod_count, allowed_pods, requested,
-                allocatable, nonzero_requested, fit_weight, least, balanced_weight,
-                s_fit_columns, s_fit_want, s_score_columns, s_score_weights, weight_sum[s],
-                s_score_pod, s_balanced_columns, s_balanced_pod, fraction)
-            if rebuild:
-                s_top[size + v] = value
-                s_feasible[size + v] = 1 if value >= 0 else 0
-            else:
-                _set_leaf(s_top, s_count, s_feasible, size, v, value)
-        if rebuild:
-            for v in range(size - 1, 0, -1):
-                _pull(s_top, s_count, s_feasible, v)
+        _refresh_leaves(
+            flipped, 0, n_flipped, n_flipped * depth > size, s_top, s_count, s_feasible, size,
+            s, mask, check_fit, plain, pod_count, allowed_pods, requested, allocatable,
+            nonzero_requested, fit_weight, least, balanced_weight, s_fit_columns, s_fit_want,
+            s_score_columns, s_score_weights, weight_sum[s], s_score_pod, s_balanced_columns,
+            s_balanced_pod, fraction)
     return placed, start, log_length, PLACED_ALL
