@@ -202,8 +202,7 @@ class CompiledCycle:
         """By the pod's cache key: None where ``rejection_counts`` leaves it to the
         evaluator."""
         self._changed_at = np.zeros(n, dtype=np.int64)
-        """int64 (n_nodes,): per node, the epoch its last change (bind, unbind,
-        termination) was noted at (0: none); the changes are noted up to ``_epoch``."""
+        """int64 (n_nodes,): ``changed_at``'s, noted up to ``_epoch``."""
         self._epoch = self.state.epoch
 
     @classmethod
@@ -459,6 +458,16 @@ class CompiledCycle:
             return raw
         return evaluator.normalize(plugin, raw)
 
+    def changed_at(self) -> np.ndarray:
+        """int64 (n_nodes,): per node, the state's epoch when its last change (bind, unbind,
+        termination) was noted (0: none), noted now. Per-node records kept as of the epoch
+        of a call need working out again on the nodes whose entry is later."""
+        state = self.state
+        if state.epoch != self._epoch:
+            self._changed_at[state.changed_since(self._epoch)] = state.epoch
+            self._epoch = state.epoch
+        return self._changed_at
+
     # ------------------------------------------------------------------ no node
     def rejection_counts(self, pod: Pod) -> dict[str, int] | None:
         """kube's reasons over every node for a pod no node takes, counted as
@@ -481,15 +490,12 @@ class CompiledCycle:
                 return None
             record.mask = mask
         state = self.state
-        if state.epoch != self._epoch:
-            self._changed_at[state.changed_since(self._epoch)] = state.epoch
-            self._epoch = state.epoch
         fit_columns, fit_want = plan.fit
-        count_reasons(undecided, record.synced, self._changed_at, record.bits, record.counts,
+        count_reasons(undecided, record.synced, self.changed_at(), record.bits, record.counts,
                       _FIT_ONLY, state.pod_count, state.allowed_pods, state.requested,
                       state.allocatable, fit_columns, fit_want, plan.fits_nowhere,
                       _NO_GPU_MODEL, state.gpu_free, 0, 0)
-        record.synced = self._epoch
+        record.synced = state.epoch
         missing = self.fit.checked_columns(state, pod)[1] if plan.fits_nowhere else []
         return counted_reasons(static_counts, record.counts, state.resources.names,
                                fit_columns, missing, gpus=False)

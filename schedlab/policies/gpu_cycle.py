@@ -111,9 +111,6 @@ class GpuCycle:
         self._fgd, self._weight = fgd
         n = self.state.n_nodes
         self._best = np.zeros(n, dtype=np.int64)
-        self._changed_at = np.zeros(n, dtype=np.int64)
-        """int64 (n_nodes,): the epoch of each node's last bind or unbind (0: none seen)."""
-        self._epoch = self.state.epoch
         self._classes: IdCache[Hashable, _Class | None] = IdCache()
         """By the pod's cache key: None where the loop cannot run."""
         self._kept: list[_Class] = []
@@ -183,15 +180,9 @@ class GpuCycle:
         return values
 
     def _sync(self) -> _Fragments:
-        """Note the nodes changed since the last pod, and bring the fragmentation in sync
-        (a new one, of other typical pods, makes every class start again); its arrays as
-        ``fgd_best`` reads them."""
+        """Bring the fragmentation in sync (a new one, of other typical pods, makes every
+        class start again); its arrays as ``fgd_best`` reads them."""
         state = self.state
-        if state.epoch != self._epoch:
-            changed_at = self._changed_at
-            for epoch, node in enumerate(state.changes_since(self._epoch), self._epoch + 1):
-                changed_at[node] = epoch
-            self._epoch = state.epoch
         fragmentation = self._fgd.fragmentation(state)
         fragments = self._fragments
         if fragments is None or fragmentation is not self._fragmentation:
@@ -235,9 +226,9 @@ class GpuCycle:
         fragments = self._sync()
         values = self._keep(record)
         found, next_start = fgd_best(start, to_find, record.mask, values, record.synced,
-                                     self._changed_at, *record.arguments, *fragments,
+                                     self._plans.changed_at(), *record.arguments, *fragments,
                                      self._best)
-        record.synced = self._epoch
+        record.synced = state.epoch
         return self._best[:found], next_start
 
     # ------------------------------------------------------------------ no node
@@ -280,14 +271,14 @@ class GpuCycle:
         state, plan = self.state, record.plan
         request = pod.template.gpu
         fit_columns, fit_want = plan.fit
-        count_reasons(undecided, reasons.synced, self._changed_at, reasons.bits,
+        count_reasons(undecided, reasons.synced, self._plans.changed_at(), reasons.bits,
                       reasons.counts, reasons.steps, state.pod_count, state.allowed_pods,
                       state.requested, state.allocatable, fit_columns, fit_want,
                       plan.fits_nowhere,
                       record.mask if record.gpu_allowed is None else record.gpu_allowed,
                       state.gpu_free, 0 if request is None else request.count,
                       0 if request is None else request.milli)
-        reasons.synced = self._epoch
+        reasons.synced = state.epoch
         missing: list[str] = []
         if plan.fits_nowhere:
             fit = self._plans.fit
