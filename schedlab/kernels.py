@@ -110,49 +110,6 @@ def found_in_order(nodes: np.ndarray, found: int, to_find: int, start: int, last
 
 
 @njit(cache=True)
-def search_and_score(mask: np.ndarray, start: int, to_find: int, check_fit: bool,
-                     pod_count: np.ndarray, allowed_pods: np.ndarray, requested: np.ndarray,
-                     allocatable: np.ndarray, fit_columns: np.ndarray, fit_want: np.ndarray,
-                     nonzero_requested: np.ndarray, plain: np.ndarray, fit_weight: int,
-                     least: bool, score_columns: np.ndarray, score_weights: np.ndarray,
-                     score_pod: np.ndarray, balanced_weight: int, balanced_columns: np.ndarray,
-                     balanced_pod: np.ndarray, nodes: np.ndarray, totals: np.ndarray
-                     ) -> tuple[int, int]:
-    """Search the nodes from ``start`` in round-robin order for ``to_find`` feasible ones
-    (``mask`` and, with ``check_fit``, NodeResourcesFit's filter on ``fit_columns``), write
-    them sorted into ``nodes`` and their totals into ``totals``: ``plain`` plus
-    ``node_score``. Returns (how many were found, the next start: past the last one if
-    ``to_find`` were found among fewer than all nodes, else ``start``)."""
-    n = mask.shape[0]
-    found = 0
-    last = -1
-    for step in range(n):
-        node = start + step
-        if node >= n:
-            node -= n
-        if not mask[node]:
-            continue
-        if check_fit and not fits(node, pod_count, allowed_pods, requested, allocatable,
-                                  fit_columns, fit_want):
-            continue
-        nodes[found] = node
-        found += 1
-        if found == to_find:
-            last = step
-            break
-    next_start = found_in_order(nodes, found, to_find, start, last, n)
-    weight_sum = weight_total(score_weights)
-    fraction = np.empty(balanced_columns.shape[0])
-    for i in range(found):
-        node = nodes[i]
-        totals[i] = plain[node] + node_score(
-            node, requested, allocatable, nonzero_requested, fit_weight, least, score_columns,
-            score_weights, weight_sum, score_pod, balanced_weight, balanced_columns,
-            balanced_pod, fraction)
-    return found, next_start
-
-
-@njit(cache=True)
 def spread_scores(nodes: np.ndarray, check_keys: bool, has_all_keys: np.ndarray,
                   codes: tuple[np.ndarray, ...], domain_codes: tuple[np.ndarray, ...],
                   counts: tuple[np.ndarray, ...], hostname: np.ndarray, max_skew: np.ndarray,

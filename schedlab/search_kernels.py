@@ -1,12 +1,11 @@
 """Compiled loops of Greedy's pod-by-pod cycle (``policies.compiled``) that remember what
 they computed per node (numba; compiled at first use and cached on disk).
 
-``kernels.search_and_score`` works out NodeResourcesFit's filter and the NODE-scope scores
-of every node it visits, for every pod. Those answers depend only on the node's bound
-requests (``ClusterState.requested``, ``nonzero_requested``, ``pod_count``) and on the
-pod's requests, so ``cached_search`` keeps them per pod shape (``CompiledCycle``'s
-caches) and works them out again only on the nodes bound or unbound since
-(``ClusterState.node_version``), with the same helpers (``kernels.fits``,
+NodeResourcesFit's filter and the NODE-scope scores of every node a search visits depend
+only on the node's bound requests (``ClusterState.requested``, ``nonzero_requested``,
+``pod_count``) and on the pod's requests, so ``cached_search`` keeps them per pod shape
+(``CompiledCycle``'s caches) and works them out again only on the nodes bound or unbound
+since (``ClusterState.node_version``), with the same helpers (``kernels.fits``,
 ``kernels.node_score``): the same booleans and integers. It also adds PodTopologySpread's
 scores of the candidates (``kernels.spread_scores_into``, ``add_spread_normalized``) and
 keeps the best candidates (as ``kernels.best_nodes``), in the same call: one call per pod
@@ -36,9 +35,9 @@ def pack_shape(check_fit: bool, fit_weight: int, least: bool, balanced_weight: i
                fit_columns: np.ndarray, fit_want: np.ndarray, score_columns: np.ndarray,
                score_weights: np.ndarray, score_pod: np.ndarray, balanced_columns: np.ndarray,
                balanced_pod: np.ndarray) -> np.ndarray:
-    """``cached_search``'s ``shape``: ``kernels.search_and_score``'s arguments of those
-    names in one int64 array (the flags and weights, the lengths of the three column lists,
-    then the arrays in this order)."""
+    """``cached_search``'s ``shape``: the pod's arguments of ``kernels.fits`` and
+    ``kernels.node_score`` (and whether to check the fit) in one int64 array (the flags
+    and weights, the lengths of the three column lists, then the arrays in this order)."""
     head = [int(check_fit), fit_weight, int(least), balanced_weight, len(fit_columns),
             len(score_columns), len(balanced_columns)]
     return np.concatenate([np.array(head, dtype=np.int64)] + [
@@ -70,10 +69,13 @@ def cached_search(mask: np.ndarray, start: int, to_find: int, node_version: np.n
                   buffers: np.ndarray, spread_weight: int, spread_arguments: tuple,
                   normalized_weight: int, normalized_values: np.ndarray, reverse: bool
                   ) -> tuple[int, int, int]:
-    """``kernels.search_and_score`` (``shape`` packs its pod-shape arguments: ``pack_shape``;
-    ``buffers`` is int64 (3, n_nodes): its ``nodes`` and ``totals``, then ``best``, which
-    holds the spreading's raw scores until the best are written there) with
-    NodeResourcesFit's filter and the NODE-scope scores of each node taken from
+    """Search the nodes from ``start`` in round-robin order for ``to_find`` that pass
+    ``mask`` (bool (n_nodes,)) and NodeResourcesFit's filter, and write them in node order
+    to ``buffers[0]`` and their totals, ``plain`` (int64 (n_nodes,)) plus the NODE-scope
+    scores, to ``buffers[1]`` (``buffers``: int64 (3, n_nodes), whose ``buffers[2]``,
+    ``best``, holds the spreading's raw scores until the best are written there). The
+    pod's side of the filter and scores is ``shape`` (``pack_shape``); the filter and
+    scores of each node are taken from
     ``cache[1]`` (int64 (2, n_nodes): the score, ``UNFIT`` where the pod does not fit) where
     ``cache[0]`` equals ``node_version``, else worked out and stored there with the node's
     version. Then, with two candidates or more: a non-zero ``spread_weight`` × the

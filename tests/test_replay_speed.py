@@ -39,8 +39,8 @@ def test_node_versions_count_binds_and_unbinds() -> None:
        seed=st.integers(0, 2**32 - 1), remembered=st.sampled_from([0, 1 << 30]))
 def test_remembering_nodes_binds_as_the_numpy_cycle(
         workload: Workload, profile: object, seed: int, remembered: int) -> None:
-    """With the memory of every shape, or of the first shape only (the others searched
-    without), the bindings are the numpy cycle's."""
+    """With the memory of every shape, or of one shape at a time (each new shape takes the
+    room of the last), the bindings are the numpy cycle's."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(compiled, "CACHE_BYTES", remembered)
         first = simulate(workload, Greedy(profile), seed)  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ kube's cycle for one pod searches the nodes in round-robin order from where the 
 stopped, keeps the first ``num_feasible_nodes_to_find`` that pass every filter and scores
 those. ``Evaluator`` does it with numpy over answers cached per pod template and kept in sync
 node by node, which costs a few dozen small array operations per plugin and pod. Here one
-compiled loop (``kernels.search_and_score``) walks the nodes in that order, checks the
+compiled loop (``search_kernels.cached_search``) walks the nodes in that order, checks the
 NODE-scope filter (NodeResourcesFit) on each against the live state, stops at the last
 candidate it needs and adds the NODE-scope scores (NodeResourcesFit's LeastAllocated or
 MostAllocated, NodeResourcesBalancedAllocation) to the STATIC plugins' totals, with kube's
@@ -25,12 +25,12 @@ module is Greedy's accelerator for kube's own plugins (policies may import plugi
 part of the plugin contract; issue 14's fast path is where compiled kernels become a hook
 plugins declare.
 
-The search itself runs as ``search_kernels.cached_search``: the same loop, which remembers
-NodeResourcesFit's answer and the NODE-scope scores of each node per pod shape and works
-them out again only on the nodes bound or unbound since (``ClusterState.node_version``),
-and adds the first spreading's scores and keeps the best candidates in the same call (up to
-``CACHE_BYTES`` of memory; further shapes are searched by ``kernels.search_and_score``
-without it). A pod is left to the numpy cycle (``best_candidates``
+The loop remembers NodeResourcesFit's answer and the NODE-scope scores of each node per pod
+shape and works them out again only on the nodes bound or unbound since
+(``ClusterState.node_version``); it also adds the first spreading's scores and one
+DefaultNormalizeScore'd STATIC score and keeps the best candidates, in the same call. What it
+remembers takes up to ``CACHE_BYTES``, the least recently searched shape giving its room to a
+new one. A pod is left to the numpy cycle (``best_candidates``
 returns None) when some node lacks a resource it is scored on, or a STATIC plugin without
 normalisation scored some node out of bounds, so that those cases keep the numpy cycle's
 arithmetic and errors.
@@ -45,7 +45,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
 
 import numpy as np
 
@@ -55,7 +54,7 @@ from schedlab.framework.cycle import REFRESH_ALL_FRACTION, Answer, Evaluator, ch
 from schedlab.framework.plugin import FilterPlugin, Scope, ScorePlugin
 from schedlab.framework.profile import Profile
 from schedlab.gpu_kernels import FIT, count_reasons
-from schedlab.kernels import add_spread, best_nodes, search_and_score
+from schedlab.kernels import add_spread, best_nodes
 from schedlab.objects import Pod
 from schedlab.plugins.node_affinity import NodeAffinity
 from schedlab.plugins.node_resources_balanced_allocation import NodeResourcesBalancedAllocation
@@ -82,13 +81,8 @@ _FIT_ONLY = np.array([FIT], dtype=np.int64)
 _NO_GPU_MODEL = np.ones(1, dtype=bool)
 """``count_reasons``' GPU model mask, unread without its GPU step."""
 CACHE_BYTES = 1 << 25
-"""Memory the compiled cycle may keep per node and pod shape (16 bytes a node and shape)
-before it searches the further shapes without remembering."""
-_SearchArguments: TypeAlias = tuple[
-    bool, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-    np.ndarray, int, bool, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, np.ndarray,
-    np.ndarray, np.ndarray]
-"""``kernels.search_and_score``'s arguments after (mask, start, to_find)."""
+"""Memory the compiled cycle may keep per node and pod shape (16 bytes a node and shape);
+past it, the least recently searched shape's memory is given to a new one."""
 
 
 @dataclass
@@ -117,13 +111,10 @@ class Plan:
     requests there."""
     balanced: tuple[np.ndarray, np.ndarray]
     """NodeResourcesBalancedAllocation: resource columns, the pod's requests there."""
-    arguments: _SearchArguments
-    """The kernel's arguments after (mask, start, to_find)."""
     shape: np.ndarray
     """``search_kernels.cached_search``'s ``shape`` (``pack_shape``)."""
-    cache: np.ndarray | None
-    """``search_kernels.cached_search``'s ``cache`` for the pod's shape, shared by the
-    templates of equal requests; None: searched without (too many shapes)."""
+    shape_key: bytes
+    """``shape``'s bytes: which of ``CompiledCycle``'s caches its pods share (``_cache``)."""
     normalized: tuple[int, np.ndarray, bool]
     """The per-cycle plugin ``cached_search`` normalises (weight 0: none): its weight, raw
     scores (STATIC, none negative) and whether DefaultNormalizeScore is reversed."""
@@ -191,7 +182,8 @@ class CompiledCycle:
         """By the pod's cache key (its template's id): None where the loop cannot run."""
         self._caches: dict[bytes, np.ndarray] = {}
         """Per pod shape (its requests where the NODE-scope plugins read them): what
-        ``search_kernels.cached_search`` remembers of each node."""
+        ``search_kernels.cached_search`` remembers of each node, the most recently searched
+        shape last."""
         self._max_caches = max(CACHE_BYTES // (16 * max(n, 1)), 1)
         scores = self.profile.scores
         self._cluster_plain = [(p, w) for p, w in scores if p.scope is Scope.CLUSTER
@@ -309,11 +301,6 @@ class CompiledCycle:
             least = _STRATEGIES[self.fit_score[0].scoring_strategy]
         if self.balanced is not None:
             balanced_weight = self.balanced[1]
-        arguments: _SearchArguments = (
-            self.fit is not None, state.pod_count, state.allowed_pods, state.requested,
-            state.allocatable, fit_columns, fit_want, state.nonzero_requested, static_plain,
-            fit_weight, bool(least), score_columns, score_weights, score_pod, balanced_weight,
-            balanced_columns, balanced_pod, self._nodes, self._totals)
         shape = pack_shape(self.fit is not None, fit_weight, bool(least), balanced_weight,
                            fit_columns, fit_want, score_columns, score_weights, score_pod,
                            balanced_columns, balanced_pod)
@@ -328,17 +315,22 @@ class CompiledCycle:
         return Plan(static_feasible, filters, cluster_plain, per_cycle, spreads,
                      fits_nowhere, static_feasible, static_plain, (fit_columns, fit_want),
                      (score_columns, score_weights, score_pod),
-                     (balanced_columns, balanced_pod), arguments, shape, self._cache(shape),
-                     normalized, rest)
+                     (balanced_columns, balanced_pod), shape, shape.tobytes(), normalized,
+                     rest)
 
-    def _cache(self, shape: np.ndarray) -> np.ndarray | None:
-        """What ``search_kernels.cached_search`` remembers of each node for the pods of
-        ``shape`` (int64 (2, n_nodes): versions, -1 before the first search, and scores);
-        None past ``CACHE_BYTES``."""
-        key = shape.tobytes()
-        cache = self._caches.get(key)
-        if cache is None and len(self._caches) < self._max_caches:
-            cache = self._caches[key] = np.full((2, self.state.n_nodes), -1, dtype=np.int64)
+    def _cache(self, shape_key: bytes) -> np.ndarray:
+        """What ``search_kernels.cached_search`` remembers of each node for the pods of a
+        shape (int64 (2, n_nodes): versions, -1 before the first search, and scores): the
+        least recently searched shape's gives its room to a new one past ``CACHE_BYTES``."""
+        caches = self._caches
+        cache = caches.pop(shape_key, None)
+        if cache is None:
+            if len(caches) < self._max_caches:
+                cache = np.empty((2, self.state.n_nodes), dtype=np.int64)
+            else:
+                cache = caches.pop(next(iter(caches)))
+            cache[0] = -1
+        caches[shape_key] = cache  # (the most recently searched, last)
         return cache
 
     def mask(self, plan: Plan, pod: Pod) -> np.ndarray:
@@ -371,27 +363,21 @@ class CompiledCycle:
         mask = self.mask(plan, pod)
         if self._still_nowhere(plan, mask):
             return _NONE, start  # (a search finding no node leaves the start as it was)
-        cache = plan.cache
-        if cache is None:
-            k, next_start = search_and_score(mask, start, to_find, *plan.arguments)
-            spreads, per_cycle = plan.spreads, plan.per_cycle
-            n_best = 0
-        else:
-            # the search, NodeResourcesFit's and BalancedAllocation's scores from what is
-            # remembered of unchanged nodes, the first spreading's scores and the best
-            # candidates by those totals, in one call
-            state = self.state
-            spread_weight, spread_arguments = 0, _NO_SPREAD
-            spreads = plan.spreads
-            if spreads:
-                spread_weight, spread_arguments = spreads[0][1], spreads[0][0].kernel_arguments()
-                spreads = spreads[1:]
-            k, next_start, n_best = cached_search(
-                mask, start, to_find, state.node_version, cache, state.pod_count,
-                state.allowed_pods, state.requested, state.allocatable,
-                state.nonzero_requested, plan.static_plain, plan.shape, self._buffers,
-                spread_weight, spread_arguments, *plan.normalized)
-            per_cycle = plan.rest
+        # the search, NodeResourcesFit's and BalancedAllocation's scores from what is
+        # remembered of unchanged nodes, the first spreading's scores, one normalised score
+        # and the best candidates by those totals, in one call
+        state = self.state
+        spread_weight, spread_arguments = 0, _NO_SPREAD
+        spreads = plan.spreads
+        if spreads:
+            spread_weight, spread_arguments = spreads[0][1], spreads[0][0].kernel_arguments()
+            spreads = spreads[1:]
+        k, next_start, n_best = cached_search(
+            mask, start, to_find, state.node_version, self._cache(plan.shape_key),
+            state.pod_count, state.allowed_pods, state.requested, state.allocatable,
+            state.nonzero_requested, plan.static_plain, plan.shape, self._buffers,
+            spread_weight, spread_arguments, *plan.normalized)
+        per_cycle = plan.rest
         plan.nowhere = None if k else (self.state.epoch, mask)
         nodes = self._nodes[:k]
         if k < 2:
