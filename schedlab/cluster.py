@@ -15,7 +15,7 @@ import numpy as np
 from schedlab import resources
 from schedlab.caches import IdCache
 from schedlab.errors import SchedlabError
-from schedlab.matching import PodSelector
+from schedlab.matching import PodSelector, SelectorIndex
 from schedlab.objects import (
     MILLI_PER_GPU,
     ApiObjects,
@@ -309,10 +309,8 @@ class ClusterState:
         self._placed: IdCache[int, _Placed] = IdCache()
         """id(template) → its bound pods, for every template ever bound."""
         self._tallies: dict[tuple[tuple[PodSelector, ...], bool], Tally] = {}
-        self._tallies_by_label: dict[tuple[str, str] | None,
-                                     list[tuple[tuple[PodSelector, ...], Tally]]] = {}
-        """The tallies by a label every pod they count carries (``_required_label``; None:
-        no such label), so that a template is matched only against those it may be in."""
+        self._tally_index: SelectorIndex[Tally] = SelectorIndex()
+        """``_tallies``' values, to find those a new template's pods count in."""
         self._placed_by_label: dict[tuple[str, str], list[_Placed]] = {}
         """``_placed``'s values by each label of their template."""
         self._keyed: dict[Callable[[PodTemplate], Iterable[Any]], KeyedTallies[Any]] = {}
@@ -540,8 +538,7 @@ class ClusterState:
         tally = self._tallies.get((selectors, terminating))
         if tally is None:
             tally = self._tallies[selectors, terminating] = Tally(self.labels, terminating)
-            label = _required_label(selectors)
-            self._tallies_by_label.setdefault(label, []).append((selectors, tally))
+            label = self._tally_index.add(selectors, tally)
             candidates = (self._placed.values() if label is None
                           else self._placed_by_label.get(label, ()))
             for placed in candidates:
@@ -567,11 +564,7 @@ class ClusterState:
         """The template's bound pods, with the tallies they count in found on first use."""
         placed = self._placed.get(id(template))
         if placed is None:
-            by_label = self._tallies_by_label
-            candidates = [*by_label.get(None, ()), *(
-                t for pair in template.labels.items() for t in by_label.get(pair, ()))]
-            tallies = [t for selectors, t in candidates
-                       if all(s.matches(template, self.objects) for s in selectors)]
+            tallies = self._tally_index.matching(template, self.objects)
             tallies += [keyed._tally(key) for keys, keyed in self._keyed.items()
                         for key in keys(template)]
             placed = self._placed.put(id(template), _Placed(template, tallies), template)
@@ -579,11 +572,3 @@ class ClusterState:
                 self._placed_by_label.setdefault(pair, []).append(placed)
         return placed
 
-
-def _required_label(selectors: tuple[PodSelector, ...]) -> tuple[str, str] | None:
-    """A label every pod that all ``selectors`` match carries (None: they name none)."""
-    for selector in selectors:
-        label = selector.required_label
-        if label is not None:
-            return label
-    return None

@@ -9,9 +9,11 @@ controller use it; the vectorised plugins are tested against it.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Generic, TypeVar
 
 from schedlab.objects import (
     LABEL_SELECTOR_OPERATORS,
@@ -316,3 +318,39 @@ class PodSelector:
             )
         )
         return in_namespace and label_selector_matches(self.label_selector, pod.labels)
+
+
+T = TypeVar("T")
+
+
+class SelectorIndex(Generic[T]):
+    """Items (tallies, carried terms) each with the selectors that say which pods it
+    concerns, kept in the order added and indexed by a label every such pod carries
+    (``PodSelector.required_label``), so that a pod template is matched only against the
+    items that may concern it (not a scan of all of them for every new template)."""
+
+    def __init__(self) -> None:
+        self._items: list[tuple[tuple[PodSelector, ...], T]] = []
+        self._by_label: dict[tuple[str, str] | None, list[int]] = {}
+        """Positions in ``_items`` by the label (None: the selectors name none)."""
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def add(self, selectors: tuple[PodSelector, ...], item: T) -> tuple[str, str] | None:
+        """Index ``item``, which concerns the pods all ``selectors`` match; returns the label
+        every such pod carries that it is indexed by (None: the selectors name none)."""
+        label = next((s.required_label for s in selectors if s.required_label is not None),
+                     None)
+        self._by_label.setdefault(label, []).append(len(self._items))
+        self._items.append((selectors, item))
+        return label
+
+    def matching(self, template: PodTemplate, objects: ApiObjects, since: int = 0
+                 ) -> list[T]:
+        """The items added after the first ``since`` whose selectors all match a pod of
+        ``template``, in the order added."""
+        lists = [self._by_label.get(pair, []) for pair in (None, *template.labels.items())]
+        positions = sorted(p for found in lists for p in found[bisect_left(found, since):])
+        return [item for selectors, item in map(self._items.__getitem__, positions)
+                if all(s.matches(template, objects) for s in selectors)]

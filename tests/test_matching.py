@@ -11,6 +11,8 @@ import pytest
 
 from schedlab.matching import (
     UNSCHEDULABLE_TAINT,
+    PodSelector,
+    SelectorIndex,
     field_matches,
     first_untolerated,
     parse_int64,
@@ -22,9 +24,13 @@ from schedlab.matching import (
     tolerates,
 )
 from schedlab.objects import (
+    ApiObjects,
+    LabelSelector,
+    LabelSelectorRequirement,
     NodeAffinity,
     NodeSelectorRequirement,
     NodeSelectorTerm,
+    PodTemplate,
     PreferredSchedulingTerm,
     Taint,
     Toleration,
@@ -305,3 +311,30 @@ def test_unschedulable_taint_is_the_node_unschedulable_plugins() -> None:
     assert first_untolerated((UNSCHEDULABLE_TAINT,), (), HARD) == UNSCHEDULABLE_TAINT
     wildcard = Tol("", "Exists")
     assert first_untolerated((UNSCHEDULABLE_TAINT,), (wildcard,), HARD) is None
+
+
+def test_a_selector_index_finds_what_a_full_scan_finds() -> None:
+    """Items indexed by a label their pods carry (matchLabels, In with one value) or by
+    none (NotIn, Exists, no selector): a template finds those a scan of all would, in the
+    order added, and ``since`` skips the first ones."""
+    ns = frozenset({"default"})
+    selectors = {
+        "labels": LabelSelector({"app": "a"}),
+        "in": LabelSelector(match_expressions=(LabelSelectorRequirement("app", "In", ("a",)),)),
+        "not-in": LabelSelector(match_expressions=(
+            LabelSelectorRequirement("app", "NotIn", ("b",)),)),
+        "exists": LabelSelector(match_expressions=(LabelSelectorRequirement("tier", "Exists"),)),
+        "none": None,
+        "other": LabelSelector({"app": "b"}),
+    }
+    index: SelectorIndex[str] = SelectorIndex()
+    for name, selector in selectors.items():
+        index.add((PodSelector(selector, ns),), name)
+    objects = ApiObjects()
+    for labels in ({"app": "a", "tier": "x"}, {"app": "b"}, {}):
+        template = PodTemplate(labels=labels)
+        scan = [name for name, selector in selectors.items()
+                if PodSelector(selector, ns).matches(template, objects)]
+        assert index.matching(template, objects) == scan
+        assert index.matching(template, objects, 2) == [
+            name for name in scan if list(selectors).index(name) >= 2]

@@ -3,7 +3,6 @@ pod's terms and the terms of the pods already bound (kube's interpodaffinity plu
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Literal
@@ -15,7 +14,7 @@ from schedlab.cluster import ALL, ClusterState, KeyedTallies, NodeIndex, Tally
 from schedlab.framework.args import PluginArgs, arg
 from schedlab.framework.domains import DomainRule
 from schedlab.framework.plugin import MAX_NODE_SCORE, FilterPlugin, Scope, ScorePlugin
-from schedlab.matching import PodSelector
+from schedlab.matching import PodSelector, SelectorIndex
 from schedlab.objects import Pod, PodAffinity, PodTemplate
 
 REASON_AFFINITY = "node(s) didn't match pod affinity rules"
@@ -334,14 +333,12 @@ class _AffinityRun:
 
 class _CarriedIndex:
     """The terms bound pods carry (``tally_by(carried_terms)``, in the order they appeared),
-    indexed by a label every pod they match carries, so that a template is matched only
-    against the terms that may match it."""
+    indexed as they appear (``SelectorIndex``) so that a template is matched only against
+    the terms that may match it."""
 
     def __init__(self, carried: KeyedTallies[CarriedTerm]) -> None:
         self._carried = carried
-        self._terms: list[tuple[CarriedTerm, Tally]] = []
-        self._by_label: dict[tuple[str, str] | None, list[int]] = {}
-        """Positions in ``_terms`` by ``PodSelector.required_label`` (None: it names none)."""
+        self._index: SelectorIndex[tuple[CarriedTerm, Tally]] = SelectorIndex()
 
     def count(self) -> int:
         """How many terms bound pods carry (or carried)."""
@@ -351,14 +348,9 @@ class _CarriedIndex:
                        ) -> list[tuple[CarriedTerm, Tally]]:
         """(term, tally) of the terms after the first ``seen`` that match ``template``, in
         order."""
-        for term, tally in self._carried.added_since(len(self._terms)):
-            label = term.selector.required_label
-            self._by_label.setdefault(label, []).append(len(self._terms))
-            self._terms.append((term, tally))
-        lists = [self._by_label.get(pair, []) for pair in (None, *template.labels.items())]
-        positions = sorted(p for found in lists for p in found[bisect_left(found, seen):])
-        return [self._terms[p] for p in positions
-                if self._terms[p][0].selector.matches(template, state.objects)]
+        for term, tally in self._carried.added_since(len(self._index)):
+            self._index.add((term.selector,), (term, tally))
+        return self._index.matching(template, state.objects, seen)
 
 
 _RUNS: PerState[ClusterState, _AffinityRun] = PerState(_AffinityRun)
