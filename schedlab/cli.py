@@ -704,15 +704,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMPILER_MODULES = ("numba", "llvmlite", "importlib", "_frozen_importlib")
+_UNINTERRUPTIBLE = ("numba", "llvmlite", "importlib", "_frozen_importlib")
+"""Modules that Ctrl-C must not interrupt: numba's compiler and cache loader, and imports
+(a C extension's initialisation)."""
 INTERRUPT_RETRY_S = 0.05
-"""How long Ctrl-C waits, while numba compiles, before it is tried again."""
+"""How long Ctrl-C waits, while one of those runs, before it is tried again."""
 
 
 def _compiling(frame: FrameType | None) -> bool:
-    """numba's compiler (or its cache loader) is on the stack of ``frame``."""
+    """One of the ``_UNINTERRUPTIBLE`` modules is on the stack of ``frame``."""
     while frame is not None:
-        if frame.f_globals.get("__name__", "").startswith(_COMPILER_MODULES):
+        if frame.f_globals.get("__name__", "").startswith(_UNINTERRUPTIBLE):
             return True
         frame = frame.f_back
     return False
@@ -720,8 +722,9 @@ def _compiling(frame: FrameType | None) -> bool:
 
 def _on_interrupt(signum: int, frame: FrameType | None) -> None:
     """Ctrl-C: KeyboardInterrupt, but not while numba compiles a kernel or loads one from
-    its cache (interrupted there, it crashes the process or leaves an unrelated error): the
-    signal is sent again a moment later, until that is over."""
+    its cache, or a module imports (interrupted there, numba crashes the process or leaves
+    an unrelated error, and an extension fails to initialise): the signal is sent again a
+    moment later, until that is over."""
     if _compiling(frame):
         retry = threading.Timer(INTERRUPT_RETRY_S, os.kill, (os.getpid(), signal.SIGINT))
         retry.daemon = True

@@ -1,7 +1,7 @@
 """Filters written as rules over the pods counted per topology domain (``DomainRule``): a
 CLUSTER plugin's ``domain_rules`` gives them, so that Greedy's fast path can follow, bind by
 bind and in compiled code, how a pod's own binds change what the filter answers for the next
-pod like it (``kernels.follow_rules`` mirrors ``DomainRule.allowed``)."""
+pod like it (``kernels.place_run`` mirrors ``DomainRule.allowed``)."""
 
 from __future__ import annotations
 
