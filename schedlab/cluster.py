@@ -145,6 +145,12 @@ class Tally:
             self._views.append((codes, None if where is None else where.copy(), counts))
         return counts
 
+    @property
+    def views(self) -> list[tuple[np.ndarray, np.ndarray | None, np.ndarray]]:
+        """The per-domain counts ``domains`` made, each as (the key's label codes, the node
+        mask or None, the counts), which ``add`` keeps up to date."""
+        return self._views
+
     def add_many(self, nodes: np.ndarray, deltas: np.ndarray) -> None:
         """``add(node, delta)`` for each pair of ``nodes`` (distinct) and ``deltas`` (int64
         arrays of one length)."""
@@ -442,6 +448,28 @@ class ClusterState:
         self.bound.update(zip(keys, node_list, strict=True))
         self._changes.extend(node_list)
         self.epoch += len(node_list)
+
+    def placed_tallies(self, template: PodTemplate) -> list[Tally]:
+        """Every tally a pod of ``template`` counts in (a bind adds it to each)."""
+        return self._placed_of(template).tallies
+
+    def account_run(self, bound: list[tuple[Pod, int]], unbound: list[tuple[Pod, int]],
+                    changes: np.ndarray, tally_changes: int) -> None:
+        """The books of binds and unbinds made in compiled code (the replay's runs), which
+        updated the arrays (requests, pod counts, node versions, tallies' counts) itself:
+        the pods bound and still bound at the end, in order, and those unbound that were
+        bound before, each with its node index; the nodes of every bind and unbind in order
+        (int64); how many of them changed tallies. No pod may be terminating."""
+        bound_of = self.bound
+        for pod, node in unbound:
+            del bound_of[pod.key]
+            self._placed_of(pod.template).nodes[node] -= 1
+        for pod, node in bound:
+            bound_of[pod.key] = node
+            self._placed_of(pod.template).nodes[node] += 1
+        self._changes.extend(changes.tolist())
+        self.epoch += len(changes)
+        self.tally_epoch += tally_changes
 
     def counted(self, template: PodTemplate) -> bool:
         """Whether binding a pod of ``template`` changes some tally (``tally``, ``tally_by``):

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Collection, Hashable
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-from schedlab.cluster import ClusterState, NodeIndex
+from schedlab.cluster import ClusterState, NodeIndex, Tally
 from schedlab.framework.args import PluginArgs, args_of
 from schedlab.framework.domains import DomainRule
 from schedlab.objects import Pod
@@ -78,6 +78,14 @@ class Plugin:
         then places runs of pods that its tallies count (spread Deployments), following the
         rules in compiled code. None, the default: no such rules; each of those pods is
         placed in a run of its own."""
+        return None
+
+    def tallies_read(self, state: ClusterState, pod: Pod) -> Collection[Tally] | None:
+        """For a ``tally_driven`` CLUSTER plugin: the tallies its answers for ``pod`` read
+        now, so that binding and unbinding pods counted in none of them leaves those answers
+        as they are. The replay's compiled runs (``sim.replay_runs``) then place such pods
+        between other pods' arrivals and departures without asking the plugin again. None,
+        the default: not known; the replay places those pods one by one."""
         return None
 
     def state_token(self, state: ClusterState, pod: Pod) -> Hashable | None:

@@ -94,6 +94,10 @@ class InterPodAffinity(FilterPlugin, ScorePlugin):
         its answers read (``_PodTerms.version``)."""
         return self._terms(state, pod).version()
 
+    def tallies_read(self, state: ClusterState, pod: Pod) -> list[Tally]:
+        """The tallies of the pod's own terms and of the bound pods' terms that match it."""
+        return self._terms(state, pod).read()
+
     # ----------------------------------------------------------------- filter
     def _affinity_passing(self, state: ClusterState, terms: _PodTerms) -> np.ndarray | None:
         """bool (n_nodes,): the pod's required affinity lets it run there (None: no terms)."""
@@ -293,6 +297,10 @@ class _PodTerms:
             self.carried += found
             self._read += [tally for _, tally in found]
             self._seen = all_carried.count()
+
+    def read(self) -> list[Tally]:
+        """Every tally the answers read, as of the last ``sync_carried``."""
+        return list(self._read)
 
     def version(self) -> tuple[int, int]:
         """(how many terms ``carried`` holds, the sum of the versions of the tallies the

@@ -12,7 +12,7 @@ from typing import TypeAlias
 import numpy as np
 
 from schedlab.caches import IdCache, PerState
-from schedlab.cluster import ALL, ClusterState, NodeIndex
+from schedlab.cluster import ALL, ClusterState, NodeIndex, Tally
 from schedlab.fields import Field, topology_spread_constraints
 from schedlab.framework.args import PluginArgs, arg
 from schedlab.framework.domains import DomainRule
@@ -122,6 +122,10 @@ class PodTopologySpread(FilterPlugin, ScorePlugin):
         """The versions of the tallies the filter constraints read (scores are computed
         per cycle, never cached)."""
         return tuple(c.tally.version for c in self._spread(state, pod)[0].constraints)
+
+    def tallies_read(self, state: ClusterState, pod: Pod) -> list[Tally]:
+        """The tallies of the pod's constraints, filtering and scoring."""
+        return [c.tally for spread in self._spread(state, pod) for c in spread.constraints]
 
     # ----------------------------------------------------------------- filter
     @staticmethod
@@ -311,6 +315,12 @@ class Spread:
             if all(c.hostname or c.live_domain_counts for c in self.constraints):
                 self._live_arguments = arguments  # (the tallies update them in place)
         return arguments
+
+    @property
+    def live(self) -> bool:
+        """Whether ``kernel_arguments`` are live arrays the tallies keep up to date (once
+        asked): else they are copies, made again at each call."""
+        return self._live_arguments is not None
 
     def scores(self, nodes: np.ndarray) -> np.ndarray:
         """PodTopologySpread's raw scores (int64 (k,)) of the candidate ``nodes`` (sorted

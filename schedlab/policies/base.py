@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from schedlab.framework.plugin import GpuSelector
 from schedlab.framework.profile import Profile
 from schedlab.gpu import default_gpus, fits_node
 from schedlab.objects import Pod
+
+if TYPE_CHECKING:
+    from schedlab.policies.compiled import CompiledSearch
 
 NO_NODES = np.empty(0, dtype=np.int64)
 """A run of no pods (``Policy.place_run``: ask ``place``)."""
@@ -89,6 +92,12 @@ class Policy(abc.ABC):
         """Figures the policy reports on its run (kept in ``RunResult.summary["report"]``);
         none by default."""
         return {}
+
+    def compiled_search(self) -> CompiledSearch | None:
+        """For the replay's compiled runs (``sim.replay_runs``): how ``place`` places the
+        pods of a class the compiled cycle has planned, when that is all it does; None (the
+        default): the replay asks ``place`` for every pod."""
+        return None
 
     def place_run(self, pods: Sequence[Pod], first: int) -> np.ndarray:
         """A fast path: nodes (int64 indices) for pods[first:], one per pod from ``first``

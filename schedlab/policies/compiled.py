@@ -165,6 +165,18 @@ def counted_reasons(static_counts: Mapping[str, int], counts: np.ndarray,
     return reasons
 
 
+@dataclass
+class CompiledSearch:
+    """How a policy places a pod when its plan is known: ``cycle.best_candidates`` from
+    ``start`` for ``to_find`` feasible nodes, then one of the best at random
+    (``random_ties``: ``rng.integers(ties)``) or the first. ``start`` is read from and
+    written back to the policy (``Greedy.next_start_node_index``)."""
+
+    cycle: CompiledCycle
+    to_find: int
+    random_ties: bool
+
+
 class CompiledCycle:
     """The best candidates of Greedy's cycle for a profile that qualifies (``of``)."""
 
@@ -176,14 +188,17 @@ class CompiledCycle:
         self.profile: Profile = evaluator.profile
         self.fit, self.fit_score, self.balanced = fit, fit_score, balanced
         n = self.state.n_nodes
-        self._buffers = np.zeros((3, n), dtype=np.int64)
-        self._nodes, self._totals, self._best = self._buffers
+        self.buffers = np.zeros((3, n), dtype=np.int64)
+        """``cached_search``'s buffers: candidates, their totals, the best of them."""
+        self._nodes, self._totals, self._best = self.buffers
         self._plans: IdCache[Hashable, Plan | None] = IdCache()
         """By the pod's cache key (its template's id): None where the loop cannot run."""
-        self._caches: dict[bytes, np.ndarray] = {}
-        """Per pod shape (its requests where the NODE-scope plugins read them): what
-        ``search_kernels.cached_search`` remembers of each node, the most recently searched
-        shape last."""
+        self.store = np.empty((0, 2, n), dtype=np.int64)
+        """What ``search_kernels.cached_search`` remembers of each node per pod shape (its
+        requests where the NODE-scope plugins read them): int64 (rows, 2, n_nodes), a row
+        per shape (``cache_row``), grown as shapes come."""
+        self._caches: dict[bytes, int] = {}
+        """Pod shape → its row of ``store``, the most recently searched shape last."""
         self._max_caches = max(CACHE_BYTES // (16 * max(n, 1)), 1)
         scores = self.profile.scores
         self._cluster_plain = [(p, w) for p, w in scores if p.scope is Scope.CLUSTER
@@ -236,6 +251,21 @@ class CompiledCycle:
         return fit, fit_score, balanced
 
     # ------------------------------------------------------------------ per template
+    @property
+    def planned(self) -> int:
+        """How many pod classes were planned (``plan``) so far."""
+        return len(self._plans)
+
+    def known_plan(self, pod: Pod) -> Plan | None:
+        """The pod's plan if ``plan`` was asked for its class (None otherwise, or if the
+        loop cannot run it)."""
+        return self._plans.get(pod.cache_key)
+
+    @property
+    def max_shapes(self) -> int:
+        """How many pod shapes ``store`` remembers at most."""
+        return self._max_caches
+
     def plan(self, pod: Pod) -> Plan | None:
         """What the loop needs of the pod's template (None where the loop cannot run)."""
         key = pod.cache_key
@@ -318,20 +348,26 @@ class CompiledCycle:
                      (balanced_columns, balanced_pod), shape, shape.tobytes(), normalized,
                      rest)
 
-    def _cache(self, shape_key: bytes) -> np.ndarray:
-        """What ``search_kernels.cached_search`` remembers of each node for the pods of a
-        shape (int64 (2, n_nodes): versions, -1 before the first search, and scores): the
-        least recently searched shape's gives its room to a new one past ``CACHE_BYTES``."""
+    def cache_row(self, plan: Plan) -> int:
+        """The row of ``store`` that remembers each node for the plan's pods (int64 (2,
+        n_nodes): versions, -1 before the first search, and scores), made the most recently
+        searched: past ``CACHE_BYTES`` the least recently searched shape's row is given to a
+        new one."""
         caches = self._caches
-        cache = caches.pop(shape_key, None)
-        if cache is None:
+        row = caches.pop(plan.shape_key, None)
+        if row is None:
             if len(caches) < self._max_caches:
-                cache = np.empty((2, self.state.n_nodes), dtype=np.int64)
+                row = len(caches)
+                if row == len(self.store):  # (grown by doubling: a few copies in all)
+                    grown = np.empty((min(max(2 * row, 1), self._max_caches),
+                                      *self.store.shape[1:]), dtype=np.int64)
+                    grown[:row] = self.store
+                    self.store = grown
             else:
-                cache = caches.pop(next(iter(caches)))
-            cache[0] = -1
-        caches[shape_key] = cache  # (the most recently searched, last)
-        return cache
+                row = caches.pop(next(iter(caches)))
+            self.store[row, 0] = -1
+        caches[plan.shape_key] = row  # (the most recently searched, last)
+        return row
 
     def mask(self, plan: Plan, pod: Pod) -> np.ndarray:
         """bool (n_nodes,): the STATIC and CLUSTER filters all pass."""
@@ -372,10 +408,11 @@ class CompiledCycle:
         if spreads:
             spread_weight, spread_arguments = spreads[0][1], spreads[0][0].kernel_arguments()
             spreads = spreads[1:]
+        row = self.cache_row(plan)  # (first: it may grow the store)
         k, next_start, n_best = cached_search(
-            mask, start, to_find, state.node_version, self._cache(plan.shape_key),
+            mask, start, to_find, state.node_version, self.store[row],
             state.pod_count, state.allowed_pods, state.requested, state.allocatable,
-            state.nonzero_requested, plan.static_plain, plan.shape, self._buffers,
+            state.nonzero_requested, plan.static_plain, plan.shape, self.buffers,
             spread_weight, spread_arguments, *plan.normalized)
         per_cycle = plan.rest
         plan.nowhere = None if k else (self.state.epoch, mask)

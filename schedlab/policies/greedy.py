@@ -15,7 +15,7 @@ from schedlab.objects import Pod
 from schedlab.policies.base import Decision, Policy
 
 if TYPE_CHECKING:
-    from schedlab.policies.compiled import CompiledCycle
+    from schedlab.policies.compiled import CompiledCycle, CompiledSearch
     from schedlab.policies.gpu_cycle import GpuCycle
     from schedlab.policies.runs import RunPlacer
 
@@ -69,6 +69,14 @@ class Greedy(Policy):
                 from schedlab.policies.runs import warn_uncompiled
 
                 warn_uncompiled(self.profile)
+
+    def compiled_search(self) -> CompiledSearch | None:
+        """The compiled cycle's search, from ``next_start_node_index`` (None without it)."""
+        if self._cycle is None:
+            return None
+        from schedlab.policies.compiled import CompiledSearch
+
+        return CompiledSearch(self._cycle, self._to_find, self.tie_break == "random")
 
     def place_run(self, pods: Sequence[Pod], first: int) -> np.ndarray:
         """Runs of pods in one compiled loop (``policies.runs``), with the decisions and

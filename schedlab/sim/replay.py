@@ -49,6 +49,7 @@ from schedlab.objects import Node, Pod, Taint, Toleration
 from schedlab.policies.base import Decision, Policy
 from schedlab.sim.controllers import Controllers
 from schedlab.sim.queue import QueueMode, SchedulingQueue
+from schedlab.sim.replay_runs import Departures, ReplayRuns
 from schedlab.sim.results import Recorder, ReplayResult
 from schedlab.traces.controllers import target_node
 from schedlab.traces.trace import TERMINATION_GRACE_SECONDS, Trace
@@ -114,6 +115,7 @@ class Replay:
         self.present = np.array([n.name not in added for n in self.nodes], dtype=bool)
         self.cordoned = np.array([n.unschedulable for n in self.nodes], dtype=bool)
         self.failed = [False] * len(self.nodes)
+        self.n_failed = 0
         self.fail_generation = np.zeros(len(self.nodes), dtype=np.int64)
         self.on_node: list[dict[int, None]] = [{} for _ in self.nodes]
         templates = {id(p.template): p.template for p in workload.pods}.values()
@@ -123,10 +125,16 @@ class Replay:
         self.rng = np.random.default_rng(seed)
         self.queue = SchedulingQueue()
         self.heap: list[tuple[float, int, int, int, int]] = []
-        """(time, phase, sequence, action, pod id or token)."""
-        self._seq = 0
-        self._untimed = 0
+        """(time, phase, sequence, action, pod id or token), but the running pods' ends."""
+        self.departures = Departures(min(len(workload.pods), 1 << 16))
+        """The running pods' ends (in the DEPART phase, ordered by sequence as the heap)."""
+        self.seq = 0
+        """The last sequence number given to an entry of the heap or of ``departures``."""
+        self.python_untimed = 0
         """Entries of the heap other than queue timers."""
+        self.runs: ReplayRuns | None = None
+        self.next_arrival = 0
+        """The next trace pod to arrive (trace pods come first in ``pods``)."""
         # per pod incarnation (the id), as compact columns
         self.pods: list[Pod] = []
         self.status = array("b")
@@ -155,6 +163,7 @@ class Replay:
         """id(template) → whether a bind can make its pods schedulable."""
         self.state = self._snapshot()
         self.policy.reset(self.state, self.rng)
+        self.runs = ReplayRuns.of(self)
 
     # ------------------------------------------------------------------ pods
     def _new(self, pod: Pod, arrival: float, duration: float, deletion: float,
@@ -172,6 +181,8 @@ class Replay:
         self.reason.append(None)
         self.latest[pod.key] = pod_id
         self.controllers.register(pod_id, pod)
+        if self.runs is not None:
+            self.runs.new_pod(pod_id, pod)
         if not math.isnan(deletion):  # after the arrivals of its instant: it is seen
             self._push(deletion, ARRIVE, _DELETE, pod_id)
         return pod_id
@@ -197,9 +208,14 @@ class Replay:
         self.queue.add(pod, self.pods[pod].template.priority, self.now)
 
     def _push(self, at: float, phase: int, action: int, value: int) -> None:
-        self._seq += 1
-        self._untimed += action != _TIMER
-        heapq.heappush(self.heap, (at, phase, self._seq, action, value))
+        self.seq += 1
+        self.python_untimed += action != _TIMER
+        heapq.heappush(self.heap, (at, phase, self.seq, action, value))
+
+    @staticmethod
+    def is_timer(entry: tuple[float, int, int, int, int]) -> bool:
+        """Whether an entry of ``heap`` is a queue timer."""
+        return entry[3] == _TIMER
 
     def _arrive(self, pod_id: int) -> None:
         pod = self.pods[pod_id]
@@ -246,8 +262,10 @@ class Replay:
         present = np.flatnonzero(self.present)
         self.view_of = np.full(len(self.nodes), -1, dtype=np.int64)
         self.view_of[present] = np.arange(len(present))
+        self.global_array = present.astype(np.int64)
+        """int64 (nodes in the view,): view index → global node index."""
         self.global_of: list[int] = present.tolist()
-        """View index → global node index."""
+        """``global_array`` as a list."""
         state = ClusterState([self._node_now(int(g)) for g in present], self.extended,
                              self.trace.workload.objects)
         state.workload_pods = self.trace.workload.pods
@@ -285,6 +303,8 @@ class Replay:
         self.running[pod_id] = None
         self.bound_pods[key] = pod
         self.on_node[g][pod_id] = None
+        if self.runs is not None:
+            self.runs.bound(pod_id)
         self._schedule_end(pod_id)
         if self.failed[g]:
             self._schedule_eviction(pod_id, g)
@@ -296,7 +316,8 @@ class Replay:
             ends = min(ends, self.deletion[pod_id] + TERMINATION_GRACE_SECONDS) \
                 if not math.isnan(ends) else self.deletion[pod_id] + TERMINATION_GRACE_SECONDS
         if not math.isnan(ends):
-            self._push(max(ends, self.now), DEPART, _END, pod_id)
+            self.seq += 1
+            self.departures.push(max(ends, self.now), self.seq, pod_id)
 
     def _schedule_eviction(self, pod_id: int, g: int) -> None:
         delay = eviction_delay(self.pods[pod_id].template.tolerations)
@@ -368,6 +389,8 @@ class Replay:
         elif status == RUNNING and pod_id not in self.terminating:
             self.events += 1
             self.terminating.add(pod_id)
+            if self.runs is not None:
+                self.runs.terminating(pod_id)
             self.state.terminate(self.pods[pod_id])
             self._schedule_end(pod_id)
 
@@ -381,8 +404,7 @@ class Replay:
             self.present[g] = True  # registered afresh: as its spec says, healthy
             self.cordoned[g] = self.nodes[g].unschedulable
             if self.failed[g]:
-                self.failed[g] = False
-                self.fail_generation[g] += 1
+                self._set_failed(g, False)
             self.queue.move(self.now)
             self.controllers.node_added(self._node_now(g))
         elif kind == "node-remove":
@@ -396,13 +418,12 @@ class Replay:
             self.present[g] = False
         elif kind == "node-fail":
             if not self.failed[g]:
-                self.failed[g] = True
+                self._set_failed(g, True)
                 for pod_id in self.on_node[g]:
                     self._schedule_eviction(pod_id, g)
         elif kind == "node-recover":
             if self.failed[g]:
-                self.failed[g] = False
-                self.fail_generation[g] += 1
+                self._set_failed(g, False)
                 self.queue.move(self.now)
         elif kind == "cordon":
             self.cordoned[g] = True
@@ -416,6 +437,13 @@ class Replay:
                 owner = self.pods[pod_id].owner
                 if owner is None or owner.kind != "DaemonSet":
                     self._evict(pod_id, f"node {node_name} drained")
+
+    def _set_failed(self, g: int, failed: bool) -> None:
+        """Node ``g`` fails or recovers (a recovery starts a new generation of it)."""
+        self.failed[g] = failed
+        self.n_failed += 1 if failed else -1
+        if not failed:
+            self.fail_generation[g] += 1
 
     # ------------------------------------------------------------------ the queue
     def _helped_by_binds(self, pod: Pod) -> bool:
@@ -462,36 +490,85 @@ class Replay:
 
     # ------------------------------------------------------------------ the clock
     def _pop_heap(self, now: float, phase: int) -> None:
-        heap = self.heap
-        while heap and heap[0][0] <= now and heap[0][1] <= phase:
-            _, _, _, action, value = heapq.heappop(heap)
-            self._untimed -= action != _TIMER
-            self._act(action, value)
+        """Act on the entries of the heap and of ``departures`` due by ``now`` in phases up
+        to ``phase``, in (time, phase, sequence) order."""
+        heap, departures = self.heap, self.departures
+        while True:
+            python_due = bool(heap) and heap[0][0] <= now and heap[0][1] <= phase
+            departure_due = bool(len(departures)) and departures.times[0] <= now
+            if departure_due and python_due:
+                at, seq = departures.first()
+                departure_due = (at, DEPART, seq) < heap[0][:3]
+            if departure_due:
+                self._act(_END, departures.pop())
+            elif python_due:
+                _, _, _, action, value = heapq.heappop(heap)
+                self.python_untimed -= action != _TIMER
+                self._act(action, value)
+            else:
+                return
             if self.queue.timers:
                 self._schedule_timers()
+
+    def take_run(self, binds: list[list[int]], unbinds: list[list[int]], changes: np.ndarray,
+                 tally_changes: int) -> None:
+        """The books of a compiled run (``replay_runs``), which set its pods' states, times
+        and nodes and the cluster's arrays itself: its binds and unbinds as [pod id, node
+        index in the view], in order, the nodes of both in order (int64), and how many of
+        them changed tallies."""
+        pods, status, global_of = self.pods, self.status, self.global_of
+        running, bound_pods, on_node = self.running, self.bound_pods, self.on_node
+        placed = {pod_id for pod_id, _ in binds}
+        gone = []
+        reason = self.reason
+        for pod_id, view in unbinds:
+            reason[pod_id] = None  # (it succeeded: an earlier attempt's reason goes)
+            if pod_id not in placed:  # (bound before the run)
+                pod = pods[pod_id]
+                del running[pod_id]
+                del bound_pods[pod.key]
+                del on_node[global_of[view]][pod_id]
+                gone.append((pod, view))
+        staying = []
+        for pod_id, view in binds:
+            if status[pod_id] == RUNNING:
+                pod = pods[pod_id]
+                running[pod_id] = None
+                bound_pods[pod.key] = pod
+                on_node[global_of[view]][pod_id] = None
+                staying.append((pod, view))
+        self.state.account_run(staying, gone, changes, tally_changes)
 
     def run(self) -> ReplayResult:
         """Replay the whole trace (or up to ``until``) and return the result."""
         self._window_due = self._run_pending = False
         events, heap, queue, recorder = self.trace.events, self.heap, self.queue, self.recorder
+        departures, runs = self.departures, self.runs
         arrival, status, until = self.arrival, self.status, self.until
         event_times = [e.time for e in events]
         n_trace, n_events = len(self.trace.workload.pods), len(events)
-        next_arrival = next_event = 0  # (trace pods come first in self.pods)
+        next_event = 0
+        last = math.inf if until is None else until
         started = time.perf_counter()
         while True:  # (one event time per turn: the checks inline, the work in methods)
-            now = arrival[next_arrival] if next_arrival < n_trace else math.inf
+            now = arrival[self.next_arrival] if self.next_arrival < n_trace else math.inf
             if next_event < n_events and event_times[next_event] < now:
                 now = event_times[next_event]
-            if heap and heap[0][0] < now and (
-                    self._untimed or queue.backing_off or queue.active):
+            if len(departures) and departures.times[0] < now:
+                now = float(departures.times[0])
+            if heap and heap[0][0] < now and (self.python_untimed or len(departures)
+                                              or queue.backing_off or queue.active):
                 # (when only the timers of unschedulable pods are left, nothing can change)
                 now = heap[0][0]
-            if now == math.inf or (until is not None and now > until):
+            if now == math.inf or now > last:
                 break
+            if runs is not None and not len(queue) and not self.n_failed and runs.run(
+                    now, min(event_times[next_event] if next_event < n_events else math.inf,
+                             recorder.next_row), last):
+                continue
             recorder.advance(now)
             self.now = now
-            if heap and heap[0][0] <= now:
+            if (heap and heap[0][0] <= now) or (len(departures) and departures.times[0] <= now):
                 self._pop_heap(now, DEPART)
             while next_event < n_events and event_times[next_event] <= now:
                 event = events[next_event]
@@ -501,12 +578,12 @@ class Replay:
                 self._pop_heap(now, NODE)
             if self._dirty:
                 self._refresh()
-            while next_arrival < n_trace and arrival[next_arrival] <= now:
-                if status[next_arrival] == WAITING:
+            while self.next_arrival < n_trace and arrival[self.next_arrival] <= now:
+                if status[self.next_arrival] == WAITING:
                     self.events += 1
-                    self._arrive(next_arrival)
-                next_arrival += 1
-            if heap and heap[0][0] <= now:
+                    self._arrive(self.next_arrival)
+                self.next_arrival += 1
+            if (heap and heap[0][0] <= now) or (len(departures) and departures.times[0] <= now):
                 self._pop_heap(now, RUN_QUEUE)
             if self._dirty:
                 self._refresh()

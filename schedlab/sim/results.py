@@ -236,6 +236,61 @@ class Recorder:
         if gpu is not None:
             self.gpu_used -= gpu.count * gpu.milli
 
+    # ------------------------------------------------------------------ compiled runs
+    @property
+    def next_row(self) -> float:
+        """When the next timeline row is due (inf without a bucket: after every instant)."""
+        return self._next_sample if self.bucket else math.inf
+
+    def integrals(self) -> tuple[float, list[int], list[float]]:
+        """(the time the allocation is integrated to, per resource what the bound pods
+        request, its integral over time since the last snapshot), for a compiled run of
+        the replay (``sim.replay_runs``) to go on with."""
+        return self._last, self.requested, self._requested_time
+
+    @property
+    def rows_in_runs(self) -> bool:
+        """Whether a compiled run can write the timeline's rows: per bucket (the replay
+        makes them), or after every instant when what a run does not change (GPUs) stays."""
+        return bool(self.bucket) or self.typical is None
+
+    def take_rows(self, rows: np.ndarray, requested: np.ndarray, pending: int) -> None:
+        """A compiled run's timeline rows, one per instant: float64 (k, 3) time, pods running
+        and nodes used, and int64 (k, n_resources) what the bound pods requested then, all
+        with ``pending`` pods pending."""
+        if not len(rows):
+            return
+        if self._all_allocatable:
+            allocation = requested / self.allocatable
+        else:
+            allocation = np.divide(requested, self.allocatable, out=np.zeros(requested.shape),
+                                   where=self.allocatable > 0)
+        k = len(rows)
+        columns = [rows[:, 0].tolist(), rows[:, 1].astype(np.int64).tolist(), [pending] * k,
+                   [self.state.n_nodes] * k, rows[:, 2].astype(np.int64).tolist(),
+                   *allocation.T.tolist()]
+        if self.gpu:
+            columns += [[self.gpu_used / self.gpu_capacity if self.gpu_capacity else math.nan]
+                        * k, [math.nan] * k]  # (no fragmentation without typical pods)
+        self._rows += zip(*columns, strict=True)
+
+    def take_run(self, last: float, requested: list[int], requested_time: list[float],
+                 changes: np.ndarray, times: np.ndarray, pods: np.ndarray,
+                 nodes: np.ndarray) -> None:
+        """The books of a compiled run, which integrated the allocation up to ``last``
+        itself (``integrals``): the nodes (in the state) of its binds and unbinds (int64),
+        and its attempts, every one placed: times (s), pod ids and global node indices."""
+        self._last, self.requested, self._requested_time = last, requested, requested_time
+        pods_on, pod_count = self._pods_on, self.state.pod_count
+        for node in np.unique(changes).tolist():
+            was = pods_on[node]
+            pods_on[node] = now = int(pod_count[node])
+            self.nodes_used += (now > 0) - (was > 0)
+        self._time.frombytes(np.ascontiguousarray(times, dtype=np.float64).tobytes())
+        self._pod.frombytes(np.ascontiguousarray(pods, dtype=np.int64).tobytes())
+        self._node.frombytes(np.ascontiguousarray(nodes, dtype=np.int64).tobytes())
+        self._reason.frombytes(np.full(len(pods), self._reasons[None], np.int64).tobytes())
+
     def _allocation(self) -> np.ndarray:
         requested = np.array(self.requested, dtype=np.int64)
         if self._all_allocatable:  # (the same quotients, without the mask)
