@@ -132,19 +132,20 @@ def spread_scores_into(raw: np.ndarray, nodes: np.ndarray, check_keys: bool,
                        hostname: np.ndarray, max_skew: np.ndarray, n_domains: np.ndarray
                        ) -> None:
     """``spread_scores`` written into ``raw[:k]`` (int64, at least k long): per constraint
-    its weight ln(domains + 2) first, then each node's sum over the constraints in their
-    order (the same floats)."""
+    its weight ln(domains + 2), then its part added to each node's sum, the constraints in
+    their order (the same floats as summing node by node; one constraint at a time, its
+    arrays are reached once)."""
     k = nodes.shape[0]
     n_kept = k
     if check_keys:
         n_kept = 0
         for i in range(k):
             n_kept += has_all_keys[nodes[i]]
-    m = len(codes)
-    weights = np.empty(m)
-    for c in range(m):
+    totals = np.zeros(k)
+    for c in range(len(codes)):
+        node_codes, node_counts, by_node = codes[c], counts[c], hostname[c]
         size = n_kept
-        if not hostname[c]:
+        if not by_node:
             seen = np.zeros(n_domains[c], dtype=np.bool_)
             domains = domain_codes[c]
             size = 0
@@ -155,19 +156,19 @@ def spread_scores_into(raw: np.ndarray, nodes: np.ndarray, check_keys: bool,
                     if not seen[domain]:
                         seen[domain] = True
                         size += 1
-        weights[c] = math.log(size + 2)
+        weight, skew = math.log(size + 2), max_skew[c] - 1
+        for i in range(k):
+            node = nodes[i]
+            code = node_codes[node]
+            if code < 0 or (check_keys and not has_all_keys[node]):
+                continue
+            count = node_counts[node] if by_node else node_counts[code]
+            totals[i] += count * weight + skew
     for i in range(k):
-        node = nodes[i]
-        if check_keys and not has_all_keys[node]:
+        if check_keys and not has_all_keys[nodes[i]]:
             raw[i] = -1
             continue
-        total = 0.0
-        for c in range(m):
-            code = codes[c][node]
-            if code < 0:
-                continue
-            count = counts[c][node] if hostname[c] else counts[c][code]
-            total += count * weights[c] + (max_skew[c] - 1)
+        total = totals[i]
         whole = math.trunc(total)
         raw[i] = int(whole) + (1 if total - whole >= 0.5 else 0)
 

@@ -19,20 +19,33 @@ import math
 import numpy as np
 from numba import njit
 
+from schedlab.gpu_kernels import count_reasons
 from schedlab.kernels import draw
-from schedlab.search_kernels import cached_search
+from schedlab.framework.cycle import REFRESH_ALL_FRACTION
+from schedlab.search_kernels import cached_search, fits_any
+from schedlab.sim.queue import (
+    ACTIVE,
+    BACKOFF,
+    GENERATIONS,
+    MAX_UNSCHEDULABLE_SECONDS,
+    UNSCHEDULABLE,
+    backoff_seconds,
+)
+from schedlab.sim.results import PENDING, RUNNING, SUCCEEDED, WAITING
 
-# pod states, as ``sim.replay`` numbers them
-_WAITING, _RUNNING, _SUCCEEDED = 0, 3, 4
 
-REACHED, NOT_A_SLOT, FITS_NOWHERE, PRIORITIES, LOG_FULL = range(5)
+REACHED, NOT_A_SLOT, FITS_NOWHERE, LOG_FULL = range(4)
 """Why ``replay_run`` stopped: at the horizon (or the end of the trace); at a pod of a class
-the run does not place (or a terminating pod's end); at a pod that fits nowhere; at an
-instant whose arriving pods differ in priority; its logs are full."""
+the run does not place (or a terminating pod's end); at a pod that fits nowhere whose
+failure it does not word (or with ``queue="fail"``); its logs or queue are full."""
 
 # ``counters`` entries of ``replay_run``
-(NEXT_ARRIVAL, START, SEQ, N_BINDS, N_UNBINDS, N_CHANGES, EVENTS, TIMERS_DONE, INSTANTS,
- N_ROWS, RUNNING, NODES_USED, N_COUNTERS) = range(13)
+(NEXT_ARRIVAL, START, SEQ, N_ATTEMPTS, N_FAILS, N_UNBINDS, N_CHANGES, EVENTS, INSTANTS, N_ROWS,
+ N_RUNNING, NODES_USED, N_PENDING, BACKING_OFF, EPOCH, IN_QUEUE_RUN, N_COUNTERS) = range(17)
+
+NOT_QUEUED = -1
+"""Where a pod not in the queue waits (else ``sim.queue``'s ACTIVE, BACKOFF,
+UNSCHEDULABLE)."""
 
 
 @njit(cache=True)
@@ -198,191 +211,427 @@ def _counts_of(c: int, con_node_counts: np.ndarray, con_counts: np.ndarray,
 
 
 @njit(cache=True)
-def replay_run(clock: np.ndarray, counters: np.ndarray, n_trace: int, arrival: np.ndarray,
-               duration: np.ndarray, status: np.ndarray, start: np.ndarray, end: np.ndarray,
-               pod_node: np.ndarray, pod_class: np.ndarray, slot_of: np.ndarray,
-               dep_times: np.ndarray, dep_seqs: np.ndarray, dep_pods: np.ndarray,
-               dep_size: np.ndarray, timer_times: np.ndarray, python_untimed: bool,
-               global_of: np.ndarray, view_of: np.ndarray, bind_log: np.ndarray,
-               unbind_log: np.ndarray, change_log: np.ndarray, row_log: np.ndarray,
-               row_requested: np.ndarray, total_requested: np.ndarray,
-               requested_time: np.ndarray, slot_priority: np.ndarray,
-               slot_requested: np.ndarray, slot_nonzero: np.ndarray, masks: np.ndarray,
-               int_rows: np.ndarray, bool_rows: np.ndarray, plain_row: np.ndarray,
-               shapes: np.ndarray, store: np.ndarray, cache_row: np.ndarray,
-               norm_weight: np.ndarray, norm_row: np.ndarray, norm_reverse: np.ndarray,
-               spread_weight: np.ndarray, spread_check: np.ndarray, keys_row: np.ndarray,
-               con_first: np.ndarray, con_count: np.ndarray, con_codes: np.ndarray,
-               con_domains: np.ndarray, con_node_counts: np.ndarray, con_counts: np.ndarray,
-               con_hostname: np.ndarray, con_skew: np.ndarray, con_n_domains: np.ndarray,
-               program: np.ndarray, program_at: np.ndarray, tally_node: np.ndarray,
-               tally_domains: np.ndarray, tally_changes: np.ndarray,
-               node_version: np.ndarray, pod_count: np.ndarray, allowed_pods: np.ndarray,
-               requested: np.ndarray, allocatable: np.ndarray, nonzero_requested: np.ndarray,
-               to_find: int, rng: np.random.Generator | int, buffers: np.ndarray) -> int:
+def _active_before(prio: np.ndarray, times: np.ndarray, pods: np.ndarray, i: int, j: int
+                   ) -> bool:
+    if prio[i] != prio[j]:
+        return prio[i] < prio[j]
+    if times[i] != times[j]:
+        return times[i] < times[j]
+    return pods[i] < pods[j]
+
+
+@njit(cache=True, inline="always")
+def _activate(pod: int, timestamp: float, queue: tuple) -> None:
+    """``SchedulingQueue._activate``: the pod is ready, queued by (-priority, timestamp,
+    id) in the active heap."""
+    where, priority, stamp, _, _, _, prio, times, pods, size = queue[:10]
+    where[pod] = ACTIVE
+    stamp[pod] = timestamp
+    i = size[0]
+    size[0] = i + 1
+    prio[i], times[i], pods[i] = -priority[pod], timestamp, pod
+    while i > 0:
+        parent = (i - 1) // 2
+        if not _active_before(prio, times, pods, i, parent):
+            break
+        prio[i], prio[parent] = prio[parent], prio[i]
+        times[i], times[parent] = times[parent], times[i]
+        pods[i], pods[parent] = pods[parent], pods[i]
+        i = parent
+
+
+@njit(cache=True, inline="always")
+def _pop_active(queue: tuple) -> int:
+    """``SchedulingQueue.pop``: the first ready pod leaves the queue, one attempt more."""
+    where, _, _, attempts, _, _, prio, times, pods, size = queue[:10]
+    pod = pods[0]
+    n = size[0] - 1
+    size[0] = n
+    prio[0], times[0], pods[0] = prio[n], times[n], pods[n]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= n:
+            break
+        child = left
+        if left + 1 < n and _active_before(prio, times, pods, left + 1, left):
+            child = left + 1
+        if not _active_before(prio, times, pods, child, i):
+            break
+        prio[i], prio[child] = prio[child], prio[i]
+        times[i], times[child] = times[child], times[i]
+        pods[i], pods[child] = pods[child], pods[i]
+        i = child
+    where[pod] = NOT_QUEUED
+    attempts[pod] += 1
+    return pod
+
+
+@njit(cache=True, inline="always")
+def _timer(at: float, pod: int, queue: tuple, counters: np.ndarray) -> None:
+    """A queue timer for the pod's current generation, as the replay's heap holds it."""
+    generation = queue[5]
+    timer_times, timer_seqs, timer_tokens, timer_size = queue[12:16]
+    heap_push(timer_times, timer_seqs, timer_tokens, timer_size, at, counters[SEQ],
+              pod * GENERATIONS + generation[pod] % GENERATIONS)
+    counters[SEQ] += 1
+
+
+@njit(cache=True, inline="always")
+def _move_pod(pod: int, now: float, queue: tuple, counters: np.ndarray) -> None:
+    """``SchedulingQueue._move`` of an unschedulable pod (already off the list): ready, or
+    backing off until its backoff ends."""
+    where, _, stamp, _, backoff_until, generation = queue[:6]
+    if backoff_until[pod] <= now:
+        _activate(pod, stamp[pod], queue)
+    else:
+        where[pod] = BACKOFF
+        counters[BACKING_OFF] += 1
+        generation[pod] += 1
+        _timer(backoff_until[pod], pod, queue, counters)
+
+
+@njit(cache=True, inline="always")
+def _move_unschedulable(now: float, binds_only: bool, helped: np.ndarray, queue: tuple,
+                        counters: np.ndarray) -> None:
+    """``SchedulingQueue.move``: the unschedulable pods (with ``binds_only``, those a bind
+    may help: ``helped``, per pod) moved, in the order they became unschedulable."""
+    listed, listed_size = queue[10], queue[11]
+    kept = 0
+    for i in range(listed_size[0]):
+        pod = listed[i]
+        if binds_only and not helped[pod]:
+            listed[kept] = pod
+            kept += 1
+        else:
+            _move_pod(pod, now, queue, counters)
+    listed_size[0] = kept
+
+
+@njit(cache=True, inline="always")
+def _expire(token: int, now: float, queue: tuple, counters: np.ndarray) -> None:
+    """``SchedulingQueue.expire``: a due timer of a pod backing off (ready now) or
+    unschedulable for too long (moved); a stale one does nothing."""
+    pod, generation = token // GENERATIONS, token % GENERATIONS
+    where = queue[0]
+    if where[pod] == NOT_QUEUED or queue[5][pod] != generation:
+        return
+    if where[pod] == BACKOFF:
+        counters[BACKING_OFF] -= 1
+        _activate(pod, queue[2][pod], queue)
+    elif where[pod] == UNSCHEDULABLE:
+        listed, listed_size = queue[10], queue[11]
+        kept = 0
+        for i in range(listed_size[0]):
+            if listed[i] != pod:
+                listed[kept] = listed[i]
+                kept += 1
+        listed_size[0] = kept
+        _move_pod(pod, now, queue, counters)
+
+
+@njit(cache=True, inline="always")
+def _failed(pod: int, now: float, queue: tuple, counters: np.ndarray) -> None:
+    """``SchedulingQueue.failed``: unschedulable, its timestamp reset, its backoff grown,
+    a timer for its leaving the unschedulable pods anyway."""
+    where, _, stamp, attempts, backoff_until, generation = queue[:6]
+    listed, listed_size = queue[10], queue[11]
+    where[pod] = UNSCHEDULABLE
+    stamp[pod] = now
+    backoff_until[pod] = now + backoff_seconds(attempts[pod])
+    listed[listed_size[0]] = pod
+    listed_size[0] += 1
+    generation[pod] += 1
+    _timer(now + MAX_UNSCHEDULABLE_SECONDS, pod, queue, counters)
+
+
+@njit(cache=True)
+def replay_run(clock: np.ndarray, counters: np.ndarray, n_trace: int, pods: tuple,
+               slots: tuple, tallies: tuple, cluster: tuple, departures: tuple,
+               queue: tuple, logs: tuple, python_untimed: bool, retry: bool, to_find: int,
+               rng: np.random.Generator | int) -> int:
     """Replay instants until one the loop does not handle; returns why it stopped.
 
     clock     float64: [the time the allocation was integrated to (the recorder's), the
-              horizon (instants before it only), the last instant allowed (inf: none)]
-    counters  int64 (N_COUNTERS,): read and updated; the next trace pod to arrive, Greedy's
-              search start, the next heap sequence number, the lengths of the logs, the
-              events, timers and instants handled, the pods running and the nodes used
-    per pod id: ``arrival``, ``duration`` (s, NaN: runs for ever; trace pods), ``status``,
-              ``start``, ``end``, ``pod_node`` (global node index; ``global_of`` and
-              ``view_of`` map view and global indices), ``pod_class`` (class index; < 0
-              for pods the run leaves to the replay); ``slot_of`` maps a class to its slot
-              (-1: none)
-    departures: the heap (``heap_push``) of (time, sequence, pod) of the running pods' ends
-    timer_times  float64: the times of the replay's queue timers before the horizon (the
-              queue is empty: they do nothing but make an instant each while something is
-              left to happen, ``python_untimed``: the replay's heap holds other entries)
-    logs      ``bind_log`` int64 (cap, 2): pod, node index in the view; ``unbind_log``
-              int64 (cap, 2): likewise; ``change_log`` int64 (2 cap,): the node of each bind
-              and unbind, in order (``ClusterState.changes_since``); ``row_log`` float64
-              (rows, 3): after each instant, unless it has no row (0 rows: the timeline has
-              rows per bucket), its time, pods running and nodes used, and ``row_requested``
-              int64 (rows, n_resources) what the bound pods request
-    recorder  ``total_requested`` int64 (n_resources,), ``requested_time`` float64: the
-              integral of it over time, as ``Recorder.advance`` sums it
-    per slot  priority, requests, mask (bool (slots, n_nodes)), and ``CompiledCycle``'s plan
-              of the class, rows of ``int_rows`` (int64 (rows, n_nodes)) and ``bool_rows``:
+              horizon (instants before it only), the last instant allowed (inf: none), when
+              the next timeline row is due and the seconds between rows (0: a row after
+              every instant), the recorder's]
+    counters  int64 (N_COUNTERS,): read and updated (the next trace pod to arrive, Greedy's
+              search start, the next heap sequence number, the logs' lengths, ...;
+              IN_QUEUE_RUN: it stopped while the queue ran, ready pods left at the instant)
+    pods      per pod id: (``arrival`` and ``duration`` (s, NaN: runs for ever; trace pods
+              only), ``status``, ``start``, ``end``, ``node`` (global index), ``pod_class``
+              (class index; < 0 for pods the run leaves to the replay), the replay's books;
+              ``helped``: a bind may help it (``sim.queue.helped_by_binds``))
+    slots     per class its slot (``slot_of``; -1: none) and per slot its priority,
+              requests, mask (bool (slots, n_nodes)) and ``CompiledCycle``'s plan of the
+              class as rows of ``int_rows`` (int64 (rows, n_nodes)) and ``bool_rows``:
               STATIC plain scores, shape, the row of ``store`` remembering its nodes
               (``cached_search``'s cache), the normalised plugin, the spreading constraints
-              (``_search``), and the tallies its pods count in (``_count``'s program at
-              ``program_at``), whose counts ``tally_node`` and ``tally_domains`` hold
+              (``_search``), the tallies its pods count in (``_count``'s program at
+              ``program_at``); whether its failures are worded (``words``) and if so the
+              nodes the leading STATIC filters let through (``undecided``), its
+              ``FitReasons`` row of ``reason_bits``, counts and the epoch they were synced
+    tallies   (``tally_node``, ``tally_domains``: copies of the counts of the slots'
+              tallies; ``tally_changes``: per tally, how often the run changed it)
+    cluster   the state's arrays the search reads and a bind writes, the compiled cycle's
+              ``store`` and buffers, ``changed_at`` (per node the epoch of its last change)
+              and the view's node indices (``global_of``, ``view_of``)
+    departures  the heap (``heap_push``) of (time, sequence, pod) of the running pods' ends
+    queue     the scheduling queue (``sim.queue``) as arrays: per pod where it waits
+              (NOT_QUEUED, ACTIVE, BACKOFF, UNSCHEDULABLE), priority, timestamp, attempts,
+              backoff end, generation; the active heap (-priority, timestamp, pod) with its
+              size; the unschedulable pods in order with their count; the heap of its
+              timers (time, sequence, token) before the horizon with its size
+    logs      ``attempts`` int64 (cap, 3): pod, node index in the view (-1: fits nowhere)
+              and the row of its counts in ``fail_counts`` (int64 (cap, width)), at
+              ``attempt_times``; ``unbinds`` int64 (cap, 2): pod, node; ``changes`` int64
+              (2 cap,): the node of each bind and unbind in order; ``rows`` float64 (rows,
+              4) and ``row_requested`` int64 (rows, n_resources): the timeline's rows (as
+              ``Recorder.advance`` and ``sample`` make them; none: the replay makes them),
+              each its time, pods running and pending, nodes used and the requests bound
+    ``python_untimed``: the replay's heap holds other entries than timers (after the
+    horizon), so timers make instants; ``retry``: the queue's mode (else a pod that fits
+    nowhere is left to the replay, which fails it).
     """
-    horizon, last_instant = clock[1], clock[2]
-    next_arrival, search_start, seq = counters[NEXT_ARRIVAL], counters[START], counters[SEQ]
-    n_binds, n_unbinds, n_changes = counters[N_BINDS], counters[N_UNBINDS], counters[N_CHANGES]
-    events, timer, instants = counters[EVENTS], counters[TIMERS_DONE], counters[INSTANTS]
-    n_timers = timer_times.shape[0]
-    capacity = bind_log.shape[0]
-    n_rows, running, nodes_used = counters[N_ROWS], counters[RUNNING], counters[NODES_USED]
+    arrival, duration, status, start, end, pod_node, pod_class, helped = pods
+    (slot_of, slot_priority, slot_requested, slot_nonzero, masks, int_rows, bool_rows,
+     plain_row, shapes, cache_row, norm_weight, norm_row, norm_reverse, spread_weight,
+     spread_check, keys_row, con_first, con_count, con_codes, con_domains, con_node_counts,
+     con_counts, con_hostname, con_skew, con_n_domains, program, program_at, words,
+     und_first, und_count, undecided, reason_row, reason_counts, reason_synced,
+     nowhere) = slots
+    tally_node, tally_domains, tally_changes = tallies
+    (node_version, pod_count, allowed_pods, requested, allocatable, nonzero_requested, store,
+     buffers, changed_at, reason_bits, gpu_free, global_of, view_of, fit_steps,
+     no_gpu_model) = cluster
+    dep_times, dep_seqs, dep_pods, dep_size = departures
+    where = queue[0]
+    active_size, listed_size = queue[9], queue[11]
+    timer_times, timer_seqs, timer_tokens, timer_size = queue[12:16]
+    attempt_log, attempt_times, _, unbind_log, _, row_log = logs[:6]
+    horizon, last_instant, bucket = clock[1], clock[2], clock[4]
+    capacity, heap_room = attempt_log.shape[0], dep_times.shape[0]
+    queue_room, timer_room = queue[8].shape[0], timer_times.shape[0]
     row_capacity = row_log.shape[0]
-    heap_room = dep_times.shape[0]
     reason = REACHED
     while True:
+        next_arrival = counters[NEXT_ARRIVAL]
         now = arrival[next_arrival] if next_arrival < n_trace else math.inf
         if dep_size[0] and dep_times[0] < now:
             now = dep_times[0]
-        if (timer < n_timers and timer_times[timer] < now
-                and (python_untimed or dep_size[0] > 0)):
-            now = timer_times[timer]
+        if (timer_size[0] and timer_times[0] < now
+                and (python_untimed or dep_size[0] > 0 or counters[BACKING_OFF] > 0)):
+            now = timer_times[0]
         if now == math.inf or now >= horizon or now > last_instant:
             break
+        # arrivals of other classes: the replay handles this instant
+        first, foreign, arriving = next_arrival, False, 0
+        while first < n_trace and arrival[first] <= now:
+            if status[first] == WAITING:
+                c = pod_class[first]
+                foreign |= c < 0 or slot_of[c] < 0
+                arriving += 1
+            first += 1
+        queued = active_size[0] + listed_size[0] + counters[BACKING_OFF]
+        rows = 0  # (the timeline rows this instant makes: those due before it, its own)
+        if row_capacity:
+            next_row = clock[3]
+            while bucket > 0 and next_row < now:
+                rows += 1
+                next_row += bucket
+            rows += 1
+        if foreign or queued + arriving > queue_room or counters[N_ROWS] + rows > row_capacity:
+            reason = NOT_A_SLOT if foreign else LOG_FULL
+            break
+        while row_capacity and bucket > 0 and clock[3] < now:  # (the recorder's advance)
+            _row(clock[3], logs, counters)
+            clock[3] += bucket
         # the recorder's advance: the state since the last instant lasted until now
         if now > clock[0]:
             elapsed = now - clock[0]
+            total_requested, requested_time = logs[7], logs[8]
             for r in range(total_requested.shape[0]):
                 requested_time[r] += total_requested[r] * elapsed
             clock[0] = now
-        # departures due
+        # departures due, each moving the unschedulable pods
         stopped = False
         while dep_size[0] and dep_times[0] <= now:
             pod = dep_pods[0]
-            if status[pod] != _RUNNING:
+            if status[pod] != RUNNING:
                 heap_pop(dep_times, dep_seqs, dep_pods, dep_size)  # (a stale end)
                 continue
             c = pod_class[pod]
             s = slot_of[c] if c >= 0 else -1
-            if s < 0 or n_unbinds == capacity:
+            if (s < 0 or counters[N_UNBINDS] == capacity
+                    or timer_size[0] + listed_size[0] + 1 >= timer_room):
                 reason = NOT_A_SLOT if s < 0 else LOG_FULL
                 stopped = True
                 break
             heap_pop(dep_times, dep_seqs, dep_pods, dep_size)
             view = view_of[pod_node[pod]]
-            _move(s, view, -1, slot_requested, slot_nonzero, requested, nonzero_requested,
-                  pod_count, node_version, total_requested, program, program_at, tally_node,
-                  tally_domains, int_rows, bool_rows, tally_changes)
-            status[pod] = _SUCCEEDED
+            _place(s, view, -1, slots, tallies, cluster, logs, counters)
+            status[pod] = SUCCEEDED
             end[pod] = now
-            running -= 1
-            nodes_used -= pod_count[view] == 0
-            unbind_log[n_unbinds, 0] = pod
-            unbind_log[n_unbinds, 1] = view
-            n_unbinds += 1
-            change_log[n_changes] = view
-            n_changes += 1
-            events += 1
+            counters[N_RUNNING] -= 1
+            counters[NODES_USED] -= pod_count[view] == 0
+            unbind_log[counters[N_UNBINDS], 0] = pod
+            unbind_log[counters[N_UNBINDS], 1] = view
+            counters[N_UNBINDS] += 1
+            counters[EVENTS] += 1
+            _move_unschedulable(now, False, helped, queue, counters)
         if stopped:
             break
-        # arrivals, in the queue's order: all of slots and of one priority, so by pod id
-        first, seen, foreign, mixed = next_arrival, -1, False, False
-        while first < n_trace and arrival[first] <= now:
-            if status[first] == _WAITING:
-                c = pod_class[first]
-                s = slot_of[c] if c >= 0 else -1
-                if s < 0:
-                    foreign = True
-                elif seen >= 0 and slot_priority[s] != slot_priority[seen]:
-                    mixed = True
-                seen = s
-            first += 1
-        if foreign or mixed:
-            reason = NOT_A_SLOT if foreign else PRIORITIES
-            break
-        while next_arrival < n_trace and arrival[next_arrival] <= now:
-            pod = next_arrival
-            if status[pod] != _WAITING:
-                next_arrival += 1
+        # arrivals enter the queue, then its timers due act
+        while counters[NEXT_ARRIVAL] < n_trace and arrival[counters[NEXT_ARRIVAL]] <= now:
+            pod = counters[NEXT_ARRIVAL]
+            counters[NEXT_ARRIVAL] += 1
+            if status[pod] != WAITING:
                 continue
-            s = slot_of[pod_class[pod]]
-            if n_binds == capacity or dep_size[0] == heap_room:
+            counters[EVENTS] += 1
+            counters[N_PENDING] += 1
+            status[pod] = PENDING
+            queue[1][pod] = slot_priority[slot_of[pod_class[pod]]]
+            queue[3][pod], queue[4][pod], queue[5][pod] = 0, 0.0, 0
+            _activate(pod, now, queue)
+        while timer_size[0] and timer_times[0] <= now:
+            token = timer_tokens[0]
+            heap_pop(timer_times, timer_seqs, timer_tokens, timer_size)
+            _expire(token, now, queue, counters)
+        # the queue runs until no pod is ready
+        while active_size[0]:
+            if (counters[N_ATTEMPTS] == capacity or dep_size[0] == heap_room
+                    or timer_size[0] + listed_size[0] + 1 >= timer_room):
                 reason = LOG_FULL
-                stopped = True
+                stopped = counters[IN_QUEUE_RUN] = True
                 break
-            found, next_start, n_best = _search(
-                s, masks[s], search_start, to_find, node_version, store[cache_row[s]],
-                pod_count, allowed_pods, requested, allocatable, nonzero_requested,
-                int_rows[plain_row[s]], shapes[s], buffers, spread_weight, spread_check,
-                bool_rows[keys_row[s]], con_first, con_count, con_codes, con_domains,
-                con_node_counts, con_counts, con_hostname, con_skew, con_n_domains, int_rows,
-                tally_node, tally_domains, norm_weight[s], int_rows[norm_row[s]],
-                norm_reverse[s])
-            if found == 0:
-                reason = FITS_NOWHERE
-                stopped = True
-                break
-            search_start = next_start
-            if found == 1:
-                view = buffers[0, 0]
+            pod = queue[8][0]  # (tried before it is popped: a failure may be the replay's)
+            s = slot_of[pod_class[pod]]
+            if _still_nowhere(s, slots, cluster, logs, counters):
+                found, next_start, n_best = 0, counters[START], 0
             else:
-                view = buffers[2, draw(rng, n_best) if n_best > 1 else 0]
-            _move(s, view, 1, slot_requested, slot_nonzero, requested, nonzero_requested,
-                  pod_count, node_version, total_requested, program, program_at, tally_node,
-                  tally_domains, int_rows, bool_rows, tally_changes)
-            status[pod] = _RUNNING
+                found, next_start, n_best = _search(
+                    s, masks[s], counters[START], to_find, node_version, store[cache_row[s]],
+                    pod_count, allowed_pods, requested, allocatable, nonzero_requested,
+                    int_rows[plain_row[s]], shapes[s], buffers, spread_weight, spread_check,
+                    bool_rows[keys_row[s]], con_first, con_count, con_codes, con_domains,
+                    con_node_counts, con_counts, con_hostname, con_skew, con_n_domains,
+                    int_rows, tally_node, tally_domains, norm_weight[s],
+                    int_rows[norm_row[s]], norm_reverse[s])
+                nowhere[s] = counters[EPOCH] + counters[N_CHANGES] if found == 0 else -1
+            if found == 0 and not (retry and words[s]):
+                reason = FITS_NOWHERE
+                stopped = counters[IN_QUEUE_RUN] = True
+                break
+            _pop_active(queue)
+            at = counters[N_ATTEMPTS]
+            counters[N_ATTEMPTS] += 1
+            attempt_log[at, 0] = pod
+            attempt_times[at] = now
+            if found == 0:
+                _word_failure(s, slots, cluster, logs, counters, at)
+                _failed(pod, now, queue, counters)
+                continue
+            counters[START] = next_start
+            view = buffers[0, 0] if found == 1 else buffers[2, draw(rng, n_best)
+                                                             if n_best > 1 else 0]
+            _place(s, view, 1, slots, tallies, cluster, logs, counters)
+            attempt_log[at, 1] = view
+            attempt_log[at, 2] = -1
+            status[pod] = RUNNING
             start[pod] = now
-            running += 1
-            nodes_used += pod_count[view] == 1
+            counters[N_RUNNING] += 1
+            counters[N_PENDING] -= 1
+            counters[NODES_USED] += pod_count[view] == 1
             pod_node[pod] = global_of[view]
-            bind_log[n_binds, 0] = pod
-            bind_log[n_binds, 1] = view
-            n_binds += 1
-            change_log[n_changes] = view
-            n_changes += 1
-            events += 1
             ends = now + duration[pod]
             if not math.isnan(ends):
-                heap_push(dep_times, dep_seqs, dep_pods, dep_size, max(ends, now), seq, pod)
-                seq += 1
-            next_arrival += 1
+                heap_push(dep_times, dep_seqs, dep_pods, dep_size, max(ends, now),
+                          counters[SEQ], pod)
+                counters[SEQ] += 1
+            _move_unschedulable(now, True, helped, queue, counters)
         if stopped:
             break
-        while timer < n_timers and timer_times[timer] <= now:
-            timer += 1
-        instants += 1
-        if row_capacity:
-            row_log[n_rows, 0] = now
-            row_log[n_rows, 1] = running
-            row_log[n_rows, 2] = nodes_used
-            row_requested[n_rows] = total_requested
-            n_rows += 1
-            if n_rows == row_capacity:
-                reason = LOG_FULL
-                break
-    counters[NEXT_ARRIVAL], counters[START], counters[SEQ] = next_arrival, search_start, seq
-    counters[N_BINDS], counters[N_UNBINDS], counters[N_CHANGES] = n_binds, n_unbinds, n_changes
-    counters[EVENTS], counters[TIMERS_DONE], counters[INSTANTS] = events, timer, instants
-    counters[N_ROWS], counters[RUNNING], counters[NODES_USED] = n_rows, running, nodes_used
+        counters[INSTANTS] += 1
+        if row_capacity and (bucket == 0 or clock[3] == now):  # (the recorder's sample)
+            _row(now, logs, counters)
+            if bucket > 0:
+                clock[3] += bucket
     return reason
+
+
+@njit(cache=True, inline="always")
+def _row(at: float, logs: tuple, counters: np.ndarray) -> None:
+    """A timeline row at ``at``: the pods running and pending, nodes used, requests bound."""
+    row_log, row_requested = logs[5], logs[6]
+    n_rows = counters[N_ROWS]
+    row_log[n_rows, 0] = at
+    row_log[n_rows, 1] = counters[N_RUNNING]
+    row_log[n_rows, 2] = counters[N_PENDING]
+    row_log[n_rows, 3] = counters[NODES_USED]
+    row_requested[n_rows] = logs[7]
+    counters[N_ROWS] += 1
+
+
+@njit(cache=True, inline="always")
+def _place(s: int, node: int, sign: int, slots: tuple, tallies: tuple, cluster: tuple,
+           logs: tuple, counters: np.ndarray) -> None:
+    """A pod of slot ``s`` bound (``sign`` 1) to or unbound (-1) from ``node``: the
+    cluster's arrays, the tallies' copies, the bound requests, the change noted."""
+    _move(s, node, sign, slots[2], slots[3], cluster[3], cluster[5], cluster[1], cluster[0],
+          logs[7], slots[25], slots[26], tallies[0], tallies[1], slots[5], slots[6],
+          tallies[2])
+    change_log = logs[4]
+    change_log[counters[N_CHANGES]] = node
+    counters[N_CHANGES] += 1
+    cluster[8][node] = counters[EPOCH] + counters[N_CHANGES]
+
+
+@njit(cache=True, inline="always")
+def _still_nowhere(s: int, slots: tuple, cluster: tuple, logs: tuple,
+                   counters: np.ndarray) -> bool:
+    """``CompiledCycle._still_nowhere`` within a run: the search found no node for slot
+    ``s`` at epoch ``nowhere[s]`` (this run's; -1: none) and none of the few nodes changed
+    since passes its mask and fits its pods (a node's fit changes only with it), so it
+    would find none now; the epoch is then moved on."""
+    nowhere = slots[34]
+    if nowhere[s] < 0:
+        return False
+    since = nowhere[s] - counters[EPOCH]
+    changed = logs[4][since:counters[N_CHANGES]]
+    masks = slots[4]
+    if changed.shape[0] * REFRESH_ALL_FRACTION > masks.shape[1]:
+        return False  # (many changes: the search is as quick)
+    shape = slots[8][s]
+    m_fit = shape[4]
+    if fits_any(changed, masks[s], shape[0] != 0, cluster[1], cluster[2], cluster[3],
+                cluster[4], shape[7:7 + m_fit], shape[7 + m_fit:7 + 2 * m_fit]):
+        return False
+    nowhere[s] = counters[EPOCH] + counters[N_CHANGES]
+    return True
+
+
+@njit(cache=True, inline="always")
+def _word_failure(s: int, slots: tuple, cluster: tuple, logs: tuple, counters: np.ndarray,
+                  at: int) -> None:
+    """Count why a pod of slot ``s`` fits nowhere as ``CompiledCycle.rejection_counts``
+    does, into the next row of the failures' counts, noted at attempt ``at``."""
+    und_first, und_count, undecided = slots[28], slots[29], slots[30]
+    reason_row, reason_counts, reason_synced = slots[31], slots[32], slots[33]
+    shape = slots[8][s]
+    m_fit = shape[4]
+    first = und_first[s]
+    width = m_fit + 4
+    counts = reason_counts[s, :width]
+    if reason_synced[s] != counters[EPOCH] + counters[N_CHANGES]:  # (else counted as is)
+        count_reasons(undecided[first:first + und_count[s]], reason_synced[s], cluster[8],
+                      cluster[9][reason_row[s]], counts, cluster[13], cluster[1], cluster[2],
+                      cluster[3], cluster[4], shape[7:7 + m_fit],
+                      shape[7 + m_fit:7 + 2 * m_fit], False, cluster[14], cluster[10], 0, 0)
+        reason_synced[s] = counters[EPOCH] + counters[N_CHANGES]
+    fail_counts, attempt_log = logs[2], logs[0]
+    row = counters[N_FAILS]
+    counters[N_FAILS] += 1
+    fail_counts[row, :width] = counts
+    attempt_log[at, 1] = -1
+    attempt_log[at, 2] = row

@@ -76,9 +76,9 @@ _DEFAULT_NORMALIZED: dict[type, bool] = {NodeAffinity: False, TaintToleration: T
 """The STATIC plugins whose NormalizeScore is DefaultNormalizeScore (True: reversed), which
 ``cached_search`` may apply."""
 _NOT_NORMALIZED = (0, np.zeros(1, dtype=np.int64), False)
-_FIT_ONLY = np.array([FIT], dtype=np.int64)
+FIT_ONLY = np.array([FIT], dtype=np.int64)
 """``gpu_kernels.count_reasons``' steps for NodeResourcesFit alone."""
-_NO_GPU_MODEL = np.ones(1, dtype=bool)
+NO_GPU_MODEL = np.ones(1, dtype=bool)
 """``count_reasons``' GPU model mask, unread without its GPU step."""
 CACHE_BYTES = 1 << 25
 """Memory the compiled cycle may keep per node and pod shape (16 bytes a node and shape);
@@ -126,18 +126,18 @@ class Plan:
     (None: it found some, or has not searched)."""
 
 
-class _FitReasons:
+class FitReasons:
     """Why a class's pods fit nowhere, kept node by node: per node the bits of
     ``gpu_kernels.node_reasons`` for NodeResourcesFit (over the nodes the leading STATIC
-    filters let through) and their counts (int64 (c + 4,) for c checked columns), as of
-    ``synced`` (-1: not yet counted). ``mask``: the plan's mask when the CLUSTER filters
-    were last found to pass every one of those nodes (then kube counts NodeResourcesFit's
-    reasons alone)."""
+    filters let through), in row ``row`` of ``CompiledCycle.reason_bits``, and their counts
+    (int64 (c + 4,) for c checked columns), as of ``synced`` (-1: not yet counted).
+    ``mask``: the plan's mask when the CLUSTER filters were last found to pass every one of
+    those nodes (then kube counts NodeResourcesFit's reasons alone)."""
 
-    __slots__ = ("bits", "counts", "synced", "mask")
+    __slots__ = ("row", "counts", "synced", "mask")
 
-    def __init__(self, columns: int, n_nodes: int) -> None:
-        self.bits = np.zeros(n_nodes, dtype=np.int64)
+    def __init__(self, columns: int, row: int) -> None:
+        self.row = row
         self.counts = np.zeros(columns + 4, dtype=np.int64)
         self.synced = -1
         self.mask: np.ndarray | None = None
@@ -205,7 +205,10 @@ class CompiledCycle:
                                and p.normalize_score is None and not p.candidate_dependent]
         self._per_cycle = [(p, w) for p, w in scores
                            if p.normalize_score is not None or p.candidate_dependent]
-        self._reasons: IdCache[Hashable, _FitReasons | None] = IdCache()
+        self._reasons: IdCache[Hashable, FitReasons | None] = IdCache()
+        self.reason_bits = np.zeros((0, n), dtype=np.int64)
+        """int64 (rows, n_nodes): each ``FitReasons``' bits per node, a row each."""
+        self._records = 0
         """By the pod's cache key: None where ``rejection_counts`` leaves it to the
         evaluator."""
         self._changed_at = np.zeros(n, dtype=np.int64)
@@ -497,9 +500,36 @@ class CompiledCycle:
         ``Evaluator.unschedulable_message`` counts them: the leading STATIC filters' once
         per class, NodeResourcesFit's kept per node (``gpu_kernels.count_reasons``) and
         worked out again on the nodes changed since the class was last counted. None to
-        leave it to the evaluator: the loop cannot run the pod, or a filter after the
-        leading STATIC ones is neither NodeResourcesFit nor a CLUSTER filter passing every
-        node they let through."""
+        leave it to the evaluator (``reasons_record``)."""
+        found = self.reasons_record(pod)
+        if found is None:
+            return None
+        plan, record, static_counts, undecided = found
+        state = self.state
+        fit_columns, fit_want = plan.fit
+        count_reasons(undecided, record.synced, self.changed_at(), self.reason_bits[record.row],
+                      record.counts, FIT_ONLY, state.pod_count, state.allowed_pods,
+                      state.requested, state.allocatable, fit_columns, fit_want,
+                      plan.fits_nowhere, NO_GPU_MODEL, state.gpu_free, 0, 0)
+        record.synced = state.epoch
+        return self.worded(pod, plan, static_counts, record.counts)
+
+    def worded(self, pod: Pod, plan: Plan, static_counts: Mapping[str, int],
+               counts: np.ndarray) -> dict[str, int]:
+        """The reasons and counts of ``rejection_counts`` from the class's ``counts``."""
+        assert self.fit is not None  # (the counts are NodeResourcesFit's)
+        state = self.state
+        missing = self.fit.checked_columns(state, pod)[1] if plan.fits_nowhere else []
+        return counted_reasons(static_counts, counts, state.resources.names, plan.fit[0],
+                               missing, gpus=False)
+
+    def reasons_record(self, pod: Pod) -> tuple[Plan, FitReasons, Mapping[str, int],
+                                                  np.ndarray] | None:
+        """What ``rejection_counts`` counts with: the pod's plan, its class's record, the
+        leading STATIC filters' counts and the nodes they let through (sorted int64). None
+        to leave the counting to the evaluator: the loop cannot run the pod, or a filter
+        after the leading STATIC ones is neither NodeResourcesFit nor a CLUSTER filter
+        passing every node they let through."""
         plan = self.plan(pod)
         if plan is None or self.fit is None:
             return None
@@ -512,18 +542,9 @@ class CompiledCycle:
             if np.count_nonzero(mask) != len(undecided):  # (the mask is within them)
                 return None
             record.mask = mask
-        state = self.state
-        fit_columns, fit_want = plan.fit
-        count_reasons(undecided, record.synced, self.changed_at(), record.bits, record.counts,
-                      _FIT_ONLY, state.pod_count, state.allowed_pods, state.requested,
-                      state.allocatable, fit_columns, fit_want, plan.fits_nowhere,
-                      _NO_GPU_MODEL, state.gpu_free, 0, 0)
-        record.synced = state.epoch
-        missing = self.fit.checked_columns(state, pod)[1] if plan.fits_nowhere else []
-        return counted_reasons(static_counts, record.counts, state.resources.names,
-                               fit_columns, missing, gpus=False)
+        return plan, record, static_counts, undecided
 
-    def _fit_reasons(self, pod: Pod, plan: Plan, first: int) -> _FitReasons | None:
+    def _fit_reasons(self, pod: Pod, plan: Plan, first: int) -> FitReasons | None:
         """The class's reasons kept per node (made on first use), or None when a filter
         after the leading STATIC ones (from ``first``) is STATIC, or NodeResourcesFit is not
         among them, or it checks too many columns to count as bits."""
@@ -534,5 +555,11 @@ class CompiledCycle:
         record = None
         if (self.fit in after and len(plan.fit[0]) + 4 <= 63
                 and all(p is self.fit or p.scope is Scope.CLUSTER for p in after)):
-            record = _FitReasons(len(plan.fit[0]), self.state.n_nodes)
+            row = self._records
+            self._records += 1
+            if row == len(self.reason_bits):  # (grown by doubling)
+                grown = np.zeros((max(2 * row, 1), self.state.n_nodes), dtype=np.int64)
+                grown[:row] = self.reason_bits
+                self.reason_bits = grown
+            record = FitReasons(len(plan.fit[0]), row)
         return self._reasons.put(key, record, pod.template)

@@ -19,6 +19,10 @@ import heapq
 from collections.abc import Iterator
 from typing import Literal
 
+from numba.extending import register_jitable
+
+from schedlab.objects import PodTemplate
+
 QueueMode = Literal["retry", "fail"]
 """What happens to a pod that fits nowhere: it waits and is retried, or it fails at once."""
 INITIAL_BACKOFF_SECONDS = 1.0
@@ -27,13 +31,25 @@ MAX_UNSCHEDULABLE_SECONDS = 300.0
 """How long a pod waits among the unschedulable pods before it is retried anyway."""
 
 
+def helped_by_binds(template: PodTemplate) -> bool:
+    """Whether a pod bound elsewhere may make a pod of ``template`` that fits nowhere
+    schedulable (kube's AssignedPodAdd moves it): required pod affinity, hard spreading."""
+    return bool((template.pod_affinity is not None and template.pod_affinity.required)
+                or any(c.when_unsatisfiable == "DoNotSchedule"
+                       for c in template.topology_spread_constraints))
+
+
+@register_jitable
 def backoff_seconds(attempts: int) -> float:
-    """The backoff after ``attempts`` (>= 1) failed scheduling attempts, seconds."""
+    """The backoff after ``attempts`` (>= 1) failed scheduling attempts, seconds (also
+    callable from compiled code: ``replay_kernels``)."""
     return min(INITIAL_BACKOFF_SECONDS * 2.0 ** min(attempts - 1, 16), MAX_BACKOFF_SECONDS)
 
 
-# where a pod waits in the queue
-_ACTIVE, _BACKOFF, _UNSCHEDULABLE = range(3)
+GENERATIONS = 1 << 20
+"""The replay's timer (and eviction) tokens pack (pod id, generation modulo this)."""
+ACTIVE, BACKOFF, UNSCHEDULABLE = range(3)
+"""Where a pod waits in the queue."""
 
 
 class _Record:
@@ -61,7 +77,7 @@ class SchedulingQueue:
         self._active: list[tuple[int, float, int]] = []
         """Heap of (-priority, timestamp, pod id)."""
         self._where: dict[int, int] = {}
-        """Pod id → where it waits (_ACTIVE, _BACKOFF, _UNSCHEDULABLE), for the pods in the
+        """Pod id → where it waits (ACTIVE, BACKOFF, UNSCHEDULABLE), for the pods in the
         queue (insertion ordered)."""
         self._pods: dict[int, _Record] = {}
         """Pod id → its record, from ``add`` to ``forget``."""
@@ -102,7 +118,7 @@ class SchedulingQueue:
         self._activate(pod, now)
 
     def _activate(self, pod: int, timestamp: float) -> None:
-        self._where[pod] = _ACTIVE
+        self._where[pod] = ACTIVE
         record = self._pods[pod]
         record.timestamp = timestamp
         heapq.heappush(self._active, (-record.priority, timestamp, pod))
@@ -123,7 +139,7 @@ class SchedulingQueue:
         """An attempt of ``pod`` failed at ``now``: it waits among the unschedulable pods,
         with its timestamp reset and its backoff grown. ``helped_by_binds``: a pod bound
         elsewhere may make it schedulable (required pod affinity, hard spreading)."""
-        self._where[pod] = _UNSCHEDULABLE
+        self._where[pod] = UNSCHEDULABLE
         record = self._pods[pod]
         record.timestamp = now
         record.backoff_until = now + backoff_seconds(record.attempts)
@@ -149,7 +165,7 @@ class SchedulingQueue:
         if record.backoff_until <= now:
             self._activate(pod, record.timestamp)
         else:
-            self._where[pod] = _BACKOFF
+            self._where[pod] = BACKOFF
             record.generation += 1
             self.timers.append((record.backoff_until, pod, record.generation))
 
@@ -159,9 +175,9 @@ class SchedulingQueue:
         record = self._pods.get(pod)
         if record is None or record.generation != generation or pod not in self._where:
             return
-        if self._where[pod] == _BACKOFF:
+        if self._where[pod] == BACKOFF:
             self._activate(pod, record.timestamp)
-        elif self._where[pod] == _UNSCHEDULABLE:
+        elif self._where[pod] == UNSCHEDULABLE:
             self._move(pod, now)
 
     def remove(self, pod: int) -> None:
@@ -173,13 +189,44 @@ class SchedulingQueue:
         record = self._pods.get(pod)
         if record is not None:
             record.generation += 1
-        if where == _ACTIVE:
+        if where == ACTIVE:
             self._active = [e for e in self._active if e[2] != pod]
             heapq.heapify(self._active)
 
     def forget(self, pod: int) -> None:
         """Drop what the queue keeps about a pod that has left it for good."""
         self._pods.pop(pod, None)
+
+    def records(self) -> list[tuple[int, int, int, float, int, float, int]]:
+        """Every pod in the queue, in the order it holds them, as (pod, where: ``ACTIVE``,
+        ``BACKOFF`` or ``UNSCHEDULABLE``, priority, timestamp, attempts, backoff end,
+        generation), for a compiled run to take the queue over (``sim.replay_runs``); the
+        unschedulable pods' order is ``unschedulable()``."""
+        pods = self._pods
+        return [(pod, where, pods[pod].priority, pods[pod].timestamp, pods[pod].attempts,
+                 pods[pod].backoff_until, pods[pod].generation)
+                for pod, where in self._where.items()]
+
+    def unschedulable(self) -> list[int]:
+        """The unschedulable pods, in the order they became so."""
+        return list(self._unschedulable)
+
+    def restore(self, records: list[tuple[int, int, int, float, int, float, int]],
+                unschedulable: list[int], bind_helped: set[int]) -> None:
+        """Hold exactly ``records`` (as ``records`` gives them) with ``unschedulable`` in
+        that order, those in ``bind_helped`` helped by binds: the queue as a compiled run
+        left it."""
+        self._where, self._pods, self._active = {}, {}, []
+        for pod, where, priority, timestamp, attempts, backoff_until, generation in records:
+            record = self._pods[pod] = _Record(priority, timestamp)
+            record.attempts, record.backoff_until = attempts, backoff_until
+            record.generation = generation
+            self._where[pod] = where
+            if where == ACTIVE:
+                self._active.append((-priority, timestamp, pod))
+        heapq.heapify(self._active)
+        self._unschedulable = dict.fromkeys(unschedulable)
+        self._bind_helped = dict.fromkeys(p for p in unschedulable if p in bind_helped)
 
     def pending(self) -> Iterator[int]:
         """The ids of every pod in the queue."""

@@ -48,9 +48,19 @@ from schedlab.matching import tolerates
 from schedlab.objects import Node, Pod, Taint, Toleration
 from schedlab.policies.base import Decision, Policy
 from schedlab.sim.controllers import Controllers
-from schedlab.sim.queue import QueueMode, SchedulingQueue
+from schedlab.sim.queue import GENERATIONS, QueueMode, SchedulingQueue, helped_by_binds
 from schedlab.sim.replay_runs import Departures, ReplayRuns
-from schedlab.sim.results import Recorder, ReplayResult
+from schedlab.sim.results import (
+    EVICTED,
+    FAILED,
+    HELD,
+    PENDING,
+    RUNNING,
+    SUCCEEDED,
+    WAITING,
+    Recorder,
+    ReplayResult,
+)
 from schedlab.traces.controllers import target_node
 from schedlab.traces.trace import TERMINATION_GRACE_SECONDS, Trace
 
@@ -63,8 +73,6 @@ DEFAULT_TOLERATION_SECONDS = 300
 """The NoExecute toleration of not-ready/unreachable the API server gives every pod without
 its own (the DefaultTolerationSeconds admission plugin)."""
 
-# pod states (``Recorder.STATES`` names them)
-WAITING, HELD, PENDING, RUNNING, SUCCEEDED, FAILED, EVICTED = range(7)
 # heap phases within one instant
 DEPART, NODE, ARRIVE, RUN_QUEUE = range(4)
 
@@ -117,7 +125,9 @@ class Replay:
         self.failed = [False] * len(self.nodes)
         self.n_failed = 0
         self.fail_generation = np.zeros(len(self.nodes), dtype=np.int64)
-        self.on_node: list[dict[int, None]] = [{} for _ in self.nodes]
+        self.on_node: list[dict[int, None]] | None = (
+            [{} for _ in self.nodes] if trace.events else None)
+        """Per node, its pods in the order they were bound (for node events; None without)."""
         templates = {id(p.template): p.template for p in workload.pods}.values()
         used = {r for t in templates for r in t.requests} | {
             r for c in trace.controllers if c.template is not None for r in c.template.requests}
@@ -135,6 +145,8 @@ class Replay:
         self.runs: ReplayRuns | None = None
         self.next_arrival = 0
         """The next trace pod to arrive (trace pods come first in ``pods``)."""
+        self.queue_due: float | None = None
+        """The instant a run stopped at while the queue ran: it runs on there."""
         # per pod incarnation (the id), as compact columns
         self.pods: list[Pod] = []
         self.status = array("b")
@@ -216,6 +228,12 @@ class Replay:
     def is_timer(entry: tuple[float, int, int, int, int]) -> bool:
         """Whether an entry of ``heap`` is a queue timer."""
         return entry[3] == _TIMER
+
+    @staticmethod
+    def timer(at: float, seq: int, token: int) -> tuple[float, int, int, int, int]:
+        """The entry of ``heap`` of a queue timer due ``at``, numbered ``seq``, for
+        ``token`` (pod id × GENERATIONS + generation)."""
+        return (at, ARRIVE, seq, _TIMER, token)
 
     def _arrive(self, pod_id: int) -> None:
         pod = self.pods[pod_id]
@@ -301,8 +319,10 @@ class Replay:
         if pod.template.gpu is not None and key in state.gpus_of:
             self.gpus[pod_id] = state.gpus_of[key]
         self.running[pod_id] = None
-        self.bound_pods[key] = pod
-        self.on_node[g][pod_id] = None
+        if self.observe is not None:
+            self.bound_pods[key] = pod
+        if self.on_node is not None:
+            self.on_node[g][pod_id] = None
         if self.runs is not None:
             self.runs.bound(pod_id)
         self._schedule_end(pod_id)
@@ -322,7 +342,7 @@ class Replay:
     def _schedule_eviction(self, pod_id: int, g: int) -> None:
         delay = eviction_delay(self.pods[pod_id].template.tolerations)
         if delay is not None:
-            token = pod_id * _GENERATIONS + int(self.fail_generation[g]) % _GENERATIONS
+            token = pod_id * GENERATIONS + int(self.fail_generation[g]) % GENERATIONS
             self._push(self.now + delay, DEPART, _EVICT, token)
 
     def _unbind(self, pod_id: int) -> None:
@@ -330,8 +350,10 @@ class Replay:
         node = self.state.unbind(pod)
         self.recorder.unbound(pod, node)
         del self.running[pod_id]
-        del self.bound_pods[pod.key]
-        del self.on_node[self.node[pod_id]][pod_id]
+        if self.observe is not None:
+            del self.bound_pods[pod.key]
+        if self.on_node is not None:
+            del self.on_node[self.node[pod_id]][pod_id]
         self.terminating.discard(pod_id)
         self.queue.move(self.now)
 
@@ -368,15 +390,15 @@ class Replay:
         elif action == _DELETE:
             self._delete(value)
         elif action == _EVICT:
-            pod_id, generation = divmod(value, _GENERATIONS)
+            pod_id, generation = divmod(value, GENERATIONS)
             g = self.node[pod_id]
             if (self.status[pod_id] == RUNNING and self.failed[g]
-                    and self.fail_generation[g] % _GENERATIONS == generation):
+                    and self.fail_generation[g] % GENERATIONS == generation):
                 self.events += 1
                 self._evict(pod_id, "node failed: its not-ready/unreachable toleration "
                             "expired")
         elif action == _TIMER:
-            pod_id, generation = divmod(value, _GENERATIONS)
+            pod_id, generation = divmod(value, GENERATIONS)
             self.queue.expire(pod_id, generation, self.now)
         elif action == _RUN:
             self._window_due, self._run_pending = True, False
@@ -395,6 +417,11 @@ class Replay:
             self._schedule_end(pod_id)
 
     # ------------------------------------------------------------------ node events
+    def _on(self, g: int) -> dict[int, None]:
+        """The pods on node ``g``, in the order they were bound (kept with node events)."""
+        assert self.on_node is not None  # (a trace with node events keeps them)
+        return self.on_node[g]
+
     def _node_event(self, kind: str, g: int) -> None:
         self._dirty = True
         node_name = self.nodes[g].name
@@ -408,7 +435,7 @@ class Replay:
             self.queue.move(self.now)
             self.controllers.node_added(self._node_now(g))
         elif kind == "node-remove":
-            for pod_id in list(self.on_node[g]):
+            for pod_id in list(self._on(g)):
                 self._evict(pod_id, f"node {node_name} removed")
             for pod_id in self.queue.pending():  # the DaemonSet's pod for it goes too
                 pod = self.pods[pod_id]
@@ -419,7 +446,7 @@ class Replay:
         elif kind == "node-fail":
             if not self.failed[g]:
                 self._set_failed(g, True)
-                for pod_id in self.on_node[g]:
+                for pod_id in self._on(g):
                     self._schedule_eviction(pod_id, g)
         elif kind == "node-recover":
             if self.failed[g]:
@@ -433,7 +460,7 @@ class Replay:
                 self.queue.move(self.now)
         elif kind == "drain":
             self.cordoned[g] = True
-            for pod_id in list(self.on_node[g]):
+            for pod_id in list(self._on(g)):
                 owner = self.pods[pod_id].owner
                 if owner is None or owner.kind != "DaemonSet":
                     self._evict(pod_id, f"node {node_name} drained")
@@ -450,10 +477,7 @@ class Replay:
         template = pod.template
         helped = self._bind_helped.get(id(template))
         if helped is None:
-            helped = self._bind_helped.put(id(template), bool(
-                (template.pod_affinity is not None and template.pod_affinity.required)
-                or any(c.when_unsatisfiable == "DoNotSchedule"
-                       for c in template.topology_spread_constraints)), template)
+            helped = self._bind_helped.put(id(template), helped_by_binds(template), template)
         return helped
 
     def _run_queue(self) -> None:
@@ -485,7 +509,7 @@ class Replay:
 
     def _schedule_timers(self) -> None:
         for at, pod_id, generation in self.queue.timers:
-            self._push(at, ARRIVE, _TIMER, pod_id * _GENERATIONS + generation % _GENERATIONS)
+            self._push(at, ARRIVE, _TIMER, pod_id * GENERATIONS + generation % GENERATIONS)
         self.queue.timers.clear()
 
     # ------------------------------------------------------------------ the clock
@@ -510,34 +534,34 @@ class Replay:
             if self.queue.timers:
                 self._schedule_timers()
 
-    def take_run(self, binds: list[list[int]], unbinds: list[list[int]], changes: np.ndarray,
+    def take_run(self, binds: np.ndarray, unbinds: np.ndarray, changes: np.ndarray,
                  tally_changes: int) -> None:
         """The books of a compiled run (``replay_runs``), which set its pods' states, times
-        and nodes and the cluster's arrays itself: its binds and unbinds as [pod id, node
-        index in the view], in order, the nodes of both in order (int64), and how many of
-        them changed tallies."""
-        pods, status, global_of = self.pods, self.status, self.global_of
-        running, bound_pods, on_node = self.running, self.bound_pods, self.on_node
-        placed = {pod_id for pod_id, _ in binds}
-        gone = []
-        reason = self.reason
-        for pod_id, view in unbinds:
-            reason[pod_id] = None  # (it succeeded: an earlier attempt's reason goes)
-            if pod_id not in placed:  # (bound before the run)
-                pod = pods[pod_id]
-                del running[pod_id]
-                del bound_pods[pod.key]
-                del on_node[global_of[view]][pod_id]
-                gone.append((pod, view))
-        staying = []
-        for pod_id, view in binds:
-            if status[pod_id] == RUNNING:
-                pod = pods[pod_id]
-                running[pod_id] = None
-                bound_pods[pod.key] = pod
-                on_node[global_of[view]][pod_id] = None
-                staying.append((pod, view))
-        self.state.account_run(staying, gone, changes, tally_changes)
+        and nodes and the cluster's arrays itself: its binds and unbinds (int64 (k, 2): pod
+        id, node index in the view), in order, the nodes of both in order (int64), and how
+        many of them changed tallies."""
+        for pod_id in unbinds[:, 0].tolist():
+            self.reason[pod_id] = None  # (it succeeded: an earlier attempt's reason goes)
+        status = np.frombuffer(self.status, dtype=np.int8)
+        staying = binds[status[binds[:, 0]] == RUNNING]
+        gone = unbinds[~np.isin(unbinds[:, 0], binds[:, 0])]  # (bound before the run)
+        gone_ids, staying_ids = gone[:, 0].tolist(), staying[:, 0].tolist()
+        running = self.running
+        for pod_id in gone_ids:
+            del running[pod_id]
+        running.update(dict.fromkeys(staying_ids))
+        pods, global_of = self.pods, self.global_of
+        if self.observe is not None:
+            for pod_id in gone_ids:
+                del self.bound_pods[pods[pod_id].key]
+            self.bound_pods.update((pods[pod_id].key, pods[pod_id]) for pod_id in staying_ids)
+        if self.on_node is not None:
+            for pod_id, view in gone.tolist():
+                del self.on_node[global_of[view]][pod_id]
+            for pod_id, view in staying.tolist():
+                self.on_node[global_of[view]][pod_id] = None
+        self.state.account_run([pods[p] for p in staying_ids], staying[:, 1],
+                               [pods[p] for p in gone_ids], gone[:, 1], changes, tally_changes)
 
     def run(self) -> ReplayResult:
         """Replay the whole trace (or up to ``until``) and return the result."""
@@ -551,6 +575,11 @@ class Replay:
         last = math.inf if until is None else until
         started = time.perf_counter()
         while True:  # (one event time per turn: the checks inline, the work in methods)
+            if self.queue_due is not None:  # (the rest of an instant a run stopped in)
+                now, self.queue_due = self.queue_due, None
+                self._run_queue()
+                self._end_instant(now)
+                continue
             now = arrival[self.next_arrival] if self.next_arrival < n_trace else math.inf
             if next_event < n_events and event_times[next_event] < now:
                 now = event_times[next_event]
@@ -562,9 +591,9 @@ class Replay:
                 now = heap[0][0]
             if now == math.inf or now > last:
                 break
-            if runs is not None and not len(queue) and not self.n_failed and runs.run(
+            if runs is not None and not self.n_failed and runs.run(
                     now, min(event_times[next_event] if next_event < n_events else math.inf,
-                             recorder.next_row), last):
+                             recorder.run_horizon), last):
                 continue
             recorder.advance(now)
             self.now = now
@@ -592,15 +621,19 @@ class Replay:
                     self._run_queue()
             elif queue.active:
                 self._run_queue()
-            if queue.timers:
-                self._schedule_timers()
-            recorder.sample(now)
-            if self.progress is not None:
-                self.progress(now)
+            self._end_instant(now)
         end = self.now if self.until is None else self.until
         self.recorder.advance(end)
         seconds = time.perf_counter() - started
         return self.recorder.result(end, seconds)
+
+    def _end_instant(self, now: float) -> None:
+        """The instant's last steps: its queue timers scheduled, a timeline row, progress."""
+        if self.queue.timers:
+            self._schedule_timers()
+        self.recorder.sample(now)
+        if self.progress is not None:
+            self.progress(now)
 
     def _queue_due(self, now: float) -> bool:
         """With a window: whether the scheduler runs now, at its boundaries (or once
@@ -619,8 +652,6 @@ class Replay:
 _END, _DELETE, _EVICT, _TIMER, _RUN = range(5)
 """Heap actions: a pod's end, its deletion, its eviction from a failed node, a queue timer,
 a scheduling window's boundary."""
-_GENERATIONS = 1 << 20
-"""Timer and eviction tokens pack (pod id, generation modulo this)."""
 
 
 def replay(trace: Trace, policy: Policy, seed: int = 0, *, queue: QueueMode = "retry",

@@ -35,32 +35,44 @@ from typing import Any, Protocol
 import numpy as np
 
 from schedlab.cluster import ClusterState, Tally
+from schedlab.framework.cycle import fit_error
 from schedlab.framework.plugin import Scope
 from schedlab.objects import Pod
 from schedlab.policies.base import Policy
-from schedlab.policies.compiled import CompiledCycle, CompiledSearch, Plan
+from schedlab.policies.compiled import (
+    FIT_ONLY,
+    NO_GPU_MODEL,
+    CompiledCycle,
+    CompiledSearch,
+    FitReasons,
+    Plan,
+)
 from schedlab.replay_kernels import (
+    BACKING_OFF,
+    EPOCH,
     EVENTS,
+    IN_QUEUE_RUN,
     FITS_NOWHERE,
-    MAX_SPREAD_CONSTRAINTS,
     INSTANTS,
-    N_BINDS,
+    MAX_SPREAD_CONSTRAINTS,
+    N_ATTEMPTS,
     N_CHANGES,
     N_COUNTERS,
-    N_UNBINDS,
     N_ROWS,
+    N_UNBINDS,
     NEXT_ARRIVAL,
     NODES_USED,
     NOT_A_SLOT,
-    PRIORITIES,
-    RUNNING,
+    NOT_QUEUED,
+    N_PENDING,
+    N_RUNNING,
     SEQ,
     START,
-    TIMERS_DONE,
     heap_pop,
     heap_push,
     replay_run,
 )
+from schedlab.sim.queue import ACTIVE, BACKOFF, QueueMode, SchedulingQueue, helped_by_binds
 from schedlab.sim.results import Recorder
 from schedlab.traces.trace import Trace
 
@@ -90,6 +102,10 @@ class ReplayBooks(Protocol):
     departures: Departures
     heap: list[tuple[float, int, int, int, int]]
     python_untimed: int
+    queue_due: float | None
+    queue: SchedulingQueue
+    mode: QueueMode
+    reason: list[str | None]
     next_arrival: int
     seq: int
     events: int
@@ -100,14 +116,16 @@ class ReplayBooks(Protocol):
 
     def is_timer(self, entry: tuple[float, int, int, int, int]) -> bool: ...
 
-    def take_run(self, binds: list[list[int]], unbinds: list[list[int]],
-                 changes: np.ndarray, tally_changes: int) -> None: ...
+    def timer(self, at: float, seq: int, token: int) -> tuple[float, int, int, int, int]: ...
 
-LOG_CAPACITY = 1 << 15
+    def take_run(self, binds: np.ndarray, unbinds: np.ndarray, changes: np.ndarray,
+                 tally_changes: int) -> None: ...
+
+LOG_CAPACITY = 1 << 17
 """Arrivals (and departures) a run logs at most before it hands the books back."""
 UNCLASSIFIED, LEFT_TO_REPLAY = -2, -1
 """``pod_class`` of a pod not yet classified, and of one whose end the replay handles."""
-CLASSIFY_AHEAD = 4096
+CLASSIFY_AHEAD = LOG_CAPACITY
 """Trace pods classified at a time, ahead of the arrivals."""
 _REPLACED_BY_CONTROLLERS = frozenset({"StatefulSet", "Job"})
 
@@ -298,6 +316,21 @@ class _Slots:
         self.masks = np.zeros((n_slots, n), dtype=bool)
         self._masks_of: list[np.ndarray | None] = [None] * n_slots
         self.cache_row = np.zeros(n_slots, dtype=np.int64)
+        # wording failures as ``CompiledCycle.rejection_counts`` (``refresh``)
+        evaluator = cycle.evaluator
+        self.static_counts = [evaluator.static_rejections(p)[0] for p in self.pods]
+        undecided = [evaluator.static_rejections(p)[1] for p in self.pods]
+        self.und_count = np.array([len(u) for u in undecided], dtype=np.int64)
+        self.und_first = np.concatenate(([0], np.cumsum(self.und_count)[:-1])).astype(np.int64)
+        self.undecided = (np.concatenate(undecided).astype(np.int64) if n_slots
+                          else np.zeros(0, dtype=np.int64))
+        self.words = np.zeros(n_slots, dtype=bool)
+        self.records: list[FitReasons | None] = [None] * n_slots
+        self.reason_row = np.zeros(n_slots, dtype=np.int64)
+        width = max([len(p.fit[0]) + 4 for p in self.plans], default=4)
+        self.reason_counts = np.zeros((n_slots, width), dtype=np.int64)
+        self.reason_synced = np.zeros(n_slots, dtype=np.int64)
+        self._messages: dict[tuple[int, bytes], str] = {}
 
     def stale(self, cycle: CompiledCycle) -> bool:
         """Whether the slots must be made again: a new cycle, new classes planned, new
@@ -322,6 +355,13 @@ class _Slots:
             self.cache_row[s] = cycle.cache_row(plan)
             on = all(_constant(cycle, plugin, answer, pod) for plugin, _, answer in plan.rest)
             self.slot_of[c] = s if on else -1
+            found = cycle.reasons_record(pod)
+            record = self.records[s] = None if found is None else found[1]
+            self.words[s] = record is not None
+            if record is not None:
+                self.reason_row[s] = record.row
+                self.reason_counts[s, :len(record.counts)] = record.counts
+                self.reason_synced[s] = record.synced
         for row, tally in enumerate(self.tallies):
             if tally.version != self._synced[row]:
                 self._synced[row] = tally.version
@@ -329,6 +369,25 @@ class _Slots:
                 for domain_row in self._views_of[row]:
                     counts = self._domain_arrays[domain_row]
                     self.tally_domains[domain_row, :len(counts)] = counts
+
+    def return_reasons(self) -> None:
+        """After a run: the classes' ``FitReasons`` given the counts it kept."""
+        for s, record in enumerate(self.records):
+            if record is not None:
+                record.counts[:] = self.reason_counts[s, :len(record.counts)]
+                record.synced = int(self.reason_synced[s])
+
+    def message(self, s: int, counts: np.ndarray) -> str:
+        """kube's FitError for a pod of slot ``s`` whose reasons a run counted."""
+        key = (s, counts.tobytes())
+        message = self._messages.get(key)
+        if message is None:
+            cycle = self.cycle
+            width = len(self.plans[s].fit[0]) + 4
+            message = self._messages[key] = fit_error(
+                cycle.worded(self.pods[s], self.plans[s], self.static_counts[s],
+                             counts[:width]), cycle.state.n_nodes)
+        return message
 
     def return_tallies(self, changes: np.ndarray) -> None:
         """After a run that changed tally ``row`` ``changes[row]`` times: the state's
@@ -385,30 +444,35 @@ class ReplayRuns:
         self.replay = replay
         self.class_pods: list[Pod] = []
         """Per class: a pod of it."""
+        self._class_helped: list[bool] = []
         self._class_of_key: dict[Hashable, int] = {}
         self._class_of_ids: dict[tuple[int, int], int] = {}
-        self.pod_class = array("q", [UNCLASSIFIED]) * len(replay.pods)
+        n_pods = len(replay.pods)
+        self.pod_class = array("q", [UNCLASSIFIED]) * n_pods
         """Per pod id: its class (``UNCLASSIFIED``, ``LEFT_TO_REPLAY``)."""
+        self._helped = array("b", [0]) * n_pods
+        """Per pod id: a bind may help it (``sim.queue.helped_by_binds``), once classified."""
         self._classified = 0
         """Trace pods classified so far (in arrival order)."""
         self._slots: _Slots | None = None
         self._counters = np.zeros(N_COUNTERS, dtype=np.int64)
-        self._clock = np.zeros(3)
-        self._bind_log = np.empty((LOG_CAPACITY, 2), dtype=np.int64)
-        self._unbind_log = np.empty((LOG_CAPACITY, 2), dtype=np.int64)
-        self._change_log = np.empty(2 * LOG_CAPACITY, dtype=np.int64)
-        rows = 0 if replay.recorder.bucket else 2 * LOG_CAPACITY  # (a row per instant)
-        self._row_log = np.empty((rows, 3))
-        self._row_requested = np.empty((rows, len(replay.state.resources.names)), np.int64)
-        self._no_timers = np.empty(0)
-        self._timer_entries: list[tuple[float, int, int, int, int]] = []
+        self._clock = np.zeros(5)
+        self._queue = _QueueArrays(n_pods)
+        rows = 2 * LOG_CAPACITY if replay.recorder.typical is None else 0  # (else GPU rows)
+        n_resources = len(replay.state.resources.names)
+        self._logs = (np.empty((LOG_CAPACITY, 3), dtype=np.int64), np.empty(LOG_CAPACITY),
+                      np.empty((LOG_CAPACITY, 1), dtype=np.int64),
+                      np.empty((LOG_CAPACITY, 2), dtype=np.int64),
+                      np.empty(2 * LOG_CAPACITY, dtype=np.int64), np.empty((rows, 4)),
+                      np.empty((rows, n_resources), dtype=np.int64))
         self._stopped_at = math.nan
         """The instant the last run stopped at, leaving it to the replay."""
 
     @classmethod
     def of(cls, replay: ReplayBooks) -> ReplayRuns | None:
         """The runs of ``replay``, or None where they cannot be: a policy without a compiled
-        search, an observer, a scheduling window, or a timeline row after every instant."""
+        search, an observer, a scheduling window, or a timeline row after every instant
+        with GPU figures (which runs do not work out)."""
         if (replay.policy.compiled_search() is None or replay.observe is not None
                 or replay.window or not replay.recorder.rows_in_runs):
             return None
@@ -418,9 +482,11 @@ class ReplayRuns:
     def new_pod(self, pod_id: int, pod: Pod) -> None:
         """A controller made pod ``pod_id`` (trace pods are classified ahead of arrivals)."""
         assert pod_id == len(self.pod_class)
-        self.pod_class.append(self._class(pod))
+        self.pod_class.append(UNCLASSIFIED)
+        self._helped.append(0)
+        self._classify(pod_id, pod)
 
-    def _class(self, pod: Pod) -> int:
+    def _classify(self, pod_id: int, pod: Pod) -> None:
         ids = (id(pod.template), id(pod.owner))
         c = self._class_of_ids.get(ids)
         if c is None:
@@ -428,21 +494,23 @@ class ReplayRuns:
             if c is None:
                 c = self._class_of_key[pod.cache_key] = len(self.class_pods)
                 self.class_pods.append(pod)
+                self._class_helped.append(helped_by_binds(pod.template))
             self._class_of_ids[ids] = c
-        return c
+        self.pod_class[pod_id] = c
+        self._helped[pod_id] = self._class_helped[c]
 
     def _classify_ahead(self, next_arrival: int, n_trace: int) -> None:
         end = min(max(next_arrival, self._classified) + CLASSIFY_AHEAD, n_trace)
-        pods, pod_class, classify = self.replay.pods, self.pod_class, self._class
+        pods, pod_class = self.replay.pods, self.pod_class
         for pod_id in range(self._classified, end):
             if pod_class[pod_id] == UNCLASSIFIED:
-                pod_class[pod_id] = classify(pods[pod_id])
+                self._classify(pod_id, pods[pod_id])
         self._classified = max(self._classified, end)
 
     def bound(self, pod_id: int) -> None:
         """The replay bound a pod: classify it, for its end."""
         if self.pod_class[pod_id] == UNCLASSIFIED:
-            self.pod_class[pod_id] = self._class(self.replay.pods[pod_id])
+            self._classify(pod_id, self.replay.pods[pod_id])
 
     def terminating(self, pod_id: int) -> None:
         """A running pod is being deleted: the replay handles its end."""
@@ -451,8 +519,9 @@ class ReplayRuns:
     # ------------------------------------------------------------------ a run
     def run(self, now: float, horizon: float, until: float) -> bool:
         """Replay, from the replay's next instant ``now``, the instants before ``horizon``
-        (and before the replay's heap's next entry) and not after ``until`` that runs can;
-        the replay goes on from where they stop. Returns whether anything was replayed."""
+        (and before the replay's heap's next entry that is not a queue timer) and not after
+        ``until`` that runs can; the replay goes on from where they stop. Returns whether
+        anything was replayed."""
         if now == self._stopped_at:
             return False  # (it stopped at this instant: the replay handles it)
         replay = self.replay
@@ -466,21 +535,29 @@ class ReplayRuns:
         slots.refresh()
         if not self._next_is_placed(slots, now, n_trace):
             return False
+        records = replay.queue.records()
+        pod_class = self.pod_class
+        if any(pod_class[r[0]] < 0 or slots.slot_of[pod_class[r[0]]] < 0 for r in records):
+            return False  # (a pod of another class waits)
         departures = replay.departures
         if 2 * len(departures) > len(departures.times):
             departures.grow()
-        timers = self._take_timers()
+        queue = self._queue
+        queue.load(records, replay.queue.unschedulable(), len(replay.pods),
+                   self._take_timers(replay), replay.next_arrival)
         if replay.heap:
             horizon = min(horizon, replay.heap[0][0])
         clock, counters, recorder = self._clock, self._counters, replay.recorder
         last, requested, requested_time = recorder.integrals()
-        clock[:] = (last, horizon, until)
+        clock[:] = (last, horizon, until, recorder.next_row, recorder.bucket or 0.0)
+        state, cycle = replay.state, slots.cycle
         counters[:] = 0
         counters[NEXT_ARRIVAL] = replay.next_arrival
         counters[START] = replay.policy.next_start_node_index  # type: ignore[attr-defined]
         counters[SEQ] = replay.seq + 1
-        counters[RUNNING], counters[NODES_USED] = len(replay.running), recorder.nodes_used
-        state = replay.state
+        counters[N_RUNNING], counters[NODES_USED] = len(replay.running), recorder.nodes_used
+        counters[N_PENDING], counters[EPOCH] = replay.pending, state.epoch
+        counters[BACKING_OFF] = queue.backing_off
         total_requested = np.array(requested, dtype=np.int64)
         integral = np.array(requested_time, dtype=np.float64)
         tally_changes = np.zeros(len(slots.tallies), dtype=np.int64)
@@ -488,31 +565,41 @@ class ReplayRuns:
         start = np.frombuffer(replay.start)
         end = np.frombuffer(replay.end)
         node = np.frombuffer(replay.node, dtype=np.int64)
-        pod_class = np.frombuffer(self.pod_class, dtype=np.int64)
+        classes = np.frombuffer(pod_class, dtype=np.int64)
+        helped = np.frombuffer(self._helped, dtype=np.int8).view(bool)
+        logs = self._logs
+        if logs[2].shape[1] < slots.reason_counts.shape[1]:
+            logs = self._logs = (*logs[:2], np.empty((LOG_CAPACITY,
+                                                       slots.reason_counts.shape[1]),
+                                                      dtype=np.int64), *logs[3:])
         try:
             stopped = replay_run(
-                clock, counters, n_trace, np.frombuffer(replay.arrival),
-                np.frombuffer(replay.duration), status, start, end, node, pod_class,
-                slots.slot_of, departures.times, departures.seqs, departures.pods,
-                departures.size, timers, bool(replay.python_untimed), replay.global_array,
-                replay.view_of, self._bind_log, self._unbind_log, self._change_log,
-                self._row_log, self._row_requested, total_requested, integral, slots.priority, slots.requested, slots.nonzero,
-                slots.masks, slots.int_rows, slots.bool_rows, slots.plain_row, slots.shapes,
-                slots.cycle.store, slots.cache_row, slots.norm_weight, slots.norm_row,
-                slots.norm_reverse, slots.spread_weight, slots.spread_check, slots.keys_row,
-                slots.con_first, slots.con_count, slots.con_codes, slots.con_domains,
-                slots.con_node_counts, slots.con_counts, slots.con_hostname, slots.con_skew,
-                slots.con_n_domains, slots.program, slots.program_at, slots.tally_node,
-                slots.tally_domains, tally_changes, state.node_version, state.pod_count,
-                state.allowed_pods, state.requested, state.allocatable,
-                state.nonzero_requested, search.to_find,
-                replay.rng if search.random_ties else 0, slots.cycle.buffers)
+                clock, counters, n_trace,
+                (np.frombuffer(replay.arrival), np.frombuffer(replay.duration), status, start,
+                 end, node, classes, helped),
+                (slots.slot_of, slots.priority, slots.requested, slots.nonzero, slots.masks,
+                 slots.int_rows, slots.bool_rows, slots.plain_row, slots.shapes,
+                 slots.cache_row, slots.norm_weight, slots.norm_row, slots.norm_reverse,
+                 slots.spread_weight, slots.spread_check, slots.keys_row, slots.con_first,
+                 slots.con_count, slots.con_codes, slots.con_domains, slots.con_node_counts,
+                 slots.con_counts, slots.con_hostname, slots.con_skew, slots.con_n_domains,
+                 slots.program, slots.program_at, slots.words, slots.und_first,
+                 slots.und_count, slots.undecided, slots.reason_row, slots.reason_counts,
+                 slots.reason_synced, np.full(len(slots.classes), -1, dtype=np.int64)),
+                (slots.tally_node, slots.tally_domains, tally_changes),
+                (state.node_version, state.pod_count, state.allowed_pods, state.requested,
+                 state.allocatable, state.nonzero_requested, cycle.store, cycle.buffers,
+                 cycle.changed_at(), cycle.reason_bits, state.gpu_free, replay.global_array,
+                 replay.view_of, FIT_ONLY, NO_GPU_MODEL),
+                (departures.times, departures.seqs, departures.pods, departures.size),
+                queue.arrays, (*logs, total_requested, integral),
+                bool(replay.python_untimed), replay.mode == "retry", search.to_find,
+                replay.rng if search.random_ties else 0)
         finally:  # (the arrays must not be resized while viewed)
-            del status, start, end, node, pod_class
-        self._stopped_at = clock[0] if stopped in (NOT_A_SLOT, FITS_NOWHERE, PRIORITIES) \
-            else math.nan
-        self._hand_back(slots, timers, total_requested, integral, tally_changes)
-        return bool(counters[EVENTS] or counters[INSTANTS])
+            del status, start, end, node, classes, helped
+        self._stopped_at = clock[0] if stopped in (NOT_A_SLOT, FITS_NOWHERE) else math.nan
+        self._hand_back(slots, total_requested, integral, tally_changes)
+        return bool(counters[EVENTS] or counters[INSTANTS] or counters[N_ATTEMPTS])
 
     def _slots_of(self, search: CompiledSearch) -> _Slots:
         slots = self._slots
@@ -525,9 +612,11 @@ class ReplayRuns:
         return slots
 
     def _next_is_placed(self, slots: _Slots, now: float, n_trace: int) -> bool:
-        """Whether a run would replay something: the arrival or departure due first is of a
-        slot (else the replay handles that instant)."""
+        """Whether a run would replay something: the queue holds pods, or the arrival or
+        departure due first is of a slot (else the replay handles that instant)."""
         replay = self.replay
+        if len(replay.queue):
+            return True
         departures = replay.departures
         if len(departures) and departures.first()[0] <= now:
             c = self.pod_class[int(departures.pods[0])]
@@ -537,44 +626,150 @@ class ReplayRuns:
             return False
         return c >= 0 and slots.slot_of[c] >= 0
 
-    def _take_timers(self) -> np.ndarray:
-        """The queue is empty, so its timers do nothing: the times of those first in the
-        replay's heap, taken off it (the run makes an instant of each as the replay would,
-        and gives back those it does not reach)."""
-        heap, is_timer = self.replay.heap, self.replay.is_timer
-        taken = self._timer_entries
+    @staticmethod
+    def _take_timers(replay: ReplayBooks) -> list[tuple[float, int, int, int, int]]:
+        """The queue timers first in the replay's heap (before any other entry), taken off
+        it: the run acts on them as the replay would and gives back the rest."""
+        heap, is_timer = replay.heap, replay.is_timer
+        taken = []
         while heap and is_timer(heap[0]):
             taken.append(heapq.heappop(heap))
-        return np.array([entry[0] for entry in taken]) if taken else self._no_timers
+        return taken
 
-    def _hand_back(self, slots: _Slots, timers: np.ndarray, total_requested: np.ndarray,
-                   integral: np.ndarray, tally_changes: np.ndarray) -> None:
-        """Give the replay, its recorder, policy and cluster state the books of the run."""
-        replay, counters = self.replay, self._counters
-        taken = self._timer_entries
-        for entry in taken[counters[TIMERS_DONE]:]:
-            heapq.heappush(replay.heap, entry)
-        taken.clear()
+    def _hand_back(self, slots: _Slots, total_requested: np.ndarray, integral: np.ndarray,
+                   tally_changes: np.ndarray) -> None:
+        """Give the replay, its queue, recorder, policy and cluster state the books of the
+        run."""
+        replay, counters, queue = self.replay, self._counters, self._queue
+        for at, seq, token in queue.timers():
+            heapq.heappush(replay.heap, replay.timer(at, seq, token))
+        replay.queue.restore(*queue.records(int(counters[NEXT_ARRIVAL]), self._helped))
         replay.next_arrival = int(counters[NEXT_ARRIVAL])
         replay.policy.next_start_node_index = int(counters[START])  # type: ignore[attr-defined]
         replay.seq = int(counters[SEQ]) - 1
         replay.events += int(counters[EVENTS])
-        if counters[EVENTS] or counters[INSTANTS]:
+        replay.pending = int(counters[N_PENDING])
+        if counters[EVENTS] or counters[INSTANTS] or counters[N_ATTEMPTS]:
             replay.now = float(self._clock[0])
+        if counters[IN_QUEUE_RUN]:
+            replay.queue_due = replay.now
         slots.return_tallies(tally_changes)
-        binds = self._bind_log[:int(counters[N_BINDS])]
-        unbinds = self._unbind_log[:int(counters[N_UNBINDS])]
-        changes = self._change_log[:int(counters[N_CHANGES])]
+        slots.return_reasons()
+        attempt_log, attempt_times, fail_counts, unbind_log, change_log = self._logs[:5]
+        attempts = attempt_log[:int(counters[N_ATTEMPTS])]
+        unbinds = unbind_log[:int(counters[N_UNBINDS])]
+        changes = change_log[:int(counters[N_CHANGES])]
+        placed = attempts[:, 1] >= 0
+        binds = attempts[placed, :2]
         classes = np.frombuffer(self.pod_class, dtype=np.int64)
         moved = np.concatenate((binds[:, 0], unbinds[:, 0]))
         tally_moves = int(slots.counted[slots.slot_of[classes[moved]]].sum())
-        replay.recorder.take_run(
-            float(self._clock[0]), total_requested.tolist(), integral.tolist(), changes,
-            np.frombuffer(replay.start)[binds[:, 0]], binds[:, 0],
-            replay.global_array[binds[:, 1]])
-        replay.take_run(binds.tolist(), unbinds.tolist(), changes, tally_moves)
+        reasons: list[str | None] = [None] * len(attempts)
+        for i in np.flatnonzero(~placed).tolist():
+            pod = int(attempts[i, 0])
+            reasons[i] = replay.reason[pod] = slots.message(
+                int(slots.slot_of[classes[pod]]), fail_counts[attempts[i, 2]])
+        nodes = np.where(placed, replay.global_array[np.maximum(attempts[:, 1], 0)], -1)
+        replay.recorder.take_run(float(self._clock[0]), float(self._clock[3]),
+                                 total_requested.tolist(),
+                                 integral.tolist(), changes, attempt_times[:len(attempts)],
+                                 attempts[:, 0], nodes, reasons)
+        replay.take_run(binds, unbinds, changes, tally_moves)
         rows = int(counters[N_ROWS])
-        replay.recorder.take_rows(self._row_log[:rows], self._row_requested[:rows],
-                                  replay.pending)
+        replay.recorder.take_rows(self._logs[5][:rows], self._logs[6][:rows])
         if counters[INSTANTS] and replay.progress is not None:
             replay.progress(float(self._clock[0]))
+
+
+class _QueueArrays:
+    """The scheduling queue as ``replay_run`` keeps it (``arrays``), loaded from the
+    replay's and given back (``load``, ``records``, ``timers``)."""
+
+    def __init__(self, n_pods: int) -> None:
+        self._per_pod(max(n_pods, 16))
+        self._room(1024)
+        self._members: list[int] = []
+        self._first_arrival = 0
+
+    def _per_pod(self, n: int) -> None:
+        self.where = np.full(n, NOT_QUEUED, dtype=np.int8)
+        self.priority = np.zeros(n, dtype=np.int64)
+        self.stamp = np.zeros(n)
+        self.attempts = np.zeros(n, dtype=np.int64)
+        self.backoff_until = np.zeros(n)
+        self.generation = np.zeros(n, dtype=np.int64)
+
+    def _room(self, n: int) -> None:
+        self.active = (np.empty(n, dtype=np.int64), np.empty(n), np.empty(n, dtype=np.int64),
+                       np.zeros(1, dtype=np.int64))
+        self.listed = (np.empty(n, dtype=np.int64), np.zeros(1, dtype=np.int64))
+        self.timer_heap = (np.empty(4 * n), np.empty(4 * n, dtype=np.int64),
+                           np.empty(4 * n, dtype=np.int64), np.zeros(1, dtype=np.int64))
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.where, self.priority, self.stamp, self.attempts, self.backoff_until,
+                self.generation, *self.active, *self.listed, *self.timer_heap)
+
+    @property
+    def backing_off(self) -> int:
+        return sum(1 for pod in self._members if self.where[pod] == BACKOFF)
+
+    def load(self, records: list[tuple[int, int, int, float, int, float, int]],
+             unschedulable: list[int], n_pods: int,
+             timers: list[tuple[float, int, int, int, int]], next_arrival: int) -> None:
+        """Take over the replay's queue (``SchedulingQueue.records``), its unschedulable
+        pods in order and its timers, with room for ``LOG_CAPACITY`` more pods, before
+        trace pod ``next_arrival`` arrives."""
+        if n_pods > len(self.where):
+            old = self.arrays[:6]
+            self._per_pod(2 * n_pods)
+            for new, values in zip(self.arrays[:6], old, strict=True):
+                new[:len(values)] = values
+        room = len(records) + LOG_CAPACITY
+        if room > len(self.active[0]) or len(timers) + room > len(self.timer_heap[0]):
+            self._room(max(room, len(timers)))
+        self._members = [r[0] for r in records]
+        self._first_arrival = next_arrival
+        heap: list[tuple[int, float, int]] = []
+        for pod, where, priority, stamp, attempts, backoff_until, generation in records:
+            self.where[pod], self.priority[pod], self.stamp[pod] = where, priority, stamp
+            self.attempts[pod], self.backoff_until[pod] = attempts, backoff_until
+            self.generation[pod] = generation
+            if where == ACTIVE:
+                heapq.heappush(heap, (-priority, stamp, pod))
+        prio, stamps, pods, size = self.active
+        for i, (minus, stamp, pod) in enumerate(heap):  # (a heap of the same order)
+            prio[i], stamps[i], pods[i] = minus, stamp, pod
+        size[0] = len(heap)
+        listed, listed_size = self.listed
+        listed[:len(unschedulable)] = unschedulable
+        listed_size[0] = len(unschedulable)
+        times, seqs, tokens, timer_size = self.timer_heap
+        for i, (at, _, seq, _, token) in enumerate(timers):  # (popped in order: a heap)
+            times[i], seqs[i], tokens[i] = at, seq, token
+        timer_size[0] = len(timers)
+
+    def records(self, next_arrival: int, helped: array[int]) -> tuple[
+            list[tuple[int, int, int, float, int, float, int]], list[int], set[int]]:
+        """The queue after a run, as ``SchedulingQueue.restore`` takes it: of the pods that
+        were in it and those that arrived (trace pods up to ``next_arrival``), those still
+        waiting; the unschedulable ones in order; those of them a bind may help (per pod
+        id in ``helped``). The arrays forget them."""
+        where = self.where
+        found = []
+        for pod in self._members + list(range(self._first_arrival, next_arrival)):
+            if where[pod] != NOT_QUEUED:
+                found.append((pod, int(where[pod]), int(self.priority[pod]),
+                              float(self.stamp[pod]), int(self.attempts[pod]),
+                              float(self.backoff_until[pod]), int(self.generation[pod])))
+                where[pod] = NOT_QUEUED
+        listed, listed_size = self.listed
+        unschedulable = listed[:int(listed_size[0])].tolist()
+        return found, unschedulable, {pod for pod in unschedulable if helped[pod]}
+
+    def timers(self) -> list[tuple[float, int, int]]:
+        times, seqs, tokens, size = self.timer_heap
+        n = int(size[0])
+        return list(zip(times[:n].tolist(), seqs[:n].tolist(), tokens[:n].tolist(),
+                        strict=True))

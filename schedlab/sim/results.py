@@ -21,6 +21,8 @@ from schedlab.policies.base import Policy
 from schedlab.sim.queue import QueueMode
 from schedlab.traces.trace import Trace
 
+WAITING, HELD, PENDING, RUNNING, SUCCEEDED, FAILED, EVICTED = range(7)
+"""The replay's pod state codes."""
 STATES: tuple[str, ...] = (
     "Waiting", "Pending", "Pending", "Running", "Succeeded", "Failed", "Evicted",
 )
@@ -239,8 +241,8 @@ class Recorder:
     # ------------------------------------------------------------------ compiled runs
     @property
     def next_row(self) -> float:
-        """When the next timeline row is due (inf without a bucket: after every instant)."""
-        return self._next_sample if self.bucket else math.inf
+        """When the next timeline row is due (with a bucket)."""
+        return self._next_sample
 
     def integrals(self) -> tuple[float, list[int], list[float]]:
         """(the time the allocation is integrated to, per resource what the bound pods
@@ -250,14 +252,21 @@ class Recorder:
 
     @property
     def rows_in_runs(self) -> bool:
-        """Whether a compiled run can write the timeline's rows: per bucket (the replay
-        makes them), or after every instant when what a run does not change (GPUs) stays."""
-        return bool(self.bucket) or self.typical is None
+        """Whether compiled runs may replay instants (``sim.replay_runs``): they make the
+        timeline's rows unless these carry GPU fragmentation (``typical``), which the
+        replay works out per row; then rows must come per bucket, runs stopping before
+        each (``run_horizon``)."""
+        return self.typical is None or bool(self.bucket)
 
-    def take_rows(self, rows: np.ndarray, requested: np.ndarray, pending: int) -> None:
-        """A compiled run's timeline rows, one per instant: float64 (k, 3) time, pods running
-        and nodes used, and int64 (k, n_resources) what the bound pods requested then, all
-        with ``pending`` pods pending."""
+    @property
+    def run_horizon(self) -> float:
+        """The instant compiled runs stop before, for a row the replay makes (inf: none)."""
+        return self._next_sample if self.typical is not None and self.bucket else math.inf
+
+    def take_rows(self, rows: np.ndarray, requested: np.ndarray) -> None:
+        """A compiled run's timeline rows, one per instant: float64 (k, 4) time, pods running
+        and pending, nodes used, and int64 (k, n_resources) what the bound pods requested
+        then."""
         if not len(rows):
             return
         if self._all_allocatable:
@@ -266,21 +275,25 @@ class Recorder:
             allocation = np.divide(requested, self.allocatable, out=np.zeros(requested.shape),
                                    where=self.allocatable > 0)
         k = len(rows)
-        columns = [rows[:, 0].tolist(), rows[:, 1].astype(np.int64).tolist(), [pending] * k,
-                   [self.state.n_nodes] * k, rows[:, 2].astype(np.int64).tolist(),
-                   *allocation.T.tolist()]
+        counts = rows[:, 1:].astype(np.int64).T.tolist()
+        columns = [rows[:, 0].tolist(), counts[0], counts[1], [self.state.n_nodes] * k,
+                   counts[2], *allocation.T.tolist()]
         if self.gpu:
             columns += [[self.gpu_used / self.gpu_capacity if self.gpu_capacity else math.nan]
                         * k, [math.nan] * k]  # (no fragmentation without typical pods)
         self._rows += zip(*columns, strict=True)
 
-    def take_run(self, last: float, requested: list[int], requested_time: list[float],
+    def take_run(self, last: float, next_row: float, requested: list[int],
+                 requested_time: list[float],
                  changes: np.ndarray, times: np.ndarray, pods: np.ndarray,
-                 nodes: np.ndarray) -> None:
+                 nodes: np.ndarray, reasons: list[str | None]) -> None:
         """The books of a compiled run, which integrated the allocation up to ``last``
-        itself (``integrals``): the nodes (in the state) of its binds and unbinds (int64),
-        and its attempts, every one placed: times (s), pod ids and global node indices."""
+        itself (``integrals``) and made the rows due before ``next_row`` (``take_rows``,
+        unless ``typical``): the nodes (in the state) of its binds and unbinds (int64),
+        and its attempts: times (s), pod ids, global node indices (-1: none) and the
+        reasons of those that fit nowhere."""
         self._last, self.requested, self._requested_time = last, requested, requested_time
+        self._next_sample = next_row
         pods_on, pod_count = self._pods_on, self.state.pod_count
         for node in np.unique(changes).tolist():
             was = pods_on[node]
@@ -289,7 +302,9 @@ class Recorder:
         self._time.frombytes(np.ascontiguousarray(times, dtype=np.float64).tobytes())
         self._pod.frombytes(np.ascontiguousarray(pods, dtype=np.int64).tobytes())
         self._node.frombytes(np.ascontiguousarray(nodes, dtype=np.int64).tobytes())
-        self._reason.frombytes(np.full(len(pods), self._reasons[None], np.int64).tobytes())
+        codes = self._reasons
+        self._reason.extend([codes[r] if r in codes else codes.setdefault(r, len(codes) - 1)
+                             for r in reasons])
 
     def _allocation(self) -> np.ndarray:
         requested = np.array(self.requested, dtype=np.int64)
