@@ -101,23 +101,17 @@ def main() -> None:
 
         progress.task("setting the replay up")
         started = time.perf_counter()
-        peaks = {"pending": 0, "active": 0, "backing_off": 0}
         span = float(synthetic.arrival[-1]) if args.pods else 0.0
         task = progress.task(f"replaying to {span / 3600:,.0f} h (and the departures after)",
                              total=int(span) or None)
 
-        calls = [0]
+        shown = [0.0]
 
         def watch(now: float) -> None:
-            """After every event time: the queue's peaks (the display every 1,024th)."""
-            pending = replay_run.pending
-            if pending:  # (the queue's counts are at most the pending pods)
-                queue = replay_run.queue
-                peaks["pending"] = max(peaks["pending"], pending)
-                peaks["active"] = max(peaks["active"], queue.active)
-                peaks["backing_off"] = max(peaks["backing_off"], queue.backing_off)
-            calls[0] += 1
-            if not calls[0] & 1023:
+            """After event times (each, or a compiled run's last): the display, five times a
+            second at most."""
+            if time.perf_counter() - shown[0] > 0.2:
+                shown[0] = time.perf_counter()
                 task.set(min(now, span), f"{replay_run.events:,} events, "
                                          f"{replay_run.pending:,} pending")
 
@@ -126,6 +120,7 @@ def main() -> None:
         setup_seconds = time.perf_counter() - started
         result = replay_run.run()
     rss = peak_rss_bytes()
+    peaks = replay_run.peaks
 
     summary = result.summary
     pods = result.pods

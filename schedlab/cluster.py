@@ -453,28 +453,24 @@ class ClusterState:
         """Every tally a pod of ``template`` counts in (a bind adds it to each)."""
         return self._placed_of(template).tallies
 
-    def account_run(self, bound: list[Pod], bound_nodes: np.ndarray, unbound: list[Pod],
-                    unbound_nodes: np.ndarray, changes: np.ndarray, tally_changes: int) -> None:
+    def account_run(self, bound: list[str], nodes: np.ndarray, unbound: list[str],
+                    moves: Sequence[tuple[PodTemplate, np.ndarray, np.ndarray]],
+                    changes: np.ndarray, tally_changes: int) -> None:
         """The books of binds and unbinds made in compiled code (the replay's runs), which
         updated the arrays (requests, pod counts, node versions, tallies' counts) itself:
-        the pods bound and still bound at the end, in order, and those unbound that were
-        bound before, each with its node index (int64); the nodes of every bind and unbind
-        in order (int64); how many of them changed tallies. No pod may be terminating."""
+        the keys of the pods bound and still bound at the end, in order, with their node
+        indices (int64); the keys of those unbound that were bound before; per pod template
+        the nodes of those bound and of those unbound (int64); the nodes of every bind and
+        unbind in order (int64); how many of them changed tallies. No pod may be
+        terminating."""
         bound_of = self.bound
-        for pod in unbound:
-            del bound_of[pod.key]
-        bound_of.update(zip([pod.key for pod in bound], bound_nodes.tolist(), strict=True))
-        for pods, nodes, sign in ((bound, bound_nodes, 1), (unbound, unbound_nodes, -1)):
-            by_template: dict[int, list[int]] = {}
-            for i, pod in enumerate(pods):
-                by_template.setdefault(id(pod.template), []).append(i)
-            for members in by_template.values():
-                placed = self._placed_of(pods[members[0]].template).nodes
-                counted = Counter(nodes[members].tolist())
-                if sign > 0:
-                    placed.update(counted)
-                else:
-                    placed.subtract(counted)
+        for key in unbound:
+            del bound_of[key]
+        bound_of.update(zip(bound, nodes.tolist(), strict=True))
+        for template, added, removed in moves:
+            placed = self._placed_of(template).nodes
+            placed.update(added.tolist())
+            placed.subtract(removed.tolist())
         self._changes.extend(changes.tolist())
         self.epoch += len(changes)
         self.tally_epoch += tally_changes

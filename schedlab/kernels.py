@@ -211,12 +211,23 @@ def _spread_normalized(score: int, low: int, high: int) -> int:
     return 100 if high == 0 else 100 * (high + low - score) // high
 
 
-@per_node
+@njit(cache=True)
 def add_spread_normalized(totals: np.ndarray, weight: int, scores: np.ndarray, k: int) -> None:
-    """``totals[:k]`` += ``weight`` × ``spread_normalize(scores[:k])``, in place."""
+    """``totals[:k]`` += ``weight`` × ``spread_normalize(scores[:k])``, in place: each
+    distinct score normalised once when they span fewer values than there are scores (an
+    integer division each costs more than a lookup)."""
     low, high = _spread_range(scores, k)
+    span = high - low + 1
+    if span >= k:
+        for i in range(k):
+            totals[i] += weight * _spread_normalized(scores[i], low, high)
+        return
+    normalized = np.empty(span, dtype=np.int64)
+    for value in range(span):
+        normalized[value] = _spread_normalized(low + value, low, high)
     for i in range(k):
-        totals[i] += weight * _spread_normalized(scores[i], low, high)
+        score = scores[i]
+        totals[i] += weight * (normalized[score - low] if score >= 0 else 0)
 
 
 @njit(cache=True)

@@ -41,7 +41,8 @@ failure it does not word (or with ``queue="fail"``); its logs or queue are full.
 
 # ``counters`` entries of ``replay_run``
 (NEXT_ARRIVAL, START, SEQ, N_ATTEMPTS, N_FAILS, N_UNBINDS, N_CHANGES, EVENTS, INSTANTS, N_ROWS,
- N_RUNNING, NODES_USED, N_PENDING, BACKING_OFF, EPOCH, IN_QUEUE_RUN, N_COUNTERS) = range(17)
+ N_RUNNING, NODES_USED, N_PENDING, BACKING_OFF, EPOCH, IN_QUEUE_RUN, PEAK_PENDING,
+ PEAK_BACKING_OFF, N_COUNTERS) = range(19)
 
 NOT_QUEUED = -1
 """Where a pod not in the queue waits (else ``sim.queue``'s ACTIVE, BACKOFF,
@@ -553,6 +554,8 @@ def replay_run(clock: np.ndarray, counters: np.ndarray, n_trace: int, pods: tupl
         if stopped:
             break
         counters[INSTANTS] += 1
+        counters[PEAK_PENDING] = max(counters[PEAK_PENDING], counters[N_PENDING])
+        counters[PEAK_BACKING_OFF] = max(counters[PEAK_BACKING_OFF], counters[BACKING_OFF])
         if row_capacity and (bucket == 0 or clock[3] == now):  # (the recorder's sample)
             _row(now, logs, counters)
             if bucket > 0:

@@ -45,7 +45,7 @@ from schedlab.cluster import ClusterState
 from schedlab.errors import SchedlabError
 from schedlab.gpu import fits
 from schedlab.matching import tolerates
-from schedlab.objects import Node, Pod, Taint, Toleration
+from schedlab.objects import Node, Pod, PodTemplate, Taint, Toleration
 from schedlab.policies.base import Decision, Policy
 from schedlab.sim.controllers import Controllers
 from schedlab.sim.queue import GENERATIONS, QueueMode, SchedulingQueue, helped_by_binds
@@ -145,6 +145,8 @@ class Replay:
         self.runs: ReplayRuns | None = None
         self.next_arrival = 0
         """The next trace pod to arrive (trace pods come first in ``pods``)."""
+        self.peaks = {"pending": 0, "active": 0, "backing_off": 0}
+        """The most pods pending, ready in the queue and backing off after an instant."""
         self.queue_due: float | None = None
         """The instant a run stopped at while the queue ran: it runs on there."""
         # per pod incarnation (the id), as compact columns
@@ -534,12 +536,12 @@ class Replay:
             if self.queue.timers:
                 self._schedule_timers()
 
-    def take_run(self, binds: np.ndarray, unbinds: np.ndarray, changes: np.ndarray,
-                 tally_changes: int) -> None:
+    def take_run(self, binds: np.ndarray, unbinds: np.ndarray, templates: list[PodTemplate],
+                 changes: np.ndarray, tally_changes: int) -> None:
         """The books of a compiled run (``replay_runs``), which set its pods' states, times
-        and nodes and the cluster's arrays itself: its binds and unbinds (int64 (k, 2): pod
-        id, node index in the view), in order, the nodes of both in order (int64), and how
-        many of them changed tallies."""
+        and nodes and the cluster's arrays itself: its binds and unbinds (int64 (k, 3): pod
+        id, node index in the view, index of its template in ``templates``), in order, the
+        nodes of both in order (int64), and how many of them changed tallies."""
         for pod_id in unbinds[:, 0].tolist():
             self.reason[pod_id] = None  # (it succeeded: an earlier attempt's reason goes)
         status = np.frombuffer(self.status, dtype=np.int8)
@@ -560,8 +562,10 @@ class Replay:
                 del self.on_node[global_of[view]][pod_id]
             for pod_id, view in staying.tolist():
                 self.on_node[global_of[view]][pod_id] = None
-        self.state.account_run([pods[p] for p in staying_ids], staying[:, 1],
-                               [pods[p] for p in gone_ids], gone[:, 1], changes, tally_changes)
+        moves = [(template, staying[staying[:, 2] == c, 1], gone[gone[:, 2] == c, 1])
+                 for c, template in enumerate(templates)]
+        self.state.account_run([pods[p].key for p in staying_ids], staying[:, 1],
+                               [pods[p].key for p in gone_ids], moves, changes, tally_changes)
 
     def run(self) -> ReplayResult:
         """Replay the whole trace (or up to ``until``) and return the result."""
@@ -628,9 +632,15 @@ class Replay:
         return self.recorder.result(end, seconds)
 
     def _end_instant(self, now: float) -> None:
-        """The instant's last steps: its queue timers scheduled, a timeline row, progress."""
-        if self.queue.timers:
+        """The instant's last steps: its queue timers scheduled, the peaks, a timeline row,
+        progress."""
+        queue, peaks = self.queue, self.peaks
+        if queue.timers:
             self._schedule_timers()
+        if self.pending:  # (the queue's counts are at most the pending pods)
+            peaks["pending"] = max(peaks["pending"], self.pending)
+            peaks["active"] = max(peaks["active"], queue.active)
+            peaks["backing_off"] = max(peaks["backing_off"], queue.backing_off)
         self.recorder.sample(now)
         if self.progress is not None:
             self.progress(now)

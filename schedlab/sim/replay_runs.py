@@ -37,7 +37,7 @@ import numpy as np
 from schedlab.cluster import ClusterState, Tally
 from schedlab.framework.cycle import fit_error
 from schedlab.framework.plugin import Scope
-from schedlab.objects import Pod
+from schedlab.objects import Pod, PodTemplate
 from schedlab.policies.base import Policy
 from schedlab.policies.compiled import (
     FIT_ONLY,
@@ -64,6 +64,8 @@ from schedlab.replay_kernels import (
     NODES_USED,
     NOT_A_SLOT,
     NOT_QUEUED,
+    PEAK_BACKING_OFF,
+    PEAK_PENDING,
     N_PENDING,
     N_RUNNING,
     SEQ,
@@ -103,6 +105,7 @@ class ReplayBooks(Protocol):
     heap: list[tuple[float, int, int, int, int]]
     python_untimed: int
     queue_due: float | None
+    peaks: dict[str, int]
     queue: SchedulingQueue
     mode: QueueMode
     reason: list[str | None]
@@ -118,8 +121,8 @@ class ReplayBooks(Protocol):
 
     def timer(self, at: float, seq: int, token: int) -> tuple[float, int, int, int, int]: ...
 
-    def take_run(self, binds: np.ndarray, unbinds: np.ndarray, changes: np.ndarray,
-                 tally_changes: int) -> None: ...
+    def take_run(self, binds: np.ndarray, unbinds: np.ndarray, templates: list[PodTemplate],
+                 changes: np.ndarray, tally_changes: int) -> None: ...
 
 LOG_CAPACITY = 1 << 17
 """Arrivals (and departures) a run logs at most before it hands the books back."""
@@ -487,24 +490,35 @@ class ReplayRuns:
         self._classify(pod_id, pod)
 
     def _classify(self, pod_id: int, pod: Pod) -> None:
-        ids = (id(pod.template), id(pod.owner))
-        c = self._class_of_ids.get(ids)
+        self._classify_all(range(pod_id, pod_id + 1))
+
+    def _class_of(self, pod: Pod) -> int:
+        """The pod's class (its cache key's), numbered on first sight."""
+        c = self._class_of_key.get(pod.cache_key)
         if c is None:
-            c = self._class_of_key.get(pod.cache_key)
-            if c is None:
-                c = self._class_of_key[pod.cache_key] = len(self.class_pods)
-                self.class_pods.append(pod)
-                self._class_helped.append(helped_by_binds(pod.template))
-            self._class_of_ids[ids] = c
-        self.pod_class[pod_id] = c
-        self._helped[pod_id] = self._class_helped[c]
+            c = self._class_of_key[pod.cache_key] = len(self.class_pods)
+            self.class_pods.append(pod)
+            self._class_helped.append(helped_by_binds(pod.template))
+        self._class_of_ids[id(pod.template), id(pod.owner)] = c
+        return c
+
+    def _classify_all(self, pod_ids: range) -> None:
+        """Classify the pods ``pod_ids`` not classified yet (looked up by the ids of their
+        template and owner, cheaper to hash than their cache key)."""
+        pods, pod_class, helped = self.replay.pods, self.pod_class, self._helped
+        class_helped, known = self._class_helped, self._class_of_ids.get
+        for pod_id in pod_ids:
+            if pod_class[pod_id] == UNCLASSIFIED:
+                pod = pods[pod_id]
+                c = known((id(pod.template), id(pod.owner)))
+                if c is None:
+                    c = self._class_of(pod)
+                pod_class[pod_id] = c
+                helped[pod_id] = class_helped[c]
 
     def _classify_ahead(self, next_arrival: int, n_trace: int) -> None:
         end = min(max(next_arrival, self._classified) + CLASSIFY_AHEAD, n_trace)
-        pods, pod_class = self.replay.pods, self.pod_class
-        for pod_id in range(self._classified, end):
-            if pod_class[pod_id] == UNCLASSIFIED:
-                self._classify(pod_id, pods[pod_id])
+        self._classify_all(range(self._classified, end))
         self._classified = max(self._classified, end)
 
     def bound(self, pod_id: int) -> None:
@@ -653,6 +667,9 @@ class ReplayRuns:
             replay.now = float(self._clock[0])
         if counters[IN_QUEUE_RUN]:
             replay.queue_due = replay.now
+        peaks = replay.peaks
+        peaks["pending"] = max(peaks["pending"], int(counters[PEAK_PENDING]))
+        peaks["backing_off"] = max(peaks["backing_off"], int(counters[PEAK_BACKING_OFF]))
         slots.return_tallies(tally_changes)
         slots.return_reasons()
         attempt_log, attempt_times, fail_counts, unbind_log, change_log = self._logs[:5]
@@ -674,7 +691,10 @@ class ReplayRuns:
                                  total_requested.tolist(),
                                  integral.tolist(), changes, attempt_times[:len(attempts)],
                                  attempts[:, 0], nodes, reasons)
-        replay.take_run(binds, unbinds, changes, tally_moves)
+        slot_of = slots.slot_of
+        replay.take_run(np.column_stack((binds, slot_of[classes[binds[:, 0]]])),
+                        np.column_stack((unbinds, slot_of[classes[unbinds[:, 0]]])),
+                        [pod.template for pod in slots.pods], changes, tally_moves)
         rows = int(counters[N_ROWS])
         replay.recorder.take_rows(self._logs[5][:rows], self._logs[6][:rows])
         if counters[INSTANTS] and replay.progress is not None:
