@@ -558,9 +558,9 @@ class Replay:
                 del self.bound_pods[pods[pod_id].key]
             self.bound_pods.update((pods[pod_id].key, pods[pod_id]) for pod_id in staying_ids)
         if self.on_node is not None:
-            for pod_id, view in gone.tolist():
+            for pod_id, view, _ in gone.tolist():
                 del self.on_node[global_of[view]][pod_id]
-            for pod_id, view in staying.tolist():
+            for pod_id, view, _ in staying.tolist():
                 self.on_node[global_of[view]][pod_id] = None
         moves = [(template, staying[staying[:, 2] == c, 1], gone[gone[:, 2] == c, 1])
                  for c, template in enumerate(templates)]
