@@ -21,6 +21,9 @@ toleration of the NoExecute taint runs out: its own ``tolerationSeconds``, else 
 pods with it. Evicted pods leave at once (no grace period). A node event hands the policy a
 new snapshot: it is reset on the new node list (its random generator goes on).
 
+With a policy that searches with Greedy's compiled cycle, stretches of instants are replayed
+in one compiled call (``sim.replay_runs``), with the same results.
+
 A pending pod that fits nowhere waits among the unschedulable pods (``queue="retry"``) and is
 moved back when the cluster changes in a way that may help it: a pod leaving a node, a node
 added, uncordoned or recovered; a bind moves only pods with required pod affinity or hard
@@ -679,7 +682,8 @@ def replay(trace: Trace, policy: Policy, seed: int = 0, *, queue: QueueMode = "r
     batch    with a window, also run as soon as ``batch`` pods are ready
     bucket   a timeline row every ``bucket`` seconds; default: one after every event time
     observe  called before every bind (``Observer``)
-    progress called after every event time with the time reached
+    progress called with the time reached after every event time the loop replays itself,
+             and after each compiled run (``sim.replay_runs``) with its last instant
 
     Same trace, policy and seed give the same result (but ``seconds``)."""
     return Replay(trace, policy, seed, queue=queue, until=until, window=window, batch=batch,
