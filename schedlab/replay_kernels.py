@@ -50,53 +50,62 @@ UNSCHEDULABLE)."""
 
 
 @njit(cache=True)
-def _before(times: np.ndarray, seqs: np.ndarray, i: int, j: int) -> bool:
-    return times[i] < times[j] or (times[i] == times[j] and seqs[i] < seqs[j])
+def _before(first: np.ndarray, second: np.ndarray, third: np.ndarray, i: int, j: int
+            ) -> bool:
+    """Whether entry ``i`` of a heap (``heap_push``) comes before entry ``j``."""
+    if first[i] != first[j]:
+        return first[i] < first[j]
+    if second[i] != second[j]:
+        return second[i] < second[j]
+    return third[i] < third[j]
 
 
 @njit(cache=True)
-def _swap(times: np.ndarray, seqs: np.ndarray, pods: np.ndarray, i: int, j: int) -> None:
-    times[i], times[j] = times[j], times[i]
-    seqs[i], seqs[j] = seqs[j], seqs[i]
-    pods[i], pods[j] = pods[j], pods[i]
+def _swap(first: np.ndarray, second: np.ndarray, third: np.ndarray, i: int, j: int) -> None:
+    first[i], first[j] = first[j], first[i]
+    second[i], second[j] = second[j], second[i]
+    third[i], third[j] = third[j], third[i]
 
 
 @njit(cache=True)
-def heap_push(times: np.ndarray, seqs: np.ndarray, pods: np.ndarray, size: np.ndarray,
-              at: float, seq: int, pod: int) -> None:
-    """Push (``at``, ``seq``, ``pod``) on the binary heap of the first ``size[0]`` entries
-    of ``times``, ``seqs``, ``pods`` (ordered by time, then sequence); there must be room."""
+def heap_push(first: np.ndarray, second: np.ndarray, third: np.ndarray, size: np.ndarray,
+              a: float, b: float, c: int) -> None:
+    """Push (``a``, ``b``, ``c``) on the binary heap of the first ``size[0]`` entries of
+    ``first``, ``second``, ``third`` (ordered by them in turn); there must be room. The
+    departures and the queue's timers are (time, sequence number, pod or token), its ready
+    pods (-priority, timestamp, pod)."""
     i = size[0]
     size[0] = i + 1
-    times[i], seqs[i], pods[i] = at, seq, pod
+    first[i], second[i], third[i] = a, b, c
     while i > 0:
         parent = (i - 1) // 2
-        if not _before(times, seqs, i, parent):
+        if not _before(first, second, third, i, parent):
             break
-        _swap(times, seqs, pods, i, parent)
+        _swap(first, second, third, i, parent)
         i = parent
 
 
 @njit(cache=True)
-def heap_pop(times: np.ndarray, seqs: np.ndarray, pods: np.ndarray, size: np.ndarray) -> int:
-    """Take the first entry off the heap (``heap_push``; not empty); returns its pod."""
-    pod = pods[0]
+def heap_pop(first: np.ndarray, second: np.ndarray, third: np.ndarray, size: np.ndarray
+             ) -> int:
+    """Take the first entry off the heap (``heap_push``; not empty); returns its third."""
+    c = third[0]
     n = size[0] - 1
     size[0] = n
-    times[0], seqs[0], pods[0] = times[n], seqs[n], pods[n]
+    first[0], second[0], third[0] = first[n], second[n], third[n]
     i = 0
     while True:
         left = 2 * i + 1
         if left >= n:
             break
         child = left
-        if left + 1 < n and _before(times, seqs, left + 1, left):
+        if left + 1 < n and _before(first, second, third, left + 1, left):
             child = left + 1
-        if not _before(times, seqs, child, i):
+        if not _before(first, second, third, child, i):
             break
-        _swap(times, seqs, pods, i, child)
+        _swap(first, second, third, i, child)
         i = child
-    return pod
+    return c
 
 
 @njit(cache=True)
@@ -180,28 +189,20 @@ def _search(s: int, mask: np.ndarray, start: int, to_find: int, node_version: np
                          tally_domains))
     tail = (con_hostname[f:f + m], con_skew[f:f + m], con_n_domains[f:f + m])
     head = (spread_check[s], keys)
-    if m == 1:
-        return cached_search(mask, start, to_find, node_version, cache, pod_count,
-                             allowed_pods, requested, allocatable, nonzero_requested, plain,
-                             shape, buffers, spread_weight[s] if con_count[s] else 0,
-                             (*head, codes[:1], domains[:1], counts[:1], *tail), norm_weight,
-                             norm, reverse)
+    search = (mask, start, to_find, node_version, cache, pod_count, allowed_pods, requested,
+              allocatable, nonzero_requested, plain, shape, buffers,
+              spread_weight[s] if con_count[s] else 0)
+    normalized = (norm_weight, norm, reverse)
+    if m == 1:  # (a tuple's length is its type: one call per length)
+        return cached_search(*search, (*head, codes[:1], domains[:1], counts[:1], *tail),
+                             *normalized)
     if m == 2:
-        return cached_search(mask, start, to_find, node_version, cache, pod_count,
-                             allowed_pods, requested, allocatable, nonzero_requested, plain,
-                             shape, buffers, spread_weight[s],
-                             (*head, codes[:2], domains[:2], counts[:2], *tail), norm_weight,
-                             norm, reverse)
+        return cached_search(*search, (*head, codes[:2], domains[:2], counts[:2], *tail),
+                             *normalized)
     if m == 3:
-        return cached_search(mask, start, to_find, node_version, cache, pod_count,
-                             allowed_pods, requested, allocatable, nonzero_requested, plain,
-                             shape, buffers, spread_weight[s],
-                             (*head, codes[:3], domains[:3], counts[:3], *tail), norm_weight,
-                             norm, reverse)
-    return cached_search(mask, start, to_find, node_version, cache, pod_count, allowed_pods,
-                         requested, allocatable, nonzero_requested, plain, shape, buffers,
-                         spread_weight[s], (*head, codes, domains, counts, *tail),
-                         norm_weight, norm, reverse)
+        return cached_search(*search, (*head, codes[:3], domains[:3], counts[:3], *tail),
+                             *normalized)
+    return cached_search(*search, (*head, codes, domains, counts, *tail), *normalized)
 
 
 @njit(cache=True)
@@ -211,58 +212,21 @@ def _counts_of(c: int, con_node_counts: np.ndarray, con_counts: np.ndarray,
     return tally_node[con_counts[c]] if con_node_counts[c] else tally_domains[con_counts[c]]
 
 
-@njit(cache=True)
-def _active_before(prio: np.ndarray, times: np.ndarray, pods: np.ndarray, i: int, j: int
-                   ) -> bool:
-    if prio[i] != prio[j]:
-        return prio[i] < prio[j]
-    if times[i] != times[j]:
-        return times[i] < times[j]
-    return pods[i] < pods[j]
-
-
 @njit(cache=True, inline="always")
 def _activate(pod: int, timestamp: float, queue: tuple) -> None:
     """``SchedulingQueue._activate``: the pod is ready, queued by (-priority, timestamp,
-    id) in the active heap."""
+    id) in the heap of ready pods."""
     where, priority, stamp, _, _, _, prio, times, pods, size = queue[:10]
     where[pod] = ACTIVE
     stamp[pod] = timestamp
-    i = size[0]
-    size[0] = i + 1
-    prio[i], times[i], pods[i] = -priority[pod], timestamp, pod
-    while i > 0:
-        parent = (i - 1) // 2
-        if not _active_before(prio, times, pods, i, parent):
-            break
-        prio[i], prio[parent] = prio[parent], prio[i]
-        times[i], times[parent] = times[parent], times[i]
-        pods[i], pods[parent] = pods[parent], pods[i]
-        i = parent
+    heap_push(prio, times, pods, size, -priority[pod], timestamp, pod)
 
 
 @njit(cache=True, inline="always")
 def _pop_active(queue: tuple) -> int:
     """``SchedulingQueue.pop``: the first ready pod leaves the queue, one attempt more."""
     where, _, _, attempts, _, _, prio, times, pods, size = queue[:10]
-    pod = pods[0]
-    n = size[0] - 1
-    size[0] = n
-    prio[0], times[0], pods[0] = prio[n], times[n], pods[n]
-    i = 0
-    while True:
-        left = 2 * i + 1
-        if left >= n:
-            break
-        child = left
-        if left + 1 < n and _active_before(prio, times, pods, left + 1, left):
-            child = left + 1
-        if not _active_before(prio, times, pods, child, i):
-            break
-        prio[i], prio[child] = prio[child], prio[i]
-        times[i], times[child] = times[child], times[i]
-        pods[i], pods[child] = pods[child], pods[i]
-        i = child
+    pod = heap_pop(prio, times, pods, size)
     where[pod] = NOT_QUEUED
     attempts[pod] += 1
     return pod
