@@ -134,7 +134,10 @@ class Replay:
         templates = {id(p.template): p.template for p in workload.pods}.values()
         used = {r for t in templates for r in t.requests} | {
             r for c in trace.controllers if c.template is not None for r in c.template.requests}
+        used |= {r for n in self.nodes for r in n.allocatable}  # (every view: one set)
         self.extended = sorted(r for r in used if resources.is_extended(r))
+        """The extended resources of every view of the cluster (those the pods ask for or
+        some node, present or not, has), so that node events keep the resource columns."""
         self.rng = np.random.default_rng(seed)
         self.queue = SchedulingQueue()
         self.heap: list[tuple[float, int, int, int, int]] = []

@@ -540,7 +540,8 @@ class ReplayRuns:
             return False  # (it stopped at this instant: the replay handles it)
         replay = self.replay
         search = replay.policy.compiled_search()
-        assert search is not None  # (``of`` checked the policy)
+        if search is None:  # (a view of no node: the policy has no compiled cycle)
+            return False
         n_trace = len(replay.trace.workload.pods)
         self._classify_ahead(replay.next_arrival, n_trace)
         slots = self._slots_of(search)
@@ -612,8 +613,10 @@ class ReplayRuns:
         finally:  # (the arrays must not be resized while viewed)
             del status, start, end, node, classes, helped
         self._stopped_at = clock[0] if stopped in (NOT_A_SLOT, FITS_NOWHERE) else math.nan
+        began = self._clock[0] > last  # (an instant begun: its allocation integrated)
         self._hand_back(slots, total_requested, integral, tally_changes)
-        return bool(counters[EVENTS] or counters[INSTANTS] or counters[N_ATTEMPTS])
+        return bool(began or counters[EVENTS] or counters[INSTANTS] or counters[N_ATTEMPTS]
+                    or counters[IN_QUEUE_RUN])
 
     def _slots_of(self, search: CompiledSearch) -> _Slots:
         slots = self._slots
@@ -663,8 +666,7 @@ class ReplayRuns:
         replay.seq = int(counters[SEQ]) - 1
         replay.events += int(counters[EVENTS])
         replay.pending = int(counters[N_PENDING])
-        if counters[EVENTS] or counters[INSTANTS] or counters[N_ATTEMPTS]:
-            replay.now = float(self._clock[0])
+        replay.now = float(self._clock[0])  # (the instant it reached, begun or done)
         if counters[IN_QUEUE_RUN]:
             replay.queue_due = replay.now
         peaks = replay.peaks
