@@ -6,10 +6,10 @@ handles them one by one.
 A run's pods are of classes (pod cache keys) whose answers no bind or unbind of the run
 changes but on the nodes it touches (``sim.replay_runs`` makes sure of it), so each pod is
 searched by ``search_kernels.cached_search``, the very search of Greedy's compiled cycle,
-and its tie drawn as Greedy draws it (``kernels.draw``). The loop stops, leaving the rest of
-the instant to the replay, at anything else: a pod of another class, a pod that fits
-nowhere, an instant whose arrivals differ in priority, the horizon (the next node event,
-queue entry or timeline row).
+and its tie drawn as Greedy draws it (``kernels.draw``); the scheduling queue is kept as
+``sim.queue`` keeps it. The loop stops, leaving the rest of the instant to the replay, at
+anything else: a pod of another class, a pod that fits nowhere whose failure it does not
+word, the horizon (the next node event, entry of the replay's heap or row it makes).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import math
 import numpy as np
 from numba import njit
 
+from schedlab.framework.cycle import REFRESH_ALL_FRACTION
 from schedlab.gpu_kernels import count_reasons
 from schedlab.kernels import draw
-from schedlab.framework.cycle import REFRESH_ALL_FRACTION
 from schedlab.search_kernels import cached_search, fits_any
 from schedlab.sim.queue import (
     ACTIVE,
@@ -32,7 +32,6 @@ from schedlab.sim.queue import (
     backoff_seconds,
 )
 from schedlab.sim.results import PENDING, RUNNING, SUCCEEDED, WAITING
-
 
 REACHED, NOT_A_SLOT, FITS_NOWHERE, LOG_FULL = range(4)
 """Why ``replay_run`` stopped: at the horizon (or the end of the trace); at a pod of a class
@@ -371,7 +370,6 @@ def replay_run(clock: np.ndarray, counters: np.ndarray, n_trace: int, pods: tupl
      buffers, changed_at, reason_bits, gpu_free, global_of, view_of, fit_steps,
      no_gpu_model) = cluster
     dep_times, dep_seqs, dep_pods, dep_size = departures
-    where = queue[0]
     active_size, listed_size = queue[9], queue[11]
     timer_times, timer_seqs, timer_tokens, timer_size = queue[12:16]
     attempt_log, attempt_times, _, unbind_log, _, row_log = logs[:6]

@@ -15,12 +15,17 @@ or unbind of the run changes except on the node it touches. A class is a slot wh
 - each CLUSTER plugin of its plan is ``tally_driven`` and says which tallies it reads
   (``Plugin.tallies_read``), and none of those is one a slot's pods count in.
 
-A run starts only when the queue is empty (every timer in the replay's heap is then stale)
-and no node is failed; it stops before the next node event, the next entry of the replay's
-heap, the next timeline row, and, leaving the rest of the instant to the replay, at a pod it
-does not place: of another class, fitting nowhere (the queue takes it), or among arrivals of
-several priorities. It then hands the replay its books: pod states and times, the recorder's
-attempts and integrals, the cluster state's bound pods, change log and tallies' versions.
+A run takes the scheduling queue over (its pods must all be of slots: backoff, the
+unschedulable pods, the queue's timers, kube's FitError counted as
+``CompiledCycle.rejection_counts`` counts it) when no node is failed. It stops before the next
+node event, the next entry of the replay's heap but a queue timer (a deletion, an eviction),
+the next timeline row when the replay must make it (GPU fragmentation), and, leaving the rest
+of the instant to the replay, at a pod of another class, at a pod that fits nowhere whose
+failure it does not word (or any, with ``queue="fail"``), or when its logs are full; stopped
+in the middle of an instant's queue run, the replay runs the rest of it (``queue_due``). It
+then hands the replay its books: pod states and times, the queue and its timers, the
+recorder's attempts, rows and integrals, the cluster state's bound pods, change log and
+tallies (``_hand_back``).
 ``progress`` is called once per run, with the last instant it replayed.
 """
 
@@ -51,14 +56,16 @@ from schedlab.replay_kernels import (
     BACKING_OFF,
     EPOCH,
     EVENTS,
-    IN_QUEUE_RUN,
     FITS_NOWHERE,
+    IN_QUEUE_RUN,
     INSTANTS,
     MAX_SPREAD_CONSTRAINTS,
     N_ATTEMPTS,
     N_CHANGES,
     N_COUNTERS,
+    N_PENDING,
     N_ROWS,
+    N_RUNNING,
     N_UNBINDS,
     NEXT_ARRIVAL,
     NODES_USED,
@@ -66,8 +73,6 @@ from schedlab.replay_kernels import (
     NOT_QUEUED,
     PEAK_BACKING_OFF,
     PEAK_PENDING,
-    N_PENDING,
-    N_RUNNING,
     SEQ,
     START,
     heap_pop,
