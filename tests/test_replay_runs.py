@@ -39,7 +39,9 @@ from schedlab.objects import (
 )
 from schedlab.policies import Greedy
 from schedlab.policies.compiled import CompiledCycle
-from schedlab.replay_kernels import (
+from schedlab.sim import replay_runs
+from schedlab.sim.replay import replay
+from schedlab.sim.replay_kernels import (
     FITS_NOWHERE,
     INSTANTS,
     N_ATTEMPTS,
@@ -47,8 +49,6 @@ from schedlab.replay_kernels import (
     N_UNBINDS,
     NOT_A_SLOT,
 )
-from schedlab.sim import replay_runs
-from schedlab.sim.replay import replay
 from schedlab.sim.results import ReplayResult
 from schedlab.testing import profiles, workloads
 from schedlab.traces import synthetic

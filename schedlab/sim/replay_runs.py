@@ -52,7 +52,8 @@ from schedlab.policies.compiled import (
     FitReasons,
     Plan,
 )
-from schedlab.replay_kernels import (
+from schedlab.sim.queue import ACTIVE, BACKOFF, QueueMode, SchedulingQueue, helped_by_binds
+from schedlab.sim.replay_kernels import (
     BACKING_OFF,
     EPOCH,
     EVENTS,
@@ -79,7 +80,6 @@ from schedlab.replay_kernels import (
     heap_push,
     replay_run,
 )
-from schedlab.sim.queue import ACTIVE, BACKOFF, QueueMode, SchedulingQueue, helped_by_binds
 from schedlab.sim.results import Recorder
 from schedlab.traces.trace import Trace
 
