@@ -133,7 +133,7 @@ def _count(program: np.ndarray, at: int, node: int, delta: int, tally_node: np.n
 
 
 @njit(cache=True)
-def _move(s: int, node: int, sign: int, slot_requested: np.ndarray,
+def _account(s: int, node: int, sign: int, slot_requested: np.ndarray,
           slot_nonzero: np.ndarray, requested: np.ndarray, nonzero_requested: np.ndarray,
           pod_count: np.ndarray, node_version: np.ndarray, total_requested: np.ndarray,
           program: np.ndarray, program_at: np.ndarray, tally_node: np.ndarray,
@@ -543,7 +543,7 @@ def _place(s: int, node: int, sign: int, slots: tuple, tallies: tuple, cluster: 
            logs: tuple, counters: np.ndarray) -> None:
     """A pod of slot ``s`` bound (``sign`` 1) to or unbound (-1) from ``node``: the
     cluster's arrays, the tallies' copies, the bound requests, the change noted."""
-    _move(s, node, sign, slots[2], slots[3], cluster[3], cluster[5], cluster[1], cluster[0],
+    _account(s, node, sign, slots[2], slots[3], cluster[3], cluster[5], cluster[1], cluster[0],
           logs[7], slots[25], slots[26], tallies[0], tallies[1], slots[5], slots[6],
           tallies[2])
     change_log = logs[4]
